@@ -1,0 +1,78 @@
+"""The typer application and its one error boundary.
+
+Exit codes: 0 clean, 1 findings, 2 usage or bad input, 3 an unexpected internal error (a short message
+and the path of a log holding the traceback; never a bare traceback on the terminal).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from maestro.errors import MaestroError, UsageError
+
+EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+
+def log_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "maestro" / "last-error.log"
+
+
+class BoundaryGroup(TyperGroup):
+    """Maps exceptions raised by any command to an exit code and a one-line message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except UsageError as e:
+            typer.echo(f"maestro: error: {e}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        except MaestroError as e:
+            typer.echo(f"maestro: error: {e}", err=True)
+            raise typer.Exit(EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            typer.echo("maestro: interrupted", err=True)
+            raise typer.Exit(130) from None
+        except Exception as e:  # the one place that catches everything, by design
+            where = _write_log()
+            typer.echo(
+                f"maestro: internal error: {type(e).__name__}: {e}\n"
+                f"This is a bug in maestro. The traceback is in {where}; please attach it to a bug report.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _write_log() -> str:
+    text = traceback.format_exc()
+    try:
+        path = log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+    except OSError:
+        fd, name = tempfile.mkstemp(prefix="maestro-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        return name
+
+
+app = typer.Typer(
+    cls=BoundaryGroup,
+    name="maestro",
+    help="The control plane around AI systems: validate, explain and diff GitOps manifests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)

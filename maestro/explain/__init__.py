@@ -1,0 +1,69 @@
+"""Plain-words explanations of manifests: what a document does and what follows from it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from maestro.errors import UsageError
+
+from maestro.explain.governance import explain_level, explain_policy
+from maestro.explain.model import Explanation, Section
+from maestro.explain.others import explain_agent, explain_eval, explain_provider, explain_rollout
+from maestro.explain.pipelines import explain_pipeline
+from maestro.explain.routes import explain_route
+from maestro.manifests.diagnostics import Diagnostic
+from maestro.manifests.loader import Document, ManifestSet
+from maestro.manifests.schemas import KINDS, kind_for
+
+
+def explain(manifests: ManifestSet, doc: Document) -> Explanation:
+    """Explain ``doc`` in the context of the whole set it belongs to."""
+    kind = doc.kind
+    if kind == "Route":
+        return explain_route(manifests, doc)
+    if kind == "Pipeline":
+        return explain_pipeline(doc)
+    if kind == "Policy":
+        return explain_policy(manifests, doc)
+    if kind == "AutonomyLevel":
+        return explain_level(manifests, doc)
+    if kind == "Provider":
+        return explain_provider(manifests, doc)
+    if kind == "Agent":
+        return explain_agent(manifests, doc)
+    if kind == "EvalSuite":
+        return explain_eval(doc)
+    return explain_rollout(doc)
+
+
+
+def resolve(manifests: ManifestSet, target: str, diagnostics: Sequence[Diagnostic] = ()) -> list[Document]:
+    """The documents ``target`` names: every valid document of a file, or one ``KIND/NAME``."""
+    path = Path(target)
+    if path.is_file():
+        docs = [d for d in manifests.documents if Path(d.file).resolve() == path.resolve()]
+        if docs:
+            return docs
+        errors = [d for d in diagnostics if d.severity == "error" and Path(d.file).resolve() == path.resolve()]
+        if errors:
+            first = errors[0]
+            raise UsageError(
+                f"{target} has {len(errors)} error(s), first {first.file}:{first.line}:{first.column}: {first.message}; "
+                "run `maestro validate` and fix them"
+            )
+        raise UsageError(f"{target} holds no manifest documents")
+    kind_text, _, name = target.partition("/")
+    kind = kind_for(kind_text)
+    if kind is None or not name:
+        raise UsageError(f"'{target}' is neither a file nor KIND/NAME (e.g. Route/support-chat); kinds: {', '.join(KINDS)}")
+    doc = manifests.get(kind, name)
+    if doc is not None:
+        return [doc]
+    if manifests.exists(kind, name):
+        raise UsageError(f"{kind}/{name} has errors; run `maestro validate` and fix them first")
+    known = ", ".join(sorted(manifests.index(kind))) or "none"
+    raise UsageError(f"no {kind} named '{name}'; known: {known}")
+
+
+__all__ = ["Explanation", "Section", "explain", "resolve"]

@@ -1,0 +1,100 @@
+"""Explaining Policies and AutonomyLevels: where each tag's data may go, and what needs whose approval."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from maestro.explain.model import Explanation, Section, money
+from maestro.manifests.checks import Taxonomy
+from maestro.manifests.loader import Document, ManifestSet
+from maestro.policy.allow import judge
+
+ACTIONS = ("read", "suggest", "low-risk-write", "write", "external-call", "spend", "deploy", "irreversible")
+
+
+def explain_policy(manifests: ManifestSet, policy: Document) -> Explanation:
+    taxonomy = Taxonomy.of(manifests)
+    providers = manifests.of_kind("Provider")
+    policies = manifests.of_kind("Policy")
+    reach: dict[str, list[str]] = {}
+    lines = []
+    for tag in policy.spec.get("taxonomy", {}).get("tags", []):
+        verdicts = [judge(p, [tag["name"]], taxonomy, policies) for p in providers]
+        allowed = [v.provider for v in verdicts if v.allowed]
+        reach[tag["name"]] = allowed
+        lines.append(f"{tag['name']} ({tag['class']}): {', '.join(allowed) or 'no provider'}")
+    sections = [
+        Section("Which providers each tag may reach", tuple(lines) or ("this policy defines no tags",)),
+        Section("Unknown tags", ("denied: a request with a tag outside the taxonomy reaches no provider",)),
+    ]
+    spec = policy.spec
+    if spec.get("rules"):
+        sections.append(Section("Rules", tuple(f"{r['name']}: {r['effect']} when `{r['when']}`" for r in spec["rules"])))
+    if spec.get("budgets"):
+        sections.append(Section("Budgets", tuple(
+            f"{b['name']}: {money(b['limitUsd'])} per {b['period']} for {_scope(b['scope'])}, then {b.get('onExceed', 'block')}"
+            for b in spec["budgets"]
+        )))
+    if spec.get("freezeWindows"):
+        sections.append(Section("Freeze windows", tuple(_freeze(w) for w in spec["freezeWindows"])))
+    kill = spec.get("killSwitch", {})
+    state = "ENGAGED" if kill.get("engaged") else "not engaged"
+    scope = ", ".join(kill.get("routes", [])) or "all routes"
+    sections.append(Section("Kill switch", (f"{state} ({scope})",)))
+    if spec.get("dualControl"):
+        sections.append(Section("Dual control", tuple(
+            f"{d['action']}: {d['approvers']} distinct approvers, never the requester" for d in spec["dualControl"]
+        )))
+    return Explanation(
+        policy.ref, policy.file, policy.line,
+        f"Policy '{policy.name}' defines {len(reach)} tag(s); each tag limits the providers a request may reach.",
+        tuple(sections),
+        {"reach": reach, "unknownTags": "deny"},
+    )
+
+
+def _scope(scope: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in scope.items())
+
+
+def _freeze(window: dict[str, str]) -> str:
+    now = datetime.now(UTC)
+    try:
+        start = datetime.fromisoformat(str(window["start"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(window["end"]).replace("Z", "+00:00"))
+        active = " (ACTIVE NOW)" if start.tzinfo and start <= now <= end else ""
+    except ValueError:
+        active = ""
+    applies = ", ".join(window.get("applies", [])) or "all changes"
+    return f"{window['name']}: {window['start']} to {window['end']}, blocks {applies}{active}"
+
+
+def explain_level(manifests: ManifestSet, level: Document) -> Explanation:
+    spec = level.spec
+    free = list(spec["allowedWithoutApproval"])
+    gated = [a for a in ACTIONS if a not in free]
+    approvals = spec.get("approvals", {})
+    required = approvals.get("required", 0)
+    who = f"{required} approver(s)" + (", all distinct" if approvals.get("distinctApprovers", True) and required > 1 else "")
+    if approvals.get("roles"):
+        who += f" with role {', '.join(approvals['roles'])}"
+    if "expiresAfter" in approvals:
+        who += f"; an approval expires after {approvals['expiresAfter']}"
+    sections = [
+        Section("Without approval", (", ".join(free) or "nothing",)),
+        Section("Needs approval", (f"{', '.join(gated) or 'nothing'}: {who}",)),
+    ]
+    higher = [d for d in manifests.of_kind("AutonomyLevel") if d.spec["level"] == spec["level"] + 1]
+    if higher and higher[0].spec.get("promotion"):
+        promo = higher[0].spec["promotion"]
+        needs = [f"{k} {v}" for k, v in promo.items() if k != "evidence"] + list(promo.get("evidence", []))
+        sections.append(Section(f"To move up to {higher[0].name}", tuple(needs)))
+    actors = [d.ref for d in manifests.documents if d.kind in ("Agent", "Pipeline") and d.spec.get("autonomyLevel") == level.name]
+    sections.append(Section("Acting at this level", tuple(actors) or ("no agent or pipeline",)))
+    return Explanation(
+        level.ref, level.file, level.line,
+        f"At {level.name} (level {spec['level']}) an actor may {', '.join(free) or 'do nothing'} on its own; "
+        f"everything else needs {who.split(';')[0]}.",
+        tuple(sections),
+        {"level": spec["level"], "withoutApproval": free, "needsApproval": gated, "approvers": required},
+    )

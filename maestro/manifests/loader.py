@@ -1,0 +1,218 @@
+"""Reading manifest files into a set of documents, collecting every problem as a diagnostic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from maestro.errors import UsageError
+from maestro.manifests import yamlio
+from maestro.manifests.diagnostics import Diagnostic, Severity, json_path
+from maestro.manifests.rules import RULES
+from maestro.manifests.schemas import SchemaSet
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_SKIP_DIRS = {"node_modules", "__pycache__"}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file's bytes, with the name to show and the folder its relative references start from."""
+
+    name: str
+    raw: bytes | None
+    base_dir: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One schema-valid manifest document. ``data`` is plain JSON-like data; treat it as read-only."""
+
+    file: str
+    index: int
+    kind: str
+    name: str
+    data: Mapping[str, Any]
+    line: int
+    column: int
+    base_dir: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        spec: Mapping[str, Any] = self.data["spec"]
+        return spec
+
+
+@dataclass
+class Locator:
+    """Finds the line and column of a path in a document, composing its file again only when asked."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    _trees: dict[str, list[Any]] = field(default_factory=dict)
+
+    def at(self, doc: Document, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
+        trees = self._trees.get(doc.file)
+        if trees is None:
+            text = self.texts.get(doc.file)
+            trees = yamlio.compose(text) if text is not None else []
+            self._trees[doc.file] = trees
+        for node in trees:
+            if node.start_mark.line + 1 == doc.line and node.start_mark.column + 1 == doc.column:
+                return yamlio.locate(node, path, key=key)
+        return doc.line, doc.column
+
+    def diagnostic(
+        self, doc: Document, path: tuple[str | int, ...], rule: str, message: str, *, key: bool = False
+    ) -> Diagnostic:
+        line, column = self.at(doc, path, key=key)
+        return Diagnostic(doc.file, line, column, RULES[rule].severity, rule, message, json_path(path))
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    """Every valid document of a repository, indexed by kind and name."""
+
+    documents: tuple[Document, ...]
+    locator: Locator
+    names: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of every document, valid or not
+
+    @cached_property
+    def _by_kind(self) -> dict[str, dict[str, Document]]:
+        out: dict[str, dict[str, Document]] = {}
+        for d in self.documents:
+            out.setdefault(d.kind, {}).setdefault(d.name, d)
+        return out
+
+    def of_kind(self, kind: str) -> list[Document]:
+        return [d for d in self.documents if d.kind == kind]
+
+    def get(self, kind: str, name: str) -> Document | None:
+        return self._by_kind.get(kind, {}).get(name)
+
+    def index(self, kind: str) -> dict[str, Document]:
+        return self._by_kind.get(kind, {})
+
+    def exists(self, kind: str, name: str) -> bool:
+        return (kind, name) in self.names
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    manifests: ManifestSet
+    diagnostics: list[Diagnostic]
+    files: int
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Every YAML file at or below ``paths``, in a stable order; a named file is taken whatever its suffix."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(_walk(path))
+        else:
+            raise UsageError(f"{path}: no such file or directory; name a manifest file or a folder of them")
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        for name in sorted(files):
+            if name.endswith(YAML_SUFFIXES):
+                yield Path(folder, name)
+
+
+def read_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
+    for path in paths:
+        name = display_name(path)
+        base = str(path.parent)
+        try:
+            yield SourceFile(name, path.read_bytes(), base)
+        except OSError as e:
+            yield SourceFile(name, None, base, f"cannot read the file: {e.strerror or e}; check it exists and is readable")
+
+
+def display_name(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load(sources: Iterable[SourceFile], schemas: SchemaSet, limits: yamlio.Limits | None = None) -> LoadResult:
+    """Parse and schema-check every source; keep the valid documents, and a diagnostic for each problem."""
+    limits = limits or yamlio.Limits()
+    diagnostics: list[Diagnostic] = []
+    documents: list[Document] = []
+    names: set[tuple[str, str]] = set()
+    locator = Locator()
+    files = 0
+    for source in sources:
+        files += 1
+        if source.raw is None:
+            diagnostics.append(_diag(source.name, 1, 1, "file.unreadable", source.error or "cannot read the file"))
+            continue
+        try:
+            text = yamlio.decode(source.raw, limits)
+            parsed = yamlio.parse(text, limits)
+        except yamlio.YamlProblem as p:
+            diagnostics.append(_diag(source.name, p.line, p.column, p.rule, p.message))
+            continue
+        locator.texts[source.name] = text
+        for doc in parsed:
+            _admit(source, doc, schemas, documents, names, diagnostics)
+    return LoadResult(ManifestSet(tuple(documents), locator, frozenset(names)), diagnostics, files)
+
+
+def _admit(
+    source: SourceFile,
+    doc: yamlio.ParsedDocument,
+    schemas: SchemaSet,
+    documents: list[Document],
+    names: set[tuple[str, str]],
+    diagnostics: list[Diagnostic],
+) -> None:
+    data = doc.data
+    if isinstance(data, dict):
+        name = data.get("metadata", {}).get("name") if isinstance(data.get("metadata"), dict) else None
+        if isinstance(data.get("kind"), str) and isinstance(name, str):
+            names.add((data["kind"], name))
+    findings = schemas.check(data)
+    for f in findings:
+        line, column = yamlio.locate(doc.node, f.path, key=f.at_key)
+        diagnostics.append(_diag(source.name, line, column, f.rule, f.message, json_path(f.path)))
+    if not findings:
+        documents.append(
+            Document(source.name, doc.index, data["kind"], data["metadata"]["name"], data, doc.line, doc.column,
+                     source.base_dir)
+        )
+
+
+def _diag(file: str, line: int, column: int, rule: str, message: str, path: str = "") -> Diagnostic:
+    return Diagnostic(file, line, column, RULES[rule].severity, rule, message, path)
+
+
+def diagnostic(file: str, line: int, column: int, rule: str, message: str) -> Diagnostic:
+    """A diagnostic for ``rule`` with the rule's own severity."""
+    return _diag(file, line, column, rule, message)
+
+
+__all__ = ["Document", "LoadResult", "Locator", "ManifestSet", "Severity", "SourceFile", "discover", "load"]

@@ -1,0 +1,313 @@
+"""The only module that touches the YAML library.
+
+Files are composed (not constructed) with ruamel.yaml's C parser, and plain data is built from the node
+tree here, so that nothing language-specific is ever constructed and every problem has a line and column:
+duplicate keys, unknown tags, alias bombs and over-deep nesting are found while building. Positions are
+not kept for every node (that would cost memory on large repositories); ``locate`` walks a composed tree
+along a JSON path when a diagnostic needs a place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
+_MAP, _SEQ, _TIMESTAMP, _MERGE = (_TAG + t for t in ("map", "seq", "timestamp", "merge"))
+_ALLOWED_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ, _TIMESTAMP, _MERGE})
+_SAFE_DEPTH_BOUND = 400  # the C composer recurses; below this bound on nesting it cannot overflow
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_bytes: int = 1 << 20
+    max_depth: int = 64
+    max_nodes: int = 100_000
+
+
+class YamlProblem(Exception):
+    """A problem in one file's YAML, with its place (1-based)."""
+
+    def __init__(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """One YAML document as plain JSON-like data, with where it starts and its composed tree."""
+
+    index: int
+    data: Any
+    line: int
+    column: int
+    node: Node
+
+
+def _parser() -> YAML:
+    return YAML(typ="safe", pure=False)
+
+
+def decode(raw: bytes, limits: Limits) -> str:
+    """Check size, binary content and encoding, and return the text."""
+    if len(raw) > limits.max_bytes:
+        raise YamlProblem(
+            "file.too-large",
+            f"file is {len(raw):,} bytes, over the {limits.max_bytes:,}-byte limit; split it into smaller "
+            "files or raise --max-file-size",
+        )
+    if b"\x00" in raw[:8192]:
+        raise YamlProblem("file.binary", "file holds NUL bytes: it is binary, not YAML; remove it or rename it")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise YamlProblem(
+            "file.encoding",
+            f"byte 0x{raw[e.start]:02x} is not valid UTF-8; save the file as UTF-8",
+            line,
+            column,
+        ) from e
+
+
+def parse(text: str, limits: Limits) -> list[ParsedDocument]:
+    """Parse every document of ``text`` into plain data; raise YamlProblem on the first problem."""
+    _check_depth(text, limits)
+    try:
+        nodes = list(_parser().compose_all(text))
+    except MarkedYAMLError as e:
+        raise _syntax_problem(e, text) from e
+    except YAMLError as e:
+        raise YamlProblem("yaml.syntax", f"invalid YAML: {e}") from e
+    docs = []
+    for index, node in enumerate(nodes):
+        if node is None:
+            continue
+        builder = _Builder(limits)
+        data = builder.build(node, 0)
+        if data is None:
+            continue
+        docs.append(ParsedDocument(index, data, node.start_mark.line + 1, node.start_mark.column + 1, node))
+    return docs
+
+
+def compose(text: str) -> list[Node]:
+    """The composed trees of ``text`` (already known to parse), for ``locate``."""
+    return [n for n in _parser().compose_all(text) if n is not None]
+
+
+def _check_depth(text: str, limits: Limits) -> None:
+    longest = max(map(len, text.splitlines()), default=0)
+    if text.count("[") + text.count("{") + longest < _SAFE_DEPTH_BOUND:
+        return
+    depth = 0
+    try:
+        for event in _parser().parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > limits.max_depth:
+                    mark = event.start_mark
+                    raise YamlProblem(
+                        "yaml.too-deep",
+                        f"nesting is deeper than {limits.max_depth} levels; flatten the structure",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except MarkedYAMLError as e:
+        raise _syntax_problem(e, text) from e
+
+
+def _syntax_problem(e: MarkedYAMLError, text: str) -> YamlProblem:
+    mark = e.problem_mark or e.context_mark
+    line = (mark.line + 1) if mark is not None else 1
+    column = (mark.column + 1) if mark is not None else 1
+    lines = text.splitlines()
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
+    if "\t" in indent:
+        return YamlProblem(
+            "yaml.tab",
+            "tab used for indentation; YAML allows only spaces: replace the tab with spaces",
+            line,
+            indent.index("\t") + 1,
+        )
+    problem = e.problem or "invalid YAML"
+    context = f" {e.context}" if e.context else ""
+    return YamlProblem("yaml.syntax", f"{problem}{context}; fix the YAML at this place", line, column)
+
+
+class _Builder:
+    """Turns a composed node tree into JSON-like data, refusing what a manifest may not hold."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.nodes = 0
+        self.aliased = False
+        self.seen: set[int] = set()
+
+    def build(self, node: Node, depth: int) -> Any:
+        self.nodes += 1
+        if id(node) in self.seen:
+            self.aliased = True
+        self.seen.add(id(node))
+        if self.nodes > self.limits.max_nodes:
+            rule = "yaml.alias-bomb" if self.aliased else "yaml.too-deep"
+            what = "anchors and aliases expand" if self.aliased else "the document holds"
+            raise YamlProblem(rule, f"{what} to over {self.limits.max_nodes:,} nodes; remove the aliases", *_pos(node))
+        if depth > self.limits.max_depth:
+            raise YamlProblem(
+                "yaml.too-deep", f"nesting is deeper than {self.limits.max_depth} levels; flatten it", *_pos(node)
+            )
+        if node.tag not in _ALLOWED_TAGS:
+            raise YamlProblem(
+                "yaml.tag",
+                f"tag {_short_tag(node.tag)} is not allowed: manifests hold plain data only; remove the tag",
+                *_pos(node),
+            )
+        if isinstance(node, ScalarNode):
+            return _scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(item, depth + 1) for item in node.value]
+        if isinstance(node, MappingNode):
+            return self._mapping(node, depth)
+        raise YamlProblem("yaml.syntax", "unexpected YAML node", *_pos(node))
+
+    def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        explicit: set[str] = set()
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                for source in _merge_sources(value_node):
+                    for k, v in self._mapping(source, depth + 1).items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
+                raise YamlProblem("yaml.key", "a mapping key must be a plain scalar such as a name", *_pos(key_node))
+            key = str(key_node.value)
+            if key in explicit:
+                raise YamlProblem(
+                    "yaml.duplicate-key",
+                    f"key '{key}' appears twice in this mapping; YAML would keep only one: remove one of them",
+                    *_pos(key_node),
+                )
+            explicit.add(key)
+            out[key] = self.build(value_node, depth + 1)
+        for k, v in merged.items():
+            out.setdefault(k, v)
+        return out
+
+
+def _merge_sources(node: Node) -> list[MappingNode]:
+    if isinstance(node, MappingNode):
+        return [node]
+    if isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
+        return list(node.value)
+    raise YamlProblem("yaml.syntax", "a merge key '<<' must name a mapping or a list of mappings", *_pos(node))
+
+
+_INT_RE = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
+
+
+def _scalar(node: ScalarNode) -> Any:
+    value: str = node.value
+    tag = node.tag
+    if tag == _STR or tag == _TIMESTAMP:
+        return value
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return value.lower() == "true"
+    if tag == _INT:
+        return _int(value, node)
+    if tag == _FLOAT:
+        return _float(value, node)
+    return value
+
+
+def _int(value: str, node: ScalarNode) -> int:
+    text = value.replace("_", "")
+    try:
+        if text.lower().startswith(("0o", "+0o", "-0o")):
+            return int(text.replace("0o", "").replace("0O", ""), 8)
+        return int(text, 0) if text.lower().startswith(("0x", "+0x", "-0x")) else int(text)
+    except ValueError as e:
+        raise YamlProblem("yaml.syntax", f"'{value}' is not a valid integer", *_pos(node)) from e
+
+
+def _float(value: str, node: ScalarNode) -> float:
+    text = value.replace("_", "").lower()
+    if text in (".inf", "+.inf"):
+        return math.inf
+    if text == "-.inf":
+        return -math.inf
+    if text == ".nan":
+        return math.nan
+    try:
+        return float(text)
+    except ValueError as e:
+        raise YamlProblem("yaml.syntax", f"'{value}' is not a valid number", *_pos(node)) from e
+
+
+def _pos(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+
+
+def locate(node: Node, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
+    """The 1-based line and column of the node at ``path`` (or of its key, with ``key=True``).
+
+    Walks as far as the path exists and returns the deepest place found, so a diagnostic about a missing
+    key points at the mapping that should hold it.
+    """
+    here = node
+    found_key: Node | None = None
+    for part in path:
+        child, child_key = _child(here, part)
+        if child is None:
+            return _pos(here)
+        here, found_key = child, child_key
+    if key and found_key is not None:
+        return _pos(found_key)
+    return _pos(here)
+
+
+def _child(node: Node, part: str | int) -> tuple[Node | None, Node | None]:
+    if isinstance(node, SequenceNode) and isinstance(part, int):
+        return (node.value[part], None) if 0 <= part < len(node.value) else (None, None)
+    if isinstance(node, MappingNode):
+        for key_node, value_node in _items(node):
+            if isinstance(key_node, ScalarNode) and str(key_node.value) == str(part):
+                return value_node, key_node
+    return None, None
+
+
+def _items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
+    """Explicit keys first, then merged ones, so an explicit key wins as it does in the data."""
+    merges = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            merges.append(value_node)
+        else:
+            yield key_node, value_node
+    for value_node in merges:
+        for source in _merge_sources(value_node):
+            yield from _items(source)

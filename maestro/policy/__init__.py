@@ -1,0 +1,1 @@
+"""Content tags and the providers they may reach."""

@@ -1,0 +1,1 @@
+"""Formatters: plain result objects in, text out. Nothing here prints or knows about the CLI."""
