@@ -12,7 +12,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -29,10 +28,10 @@ def log_path() -> Path:
 class BoundaryGroup(TyperGroup):
     """Maps exceptions raised by any command to an exit code and a one-line message."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except UsageError as e:
             typer.echo(f"maestro: error: {e}", err=True)

@@ -17,12 +17,16 @@ from maestro.report import explain as report
 def explain_command(
     target: Annotated[str, typer.Argument(help="A manifest file, or KIND/NAME such as Route/support-chat.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json, mermaid.")] = "text",
-    paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Where the rest of the set lives.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Option("--manifests", "-m", help="Where the rest of the set lives.")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Say in plain words what a manifest does and what follows from it."""
     if fmt not in report.FORMATS:
-        raise typer.BadParameter(f"unknown format '{fmt}'; use one of {', '.join(report.FORMATS)}", param_hint="--format")
+        raise typer.BadParameter(
+            f"unknown format '{fmt}'; use one of {', '.join(report.FORMATS)}", param_hint="--format"
+        )
     roots = list(paths or default_paths())
     target_file = Path(target)
     if target_file.is_file() and not any(_inside(target_file, r) for r in roots):

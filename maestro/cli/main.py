@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from maestro import __version__
 from maestro.cli import diff, explain, init, schema, validate
-from maestro.cli.app import EXIT_USAGE, app
+from maestro.cli.app import app
 
 for module in (validate, explain, diff, schema, init):
     module.register(app)
@@ -30,16 +29,11 @@ def _root(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising SystemExit."""
-    command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="maestro", standalone_mode=False)
-    except click.exceptions.Abort:
-        typer.echo("maestro: aborted", err=True)
-        return EXIT_USAGE
-    except click.ClickException as e:
-        e.show()
-        return EXIT_USAGE
-    return result if isinstance(result, int) else 0
+        app(args=argv, prog_name="maestro")
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from maestro.manifests.schemas import KINDS, kind_for, schema_text
 
 
 def schema_command(
-    kind: Annotated[str | None, typer.Argument(help="A kind (Route, provider, ...), or 'manifest' for the dispatcher.")] = None,
+    kind: Annotated[
+        str | None, typer.Argument(help="A kind (Route, provider, ...), or 'manifest' for the dispatcher.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of a kind; with no KIND, list the kinds."""
     if kind is None:

@@ -15,7 +15,9 @@ from maestro.report.diagnostics import FORMATS, render
 
 
 def validate_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: manifests/ and policies/).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: manifests/ and policies/).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     max_file_size: Annotated[int, typer.Option(help="Largest file read, in bytes.", min=1)] = yamlio.Limits().max_bytes,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from maestro.errors import UsageError
-
 from maestro.explain.governance import explain_level, explain_policy
 from maestro.explain.model import Explanation, Section
 from maestro.explain.others import explain_agent, explain_eval, explain_provider, explain_rollout
@@ -37,7 +36,6 @@ def explain(manifests: ManifestSet, doc: Document) -> Explanation:
     return explain_rollout(doc)
 
 
-
 def resolve(manifests: ManifestSet, target: str, diagnostics: Sequence[Diagnostic] = ()) -> list[Document]:
     """The documents ``target`` names: every valid document of a file, or one ``KIND/NAME``."""
     path = Path(target)
@@ -49,14 +47,16 @@ def resolve(manifests: ManifestSet, target: str, diagnostics: Sequence[Diagnosti
         if errors:
             first = errors[0]
             raise UsageError(
-                f"{target} has {len(errors)} error(s), first {first.file}:{first.line}:{first.column}: {first.message}; "
-                "run `maestro validate` and fix them"
+                f"{target} has {len(errors)} error(s), first {first.file}:{first.line}:{first.column}: "
+                f"{first.message}; run `maestro validate` and fix them"
             )
         raise UsageError(f"{target} holds no manifest documents")
     kind_text, _, name = target.partition("/")
     kind = kind_for(kind_text)
     if kind is None or not name:
-        raise UsageError(f"'{target}' is neither a file nor KIND/NAME (e.g. Route/support-chat); kinds: {', '.join(KINDS)}")
+        raise UsageError(
+            f"'{target}' is neither a file nor KIND/NAME (e.g. Route/support-chat); kinds: {', '.join(KINDS)}"
+        )
     doc = manifests.get(kind, name)
     if doc is not None:
         return [doc]

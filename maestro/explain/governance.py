@@ -29,12 +29,20 @@ def explain_policy(manifests: ManifestSet, policy: Document) -> Explanation:
     ]
     spec = policy.spec
     if spec.get("rules"):
-        sections.append(Section("Rules", tuple(f"{r['name']}: {r['effect']} when `{r['when']}`" for r in spec["rules"])))
+        sections.append(
+            Section("Rules", tuple(f"{r['name']}: {r['effect']} when `{r['when']}`" for r in spec["rules"]))
+        )
     if spec.get("budgets"):
-        sections.append(Section("Budgets", tuple(
-            f"{b['name']}: {money(b['limitUsd'])} per {b['period']} for {_scope(b['scope'])}, then {b.get('onExceed', 'block')}"
-            for b in spec["budgets"]
-        )))
+        sections.append(
+            Section(
+                "Budgets",
+                tuple(
+                    f"{b['name']}: {money(b['limitUsd'])} per {b['period']} for {_scope(b['scope'])}, "
+                    f"then {b.get('onExceed', 'block')}"
+                    for b in spec["budgets"]
+                ),
+            )
+        )
     if spec.get("freezeWindows"):
         sections.append(Section("Freeze windows", tuple(_freeze(w) for w in spec["freezeWindows"])))
     kill = spec.get("killSwitch", {})
@@ -42,11 +50,19 @@ def explain_policy(manifests: ManifestSet, policy: Document) -> Explanation:
     scope = ", ".join(kill.get("routes", [])) or "all routes"
     sections.append(Section("Kill switch", (f"{state} ({scope})",)))
     if spec.get("dualControl"):
-        sections.append(Section("Dual control", tuple(
-            f"{d['action']}: {d['approvers']} distinct approvers, never the requester" for d in spec["dualControl"]
-        )))
+        sections.append(
+            Section(
+                "Dual control",
+                tuple(
+                    f"{d['action']}: {d['approvers']} distinct approvers, never the requester"
+                    for d in spec["dualControl"]
+                ),
+            )
+        )
     return Explanation(
-        policy.ref, policy.file, policy.line,
+        policy.ref,
+        policy.file,
+        policy.line,
         f"Policy '{policy.name}' defines {len(reach)} tag(s); each tag limits the providers a request may reach.",
         tuple(sections),
         {"reach": reach, "unknownTags": "deny"},
@@ -75,7 +91,9 @@ def explain_level(manifests: ManifestSet, level: Document) -> Explanation:
     gated = [a for a in ACTIONS if a not in free]
     approvals = spec.get("approvals", {})
     required = approvals.get("required", 0)
-    who = f"{required} approver(s)" + (", all distinct" if approvals.get("distinctApprovers", True) and required > 1 else "")
+    who = f"{required} approver(s)" + (
+        ", all distinct" if approvals.get("distinctApprovers", True) and required > 1 else ""
+    )
     if approvals.get("roles"):
         who += f" with role {', '.join(approvals['roles'])}"
     if "expiresAfter" in approvals:
@@ -89,10 +107,16 @@ def explain_level(manifests: ManifestSet, level: Document) -> Explanation:
         promo = higher[0].spec["promotion"]
         needs = [f"{k} {v}" for k, v in promo.items() if k != "evidence"] + list(promo.get("evidence", []))
         sections.append(Section(f"To move up to {higher[0].name}", tuple(needs)))
-    actors = [d.ref for d in manifests.documents if d.kind in ("Agent", "Pipeline") and d.spec.get("autonomyLevel") == level.name]
+    actors = [
+        d.ref
+        for d in manifests.documents
+        if d.kind in ("Agent", "Pipeline") and d.spec.get("autonomyLevel") == level.name
+    ]
     sections.append(Section("Acting at this level", tuple(actors) or ("no agent or pipeline",)))
     return Explanation(
-        level.ref, level.file, level.line,
+        level.ref,
+        level.file,
+        level.line,
         f"At {level.name} (level {spec['level']}) an actor may {', '.join(free) or 'do nothing'} on its own; "
         f"everything else needs {who.split(';')[0]}.",
         tuple(sections),

@@ -9,7 +9,7 @@ from maestro.explain.model import Explanation, Section
 from maestro.manifests.checks.pipelines import edges_of
 from maestro.manifests.loader import Document
 
-_SHAPES = {"agent": ('["', '"]'), "tool": ('[/', '/]'), "model": ('("', '")'), "approval": ('{{"', '"}}')}
+_SHAPES = {"agent": ('["', '"]'), "tool": ("[/", "/]"), "model": ('("', '")'), "approval": ('{{"', '"}}')}
 
 
 def explain_pipeline(pipeline: Document) -> Explanation:
@@ -25,14 +25,19 @@ def explain_pipeline(pipeline: Document) -> Explanation:
     ]
     loops = [e for e in edges if "maxIterations" in e]
     if loops:
-        sections.append(Section("Loops", tuple(
-            f"{e['from']} -> {e['to']} repeats at most {e['maxIterations']} time(s)" for e in loops
-        )))
+        sections.append(
+            Section(
+                "Loops",
+                tuple(f"{e['from']} -> {e['to']} repeats at most {e['maxIterations']} time(s)" for e in loops),
+            )
+        )
     limits = spec.get("limits", {})
     if limits:
         sections.append(Section("Limits", tuple(f"{k}: {v}" for k, v in limits.items())))
     return Explanation(
-        pipeline.ref, pipeline.file, pipeline.line,
+        pipeline.ref,
+        pipeline.file,
+        pipeline.line,
         f"Pipeline '{pipeline.name}' runs {len(steps)} step(s) from '{start}'; "
         f"{len(approvals)} of them wait for a human.",
         tuple(sections),
@@ -62,7 +67,8 @@ def _approval_line(step: Mapping[str, Any]) -> str:
     roles = f" with role {', '.join(approval['roles'])}" if approval.get("roles") else ""
     timeout = (
         f"; after {approval['timeout']} without an answer it will {approval.get('onTimeout', 'reject')}"
-        if "timeout" in approval else ""
+        if "timeout" in approval
+        else ""
     )
     return f"{step['id']}: {approval.get('approvers', 1)} approver(s){roles} must approve before it goes on{timeout}"
 

@@ -16,30 +16,51 @@ def explain_route(manifests: ManifestSet, route: Document) -> Explanation:
     total = sum(c.get("weight", 1) for c in candidates)
     chain = _chain(manifests, route)
     sections = [
-        Section("Candidates (weighted split)", tuple(
-            f"{c['provider']}/{c['model']}: {pct(c.get('weight', 1), total)} of traffic{_facts(manifests, c)}"
-            for c in candidates
-        )),
+        Section(
+            "Candidates (weighted split)",
+            tuple(
+                f"{c['provider']}/{c['model']}: {pct(c.get('weight', 1), total)} of traffic{_facts(manifests, c)}"
+                for c in candidates
+            ),
+        ),
         Section("Rules and policies", _restrictions(manifests, route)),
         Section("When a provider fails", _failures(chain)),
     ]
     if spec.get("pins"):
-        sections.insert(1, Section("Pins (checked first)", tuple(
-            f"when `{p['when']}`: always {p['target']['provider']}/{p['target']['model']} ({p['name']})"
-            for p in spec["pins"]
-        )))
+        sections.insert(
+            1,
+            Section(
+                "Pins (checked first)",
+                tuple(
+                    f"when `{p['when']}`: always {p['target']['provider']}/{p['target']['model']} ({p['name']})"
+                    for p in spec["pins"]
+                ),
+            ),
+        )
     sections.append(Section("Choosing among candidates", _objective(spec)))
     if spec.get("shadow"):
-        sections.append(Section("Shadow traffic (recorded, never served)", tuple(
-            f"{s['provider']}/{s['model']} receives a copy of {pct(s.get('sampleRate', 1), 1)} of requests"
-            for s in spec["shadow"]
-        )))
+        sections.append(
+            Section(
+                "Shadow traffic (recorded, never served)",
+                tuple(
+                    f"{s['provider']}/{s['model']} receives a copy of {pct(s.get('sampleRate', 1), 1)} of requests"
+                    for s in spec["shadow"]
+                ),
+            )
+        )
     return Explanation(
-        route.ref, route.file, route.line,
+        route.ref,
+        route.file,
+        route.line,
         f"Route '{route.name}' serves clients that ask for model '{spec['alias']}': "
         f"{len(candidates)} candidate(s), then {len(chain) - len(candidates)} fallback(s).",
         tuple(sections),
-        {"alias": spec["alias"], "order": chain, "candidates": candidates, "fallback": spec.get("fallback", [])},
+        {
+            "alias": spec["alias"],
+            "order": chain,
+            "candidates": candidates,
+            "fallback": spec.get("fallback", []),
+        },
         _mermaid(route, chain),
     )
 
@@ -49,13 +70,17 @@ def _facts(manifests: ManifestSet, pair: Mapping[str, Any]) -> str:
     if provider is None:
         return ""
     model = next((m for m in provider.spec["models"] if m["name"] == pair["model"]), None)
-    price = f", {money(model['price']['inputPer1M'])}/{money(model['price']['outputPer1M'])} per 1M in/out" if model else ""
+    price = (
+        f", {money(model['price']['inputPer1M'])}/{money(model['price']['outputPer1M'])} per 1M in/out" if model else ""
+    )
     return f" (jurisdiction {provider.spec['jurisdiction']}{price})"
 
 
 def _chain(manifests: ManifestSet, route: Document) -> list[str]:
     """Candidates by weight, then fallbacks in order (a route fallback expands to its own chain)."""
-    order = [f"{c['provider']}/{c['model']}" for c in sorted(route.spec["candidates"], key=lambda c: -c.get("weight", 1))]
+    order = [
+        f"{c['provider']}/{c['model']}" for c in sorted(route.spec["candidates"], key=lambda c: -c.get("weight", 1))
+    ]
     seen_routes = {route.name}
     for entry in route.spec.get("fallback", []):
         if "provider" in entry:
@@ -70,38 +95,45 @@ def _chain(manifests: ManifestSet, route: Document) -> list[str]:
 
 
 def _restrictions(manifests: ManifestSet, route: Document) -> tuple[str, ...]:
-    lines = []
-    for rule in route.spec.get("rules", []):
-        if rule.get("deny"):
-            lines.append(f"when `{rule['when']}`: the request is denied ({rule['name']})")
-            continue
-        need = rule.get("require", {})
-        parts = []
-        if "jurisdictions" in need:
-            parts.append("jurisdiction in " + ", ".join(need["jurisdictions"]))
-        if "maxRetentionDays" in need:
-            parts.append(f"retention at most {need['maxRetentionDays']} days")
-        if need.get("trainingUse") is False:
-            parts.append("no training on data")
-        lines.append(f"when `{rule['when']}`: only providers with {' and '.join(parts) or 'no limit'} ({rule['name']})")
+    lines = [_rule_line(rule) for rule in route.spec.get("rules", [])]
     taxonomy = Taxonomy.of(manifests)
     restricted = sorted(t for t, d in taxonomy.tags.items() if d.get("allow"))
     if restricted:
         lines.append(f"{len(restricted)} tag(s) of the taxonomy restrict where data may go; unknown tags are denied")
     for policy in manifests.of_kind("Policy"):
-        kill = policy.spec.get("killSwitch", {})
-        if kill.get("engaged") and (not kill.get("routes") or route.name in kill["routes"]):
-            lines.append(f"KILL SWITCH ENGAGED by {policy.ref}: every request is answered 503")
-        for budget in policy.spec.get("budgets", []):
-            if budget["scope"].get("route") == route.name:
-                lines.append(f"budget '{budget['name']}': {money(budget['limitUsd'])} per {budget['period']}, "
-                             f"then {budget.get('onExceed', 'block')}")
+        lines.extend(_policy_lines(policy, route))
     limits = route.spec.get("limits", {})
     if "maxCostUsd" in limits:
         lines.append(f"a request may cost at most {money(limits['maxCostUsd'])}; dearer candidates are skipped")
     if "maxLatency" in limits:
         lines.append(f"candidates slower than {limits['maxLatency']} are skipped")
     return tuple(lines) or ("no rules: every tag in the taxonomy applies as written",)
+
+
+def _rule_line(rule: Mapping[str, Any]) -> str:
+    if rule.get("deny"):
+        return f"when `{rule['when']}`: the request is denied ({rule['name']})"
+    need = rule.get("require", {})
+    parts = []
+    if "jurisdictions" in need:
+        parts.append("jurisdiction in " + ", ".join(need["jurisdictions"]))
+    if "maxRetentionDays" in need:
+        parts.append(f"retention at most {need['maxRetentionDays']} days")
+    if need.get("trainingUse") is False:
+        parts.append("no training on data")
+    return f"when `{rule['when']}`: only providers with {' and '.join(parts) or 'no limit'} ({rule['name']})"
+
+
+def _policy_lines(policy: Document, route: Document) -> list[str]:
+    lines = []
+    kill = policy.spec.get("killSwitch", {})
+    if kill.get("engaged") and (not kill.get("routes") or route.name in kill["routes"]):
+        lines.append(f"KILL SWITCH ENGAGED by {policy.ref}: every request is answered 503")
+    for budget in policy.spec.get("budgets", []):
+        if budget["scope"].get("route") == route.name:
+            then = budget.get("onExceed", "block")
+            lines.append(f"budget '{budget['name']}': {money(budget['limitUsd'])} per {budget['period']}, then {then}")
+    return lines
 
 
 def _failures(chain: list[str]) -> tuple[str, ...]:

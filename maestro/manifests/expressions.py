@@ -51,7 +51,10 @@ def check(expression: str, context: str, fields: Mapping[str, Collection[str]] |
     for name in program.variables():
         if name not in variables and name not in bound:
             problems.append(
-                Problem("cel.unknown-variable", f"CEL variable '{name}' does not exist here; use {_names(variables)}")
+                Problem(
+                    "cel.unknown-variable",
+                    f"CEL variable '{name}' does not exist here; use {_names(variables)}",
+                )
             )
     stripped = _STRING.sub(lambda m: " " * len(m.group()), expression)
     for var, allowed in variables.items():
@@ -63,7 +66,10 @@ def check(expression: str, context: str, fields: Mapping[str, Collection[str]] |
             field = match.group(1)
             if field not in allowed_fields:
                 problems.append(
-                    Problem("cel.unknown-field", f"'{var}.{field}' does not exist; fields: {', '.join(sorted(allowed_fields))}")
+                    Problem(
+                        "cel.unknown-field",
+                        f"'{var}.{field}' does not exist; fields: {', '.join(sorted(allowed_fields))}",
+                    )
                 )
     return problems
 

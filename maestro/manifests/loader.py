@@ -147,7 +147,9 @@ def read_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
         try:
             yield SourceFile(name, path.read_bytes(), base)
         except OSError as e:
-            yield SourceFile(name, None, base, f"cannot read the file: {e.strerror or e}; check it exists and is readable")
+            yield SourceFile(
+                name, None, base, f"cannot read the file: {e.strerror or e}; check it exists and is readable"
+            )
 
 
 def display_name(path: Path) -> str:
@@ -160,59 +162,53 @@ def display_name(path: Path) -> str:
 def load(sources: Iterable[SourceFile], schemas: SchemaSet, limits: yamlio.Limits | None = None) -> LoadResult:
     """Parse and schema-check every source; keep the valid documents, and a diagnostic for each problem."""
     limits = limits or yamlio.Limits()
-    diagnostics: list[Diagnostic] = []
-    documents: list[Document] = []
-    names: set[tuple[str, str]] = set()
-    locator = Locator()
+    found = _Found()
     files = 0
     for source in sources:
         files += 1
         if source.raw is None:
-            diagnostics.append(_diag(source.name, 1, 1, "file.unreadable", source.error or "cannot read the file"))
+            found.diagnostics.append(_diag(source.name, 1, 1, "file.unreadable", source.error or "cannot read"))
             continue
         try:
             text = yamlio.decode(source.raw, limits)
             parsed = yamlio.parse(text, limits)
         except yamlio.YamlProblem as p:
-            diagnostics.append(_diag(source.name, p.line, p.column, p.rule, p.message))
+            found.diagnostics.append(_diag(source.name, p.line, p.column, p.rule, p.message))
             continue
-        locator.texts[source.name] = text
+        found.locator.texts[source.name] = text
         for doc in parsed:
-            _admit(source, doc, schemas, documents, names, diagnostics)
-    return LoadResult(ManifestSet(tuple(documents), locator, frozenset(names)), diagnostics, files)
+            found.admit(source, doc, schemas)
+    manifests = ManifestSet(tuple(found.documents), found.locator, frozenset(found.names))
+    return LoadResult(manifests, found.diagnostics, files)
 
 
-def _admit(
-    source: SourceFile,
-    doc: yamlio.ParsedDocument,
-    schemas: SchemaSet,
-    documents: list[Document],
-    names: set[tuple[str, str]],
-    diagnostics: list[Diagnostic],
-) -> None:
-    data = doc.data
-    if isinstance(data, dict):
-        name = data.get("metadata", {}).get("name") if isinstance(data.get("metadata"), dict) else None
-        if isinstance(data.get("kind"), str) and isinstance(name, str):
-            names.add((data["kind"], name))
-    findings = schemas.check(data)
-    for f in findings:
-        line, column = yamlio.locate(doc.node, f.path, key=f.at_key)
-        diagnostics.append(_diag(source.name, line, column, f.rule, f.message, json_path(f.path)))
-    if not findings:
-        documents.append(
-            Document(source.name, doc.index, data["kind"], data["metadata"]["name"], data, doc.line, doc.column,
-                     source.base_dir)
-        )
+@dataclass
+class _Found:
+    documents: list[Document] = field(default_factory=list)
+    names: set[tuple[str, str]] = field(default_factory=set)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    locator: Locator = field(default_factory=Locator)
+
+    def admit(self, source: SourceFile, doc: yamlio.ParsedDocument, schemas: SchemaSet) -> None:
+        data = doc.data
+        if isinstance(data, dict):
+            metadata = data.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            if isinstance(data.get("kind"), str) and isinstance(name, str):
+                self.names.add((data["kind"], name))
+        findings = schemas.check(data)
+        for f in findings:
+            line, column = yamlio.locate(doc.node, f.path, key=f.at_key)
+            self.diagnostics.append(_diag(source.name, line, column, f.rule, f.message, path=json_path(f.path)))
+        if not findings:
+            kind, name = data["kind"], data["metadata"]["name"]
+            self.documents.append(
+                Document(source.name, doc.index, kind, name, data, doc.line, doc.column, source.base_dir)
+            )
 
 
-def _diag(file: str, line: int, column: int, rule: str, message: str, path: str = "") -> Diagnostic:
+def _diag(file: str, line: int, column: int, rule: str, message: str, *, path: str = "") -> Diagnostic:
     return Diagnostic(file, line, column, RULES[rule].severity, rule, message, path)
-
-
-def diagnostic(file: str, line: int, column: int, rule: str, message: str) -> Diagnostic:
-    """A diagnostic for ``rule`` with the rule's own severity."""
-    return _diag(file, line, column, rule, message)
 
 
 __all__ = ["Document", "LoadResult", "Locator", "ManifestSet", "Severity", "SourceFile", "discover", "load"]

@@ -24,9 +24,7 @@ def write_starter(directory: Path, *, force: bool = False) -> list[Path]:
     files = _files(resources.files("maestro") / "templates" / "init")
     clashes = [directory / rel for rel, _ in files if (directory / rel).exists()]
     if clashes and not force:
-        raise UsageError(
-            f"{clashes[0]} already exists; choose an empty folder or pass --force to overwrite"
-        )
+        raise UsageError(f"{clashes[0]} already exists; choose an empty folder or pass --force to overwrite")
     written = []
     for rel, entry in files:
         target = directory / rel

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -73,7 +74,13 @@ class SchemaSet:
     def check(self, data: Any) -> list[Finding]:
         """Every schema finding for one document, the most relevant first."""
         if not isinstance(data, dict):
-            return [Finding("schema.not-a-mapping", "a manifest must be a mapping with apiVersion, kind, metadata, spec", ())]
+            return [
+                Finding(
+                    "schema.not-a-mapping",
+                    "a manifest must be a mapping with apiVersion, kind, metadata, spec",
+                    (),
+                )
+            ]
         head = list(_check_head(data))
         if head:
             return head
@@ -112,7 +119,7 @@ def _deepest(error: ValidationError) -> ValidationError:
     return error
 
 
-def _findings(error: ValidationError) -> Iterator[Finding]:  # noqa: C901 - one branch per keyword
+def _findings(error: ValidationError) -> Iterator[Finding]:
     path = tuple(error.absolute_path)
     where = json_path(path) or "the document"
     keyword = error.validator
@@ -126,7 +133,7 @@ def _findings(error: ValidationError) -> Iterator[Finding]:  # noqa: C901 - one 
             tail = f"did you mean '{hint}'?" if hint else f"allowed keys: {', '.join(allowed) or 'none'}"
             yield Finding("schema.unknown-key", f"unknown key '{key}' in {where}; {tail}", (*path, key), True)
     elif keyword == "required":
-        missing = error.validator_value
+        missing: Any = error.validator_value
         names = [m for m in missing if isinstance(error.instance, dict) and m not in error.instance]
         for name in names:
             yield Finding("schema.required", f"{where} is missing the required key '{name}'; add it", path, True)
@@ -141,9 +148,14 @@ def _findings(error: ValidationError) -> Iterator[Finding]:  # noqa: C901 - one 
             return
         expected = error.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        yield Finding("schema.type", f"{where} must be {_article(expected_text)}, not {_type_name(error.instance)}", path)
+        yield Finding(
+            "schema.type",
+            f"{where} must be {_article(expected_text)}, not {_type_name(error.instance)}",
+            path,
+        )
     elif keyword in ("enum", "const"):
-        allowed_values = error.validator_value if keyword == "enum" else [error.validator_value]
+        value: Any = error.validator_value
+        allowed_values: list[Any] = value if keyword == "enum" else [value]
         hint = _did_you_mean(str(error.instance), [str(v) for v in allowed_values])
         tail = f"did you mean '{hint}'?" if hint else "allowed: " + ", ".join(str(v) for v in allowed_values)
         yield Finding("schema.value", f"{where} is {_echo(error.instance)}; {tail}", path)
@@ -151,8 +163,19 @@ def _findings(error: ValidationError) -> Iterator[Finding]:  # noqa: C901 - one 
         desc = schema.get("description", "")
         extra = f" ({desc})" if desc else ""
         yield Finding("schema.format", f"{where} does not have the expected form{extra}", path)
-    elif keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
-                     "minLength", "maxLength", "minProperties", "maxProperties", "multipleOf"):
+    elif keyword in (
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "minProperties",
+        "maxProperties",
+        "multipleOf",
+    ):
         yield Finding("schema.range", f"{where}: {_range_text(keyword, error.validator_value)}", path)
     elif keyword in ("oneOf", "anyOf", "not"):
         desc = schema.get("description", "")
@@ -163,8 +186,6 @@ def _findings(error: ValidationError) -> Iterator[Finding]:  # noqa: C901 - one 
 
 
 def _pattern_allows(schema: dict[str, Any], key: str) -> bool:
-    import re
-
     return any(re.search(p, key) for p in schema.get("patternProperties", {}))
 
 
@@ -182,24 +203,43 @@ def _echo(value: Any) -> str:
 
 
 def _type_name(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
-             float: "a number", type(None): "null"}
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
 def _article(type_text: str) -> str:
-    words = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-             "number": "a number", "boolean": "a boolean", "null": "null"}
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "an integer",
+        "number": "a number",
+        "boolean": "a boolean",
+        "null": "null",
+    }
     return " or ".join(words.get(t.strip(), t.strip()) for t in type_text.split(" or "))
 
 
 def _range_text(keyword: str, limit: Any) -> str:
     texts = {
-        "minimum": f"must be at least {limit}", "maximum": f"must be at most {limit}",
-        "exclusiveMinimum": f"must be more than {limit}", "exclusiveMaximum": f"must be less than {limit}",
-        "minItems": f"needs at least {limit} item(s)", "maxItems": f"allows at most {limit} item(s)",
-        "minLength": f"must be at least {limit} character(s) long", "maxLength": f"must be at most {limit} characters",
-        "minProperties": f"needs at least {limit} key(s)", "maxProperties": f"allows at most {limit} key(s)",
+        "minimum": f"must be at least {limit}",
+        "maximum": f"must be at most {limit}",
+        "exclusiveMinimum": f"must be more than {limit}",
+        "exclusiveMaximum": f"must be less than {limit}",
+        "minItems": f"needs at least {limit} item(s)",
+        "maxItems": f"allows at most {limit} item(s)",
+        "minLength": f"must be at least {limit} character(s) long",
+        "maxLength": f"must be at most {limit} characters",
+        "minProperties": f"needs at least {limit} key(s)",
+        "maxProperties": f"allows at most {limit} key(s)",
         "multipleOf": f"must be a multiple of {limit}",
     }
     return texts[keyword]

@@ -65,8 +65,16 @@ def validate_sources(sources: Iterable[SourceFile], *, limits: yamlio.Limits | N
     diagnostics = list(loaded.diagnostics)
     files, documents = loaded.files, len(loaded.manifests.documents)
     if files == 0 or not loaded.manifests.names:
-        diagnostics.append(Diagnostic(".", 1, 1, Severity.WARNING, "set.no-documents",
-                                      "no manifest documents found; check the paths"))
+        diagnostics.append(
+            Diagnostic(
+                ".",
+                1,
+                1,
+                Severity.WARNING,
+                "set.no-documents",
+                "no manifest documents found; check the paths",
+            )
+        )
     loaded = _with_default_policy(loaded, schemas, diagnostics)
     diagnostics.extend(check_set(loaded.manifests))
     summary = Summary.of(diagnostics, files, documents)
@@ -84,6 +92,14 @@ def _with_default_policy(loaded: LoadResult, schemas: SchemaSet, diagnostics: li
         loaded.manifests.names | extra.manifests.names,
     )
     if loaded.manifests.names:
-        diagnostics.append(Diagnostic(".", 1, 1, Severity.INFO, "set.default-policy",
-                                      "no Policy in these manifests: maestro's built-in default policy applies"))
+        diagnostics.append(
+            Diagnostic(
+                ".",
+                1,
+                1,
+                Severity.INFO,
+                "set.default-policy",
+                "no Policy in these manifests: maestro's built-in default policy applies",
+            )
+        )
     return LoadResult(merged, loaded.diagnostics, loaded.files)

@@ -171,12 +171,14 @@ class _Builder:
             raise YamlProblem(rule, f"{what} to over {self.limits.max_nodes:,} nodes; remove the aliases", *_pos(node))
         if depth > self.limits.max_depth:
             raise YamlProblem(
-                "yaml.too-deep", f"nesting is deeper than {self.limits.max_depth} levels; flatten it", *_pos(node)
+                "yaml.too-deep",
+                f"nesting is deeper than {self.limits.max_depth} levels; flatten it",
+                *_pos(node),
             )
         if node.tag not in _ALLOWED_TAGS:
             raise YamlProblem(
                 "yaml.tag",
-                f"tag {_short_tag(node.tag)} is not allowed: manifests hold plain data only; remove the tag",
+                f"tag {_short_tag(str(node.tag))} is not allowed: manifests hold plain data only; remove the tag",
                 *_pos(node),
             )
         if isinstance(node, ScalarNode):
@@ -227,7 +229,7 @@ _INT_RE = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
 def _scalar(node: ScalarNode) -> Any:
     value: str = node.value
     tag = node.tag
-    if tag == _STR or tag == _TIMESTAMP:
+    if tag in (_STR, _TIMESTAMP):
         return value
     if tag == _NULL:
         return None

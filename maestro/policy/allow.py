@@ -54,7 +54,15 @@ def judge(
             reasons.append(f"tag '{tag}' is unknown, and unknown tags are denied")
             continue
         reasons.extend(_tag_reasons(tag, definition.get("allow", {}), facts))
-    req = {"tags": list(tags), "caller": "", "team": "", "alias": "", "tokens": 0, "headers": {}, "metadata": {}}
+    req = {
+        "tags": list(tags),
+        "caller": "",
+        "team": "",
+        "alias": "",
+        "tokens": 0,
+        "headers": {},
+        "metadata": {},
+    }
     req.update(request or {})
     for policy in policies:
         for rule in policy.spec.get("rules", []):

@@ -10,6 +10,7 @@ from maestro import __version__
 from maestro.manifests.diagnostics import Diagnostic, Severity, Summary
 from maestro.manifests.rules import RULES
 
+_RULES_DOC = "https://github.com/maestro-dev/maestro/blob/main/docs/rules.md"
 FORMATS = ("text", "json", "sarif", "junit", "github")
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -91,7 +92,7 @@ def sarif(diagnostics: Sequence[Diagnostic], summary: Summary, sources: Mapping[
                         "id": rule,
                         "shortDescription": {"text": RULES[rule].summary},
                         "defaultConfiguration": {"level": _SARIF_LEVEL[RULES[rule].severity]},
-                        "helpUri": f"https://github.com/maestro-dev/maestro/blob/main/docs/rules.md#{rule.replace('.', '')}",
+                        "helpUri": f"{_RULES_DOC}#{rule.replace('.', '')}",
                     }
                     for rule in used
                 ],
@@ -130,15 +131,20 @@ def junit(diagnostics: Sequence[Diagnostic], summary: Summary, sources: Mapping[
         by_file.setdefault(d.file, []).append(d)
     failing = [d for d in diagnostics if d.severity != Severity.INFO]
     suite = ET.Element(
-        "testsuite", name="maestro validate", tests=str(len(by_file)),
-        failures=str(len({d.file for d in failing})), errors="0",
+        "testsuite",
+        name="maestro validate",
+        tests=str(len(by_file)),
+        failures=str(len({d.file for d in failing})),
+        errors="0",
     )
     for file, found in sorted(by_file.items()):
         case = ET.SubElement(suite, "testcase", classname="maestro.validate", name=file)
         problems = [d for d in found if d.severity != Severity.INFO]
         if problems:
             failure = ET.SubElement(case, "failure", message=f"{len(problems)} finding(s)", type=problems[0].rule)
-            failure.text = "\n".join(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}" for d in problems)
+            failure.text = "\n".join(
+                f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}" for d in problems
+            )
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)

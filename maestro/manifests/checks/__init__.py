@@ -39,8 +39,12 @@ def _unique_names(c: Checker) -> None:
         key = (doc.kind, doc.name)
         if key in first:
             other = first[key]
-            c.report(doc, ("metadata", "name"), "set.duplicate-name",
-                     f"{doc.ref} is already defined at {other.file}:{other.line}; names must be unique per kind")
+            c.report(
+                doc,
+                ("metadata", "name"),
+                "set.duplicate-name",
+                f"{doc.ref} is already defined at {other.file}:{other.line}; names must be unique per kind",
+            )
         else:
             first[key] = doc
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from maestro.manifests.checks.context import Checker
@@ -15,24 +16,36 @@ def check_levels(c: Checker) -> None:
     for doc in c.manifests.of_kind("AutonomyLevel"):
         level = doc.spec["level"]
         if level in by_level:
-            c.report(doc, ("spec", "level"), "autonomy.duplicate-level",
-                     f"level {level} is already defined by {by_level[level].ref}; each level needs one definition")
+            c.report(
+                doc,
+                ("spec", "level"),
+                "autonomy.duplicate-level",
+                f"level {level} is already defined by {by_level[level].ref}; each level needs one definition",
+            )
             continue
         by_level[level] = doc
         approvals = doc.spec.get("approvals", {})
         if level >= DUAL_CONTROL_LEVEL and (
             approvals.get("required", 0) < 2 or not approvals.get("distinctApprovers", True)
         ):
-            c.report(doc, ("spec", "approvals"), "autonomy.dual-control",
-                     f"level {level} acts with high autonomy: set approvals.required to 2 or more with "
-                     "distinctApprovers: true (dual control)")
+            c.report(
+                doc,
+                ("spec", "approvals"),
+                "autonomy.dual-control",
+                f"level {level} acts with high autonomy: set approvals.required to 2 or more with "
+                "distinctApprovers: true (dual control)",
+            )
     ordered = [by_level[k] for k in sorted(by_level)]
-    for lower, higher in zip(ordered, ordered[1:], strict=False):
+    for lower, higher in pairwise(ordered):
         lost = set(lower.spec["allowedWithoutApproval"]) - set(higher.spec["allowedWithoutApproval"])
         if lost:
-            c.report(higher, ("spec", "allowedWithoutApproval"), "autonomy.monotonic",
-                     f"{higher.name} needs approval for {', '.join(sorted(lost))}, which the lower {lower.name} "
-                     "may do without; higher levels should allow at least as much")
+            c.report(
+                higher,
+                ("spec", "allowedWithoutApproval"),
+                "autonomy.monotonic",
+                f"{higher.name} needs approval for {', '.join(sorted(lost))}, which the lower {lower.name} "
+                "may do without; higher levels should allow at least as much",
+            )
 
 
 def check_agents(c: Checker) -> None:
@@ -47,8 +60,12 @@ def check_agents(c: Checker) -> None:
         free = set(level.spec["allowedWithoutApproval"])
         for i, tool in enumerate(spec.get("tools", [])):
             if tool["action"] not in free:
-                c.report(agent, ("spec", "tools", i, "action"), "autonomy.tool-needs-approval",
-                         f"tool '{tool['name']}' ({tool['action']}) needs a human approval at {level.name}")
+                c.report(
+                    agent,
+                    ("spec", "tools", i, "action"),
+                    "autonomy.tool-needs-approval",
+                    f"tool '{tool['name']}' ({tool['action']}) needs a human approval at {level.name}",
+                )
 
 
 def check_file(c: Checker, doc: Document, path: tuple[str | int, ...], relative: str) -> None:

@@ -47,7 +47,9 @@ class Checker:
         if target is None and not self.manifests.exists(kind, name):
             known = sorted(self.manifests.index(kind))
             hint = _closest(name, known)
-            tail = f"did you mean '{hint}'?" if hint else (f"known: {', '.join(known)}" if known else f"define a {kind}")
+            tail = (
+                f"did you mean '{hint}'?" if hint else (f"known: {', '.join(known)}" if known else f"define a {kind}")
+            )
             self.report(doc, path, "ref.unresolved", f"{kind} '{name}' does not exist; {tail}")
         return target
 
@@ -60,13 +62,23 @@ class Checker:
         if pair["model"] not in models:
             hint = _closest(pair["model"], models)
             tail = f"did you mean '{hint}'?" if hint else f"it offers: {', '.join(models)}"
-            self.report(doc, (*path, "model"), "ref.model",
-                        f"provider '{provider.name}' does not offer model '{pair['model']}'; {tail}")
+            self.report(
+                doc,
+                (*path, "model"),
+                "ref.model",
+                f"provider '{provider.name}' does not offer model '{pair['model']}'; {tail}",
+            )
             return None
         return provider
 
-    def cel(self, doc: Document, path: Path, expression: str, context: str,
-            fields: Mapping[str, Collection[str]] | None = None) -> None:
+    def cel(
+        self,
+        doc: Document,
+        path: Path,
+        expression: str,
+        context: str,
+        fields: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
         for problem in expressions.check(expression, context, fields):
             self.report(doc, path, problem.rule, f"{problem.message} (in `{_short(expression)}`)")
         if context in ("request", "policy"):
@@ -77,13 +89,22 @@ class Checker:
         if tag not in self.taxonomy.tags:
             hint = _closest(tag, list(self.taxonomy.tags))
             tail = f"did you mean '{hint}'?" if hint else "add it to a Policy's taxonomy"
-            self.report(doc, path, "policy.unknown-tag", f"tag '{tag}' is not in the taxonomy and would be denied; {tail}")
+            self.report(
+                doc,
+                path,
+                "policy.unknown-tag",
+                f"tag '{tag}' is not in the taxonomy and would be denied; {tail}",
+            )
 
     def jurisdiction(self, doc: Document, path: Path, name: str) -> None:
         if name not in self.taxonomy.jurisdictions:
             known = ", ".join(sorted(self.taxonomy.jurisdictions)) or "none defined"
-            self.report(doc, path, "policy.unknown-jurisdiction",
-                        f"jurisdiction '{name}' is not in the taxonomy (known: {known}); add it to a Policy or fix it")
+            self.report(
+                doc,
+                path,
+                "policy.unknown-jurisdiction",
+                f"jurisdiction '{name}' is not in the taxonomy (known: {known}); add it to a Policy or fix it",
+            )
 
 
 def _closest(word: str, options: list[str]) -> str | None:

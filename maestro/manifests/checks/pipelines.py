@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 from maestro.manifests.checks.context import Checker
@@ -14,7 +15,7 @@ def edges_of(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if spec.get("edges"):
         return list(spec["edges"])
     ids = [s["id"] for s in spec["steps"]]
-    return [{"from": a, "to": b} for a, b in zip(ids, ids[1:], strict=False)]
+    return [{"from": a, "to": b} for a, b in pairwise(ids)]
 
 
 def check_pipelines(c: Checker) -> None:
@@ -33,8 +34,12 @@ def check_pipelines(c: Checker) -> None:
             for end in ("from", "to"):
                 if edge[end] not in ids:
                     ok = False
-                    c.report(pipeline, ("spec", "edges", i, end), "pipeline.unknown-step",
-                             f"edge {end} '{edge[end]}' names no step; steps: {', '.join(ids)}")
+                    c.report(
+                        pipeline,
+                        ("spec", "edges", i, end),
+                        "pipeline.unknown-step",
+                        f"edge {end} '{edge[end]}' names no step; steps: {', '.join(ids)}",
+                    )
             if "when" in edge:
                 c.cel(pipeline, ("spec", "edges", i, "when"), edge["when"], "edge")
         if ok:
@@ -55,24 +60,29 @@ def _steps(c: Checker, pipeline: Document) -> list[str]:
         if step["type"] == "tool" and agent is not None:
             tools = [t["name"] for t in agent.spec.get("tools", [])]
             if step["tool"] not in tools:
-                c.report(pipeline, (*path, "tool"), "ref.tool",
-                         f"agent '{agent.name}' has no tool '{step['tool']}'; its tools: {', '.join(tools) or 'none'}")
+                c.report(
+                    pipeline,
+                    (*path, "tool"),
+                    "ref.tool",
+                    f"agent '{agent.name}' has no tool '{step['tool']}'; its tools: {', '.join(tools) or 'none'}",
+                )
     return ids
 
 
 def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
-    """Every cycle must pass through an edge with maxIterations."""
-    for component in strongly_connected(ids, edges):
-        inner = [
-            (i, e) for i, e in enumerate(edges) if e["from"] in component and e["to"] in component
-        ]
-        if len(component) == 1 and not inner:
-            continue
-        if any("maxIterations" in e for _, e in inner):
-            continue
-        first = inner[0][0]
-        c.report(pipeline, ("spec", "edges", first), "pipeline.unbounded-loop",
-                 f"steps {', '.join(sorted(component))} form a loop with no bound; set maxIterations on one of its edges")
+    """Every cycle must pass through an edge with maxIterations: without those edges the graph is acyclic."""
+    unbounded = [e for e in edges if "maxIterations" not in e]
+    cycle = find_cycle(ids, unbounded)
+    if cycle:
+        first = next(i for i, e in enumerate(edges) if e["from"] == cycle[0] and e["to"] == cycle[1])
+        path = ("spec", "edges", first) if pipeline.spec.get("edges") else ("spec", "steps")
+        loop = " -> ".join(cycle)
+        c.report(
+            pipeline,
+            path,
+            "pipeline.unbounded-loop",
+            f"loop {loop} has no bound; set maxIterations on one of its edges",
+        )
 
 
 def _reachable(c: Checker, pipeline: Document, start: str, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
@@ -87,51 +97,39 @@ def _reachable(c: Checker, pipeline: Document, start: str, ids: list[str], edges
     for i, step in enumerate(pipeline.spec["steps"]):
         if step["id"] not in seen:
             what = "human approval step" if step["type"] == "approval" else "step"
-            c.report(pipeline, ("spec", "steps", i, "id"), "pipeline.unreachable",
-                     f"{what} '{step['id']}' cannot be reached from '{start}'; add an edge to it or remove it")
+            c.report(
+                pipeline,
+                ("spec", "steps", i, "id"),
+                "pipeline.unreachable",
+                f"{what} '{step['id']}' cannot be reached from '{start}'; add an edge to it or remove it",
+            )
 
 
-def strongly_connected(nodes: list[str], edges: list[Mapping[str, Any]]) -> list[set[str]]:
-    """Tarjan's algorithm, iterative."""
-    graph: dict[str, list[str]] = {n: [] for n in nodes}
+def find_cycle(nodes: list[str], edges: list[Mapping[str, Any]]) -> list[str]:
+    """A cycle as [a, b, ..., a], or [] when the graph is acyclic (Kahn's algorithm, then a walk)."""
+    successors: dict[str, list[str]] = {n: [] for n in nodes}
+    predecessors: dict[str, list[str]] = {n: [] for n in nodes}
+    indegree = dict.fromkeys(nodes, 0)
     for e in edges:
-        graph.setdefault(e["from"], []).append(e["to"])
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    out: list[set[str]] = []
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            successors = graph.get(node, [])
-            if i < len(successors):
-                work.append((node, i + 1))
-                nxt = successors[i]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    top = stack.pop()
-                    on_stack.discard(top)
-                    component.add(top)
-                    if top == node:
-                        break
-                out.append(component)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-    return out
+        successors[e["from"]].append(e["to"])
+        predecessors[e["to"]].append(e["from"])
+        indegree[e["to"]] += 1
+    ready = [n for n in nodes if indegree[n] == 0]
+    while ready:
+        node = ready.pop()
+        for nxt in successors[node]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    left = {n for n in nodes if indegree[n] > 0}
+    if not left:
+        return []
+    # Every node left has a predecessor left, so walking backwards must close a cycle.
+    trail = [min(left)]
+    while True:
+        prev = min(n for n in predecessors[trail[-1]] if n in left)
+        if prev in trail:
+            cycle = trail[trail.index(prev) :]
+            cycle.reverse()
+            return [*cycle, cycle[0]]
+        trail.append(prev)

@@ -42,7 +42,12 @@ def check_policies(c: Checker) -> None:
 def _unique(c: Checker, doc: Document, path: tuple[str | int, ...], name: str, seen: dict[str, Document]) -> None:
     if name in seen:
         first = seen[name]
-        c.report(doc, path, "policy.duplicate-tag", f"'{name}' is already defined in {first.file} ({first.ref}); remove one")
+        c.report(
+            doc,
+            path,
+            "policy.duplicate-tag",
+            f"'{name}' is already defined in {first.file} ({first.ref}); remove one",
+        )
     else:
         seen[name] = doc
 
@@ -53,15 +58,28 @@ def _freeze_window(c: Checker, doc: Document, path: tuple[str | int, ...], windo
         try:
             times.append(datetime.fromisoformat(str(window[key]).replace("Z", "+00:00")))
         except ValueError:
-            c.report(doc, (*path, key), "policy.freeze-window",
-                     f"{key} is not an RFC 3339 time; write it like 2026-12-24T00:00:00Z")
+            c.report(
+                doc,
+                (*path, key),
+                "policy.freeze-window",
+                f"{key} is not an RFC 3339 time; write it like 2026-12-24T00:00:00Z",
+            )
             return
     start, end = times
     if (start.tzinfo is None) != (end.tzinfo is None):
-        c.report(doc, (*path, "end"), "policy.freeze-window", "start and end must both carry a time zone, or neither")
+        c.report(
+            doc,
+            (*path, "end"),
+            "policy.freeze-window",
+            "start and end must both carry a time zone, or neither",
+        )
     elif end <= start:
-        c.report(doc, (*path, "end"), "policy.freeze-window",
-                 f"freeze window '{window['name']}' ends before it starts; swap start and end")
+        c.report(
+            doc,
+            (*path, "end"),
+            "policy.freeze-window",
+            f"freeze window '{window['name']}' ends before it starts; swap start and end",
+        )
 
 
 def check_routes(c: Checker) -> None:
@@ -70,14 +88,22 @@ def check_routes(c: Checker) -> None:
         spec = route.spec
         alias = spec["alias"]
         if alias in aliases:
-            c.report(route, ("spec", "alias"), "ref.alias",
-                     f"alias '{alias}' is already served by {aliases[alias].ref}; give one route another alias")
+            c.report(
+                route,
+                ("spec", "alias"),
+                "ref.alias",
+                f"alias '{alias}' is already served by {aliases[alias].ref}; give one route another alias",
+            )
         aliases.setdefault(alias, route)
         for i, candidate in enumerate(spec["candidates"]):
             c.provider_model(route, ("spec", "candidates", i), candidate)
         if all(candidate.get("weight", 1) == 0 for candidate in spec["candidates"]):
-            c.report(route, ("spec", "candidates"), "route.weights",
-                     "every candidate has weight 0, so no request can be served; give one a weight above 0")
+            c.report(
+                route,
+                ("spec", "candidates"),
+                "route.weights",
+                "every candidate has weight 0, so no request can be served; give one a weight above 0",
+            )
         for i, pin in enumerate(spec.get("pins", [])):
             c.cel(route, ("spec", "pins", i, "when"), pin["when"], "request")
             c.provider_model(route, ("spec", "pins", i, "target"), pin["target"])
@@ -89,8 +115,12 @@ def check_routes(c: Checker) -> None:
                 c.jurisdiction(route, ("spec", "rules", i, "require", "jurisdictions", k), name)
         objective = spec.get("objective")
         if objective is not None and not any(objective.values()):
-            c.report(route, ("spec", "objective"), "route.objective",
-                     "every objective weight is 0; give quality, latency, cost, reliability or sovereignty a weight")
+            c.report(
+                route,
+                ("spec", "objective"),
+                "route.objective",
+                "every objective weight is 0; give quality, latency, cost, reliability or sovereignty a weight",
+            )
         _fallbacks(c, route)
     _fallback_cycles(c)
 
@@ -105,14 +135,20 @@ def _fallbacks(c: Checker, route: Document) -> None:
             continue
         pair = (entry["provider"], entry["model"])
         if pair in seen:
-            c.report(route, path, "route.fallback-duplicate",
-                     f"{pair[0]}/{pair[1]} is already a candidate or an earlier fallback; remove it")
+            c.report(
+                route,
+                path,
+                "route.fallback-duplicate",
+                f"{pair[0]}/{pair[1]} is already a candidate or an earlier fallback; remove it",
+            )
         seen.add(pair)
         c.provider_model(route, path, entry)
     _jurisdiction_scope(c, route)
 
 
-def reachable_providers(c: Checker, route: Document, via_fallback: bool) -> list[tuple[tuple[str | int, ...], Document]]:
+def reachable_providers(
+    c: Checker, route: Document, via_fallback: bool
+) -> list[tuple[tuple[str | int, ...], Document]]:
     """Providers a route can reach: (path of the entry, provider), following route fallbacks once each."""
     out: list[tuple[tuple[str | int, ...], Document]] = []
     providers = c.manifests.index("Provider")
@@ -155,17 +191,25 @@ def _jurisdiction_scope(c: Checker, route: Document) -> None:
     for path, provider in fallbacks:
         jurisdiction = provider.spec["jurisdiction"]
         if jurisdiction not in scope:
-            c.report(route, path, "policy.fallback-widens",
-                     f"fallback reaches provider '{provider.name}' in jurisdiction '{jurisdiction}', outside this "
-                     f"route's scope ({', '.join(sorted(scope))}); remove it or allow '{jurisdiction}' in a rule")
+            c.report(
+                route,
+                path,
+                "policy.fallback-widens",
+                f"fallback reaches provider '{provider.name}' in jurisdiction '{jurisdiction}', outside this "
+                f"route's scope ({', '.join(sorted(scope))}); remove it or allow '{jurisdiction}' in a rule",
+            )
     everything = [p for _, p in candidates + fallbacks]
     for i, rule in enumerate(rules):
         if rule.get("deny"):
             continue
         if not any(_satisfies(p, rule.get("require", {})) for p in everything):
-            c.report(route, ("spec", "rules", i), "policy.no-allowed-candidate",
-                     f"rule '{rule['name']}' leaves no candidate or fallback that satisfies it, so matching requests "
-                     "are always denied; add an allowed provider, or write deny: true if that is the intent")
+            c.report(
+                route,
+                ("spec", "rules", i),
+                "policy.no-allowed-candidate",
+                f"rule '{rule['name']}' leaves no candidate or fallback that satisfies it, so matching requests "
+                "are always denied; add an allowed provider, or write deny: true if that is the intent",
+            )
 
 
 def _satisfies(provider: Document, require: Mapping[str, Any]) -> bool:
@@ -190,8 +234,12 @@ def _fallback_cycles(c: Checker) -> None:
             if key in reported:
                 continue
             reported.add(key)
-            c.report(routes[start], ("spec", "fallback", index, "route"), "route.fallback-cycle",
-                     f"fallbacks form a cycle: {' -> '.join([*cycle, cycle[0]])}; break it by removing one fallback")
+            c.report(
+                routes[start],
+                ("spec", "fallback", index, "route"),
+                "route.fallback-cycle",
+                f"fallbacks form a cycle: {' -> '.join([*cycle, cycle[0]])}; break it by removing one fallback",
+            )
 
 
 def _cycles_from(start: str, edges: Mapping[str, list[tuple[int, str]]]) -> list[tuple[list[str], int]]:

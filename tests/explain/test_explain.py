@@ -1,0 +1,141 @@
+"""maestro explain on the example repository: every kind, every format, and bad targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import maestro.cli.main  # noqa: F401  (registers the commands)
+from maestro.cli.app import app
+from maestro.explain import explain
+from maestro.manifests.validate import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = [ROOT / "manifests", ROOT / "policies"]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["explain", *args, "--manifests", str(EXAMPLE[0]), "--manifests", str(EXAMPLE[1])])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def example():
+    result = validate(EXAMPLE)
+    assert result.summary.errors == 0
+    return result.manifests
+
+
+def test_every_document_of_the_example_is_explained(example):
+    kinds = set()
+    for doc in example.documents:
+        e = explain(example, doc)
+        kinds.add(doc.kind)
+        assert doc.name in e.summary
+        assert e.sections and all(s.lines for s in e.sections)
+    assert kinds == {
+        "Provider",
+        "Route",
+        "Policy",
+        "AutonomyLevel",
+        "Agent",
+        "Pipeline",
+        "EvalSuite",
+        "Rollout",
+    }
+
+
+def test_route_says_order_rules_and_failure_chain():
+    code, out = run("Route/support-chat")
+    assert code == 0
+    assert "openai-us/gpt-4o-mini: 90% of traffic" in out
+    assert (
+        "when `'pii.email' in request.tags || 'pii.phone' in request.tags`: only providers with jurisdiction in eu, onprem"
+        in out
+    )
+    chain = out.index("if openai-us/gpt-4o-mini fails")
+    assert out.index("moves on to anthropic-us/claude-3-5-haiku-20241022") > chain
+    assert (
+        "if local-lane/smollm2-135m-instruct fails (5xx, timeout, 429, connection error): the caller gets a 503" in out
+    )
+    assert "caller faults (other 4xx) are returned as they are" in out
+
+
+def test_route_json_lists_the_whole_order():
+    code, out = run("Route/support-chat", "--format", "json")
+    assert code == 0
+    facts = json.loads(out)["explanations"][0]["facts"]
+    assert facts["order"] == [
+        "openai-us/gpt-4o-mini",
+        "anthropic-us/claude-3-5-haiku-20241022",
+        "nim-eu/meta/llama-3.1-8b-instruct",
+        "local-lane/smollm2-135m-instruct",
+    ]
+
+
+def test_pipeline_graph_and_human_approval():
+    code, out = run("Pipeline/refund-flow", "--format", "mermaid")
+    assert code == 0
+    assert out.startswith("flowchart TD")
+    assert 's_approve{{"approve: human approval"}}' in out
+    assert "(max 3x)" in out
+    code, out = run("Pipeline/refund-flow")
+    assert "approve: 1 approver(s) with role support-lead must approve before it goes on" in out
+
+
+def test_policy_says_which_providers_each_tag_reaches():
+    code, out = run("Policy/default", "--format", "json")
+    assert code == 0
+    reach = json.loads(out)["explanations"][0]["facts"]["reach"]
+    assert "openai-us" not in reach["pii.email"]
+    assert {"nim-eu", "local-lane"} <= set(reach["pii.email"])
+    assert reach["secret.credential"] == ["local-lane"]
+    assert "openai-us" in reach["sensitivity.public"]
+
+
+def test_autonomy_level_counts_approvers():
+    code, out = run("AutonomyLevel/L4", "--format", "json")
+    facts = json.loads(out)["explanations"][0]["facts"]
+    assert code == 0
+    assert facts["approvers"] >= 2
+    assert "irreversible" in facts["needsApproval"]
+
+
+def test_provider_says_whether_its_secret_is_set_never_its_value(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-very-secret-value")
+    code, out = run("Provider/openai-us")
+    assert code == 0
+    assert "API key from $OPENAI_API_KEY: set" in out
+    assert "sk-test-very-secret-value" not in out
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert "NOT SET" in run("Provider/openai-us")[1]
+
+
+def test_a_file_explains_each_of_its_documents():
+    code, out = run(str(ROOT / "manifests" / "routes.yaml"))
+    assert code == 0
+    assert out.count("Route/") >= 3
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("Route/nope", "no Route named 'nope'"),
+        ("Rotue/support-chat", "neither a file nor KIND/NAME"),
+        ("support-chat", "neither a file nor KIND/NAME"),
+    ],
+)
+def test_bad_targets_are_usage_errors(target, message):
+    code, out = run(target)
+    assert code == 2
+    assert message in out
+    assert "Traceback" not in out
+
+
+def test_mermaid_for_a_kind_without_a_graph_is_a_usage_error():
+    code, out = run("Provider/openai-us", "--format", "mermaid")
+    assert code == 2
+    assert "has no graph" in out
