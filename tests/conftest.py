@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers.repo import EXAMPLE_DIRS
 
 ROOT = Path(__file__).resolve().parents[1]

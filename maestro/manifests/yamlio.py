@@ -73,11 +73,14 @@ def decode(raw: bytes, limits: Limits) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        body = bytes(e.object)  # the bytes after any byte order mark: e.start counts from there
+        line = body.count(b"\n", 0, e.start) + 1
+        line_start = body.rfind(b"\n", 0, e.start) + 1
+        # the column counts characters, as YAML marks do; the line's bytes before the bad one are valid UTF-8
+        column = len(body[line_start : e.start].decode("utf-8")) + 1
         raise YamlProblem(
             "file.encoding",
-            f"byte 0x{raw[e.start]:02x} is not valid UTF-8; save the file as UTF-8",
+            f"byte 0x{body[e.start]:02x} is not valid UTF-8; save the file as UTF-8",
             line,
             column,
         ) from e
@@ -167,20 +170,17 @@ class _Builder:
         self.seen.add(id(node))
         if self.nodes > self.limits.max_nodes:
             rule = "yaml.alias-bomb" if self.aliased else "yaml.too-deep"
-            what = "anchors and aliases expand" if self.aliased else "the document holds"
-            raise YamlProblem(rule, f"{what} to over {self.limits.max_nodes:,} nodes; remove the aliases", *_pos(node))
-        if depth > self.limits.max_depth:
+            what = "anchors and aliases expand to" if self.aliased else "the document holds"
+            fix = "remove the aliases" if self.aliased else "split it into smaller documents"
+            raise YamlProblem(rule, f"{what} over {self.limits.max_nodes:,} nodes; {fix}", *_pos(node))
+        if depth >= self.limits.max_depth and isinstance(node, (SequenceNode, MappingNode)):
+            # levels count collections, the top one being 1, as _check_depth counts them
             raise YamlProblem(
                 "yaml.too-deep",
                 f"nesting is deeper than {self.limits.max_depth} levels; flatten it",
                 *_pos(node),
             )
-        if node.tag not in _ALLOWED_TAGS:
-            raise YamlProblem(
-                "yaml.tag",
-                f"tag {_short_tag(str(node.tag))} is not allowed: manifests hold plain data only; remove the tag",
-                *_pos(node),
-            )
+        _check_tag(node)
         if isinstance(node, ScalarNode):
             return _scalar(node)
         if isinstance(node, SequenceNode):
@@ -199,6 +199,7 @@ class _Builder:
                     for k, v in self._mapping(source, depth + 1).items():
                         merged.setdefault(k, v)
                 continue
+            _check_tag(key_node)
             if not isinstance(key_node, ScalarNode) or key_node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
                 raise YamlProblem("yaml.key", "a mapping key must be a plain scalar such as a name", *_pos(key_node))
             key = str(key_node.value)
@@ -213,6 +214,15 @@ class _Builder:
         for k, v in merged.items():
             out.setdefault(k, v)
         return out
+
+
+def _check_tag(node: Node) -> None:
+    if node.tag not in _ALLOWED_TAGS:
+        raise YamlProblem(
+            "yaml.tag",
+            f"tag {_short_tag(str(node.tag))} is not allowed: manifests hold plain data only; remove the tag",
+            *_pos(node),
+        )
 
 
 def _merge_sources(node: Node) -> list[MappingNode]:

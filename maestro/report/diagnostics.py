@@ -14,6 +14,7 @@ _RULES_DOC = "https://github.com/maestro-dev/maestro/blob/main/docs/rules.md"
 FORMATS = ("text", "json", "sarif", "junit", "github")
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+_SECRET_RULES = frozenset({"secret.inline"})  # these, and findings under an apiKey, may hold a secret: never echo
 
 
 def render(fmt: str, diagnostics: Sequence[Diagnostic], summary: Summary, sources: Mapping[str, str]) -> str:
@@ -30,6 +31,10 @@ def render(fmt: str, diagnostics: Sequence[Diagnostic], summary: Summary, source
 def text(diagnostics: Sequence[Diagnostic], summary: Summary, sources: Mapping[str, str]) -> str:
     lines: list[str] = []
     split: dict[str, list[str]] = {}
+    secrets: dict[tuple[str, int], int] = {}  # (file, line) -> column where a secret starts
+    for d in diagnostics:
+        if d.rule in _SECRET_RULES or "apiKey" in d.path:
+            secrets[d.file, d.line] = min(d.column, secrets.get((d.file, d.line), d.column))
     for d in diagnostics:
         lines.append(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.rule} {d.message}")
         source = sources.get(d.file)
@@ -38,6 +43,8 @@ def text(diagnostics: Sequence[Diagnostic], summary: Summary, sources: Mapping[s
         file_lines = split.setdefault(d.file, source.splitlines())
         if 0 < d.line <= len(file_lines):
             code = file_lines[d.line - 1].replace("\t", " ")
+            if (d.file, d.line) in secrets:
+                code = code[: secrets[d.file, d.line] - 1] + "<redacted>"
             lines.append(f"    {code}")
             lines.append("    " + " " * (d.column - 1) + "^")
     lines.append(summary_line(summary))

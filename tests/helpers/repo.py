@@ -18,7 +18,7 @@ class Break:
     file: str
     old: str
     new: str
-    at: str
+    at: str = ""
 
     def apply(self, repo: Path) -> tuple[int, int]:
         """Write the break into ``repo``; return the 1-based line and column of ``at``."""
@@ -34,6 +34,16 @@ class Break:
             text += self.new
         path.write_text(text, encoding="utf-8")
         return position(text, text.index(self.at, start))
+
+
+def spot(path: Path, marker: str) -> tuple[int, int]:
+    """Where ``|`` stands in the first occurrence of ``marker`` (without the ``|``) in the file at ``path``.
+
+    A marker without ``|`` names the place of its first character.
+    """
+    before, _, after = marker.rpartition("|") if "|" in marker else ("", "", marker)
+    text = path.read_text(encoding="utf-8")
+    return position(text, text.index(before + after) + len(before))
 
 
 def position(text: str, offset: int) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def problem(text: str, limits: yamlio.Limits = LIMITS) -> yamlio.YamlProblem:
     return caught.value
 
 
-def data(text: str) -> list[object]:
+def data(text: str) -> list[Any]:
     return [doc.data for doc in yamlio.parse(text, LIMITS)]
 
 
@@ -52,13 +53,16 @@ def data(text: str) -> list[object]:
         pytest.param("{a: 1}: 2\n", "yaml.key", 1, 1, id="mapping-key"),
         pytest.param("a: &x {b: 1}\n*x : 2\n", "yaml.key", 1, 4, id="alias-to-mapping-as-key"),
         pytest.param("base: [1]\nd:\n  <<: 3\n", "yaml.syntax", 3, 7, id="merge-of-a-scalar"),
-        pytest.param(_alias_bomb(), "yaml.alias-bomb", 1, 14, id="billion-laughs"),
-        pytest.param("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "yaml.too-deep", 1, 68, id="flow-100k-deep"),
-        pytest.param("a: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n", "yaml.too-deep", 1, 260, id="map-100k"),
-        pytest.param("- " * 100_000 + "x\n", "yaml.too-deep", 1, 131, id="block-seq-100k-deep"),
+        pytest.param(_alias_bomb(), "yaml.alias-bomb", 1, 15, id="billion-laughs"),
+        pytest.param("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "yaml.too-deep", 1, 67, id="flow-100k-deep"),
+        pytest.param("a: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n", "yaml.too-deep", 1, 256, id="map-100k"),
+        pytest.param("- " * 100_000 + "x\n", "yaml.too-deep", 1, 129, id="block-seq-100k-deep"),
         pytest.param(
             "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v\n",
-            "yaml.too-deep", 66, 131, id="block-map-100-deep",
+            "yaml.too-deep",
+            65,
+            129,
+            id="block-map-100-deep",
         ),
     ],
 )
@@ -68,20 +72,21 @@ def test_malformed_yaml_has_a_rule_and_a_place(text: str, rule: str, line: int, 
 
 
 @pytest.mark.parametrize(
-    ("raw", "rule", "line", "column"),
+    ("raw", "rule", "line", "column", "says"),
     [
-        pytest.param(b"a: 1\nb: caf\xe9\n", "file.encoding", 2, 7, id="latin-1-byte"),
-        pytest.param("a: 1\nb: ééé".encode() + b"\xff\n", "file.encoding", 2, 7, id="after-multibyte-chars"),
-        pytest.param(b"\xef\xbb\xbfa: \xe9\n", "file.encoding", 1, 4, id="after-a-bom"),
-        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "file.binary", 1, 1, id="png"),
-        pytest.param(b"a: 1\n\x00\n", "file.binary", 1, 1, id="nul-byte"),
-        pytest.param(b"a: 1\n" * (LIMITS.max_bytes // 5 + 1), "file.too-large", 1, 1, id="over-size-limit"),
+        pytest.param(b"a: 1\nb: caf\xe9\n", "file.encoding", 2, 7, "byte 0xe9", id="latin-1-byte"),
+        pytest.param("a: 1\nb: ééé".encode() + b"\xff\n", "file.encoding", 2, 7, "byte 0xff", id="after-multibyte"),
+        pytest.param(b"\xef\xbb\xbfa: 1\nb: \xe9\n", "file.encoding", 2, 4, "byte 0xe9", id="after-a-bom"),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "file.binary", 1, 1, "NUL", id="png"),
+        pytest.param(b"a: 1\n\x00\n", "file.binary", 1, 1, "NUL", id="nul-byte"),
+        pytest.param(b"a: 1\n" * (LIMITS.max_bytes // 5 + 1), "file.too-large", 1, 1, "--max-file-size", id="too-big"),
     ],
 )
-def test_undecodable_bytes_have_a_rule_and_a_place(raw: bytes, rule: str, line: int, column: int) -> None:
+def test_undecodable_bytes_have_a_rule_and_a_place(raw: bytes, rule: str, line: int, column: int, says: str) -> None:
     with pytest.raises(yamlio.YamlProblem) as caught:
         yamlio.decode(raw, LIMITS)
     assert (caught.value.rule, caught.value.line, caught.value.column) == (rule, line, column)
+    assert says in caught.value.message
 
 
 def test_the_size_limit_is_configurable() -> None:
@@ -120,6 +125,7 @@ def test_the_100k_deep_document_does_not_crash_the_loader() -> None:
     assert [(d.file, d.rule) for d in result.diagnostics] == [
         ("deep.yaml", "yaml.too-deep"),
         ("fine.yaml", "schema.api-version"),
+        ("fine.yaml", "schema.kind"),
     ]
 
 
@@ -130,6 +136,20 @@ def test_nesting_at_the_limit_is_accepted() -> None:
         assert isinstance(parsed, list)
         parsed = parsed[0]
     assert parsed == 1
+
+
+@pytest.mark.parametrize("padding", ["", "# " + "x" * 500 + "\n"], ids=["short-file", "long-line-file"])
+def test_one_level_too_deep_is_found_the_same_way_in_any_file(padding: str) -> None:
+    """Short files are checked while building, long ones from the parser's events: same limit, same place."""
+    depth = LIMITS.max_depth + 1
+    found = problem(padding + "[" * depth + "]" * depth + "\n")
+    assert (found.rule, found.line, found.column) == ("yaml.too-deep", padding.count("\n") + 1, depth)
+
+
+def test_too_many_nodes_without_aliases_is_not_called_an_alias_bomb() -> None:
+    found = problem("[" + "1, " * LIMITS.max_nodes + "1]\n")
+    assert found.rule == "yaml.too-deep"
+    assert "alias" not in found.message
 
 
 def test_aliases_below_the_limit_are_expanded() -> None:
@@ -146,7 +166,7 @@ def test_aliases_below_the_limit_are_expanded() -> None:
     ],
 )
 def test_merge_keys_merge_and_explicit_keys_win(text: str, expected: dict[str, int]) -> None:
-    assert data(text)[0]["d"] == expected  # type: ignore[index]
+    assert data(text)[0]["d"] == expected
 
 
 @pytest.mark.parametrize(
@@ -176,13 +196,13 @@ def test_merge_keys_merge_and_explicit_keys_win(text: str, expected: dict[str, i
     ],
 )
 def test_scalars_follow_yaml_1_2(scalar: str, expected: object) -> None:
-    value = data(f"v: {scalar}\n")[0]["v"]  # type: ignore[index]
+    value = data(f"v: {scalar}\n")[0]["v"]
     assert value == expected
     assert type(value) is type(expected)
 
 
 def test_nan_is_a_float() -> None:
-    assert math.isnan(data("v: .nan\n")[0]["v"])  # type: ignore[index]
+    assert math.isnan(data("v: .nan\n")[0]["v"])
 
 
 def test_empty_documents_are_skipped_but_keep_their_index() -> None:
@@ -218,7 +238,7 @@ spec:
         pytest.param(("spec", "candidates", 1, "model"), False, (5, 14), id="block-value"),
         pytest.param(("spec", "candidates", 7, "model"), False, (3, 5), id="missing-index-gives-the-list"),
         pytest.param(("spec", "nothing", "here"), True, (2, 3), id="missing-key-gives-the-mapping"),
-        pytest.param(("spec", "merged", "region"), False, (6, 20), id="merged-value-at-its-source"),
+        pytest.param(("spec", "merged", "region"), False, (6, 21), id="merged-value-at-its-source"),
         pytest.param(("spec", "merged", "zone"), True, (9, 5), id="explicit-key"),
     ],
 )

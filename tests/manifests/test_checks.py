@@ -1,0 +1,430 @@
+"""maestro.manifests.checks: the example repository passes, and each broken copy of it fails in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.cli import run_cli
+from helpers.repo import Break, example_paths, spot
+
+from maestro.manifests.diagnostics import Severity
+from maestro.manifests.schemas import KINDS
+from maestro.manifests.validate import BUILTIN_POLICY, ValidationResult, validate
+
+ROUTES, PROVIDERS, POLICY = "manifests/routes.yaml", "manifests/providers.yaml", "policies/default.yaml"
+AUTONOMY, PIPELINES = "manifests/autonomy.yaml", "manifests/pipelines.yaml"
+ROLLOUTS, EVALS, AGENTS = "manifests/rollouts.yaml", "manifests/evals.yaml", "manifests/agents.yaml"
+
+BACKUP_ROUTE = """\
+apiVersion: maestro.dev/v1
+kind: Route
+metadata:
+  name: local-backup
+spec:
+  alias: local-backup
+  candidates:
+    - {provider: local-lane, model: smollm2-135m-instruct}
+  fallback:
+    - {route: local}
+"""
+
+SECOND_SUPPORT_CHAT = """\
+apiVersion: maestro.dev/v1
+kind: Route
+metadata:
+  name: support-chat
+spec:
+  alias: support-two
+  candidates:
+    - {provider: local-lane, model: smollm2-135m-instruct}
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """Breaks applied to a fresh copy of the example; the one finding expected, at ``marker`` in ``file``."""
+
+    breaks: tuple[Break, ...]
+    rule: str
+    file: str
+    marker: str  # "text|more": the finding points where | stands (see helpers.repo.spot)
+    says: str = ""
+
+
+def case(name: str, breaks: Break | tuple[Break, ...], rule: str, marker: str, says: str = "") -> Any:
+    """A test case; the finding is expected in the file of the first break."""
+    breaks = breaks if isinstance(breaks, tuple) else (breaks,)
+    return pytest.param(Case(breaks, rule, breaks[0].file, marker, says), id=name)
+
+
+CASES = [
+    case(
+        "duplicate-name",
+        Break(ROUTES, "", SECOND_SUPPORT_CHAT),
+        "set.duplicate-name",
+        "name: |support-chat\nspec:\n  alias: support-two",
+        "Route/support-chat is already defined at manifests/routes.yaml:2",
+    ),
+    case(
+        "unresolved-provider",
+        Break(
+            ROUTES,
+            "{provider: openai-us, model: gpt-4o-mini, weight",
+            "{provider: openai-usa, model: gpt-4o-mini, weight",
+        ),
+        "ref.unresolved",
+        "openai-usa",
+        "Provider 'openai-usa' does not exist; did you mean 'openai-us'?",
+    ),
+    case(
+        "unknown-model",
+        Break(ROUTES, "model: gpt-4o-mini, weight: 90", "model: gpt-4o-mni, weight: 90"),
+        "ref.model",
+        "gpt-4o-mni",
+        "provider 'openai-us' does not offer model 'gpt-4o-mni'; did you mean 'gpt-4o-mini'?",
+    ),
+    case(
+        "unknown-tool",
+        Break(PIPELINES, "tool: lookup_order", "tool: lookup_ordr"),
+        "ref.tool",
+        "lookup_ordr",
+        "agent 'support-agent' has no tool 'lookup_ordr'; its tools: lookup_order, issue_refund",
+    ),
+    case(
+        "missing-prompt-file",
+        Break(AGENTS, "file: prompts/support-agent.md", "file: prompts/support-agnet.md"),
+        "ref.file",
+        "prompts/support-agnet.md",
+        "file 'prompts/support-agnet.md' does not exist",
+    ),
+    case(
+        "duplicate-alias",
+        Break(ROUTES, "  alias: local\n", "  alias: chat\n"),
+        "ref.alias",
+        "alias: |chat\n  candidates:\n    - {provider: local-lane",
+        "alias 'chat' is already served by Route/support-chat",
+    ),
+    case(
+        "fallback-cycle",
+        (
+            Break(
+                ROUTES,
+                "  limits: {maxLatency: 30s",
+                "  fallback:\n    - {route: local-backup}\n  limits: {maxLatency: 30s",
+            ),
+            Break(ROUTES, "", BACKUP_ROUTE),
+        ),
+        "route.fallback-cycle",
+        "{route: |local-backup}",
+        "fallbacks form a cycle: local -> local-backup -> local",
+    ),
+    case(
+        "fallback-widens-jurisdiction",
+        Break(
+            ROUTES,
+            "    - {provider: local-lane, model: smollm2-135m-instruct}\n  objective: {quality: 0.4",
+            "    - {provider: local-lane, model: smollm2-135m-instruct}\n    - {provider: openai-us, model: gpt-4o}\n"
+            "  objective: {quality: 0.4",
+        ),
+        "policy.fallback-widens",
+        "{provider: openai-us, model: gpt-4o}",
+        "fallback reaches provider 'openai-us' in jurisdiction 'us', outside this route's scope (eu, onprem)",
+    ),
+    case(
+        "rule-with-no-allowed-candidate",
+        Break(
+            ROUTES,
+            "    - name: no-credentials\n",
+            "    - name: uk-only\n      when: \"'jurisdiction.eu-only' in request.tags\"\n"
+            "      require: {jurisdictions: [uk]}\n    - name: no-credentials\n",
+        ),
+        "policy.no-allowed-candidate",
+        "name: uk-only",
+        "rule 'uk-only' leaves no candidate or fallback that satisfies it",
+    ),
+    case(
+        "unknown-tag-in-cel",
+        Break(ROUTES, "\"'pii.email' in request.tags", "\"'pii.emial' in request.tags"),
+        "policy.unknown-tag",
+        "\"'pii.emial'",
+        "tag 'pii.emial' is not in the taxonomy and would be denied; did you mean 'pii.email'?",
+    ),
+    case(
+        "unknown-tag-in-policy-rule",
+        Break(POLICY, "\"'secret.credential' in request.tags", "\"'secret.credentials' in request.tags"),
+        "policy.unknown-tag",
+        "\"'secret.credentials'",
+        "did you mean 'secret.credential'?",
+    ),
+    case(
+        "unknown-jurisdiction",
+        Break(PROVIDERS, "  jurisdiction: us\n", "  jurisdiction: usa\n"),
+        "policy.unknown-jurisdiction",
+        "usa",
+        "jurisdiction 'usa' is not in the taxonomy (known: eu, onprem, uk, us)",
+    ),
+    case(
+        "unknown-jurisdiction-in-a-tag",
+        Break(POLICY, "allow: {jurisdictions: [eu]}", "allow: {jurisdictions: [europe]}"),
+        "policy.unknown-jurisdiction",
+        "europe",
+    ),
+    case(
+        "freeze-window-ends-before-start",
+        Break(POLICY, 'end: "2026-12-28T00:00:00Z"', 'end: "2026-12-20T00:00:00Z"'),
+        "policy.freeze-window",
+        '"2026-12-20',
+        "freeze window 'holiday-freeze' ends before it starts",
+    ),
+    case(
+        "duplicate-autonomy-level",
+        Break(AUTONOMY, "  level: 5\n", "  level: 4\n"),
+        "autonomy.duplicate-level",
+        "level: |4\n  description: Autonomous",
+        "level 4 is already defined by AutonomyLevel/L4",
+    ),
+    case(
+        "l4-with-one-approver",
+        Break(
+            AUTONOMY,
+            "{required: 2, distinctApprovers: true, expiresAfter: 1h, roles: [operator, owner]}",
+            "{required: 1, distinctApprovers: true, expiresAfter: 1h, roles: [operator, owner]}",
+        ),
+        "autonomy.dual-control",
+        "{required: 1, distinctApprovers: true, expiresAfter: 1h, roles: [operator, owner]}",
+        "level 4 acts with high autonomy",
+    ),
+    case(
+        "l5-without-distinct-approvers",
+        Break(
+            AUTONOMY,
+            "{required: 2, distinctApprovers: true, expiresAfter: 1h, roles: [owner]}",
+            "{required: 2, distinctApprovers: false, expiresAfter: 1h, roles: [owner]}",
+        ),
+        "autonomy.dual-control",
+        "{required: 2, distinctApprovers: false",
+        "level 5",
+    ),
+    case(
+        "autonomy-not-monotonic",
+        Break(
+            AUTONOMY,
+            "allowedWithoutApproval: [read, suggest, low-risk-write, write]\n",
+            "allowedWithoutApproval: [read, suggest, write]\n",
+        ),
+        "autonomy.monotonic",
+        "[read, suggest, write]",
+        "L3 needs approval for low-risk-write, which the lower L2 may do without",
+    ),
+    case(
+        "unbounded-loop",
+        Break(PIPELINES, ', when: "state.needs_more_info", maxIterations: 3}', ', when: "state.needs_more_info"}'),
+        "pipeline.unbounded-loop",
+        "{from: reply, to: triage",
+        "has no bound; set maxIterations on one of its edges",
+    ),
+    case(
+        "unreachable-approval",
+        Break(PIPELINES, '    - {from: lookup, to: approve, when: "output.amount > 100"}\n', ""),
+        "pipeline.unreachable",
+        "- id: |approve",
+        "human approval step 'approve' cannot be reached from 'triage'",
+    ),
+    case(
+        "unknown-step-in-edge",
+        Break(PIPELINES, "{from: refund, to: reply}", "{from: refund, to: replay}"),
+        "pipeline.unknown-step",
+        "replay",
+        "edge to 'replay' names no step",
+    ),
+    case(
+        "unknown-start-step",
+        Break(PIPELINES, "  start: triage", "  start: triaj"),
+        "pipeline.unknown-step",
+        "triaj",
+        "start step 'triaj' does not exist",
+    ),
+    case(
+        "cel-syntax",
+        Break(PIPELINES, 'when: "output.approved"}', 'when: "output.approved &&"}'),
+        "cel.syntax",
+        '"output.approved &&"',
+        "CEL does not compile",
+    ),
+    case(
+        "cel-unknown-variable",
+        Break(PIPELINES, 'when: "output.amount > 100"', 'when: "outptu.amount > 100"'),
+        "cel.unknown-variable",
+        '"outptu.amount',
+        "CEL variable 'outptu' does not exist here; use output, state, steps",
+    ),
+    case(
+        "cel-unknown-field",
+        Break(ROUTES, "when: \"request.caller == 'batch-jobs'\"", 'when: "request.tokenz > 1000"'),
+        "cel.unknown-field",
+        '"request.tokenz',
+        "'request.tokenz' does not exist",
+    ),
+    case(
+        "cel-unknown-provider-field-in-policy",
+        Break(POLICY, 'when: "provider.dataRetentionDays > 30"', 'when: "provider.retentionDays > 30"'),
+        "cel.unknown-field",
+        '"provider.retentionDays',
+        "'provider.retentionDays' does not exist",
+    ),
+    case(
+        "rollout-unknown-analysis",
+        Break(ROLLOUTS, "- analysis: health", "- analysis: helth"),
+        "rollout.unknown-analysis",
+        "helth",
+        "analysis 'helth' is not defined under spec.analysis (defined: health)",
+    ),
+    case(
+        "rollout-weights-not-ending-at-100",
+        Break(ROLLOUTS, "    - setWeight: 100\n", "    - setWeight: 90\n"),
+        "rollout.weights",
+        "setWeight: |90",
+        "the last weight is 90, so the rollout never completes",
+    ),
+    case(
+        "rollout-weights-dropping",
+        Break(ROLLOUTS, "    - setWeight: 50\n", "    - setWeight: 5\n"),
+        "rollout.weights",
+        "setWeight: |5\n",
+        "weight drops from 10 to 5",
+    ),
+    case(
+        "rollout-cel-undefined-metric",
+        Break(ROLLOUTS, '"metrics.error_rate < 0.02', '"metrics.eror_rate < 0.02'),
+        "cel.unknown-field",
+        '"metrics.eror_rate',
+        "'metrics.eror_rate' does not exist; fields: error_rate, p95_latency_ms",
+    ),
+    case(
+        "rollback-cel-undefined-baseline-metric",
+        Break(ROLLOUTS, "baseline.p95_latency_ms", "baseline.p99_latency_ms"),
+        "cel.unknown-field",
+        '"metrics.p95_latency_ms > 1.5',
+        "'baseline.p99_latency_ms' does not exist",
+    ),
+    case(
+        "rollout-unknown-eval-suite",
+        Break(ROLLOUTS, "evalSuite: support-quality", "evalSuite: support-qualty"),
+        "ref.unresolved",
+        "support-qualty",
+        "EvalSuite 'support-qualty' does not exist; did you mean 'support-quality'?",
+    ),
+    case(
+        "eval-threshold-on-unknown-metric",
+        Break(EVALS, "close-to-reference: {min: 0.75}", "close-to-referense: {min: 0.75}"),
+        "eval.threshold",
+        "close-to-referense",
+        "no assertion produces metric 'close-to-referense'",
+    ),
+    case(
+        "eval-missing-dataset",
+        Break(EVALS, "file: evals/support-quality.jsonl", "file: evals/support.jsonl"),
+        "ref.file",
+        "evals/support.jsonl",
+        "file 'evals/support.jsonl' does not exist",
+    ),
+    case(
+        "agent-unknown-route",
+        Break(AGENTS, "  route: support-chat", "  route: suport-chat"),
+        "ref.unresolved",
+        "suport-chat",
+        "Route 'suport-chat' does not exist; did you mean 'support-chat'?",
+    ),
+]
+
+
+def run(repo: Path) -> ValidationResult:
+    return validate(example_paths(repo))
+
+
+@pytest.fixture
+def repo(example_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example copy as the working folder, so diagnostics name files as manifests/routes.yaml."""
+    monkeypatch.chdir(example_repo)
+    return example_repo
+
+
+def test_the_example_repository_passes_clean(repo: Path) -> None:
+    result = run(repo)
+    assert [d for d in result.diagnostics if d.severity != Severity.INFO] == []
+    assert not result.failed(strict=True)
+    assert {d.kind for d in result.manifests.documents} == set(KINDS)
+
+
+@pytest.mark.parametrize("c", CASES)
+def test_one_break_gives_one_finding_in_the_right_place(repo: Path, c: Case) -> None:
+    for brk in c.breaks:
+        brk.apply(repo)
+    result = run(repo)
+    found = [(d.rule, d.file, d.line, d.column) for d in result.diagnostics if d.severity != Severity.INFO]
+    assert found == [(c.rule, c.file, *spot(repo / c.file, c.marker))], result.diagnostics
+    assert c.says in next(d.message for d in result.diagnostics if d.rule == c.rule)
+
+
+def test_every_finding_is_collected_not_just_the_first(repo: Path) -> None:
+    ids = (
+        "unknown-model",
+        "unknown-tool",
+        "freeze-window-ends-before-start",
+        "rollout-unknown-analysis",
+        "eval-missing-dataset",
+    )
+    picked = [c.values[0] for c in CASES if c.id in ids]
+    assert len(picked) == len(ids)
+    for c in picked:
+        for brk in c.breaks:
+            brk.apply(repo)
+    found = {(d.rule, d.file) for d in run(repo).diagnostics if d.severity != Severity.INFO}
+    assert found == {(c.rule, c.file) for c in picked}
+
+
+def test_without_a_policy_the_builtin_default_applies(repo: Path) -> None:
+    result = validate([repo / "manifests"])
+    assert [d.rule for d in result.diagnostics if d.severity != Severity.INFO] == []
+    assert "set.default-policy" in {d.rule for d in result.diagnostics}
+    (policy,) = result.manifests.of_kind("Policy")
+    assert policy.file == BUILTIN_POLICY
+    assert not result.failed(strict=True)
+
+
+def test_without_a_policy_tags_resolve_against_the_builtin_taxonomy(repo: Path) -> None:
+    Break(ROUTES, "\"'pii.email' in request.tags", "\"'pii.emial' in request.tags").apply(repo)
+    result = validate([repo / "manifests"])
+    found = [(d.rule, d.file, d.line, d.column) for d in result.diagnostics if d.severity == Severity.ERROR]
+    assert found == [("policy.unknown-tag", ROUTES, *spot(repo / ROUTES, "\"'pii.emial'"))]
+
+
+def test_a_policy_that_fails_its_schema_does_not_let_the_default_in(repo: Path) -> None:
+    """A broken Policy is an error, never a silent fallback to the built-in one."""
+    Break(POLICY, "  unknownTags: deny", "  unknownTags: allow").apply(repo)
+    result = run(repo)
+    assert "schema.value" in {d.rule for d in result.diagnostics}
+    assert "set.default-policy" not in {d.rule for d in result.diagnostics}
+    assert result.failed()
+
+
+WARNING_ONLY = Break(ROLLOUTS, "    - setWeight: 100\n", "    - setWeight: 90\n")
+
+
+def test_strict_makes_warnings_fail(repo: Path) -> None:
+    WARNING_ONLY.apply(repo)
+    result = run(repo)
+    assert (result.summary.errors, result.summary.warnings) == (0, 1)
+    assert not result.failed()
+    assert result.failed(strict=True)
+
+
+@pytest.mark.parametrize(("args", "code"), [((), 0), (("--strict",), 1)])
+def test_strict_makes_warnings_fail_on_the_command_line(repo: Path, args: tuple[str, ...], code: int) -> None:
+    WARNING_ONLY.apply(repo)
+    result = run_cli("validate", *args)
+    assert result.exit_code == code, result.output
+    assert "warning rollout.weights" in result.output
