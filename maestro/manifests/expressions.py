@@ -26,7 +26,6 @@ CONTEXTS: dict[str, dict[str, frozenset[str] | None]] = {
     "eval": {"output": ANY, "expected": ANY, "vars": ANY, "case": ANY},
     "rollout": {"metrics": ANY, "baseline": ANY},
 }
-_MAP_FIELDS = frozenset({"headers", "metadata"})
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _BOUND = re.compile(r"\.\s*(?:exists_one|exists|all|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _SYNTAX_AT = re.compile(r"<input>:(\d+):(\d+): (.*)")
@@ -88,7 +87,3 @@ def _syntax_text(message: str) -> str:
 
 def _names(variables: Mapping[str, object]) -> str:
     return ", ".join(sorted(variables))
-
-
-def is_map_field(field: str) -> bool:
-    return field in _MAP_FIELDS

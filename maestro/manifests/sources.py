@@ -56,7 +56,11 @@ def resolve_side(arg: str, cwd: Path) -> Side:
 
 def working_tree(cwd: Path) -> Side:
     """The manifests of the working tree: manifests/ and policies/ of the repository around ``cwd``."""
-    return Side("working tree", _read_paths(default_paths(cwd)), _disk_reader)
+    try:
+        paths = default_paths(cwd)
+    except UsageError as e:
+        raise UsageError(f"{e}; or name both sides: `maestro diff OLD NEW`") from e
+    return Side("working tree", _read_paths(paths), _disk_reader)
 
 
 def _is_path(arg: str, cwd: Path) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from helpers.cli import run_cli
 from typer.testing import CliRunner, Result
 
 import maestro.cli.diff
@@ -126,6 +127,13 @@ def test_fail_on_sets_the_exit_code(repo: Path, fail_on: str, code: int) -> None
     result = run("HEAD", "--fail-on", fail_on)
     assert result.exit_code == code, result.output
     assert "1 change: 0 high, 0 medium, 1 low" in result.stdout
+
+
+def test_the_real_app_registers_diff(repo: Path) -> None:
+    edit(repo / "manifests" / "agents.yaml", "route: chat", "route: chat-large")
+    result = run_cli("diff", "HEAD", "--fail-on", "medium")
+    assert result.exit_code == 1, result.output
+    assert '[MEDIUM] spec.route: "chat" -> "chat-large"' in result.stdout
 
 
 def test_fail_on_high_fails_for_a_removed_policy(repo: Path) -> None:

@@ -152,9 +152,8 @@ def reachable_providers(
     """Providers a route can reach: (path of the entry, provider), following route fallbacks once each."""
     out: list[tuple[tuple[str | int, ...], Document]] = []
     providers = c.manifests.index("Provider")
-    entries = [] if via_fallback else [(("spec", "candidates", i), x) for i, x in enumerate(route.spec["candidates"])]
-    if via_fallback:
-        entries = [(("spec", "fallback", i), x) for i, x in enumerate(route.spec.get("fallback", []))]
+    key = "fallback" if via_fallback else "candidates"
+    entries = [(("spec", key, i), x) for i, x in enumerate(route.spec.get(key, []))]
     visited = {route.name}
     for path, entry in entries:
         if "provider" in entry:
