@@ -53,8 +53,8 @@ def test_route_says_order_rules_and_failure_chain():
     assert code == 0
     assert "openai-us/gpt-4o-mini: 90% of traffic" in out
     assert (
-        "when `'pii.email' in request.tags || 'pii.phone' in request.tags`: only providers with jurisdiction in eu, onprem"
-        in out
+        "when `'pii.email' in request.tags || 'pii.phone' in request.tags`: "
+        "only providers with jurisdiction in eu, onprem" in out
     )
     chain = out.index("if openai-us/gpt-4o-mini fails")
     assert out.index("moves on to anthropic-us/claude-3-5-haiku-20241022") > chain

@@ -42,8 +42,10 @@ def test_any_bytes_decode_or_fail_with_a_place(raw: bytes) -> None:
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(alphabet="abc xyz-_", max_size=8),
-        lambda children: st.lists(children, max_size=4)
-        | st.dictionaries(st.text(alphabet="abcdef", min_size=1, max_size=4), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(alphabet="abcdef", min_size=1, max_size=4), children, max_size=4)
+        ),
         max_leaves=20,
     )
 )
