@@ -548,7 +548,7 @@ def run_maestro(cmd: list[str], data: Path, files: int) -> Run:
             f"INVALID BENCHMARK: maestro must pass all {files} files with 0 errors; it reported "
             f"{summary} (exit {run.returncode}); first errors: {json.dumps(first, indent=2)}"
         )
-    run.stdout = json.dumps(summary)
+    run.stdout = f"0 errors, {summary['warnings']} warnings, {summary['infos']} notes"
     return run
 
 
@@ -562,7 +562,8 @@ def run_peer(cmd: list[str], data: Path, files: list[str]) -> Run:
                 f"INVALID BENCHMARK: check-jsonschema must pass every file (exit {run.returncode}):\n"
                 f"{(run.stdout + run.stderr)[-3000:]}"
             )
-        total = Run(total.seconds + run.seconds, max(total.peak_mb, run.peak_mb), 0, run.stdout, "")
+        total = Run(total.seconds + run.seconds, max(total.peak_mb, run.peak_mb), 0, "", "")
+    total.stdout = "all valid" + (f" ({len(batches(files, fixed))} batches)" if len(batches(files, fixed)) > 1 else "")
     return total
 
 
@@ -574,7 +575,8 @@ class Row:
     seconds: float
     files_per_s: float
     peak_rss_mb: float
-    runs: int
+    findings: str
+    runs_s: list[float]
 
 
 def row(tool: str, what: str, files: int, runs: list[Run]) -> Row:
@@ -586,7 +588,8 @@ def row(tool: str, what: str, files: int, runs: list[Run]) -> Row:
         round(seconds, 3),
         round(files / seconds, 1),
         round(max(r.peak_mb for r in runs), 1),
-        len(runs),
+        runs[0].stdout,
+        [round(r.seconds, 3) for r in runs],
     )
 
 
@@ -611,8 +614,20 @@ def machine() -> dict[str, object]:
         "memory_gb": memory_gb,
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "versions": _versions(),
+        "revision": _revision(),
     }
+
+
+def _revision() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
 
 
 def _versions() -> dict[str, str]:
@@ -640,7 +655,7 @@ def _tool(name: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated file counts (default 1000,10000)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per tool and size; the median time is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tool and size; the median is shown")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--keep", action="store_true", help=f"generate into {DATA.relative_to(ROOT)}/ and keep it")
     parser.add_argument("--maestro", default=None, help="command that runs maestro (default: the installed one)")
@@ -649,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
     maestro = args.maestro.split() if args.maestro else _tool("maestro")
     peer = _tool("check-jsonschema")
 
+    info = machine()
     base = DATA if args.keep else Path(tempfile.mkdtemp(prefix="maestro-bench-"))
     rows: list[Row] = []
     try:
@@ -665,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(max(1, args.repeat)):  # interleaved, so drift on a shared machine hits both alike
                 ours.append(run_maestro(maestro, data, size))
                 theirs.append(run_peer(peer, data, files))
-            rows.append(row("maestro validate", "YAML+lines, schemas, whole-set checks", size, ours))
+            rows.append(row("maestro validate", "YAML + lines, schemas, whole-set checks", size, ours))
             rows.append(row("check-jsonschema", "schemas only", size, theirs))
             print(
                 f"  {size} files: maestro {rows[-2].seconds:.2f}s, check-jsonschema {rows[-1].seconds:.2f}s",
@@ -675,7 +691,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
 
-    result = {"machine": machine(), "results": [asdict(r) for r in rows], "targets": targets(rows)}
+    info["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    result = {"machine": info, "results": [asdict(r) for r in rows], "targets": targets(rows)}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -722,9 +739,11 @@ def table(result: dict[str, object]) -> str:
         f"maestro validate vs check-jsonschema, {m['date']}",
         f"machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), {m['memory_gb']} GB, {m['os']}, "
         f"Python {m['python']}",
-        "versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        "versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; maestro tree {m['revision']}",
+        f"load average (1, 5, 15 min) before: {m['load_average']}, after: {m['load_average_after']}",
         "",
-        f"{'tool':<18} {'checks':<38} {'files':>6} {'seconds':>8} {'files/s':>8} {'peak RSS MB':>11} {'ratio':>6}",
+        f"{'tool':<17} {'checks':<38} {'files':>6} {'seconds':>8} {'files/s':>8} {'peak RSS MB':>11} {'ratio':>6}"
+        "  result",
     ]
     rows = result["results"]
     assert isinstance(rows, list)
@@ -732,10 +751,17 @@ def table(result: dict[str, object]) -> str:
         for r in (ours, theirs):
             ratio = f"{ours['seconds'] / theirs['seconds']:.2f}" if r is ours else ""
             lines.append(
-                f"{r['tool']:<18} {r['what']:<38} {r['files']:>6} {r['seconds']:>8.2f} "
-                f"{r['files_per_s']:>8.0f} {r['peak_rss_mb']:>11.1f} {ratio:>6}"
+                f"{r['tool']:<17} {r['what']:<38} {r['files']:>6} {r['seconds']:>8.2f} "
+                f"{r['files_per_s']:>8.0f} {r['peak_rss_mb']:>11.1f} {ratio:>6}  {r['findings']}"
             )
-    lines += ["", "ratio: maestro seconds / check-jsonschema seconds (below 1: maestro is faster)", "", "targets:"]
+    runs = len(rows[0]["runs_s"]) if rows else 0
+    lines += [
+        "",
+        f"seconds: median of {runs} run(s), wall clock, start-up included; peak RSS: largest of the runs (os.wait4)",
+        "ratio: maestro seconds / check-jsonschema seconds (below 1: maestro is faster)",
+        "",
+        "targets:",
+    ]
     checks = result["targets"]
     assert isinstance(checks, list)
     for t in checks:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from maestro.cli.output import write_output
+from maestro.cli.requests import load_manifests, read_request
 from maestro.errors import UsageError
 from maestro.explain import explain, resolve
 from maestro.manifests.validate import default_paths, validate
+from maestro.report import decision as decision_report
 from maestro.report import explain as report
+from maestro.router import build, decide
 
 
 def explain_command(
-    target: Annotated[str, typer.Argument(help="A manifest file, or KIND/NAME such as Route/support-chat.")],
+    target: Annotated[str, typer.Argument(help="A manifest file, KIND/NAME (Route/support-chat), or KIND NAME.")],
+    name: Annotated[str | None, typer.Argument(help="The NAME, when KIND and NAME are given apart.")] = None,
+    request: Annotated[
+        Path | None, typer.Option("--request", help="A request file (JSON/YAML): trace the route's decision for it.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json, mermaid.")] = "text",
     paths: Annotated[
         list[Path] | None, typer.Option("--manifests", "-m", help="Where the rest of the set lives.")
@@ -27,6 +35,11 @@ def explain_command(
         raise typer.BadParameter(
             f"unknown format '{fmt}'; use one of {', '.join(report.FORMATS)}", param_hint="--format"
         )
+    if name is not None:
+        target = f"{target}/{name}"
+    if request is not None:
+        write_output(_trace(target, request, paths, fmt), output)
+        return
     roots = list(paths or default_paths())
     target_file = Path(target)
     if target_file.is_file() and not any(_inside(target_file, r) for r in roots):
@@ -41,6 +54,20 @@ def explain_command(
     else:
         text = report.text(explanations) if fmt == "text" else report.as_json(explanations)
     write_output(text, output)
+
+
+def _trace(target: str, request_file: Path, paths: list[Path] | None, fmt: str) -> str:
+    manifests = load_manifests(paths)
+    route = resolve(manifests, target)[0]
+    if route.kind != "Route":
+        raise UsageError(f"--request traces a Route's decision; {route.ref} is a {route.kind}")
+    request = read_request(request_file)
+    if request.alias != route.spec["alias"]:
+        request = replace(request, alias=route.spec["alias"])
+    decision = decide(build(manifests), request)
+    if fmt == "mermaid":
+        raise UsageError("a decision trace has no Mermaid form; use --format text or json")
+    return decision_report.decision_text(decision) if fmt == "text" else decision_report.decision_json(decision)
 
 
 def _inside(path: Path, root: Path) -> bool:

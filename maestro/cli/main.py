@@ -7,10 +7,10 @@ import sys
 import typer
 
 from maestro import __version__
-from maestro.cli import diff, explain, init, schema, validate
+from maestro.cli import diff, explain, init, route, schema, validate
 from maestro.cli.app import app
 
-for module in (validate, explain, diff, schema, init):
+for module in (validate, explain, diff, route, schema, init):
     module.register(app)
 
 

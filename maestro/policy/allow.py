@@ -1,13 +1,13 @@
-"""Which providers a set of tags may reach, and why the others may not.
+"""Which providers a request with some tags may reach, and why the others may not.
 
-A provider is allowed for a request only if every tag allows it: its jurisdiction is in the tag's
-``allow.jurisdictions``, its retention is within ``allow.maxRetentionDays`` and it does not train on data
-unless ``allow.trainingUse`` is true. Tags that are not in the taxonomy deny everything, and a Policy rule
-whose CEL condition holds with effect ``deny`` removes the provider. Nothing here ever widens a set.
+A provider is allowed only if every tag allows it (``allow`` requirements in the taxonomy) and no Policy
+rule with effect ``deny`` holds for it. Tags outside the taxonomy deny every provider: maestro never fails
+open. A rule whose condition cannot be evaluated counts as holding (fail closed). Nothing here widens a set.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,9 @@ import cel
 
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.loader import Document
+from maestro.policy.requirements import ProviderFacts, Requirement
+
+_FIELDS = re.compile(r"(?<![\w.])(request|provider)\.([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,17 +28,112 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def provider_facts(provider: Document) -> dict[str, Any]:
-    """A provider's attributes as the CEL ``provider`` variable sees them."""
-    spec = provider.spec
-    return {
-        "name": provider.name,
-        "type": spec["type"],
-        "jurisdiction": spec["jurisdiction"],
-        "region": spec.get("region", ""),
-        "dataRetentionDays": spec.get("dataRetentionDays", 0),
-        "trainingUse": spec.get("trainingUse", False),
+@dataclass(frozen=True)
+class DenyRule:
+    """A Policy rule with effect deny, compiled once, evaluated only on the fields it reads."""
+
+    name: str
+    expression: str
+    program: Any
+    request_fields: tuple[str, ...]
+    provider_fields: tuple[str, ...]
+
+    @classmethod
+    def of(cls, policy: str, rule: Mapping[str, Any]) -> DenyRule:
+        expression = rule["when"]
+        fields = _FIELDS.findall(expression)
+        return cls(
+            f"{policy}/{rule['name']}",
+            expression,
+            cel.compile(expression),
+            tuple(sorted({f for v, f in fields if v == "request"})),
+            tuple(sorted({f for v, f in fields if v == "provider"})),
+        )
+
+    def holds(self, request: Mapping[str, Any], provider: Mapping[str, Any]) -> bool:
+        activation = {
+            "request": {f: request.get(f) for f in self.request_fields},
+            "provider": {f: provider.get(f) for f in self.provider_fields},
+        }
+        try:
+            return bool(self.program.execute(activation))
+        except (ValueError, TypeError, KeyError, RuntimeError):
+            return True
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """Everything the policies of a manifest set say about tags and providers, compiled once."""
+
+    tag_requirements: Mapping[str, Requirement]
+    deny_rules: tuple[DenyRule, ...]
+
+    @classmethod
+    def of(cls, taxonomy: Taxonomy, policies: Iterable[Document]) -> PolicyBook:
+        requirements = {
+            name: Requirement.of(f"tag '{name}'", definition.get("allow", {}))
+            for name, definition in taxonomy.tags.items()
+        }
+        rules = tuple(
+            DenyRule.of(p.name, rule) for p in policies for rule in p.spec.get("rules", []) if rule["effect"] == "deny"
+        )
+        return cls(requirements, rules)
+
+    def judge(
+        self, facts: ProviderFacts, tags: Iterable[str], request: Mapping[str, Any], memo: dict[Any, bool] | None = None
+    ) -> tuple[str, ...]:
+        """Every reason ``facts`` may not serve a request with ``tags``; empty when it may."""
+        reasons: list[str] = []
+        for tag in tags:
+            requirement = self.tag_requirements.get(tag)
+            if requirement is None:
+                reasons.append(f"tag '{tag}' is unknown, and unknown tags are denied")
+            else:
+                reasons.extend(requirement.violations(facts))
+        if self.deny_rules:
+            provider = facts.as_cel()
+            for rule in self.deny_rules:
+                if _memo_holds(rule, request, provider, memo):
+                    reasons.append(f"policy rule '{rule.name}' denies it")
+        return tuple(reasons)
+
+
+def _memo_holds(
+    rule: DenyRule, request: Mapping[str, Any], provider: Mapping[str, Any], memo: dict[Any, bool] | None
+) -> bool:
+    if memo is None:
+        return rule.holds(request, provider)
+    key = (
+        rule.name,
+        *(_hashable(request.get(f)) for f in rule.request_fields),
+        *(_hashable(provider.get(f)) for f in rule.provider_fields),
+    )
+    if key not in memo:
+        memo[key] = rule.holds(request, provider)
+    return memo[key]
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(sorted(map(str, value)))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+    return value
+
+
+def request_view(tags: Sequence[str], **fields: Any) -> dict[str, Any]:
+    """The CEL ``request`` variable for ``tags`` and the other request fields."""
+    view: dict[str, Any] = {
+        "tags": list(tags),
+        "caller": "",
+        "team": "",
+        "alias": "",
+        "tokens": 0,
+        "headers": {},
+        "metadata": {},
     }
+    view.update(fields)
+    return view
 
 
 def judge(
@@ -46,48 +144,7 @@ def judge(
     request: Mapping[str, Any] | None = None,
 ) -> Verdict:
     """Whether ``provider`` may serve a request carrying ``tags``, with every reason it may not."""
-    facts = provider_facts(provider)
-    reasons: list[str] = []
-    for tag in tags:
-        definition = taxonomy.tags.get(tag)
-        if definition is None:
-            reasons.append(f"tag '{tag}' is unknown, and unknown tags are denied")
-            continue
-        reasons.extend(_tag_reasons(tag, definition.get("allow", {}), facts))
-    req = {
-        "tags": list(tags),
-        "caller": "",
-        "team": "",
-        "alias": "",
-        "tokens": 0,
-        "headers": {},
-        "metadata": {},
-    }
-    req.update(request or {})
-    for policy in policies:
-        for rule in policy.spec.get("rules", []):
-            if rule["effect"] == "deny" and _holds(rule["when"], {"request": req, "provider": facts}):
-                reasons.append(f"policy rule '{policy.name}/{rule['name']}' denies it")
-    return Verdict(provider.name, not reasons, tuple(reasons))
-
-
-def _tag_reasons(tag: str, allow: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
-    reasons = []
-    if "jurisdictions" in allow and facts["jurisdiction"] not in allow["jurisdictions"]:
-        reasons.append(f"tag '{tag}' allows only {', '.join(allow['jurisdictions'])}, not {facts['jurisdiction']}")
-    if "maxRetentionDays" in allow and facts["dataRetentionDays"] > allow["maxRetentionDays"]:
-        reasons.append(
-            f"tag '{tag}' allows at most {allow['maxRetentionDays']} days of retention, provider keeps "
-            f"{facts['dataRetentionDays']}"
-        )
-    if not allow.get("trainingUse", True) and facts["trainingUse"]:
-        reasons.append(f"tag '{tag}' forbids providers that train on data")
-    return reasons
-
-
-def _holds(expression: str, activation: Mapping[str, Any]) -> bool:
-    """Evaluate a deny condition; an expression that cannot be evaluated counts as holding (fail closed)."""
-    try:
-        return bool(cel.evaluate(expression, dict(activation)))
-    except (ValueError, TypeError, KeyError, RuntimeError):
-        return True
+    book = PolicyBook.of(taxonomy, policies)
+    facts = ProviderFacts.of(provider.name, provider.spec)
+    reasons = book.judge(facts, tags, request_view(tags, **(request or {})))
+    return Verdict(provider.name, not reasons, reasons)

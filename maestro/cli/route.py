@@ -1,0 +1,39 @@
+"""maestro route simulate --requests FILE.jsonl [--outage PROVIDER]..."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maestro.cli.output import write_output
+from maestro.cli.requests import load_manifests, read_requests
+from maestro.report import decision as report
+from maestro.router import build
+from maestro.router.simulate import simulate
+
+route_app = typer.Typer(help="Replay requests through the router.", no_args_is_help=True)
+
+
+@route_app.command("simulate")
+def simulate_command(
+    requests: Annotated[Path, typer.Option("--requests", "-r", help="JSONL file, one request per line.")],
+    outage: Annotated[list[str] | None, typer.Option("--outage", help="A provider that is down (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")] = "text",
+    paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for weighted picks and shadow sampling.")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Replay many requests, optionally under outages: does every tag class keep an allowed provider?"""
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
+    table = build(load_manifests(paths))
+    result = simulate(table, read_requests(requests), outage or [], seed=seed)
+    text = report.simulation_text(result) if fmt == "text" else json.dumps(report.simulation_dict(result), indent=2)
+    write_output(text if text.endswith("\n") else text + "\n", output)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(route_app, name="route")

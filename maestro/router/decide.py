@@ -1,0 +1,281 @@
+"""The decision: a pure function of the routing table, the request, a live-state snapshot and a seed.
+
+Order of work, and why nothing can widen the allowed set:
+1. kill switch and route rules (deny, or add requirements); budgets;
+2. the allowed set, computed once: every deployment the route could ever use (candidates, pin targets,
+   fallbacks, shadows) is judged against the tags (asserted and detected), the Policy rules and the route
+   rules' requirements. Every later step only picks from this set;
+3. hard constraints (context window, max cost, max latency, open circuit, saturation) on the allowed ones;
+4. the primary: a matching pin, else a seeded weighted pick when weights differ, else the best score;
+   the other candidates follow by score, then the fallbacks in the order written;
+5. shadows: allowed shadow targets, sampled by their rate with the same seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from maestro.policy.allow import request_view
+from maestro.policy.detect import detect_messages
+from maestro.policy.requirements import Requirement
+from maestro.router.model import Circuit, Decision, LiveState, Removal, Request, Score, Stage
+from maestro.router.table import Deployment, RouterTable, RouteTable
+
+_EMPTY_STATE = LiveState()
+OBJECTIVES = ("quality", "latency", "cost", "reliability", "sovereignty")
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """One decision's inputs, worked out once."""
+
+    table: RouterTable
+    route: RouteTable
+    state: LiveState
+    view: Mapping[str, Any]
+    tags: frozenset[str]
+    input_tokens: int
+    output_tokens: int
+    seed: int
+    decision_id: str
+
+
+def decide(
+    table: RouterTable,
+    request: Request,
+    state: LiveState = _EMPTY_STATE,
+    *,
+    seed: int = 0,
+    detect: bool = True,
+) -> Decision:
+    """Decide which deployments serve ``request``, in order, and why the others do not."""
+    route = table.route(request.alias)
+    detected = detect_messages(request.messages) if detect else frozenset()
+    tags = request.tags | detected
+    input_tokens = request.input_tokens if request.input_tokens is not None else estimate_tokens(request.messages)
+    view = request_view(
+        sorted(tags),
+        caller=request.caller,
+        team=request.team,
+        alias=request.alias,
+        tokens=input_tokens,
+        headers=dict(request.headers),
+        metadata=dict(request.metadata),
+    )
+    did = decision_id(route, request, tags, seed)
+    ask = _Ask(table, route, state, view, tags, input_tokens, request.max_output_tokens, seed, did)
+    base: dict[str, Any] = {
+        "decision_id": did,
+        "route": route.name,
+        "alias": route.alias,
+        "tags": tags,
+        "detected_tags": detected,
+        "policy_versions": table.versions,
+    }
+    denial = _denial(ask, request.team)
+    if denial is not None:
+        return Decision(order=(), removed=(), scores=(), allowed=frozenset(), denied=denial, **base)
+    removed: list[Removal] = []
+    allowed = _allowed(ask, removed)
+    eligible = {d.key: d for d in _eligible(ask, allowed, removed)}
+    candidates = [d for d, _ in route.candidates if d.key in eligible]
+    scores = _scores(ask, candidates)
+    pinned, primary = _primary(ask, candidates, scores, eligible)
+    ranked = sorted(candidates, key=lambda d: (-scores[d.key].total, d.key))
+    order = [primary] if primary else []
+    order += [d.key for d in ranked] + [d.key for d in route.fallback if d.key in eligible]
+    shadow = tuple(d.key for d, rate in route.shadow if d.key in allowed and _draw(did, "shadow:" + d.key) < rate)
+    denied = None if order else "no deployment is allowed and available: " + _why_none(removed)
+    return Decision(
+        order=tuple(dict.fromkeys(order)),
+        removed=tuple(removed),
+        scores=tuple(scores[d.key] for d in ranked),
+        allowed=frozenset(allowed),
+        shadow=shadow,
+        pinned_by=pinned,
+        denied=denied,
+        **base,
+    )
+
+
+def _why_none(removed: Sequence[Removal]) -> str:
+    reasons = list(dict.fromkeys(r.reason for r in removed))
+    return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "") or "no candidates"
+
+
+def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
+    """A cheap estimate: four characters a token, four tokens of overhead a message."""
+    chars = 0
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(p.get("text", "")) for p in content if isinstance(p, dict))
+    return chars // 4 + 4 * len(messages)
+
+
+def decision_id(route: RouteTable, request: Request, tags: Iterable[str], seed: int) -> str:
+    payload = json.dumps(
+        [route.version, request.request_id, request.caller, request.team, sorted(tags), list(request.messages), seed],
+        sort_keys=True,
+        default=str,
+    )
+    return "dec_" + hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _draw(decision: str, purpose: str) -> float:
+    digest = hashlib.sha256(f"{decision}:{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _holds(program: Any, view: Mapping[str, Any], *, on_error: bool = True) -> bool:
+    """A condition over the request. A rule that cannot be evaluated holds (fail closed); a pin does not."""
+    try:
+        return bool(program.execute({"request": view}))
+    except (ValueError, TypeError, KeyError, RuntimeError):
+        return on_error
+
+
+def _denial(ask: _Ask, team: str) -> str | None:
+    if ask.table.kill_all or ask.route.name in ask.table.kill_routes:
+        return "the kill switch is engaged"
+    for rule in ask.route.rules:
+        if rule.deny and _holds(rule.program, ask.view):
+            return f"route rule '{rule.name}' denies the request"
+    for budget in ask.table.budgets:
+        applies = budget.route == ask.route.name or (budget.team is not None and budget.team == team)
+        spent = ask.state.spend_usd.get(budget.name, 0.0)
+        if applies and budget.on_exceed == "block" and spent >= budget.limit_usd:
+            return f"budget '{budget.name}' (${budget.limit_usd:g}) is spent"
+    return None
+
+
+def _universe(route: RouteTable) -> list[Deployment]:
+    every = [d for d, _ in route.candidates] + [p.target for p in route.pins] + list(route.fallback)
+    every += [d for d, _ in route.shadow]
+    return list({d.key: d for d in every}.values())
+
+
+def _allowed(ask: _Ask, removed: list[Removal]) -> set[str]:
+    route = ask.route
+    requirements = [r.requirement for r in route.rules if r.requirement is not None and _holds(r.program, ask.view)]
+    by_provider: dict[str, tuple[tuple[Stage, str, str], ...]] = {}
+    allowed: set[str] = set()
+    for d in _universe(route):
+        reasons = by_provider.get(d.provider.name)
+        if reasons is None:
+            reasons = _provider_reasons(ask, d, requirements)
+            by_provider[d.provider.name] = reasons
+        if reasons:
+            removed.extend(Removal(d.key, stage, rule, reason) for stage, rule, reason in reasons)
+        else:
+            allowed.add(d.key)
+    return allowed
+
+
+def _provider_reasons(
+    ask: _Ask, d: Deployment, requirements: Sequence[Requirement]
+) -> tuple[tuple[Stage, str, str], ...]:
+    out = []
+    for reason in ask.table.policy.judge(d.provider, sorted(ask.tags), ask.view, ask.table.memo):
+        stage = Stage.TAG if reason.startswith("tag ") else Stage.POLICY
+        out.append((stage, "policy.tags" if stage == Stage.TAG else "policy.rule", reason))
+    for requirement in requirements:
+        out.extend((Stage.ROUTE_RULE, requirement.source, reason) for reason in requirement.violations(d.provider))
+    return tuple(out)
+
+
+def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> list[Deployment]:
+    out = []
+    for d in _universe(ask.route):
+        if d.key not in allowed:
+            continue
+        problem = _constraint(ask, d)
+        if problem is None:
+            out.append(d)
+        else:
+            removed.append(Removal(d.key, problem[0], problem[0].value, problem[1]))
+    return out
+
+
+def _constraint(ask: _Ask, d: Deployment) -> tuple[Stage, str] | None:
+    route, input_tokens, output_tokens = ask.route, ask.input_tokens, ask.output_tokens
+    if input_tokens + output_tokens > d.context_window:
+        return Stage.CONTEXT, f"{input_tokens}+{output_tokens} tokens do not fit its {d.context_window}-token context"
+    cost = d.cost(input_tokens, output_tokens)
+    if route.max_cost_usd is not None and cost > route.max_cost_usd:
+        return Stage.COST, f"estimated ${cost:.5f} is over the route's ${route.max_cost_usd:g} cap"
+    live = ask.state.of(d.key)
+    if live.circuit == Circuit.OPEN:
+        return Stage.CIRCUIT, "its circuit is open after recent failures"
+    if live.saturated:
+        return Stage.SATURATED, "it is saturated (queue or KV cache past the threshold)"
+    if (
+        route.max_latency_ms is not None
+        and live.latency_p95_ms is not None
+        and live.latency_p95_ms > route.max_latency_ms
+    ):
+        return (
+            Stage.LATENCY,
+            f"p95 latency {live.latency_p95_ms:.0f} ms is over the route's {route.max_latency_ms:.0f} ms",
+        )
+    return None
+
+
+def _scores(ask: _Ask, candidates: Sequence[Deployment]) -> dict[str, Score]:
+    weights = {k: ask.route.objective.get(k, 0.0) for k in OBJECTIVES}
+    if not any(weights.values()):
+        weights = dict.fromkeys(OBJECTIVES, 1.0)
+    total_weight = sum(weights.values())
+    state = ask.state
+    costs = {d.key: d.cost(ask.input_tokens, ask.output_tokens) for d in candidates}
+    latencies = {d.key: state.of(d.key).latency_p95_ms for d in candidates}
+    cost_part = _lower_is_better(costs)
+    latency_part = _lower_is_better({k: v for k, v in latencies.items() if v is not None})
+    out = {}
+    for d in candidates:
+        parts = {
+            "quality": d.quality,
+            "latency": latency_part.get(d.key, 0.5),
+            "cost": cost_part[d.key],
+            "reliability": 1.0 - state.of(d.key).error_rate,
+            "sovereignty": ask.table.sovereignty.get(d.provider.name, 0.0),
+        }
+        total = sum(weights[k] * parts[k] for k in OBJECTIVES) / total_weight
+        out[d.key] = Score(d.key, round(total, 6), parts, costs[d.key])
+    return out
+
+
+def _lower_is_better(values: Mapping[str, float]) -> dict[str, float]:
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    if high == low:
+        return dict.fromkeys(values, 1.0)
+    return {k: 1.0 - (v - low) / (high - low) for k, v in values.items()}
+
+
+def _primary(
+    ask: _Ask, candidates: Sequence[Deployment], scores: Mapping[str, Score], eligible: Mapping[str, Deployment]
+) -> tuple[str | None, str | None]:
+    """(the pin that chose it, the primary deployment)."""
+    for pin in ask.route.pins:
+        if pin.target.key in eligible and _holds(pin.program, ask.view, on_error=False):
+            return pin.name, pin.target.key
+    weighted = [(d, w) for d, w in ask.route.candidates if d.key in scores and w > 0]
+    if len({w for _, w in weighted}) > 1:
+        total = sum(w for _, w in weighted)
+        point = _draw(ask.decision_id, f"weight:{ask.seed}") * total
+        for d, w in weighted:
+            point -= w
+            if point < 0:
+                return None, d.key
+    if candidates:
+        best = max(candidates, key=lambda d: (scores[d.key].total, d.key))
+        return None, best.key
+    return None, None

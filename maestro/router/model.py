@@ -1,0 +1,113 @@
+"""The router's inputs and output: a request, a snapshot of live state, and the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a caller asks for. ``tags`` are the caller's assertions; detection adds more."""
+
+    alias: str
+    messages: tuple[Mapping[str, Any], ...] = ()
+    caller: str = ""
+    team: str = ""
+    tags: frozenset[str] = frozenset()
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    metadata: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    input_tokens: int | None = None
+    max_output_tokens: int = 256
+    request_id: str = ""
+
+
+class Circuit(StrEnum):
+    CLOSED = "closed"
+    HALF_OPEN = "half-open"
+    OPEN = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentState:
+    """What is known live about one deployment (provider/model)."""
+
+    circuit: Circuit = Circuit.CLOSED
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+    error_rate: float = 0.0
+    saturated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """A snapshot the decision reads; the router never changes it."""
+
+    deployments: Mapping[str, DeploymentState] = field(default_factory=dict)
+    spend_usd: Mapping[str, float] = field(default_factory=dict)  # by budget name
+
+    def of(self, deployment: str) -> DeploymentState:
+        return self.deployments.get(deployment, _HEALTHY)
+
+
+_HEALTHY = DeploymentState()
+
+
+class Stage(StrEnum):
+    """Where in the decision a deployment was removed."""
+
+    KILL_SWITCH = "kill-switch"
+    TAG = "tag"
+    POLICY = "policy"
+    ROUTE_RULE = "route-rule"
+    BUDGET = "budget"
+    CONTEXT = "context-window"
+    COST = "max-cost"
+    LATENCY = "max-latency"
+    CIRCUIT = "circuit-open"
+    SATURATED = "saturated"
+    WEIGHT = "weight-zero"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    deployment: str
+    stage: Stage
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    deployment: str
+    total: float
+    parts: Mapping[str, float]
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The ordered deployments to try, and why every other one is not there."""
+
+    decision_id: str
+    route: str
+    alias: str
+    order: tuple[str, ...]
+    removed: tuple[Removal, ...]
+    scores: tuple[Score, ...]
+    tags: frozenset[str]
+    detected_tags: frozenset[str]
+    allowed: frozenset[str]
+    shadow: tuple[str, ...] = ()
+    pinned_by: str | None = None
+    denied: str | None = None
+    policy_versions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str | None:
+        return self.order[0] if self.order else None

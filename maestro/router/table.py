@@ -1,0 +1,223 @@
+"""The routing table: manifests compiled once into what a decision needs, so a decision does no parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cel
+
+from maestro.errors import MaestroError
+from maestro.manifests.checks import Taxonomy
+from maestro.manifests.loader import Document, ManifestSet
+from maestro.policy.allow import PolicyBook
+from maestro.policy.requirements import ProviderFacts, Requirement
+
+_DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+class RouterError(MaestroError):
+    """A request the router cannot decide on: an unknown alias, a malformed request."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One provider/model pair with the facts a decision reads."""
+
+    key: str
+    provider: ProviderFacts
+    model: str
+    context_window: int
+    price_in: float
+    price_out: float
+    quality: float
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.price_in + output_tokens * self.price_out) / 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    program: Any
+    requirement: Requirement | None
+    deny: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    name: str
+    program: Any
+    target: Deployment
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    name: str
+    limit_usd: float
+    on_exceed: str
+    route: str | None
+    team: str | None
+    api_key: str | None
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    name: str
+    alias: str
+    candidates: tuple[tuple[Deployment, int], ...]
+    fallback: tuple[Deployment, ...]
+    pins: tuple[Pin, ...]
+    rules: tuple[Rule, ...]
+    shadow: tuple[tuple[Deployment, float], ...]
+    objective: Mapping[str, float]
+    max_cost_usd: float | None
+    max_latency_ms: float | None
+    version: str
+
+
+@dataclass(frozen=True)
+class RouterTable:
+    routes: Mapping[str, RouteTable]  # by alias
+    policy: PolicyBook
+    sovereignty: Mapping[str, float]  # by provider: the share of taxonomy tags that allow it
+    kill_all: bool
+    kill_routes: frozenset[str]
+    budgets: tuple[Budget, ...]
+    versions: Mapping[str, str]
+    deployments: Mapping[str, Deployment] = field(default_factory=dict)
+    memo: dict[Any, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    def route(self, alias: str) -> RouteTable:
+        table = self.routes.get(alias)
+        if table is None:
+            known = ", ".join(sorted(self.routes)) or "none"
+            raise RouterError(f"no route serves model '{alias}'; known aliases: {known}")
+        return table
+
+
+def content_hash(doc: Document) -> str:
+    text = json.dumps(doc.data, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def duration_ms(text: str) -> float:
+    for unit in ("ms", "s", "m", "h", "d"):
+        if text.endswith(unit) and text[: -len(unit)].isdigit():
+            return float(text[: -len(unit)]) * _DURATION_MS[unit]
+    raise RouterError(f"'{text}' is not a duration like 250ms, 8s, 5m")
+
+
+def build(manifests: ManifestSet) -> RouterTable:
+    """Compile the routes and policies of a validated manifest set."""
+    deployments = _deployments(manifests)
+    taxonomy = Taxonomy.of(manifests)
+    policies = manifests.of_kind("Policy")
+    book = PolicyBook.of(taxonomy, policies)
+    routes = {r.spec["alias"]: _route(manifests, r, deployments) for r in manifests.of_kind("Route")}
+    sovereignty = _sovereignty(book, deployments)
+    kill_all = any(
+        p.spec.get("killSwitch", {}).get("engaged") and not p.spec["killSwitch"].get("routes") for p in policies
+    )
+    kill_routes = frozenset(
+        name
+        for p in policies
+        if p.spec.get("killSwitch", {}).get("engaged")
+        for name in p.spec["killSwitch"].get("routes", [])
+    )
+    budgets = tuple(_budget(b) for p in policies for b in p.spec.get("budgets", []))
+    versions = {d.ref: content_hash(d) for d in manifests.documents if d.kind in ("Policy", "Route", "Provider")}
+    return RouterTable(routes, book, sovereignty, kill_all, kill_routes, budgets, versions, deployments)
+
+
+def _deployments(manifests: ManifestSet) -> dict[str, Deployment]:
+    out = {}
+    for provider in manifests.of_kind("Provider"):
+        facts = ProviderFacts.of(provider.name, provider.spec)
+        for m in provider.spec["models"]:
+            key = f"{provider.name}/{m['name']}"
+            price = m["price"]
+            out[key] = Deployment(
+                key,
+                facts,
+                m["name"],
+                m["contextWindow"],
+                price["inputPer1M"],
+                price["outputPer1M"],
+                m.get("quality", 0.5),
+            )
+    return out
+
+
+def _pair(deployments: Mapping[str, Deployment], entry: Mapping[str, Any], route: str) -> Deployment:
+    key = f"{entry['provider']}/{entry['model']}"
+    if key not in deployments:
+        raise RouterError(f"route '{route}' names {key}, which no Provider offers; run `maestro validate`")
+    return deployments[key]
+
+
+def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, Deployment]) -> RouteTable:
+    spec = route.spec
+    limits = spec.get("limits", {})
+    rules = tuple(
+        Rule(
+            r["name"],
+            cel.compile(r["when"]),
+            Requirement.of(f"route rule '{r['name']}'", r["require"]) if "require" in r else None,
+            bool(r.get("deny")),
+        )
+        for r in spec.get("rules", [])
+    )
+    return RouteTable(
+        route.name,
+        spec["alias"],
+        tuple((_pair(deployments, c, route.name), c.get("weight", 1)) for c in spec["candidates"]),
+        tuple(_fallbacks(manifests, route, deployments, {route.name})),
+        tuple(
+            Pin(p["name"], cel.compile(p["when"]), _pair(deployments, p["target"], route.name))
+            for p in spec.get("pins", [])
+        ),
+        rules,
+        tuple((_pair(deployments, s, route.name), s.get("sampleRate", 1.0)) for s in spec.get("shadow", [])),
+        dict(spec.get("objective", {})),
+        limits.get("maxCostUsd"),
+        duration_ms(limits["maxLatency"]) if "maxLatency" in limits else None,
+        content_hash(route),
+    )
+
+
+def _fallbacks(
+    manifests: ManifestSet, route: Document, deployments: Mapping[str, Deployment], seen: set[str]
+) -> list[Deployment]:
+    """The fallback chain with route references expanded in place (each route once)."""
+    out: list[Deployment] = []
+    for entry in route.spec.get("fallback", []):
+        if "provider" in entry:
+            out.append(_pair(deployments, entry, route.name))
+            continue
+        target = manifests.get("Route", entry["route"])
+        if target is None or target.name in seen:
+            continue
+        seen.add(target.name)
+        out.extend(_pair(deployments, c, target.name) for c in target.spec["candidates"])
+        out.extend(_fallbacks(manifests, target, deployments, seen))
+    return out
+
+
+def _sovereignty(book: PolicyBook, deployments: Mapping[str, Deployment]) -> dict[str, float]:
+    providers = {d.provider.name: d.provider for d in deployments.values()}
+    total = len(book.tag_requirements) or 1
+    return {
+        name: sum(1 for r in book.tag_requirements.values() if not r.violations(facts)) / total
+        for name, facts in providers.items()
+    }
+
+
+def _budget(b: Mapping[str, Any]) -> Budget:
+    scope = b["scope"]
+    return Budget(
+        b["name"], b["limitUsd"], b.get("onExceed", "block"), scope.get("route"), scope.get("team"), scope.get("apiKey")
+    )
