@@ -1,6 +1,6 @@
 """Benchmark `maestro validate` against check-jsonschema on generated repositories of 1,000 and 10,000 files.
 
-    python benchmarks/validate_bench.py [--sizes 1000,10000] [--repeat N] [--json] [--keep]
+    python benchmarks/validate_bench.py [--sizes 1000,10000] [--repeat 3] [--json] [--keep] [--maestro CMD]
 
 For each size it writes a valid, referentially consistent repository (one document per file, so that
 check-jsonschema, which refuses multi-document YAML files, can read every file), then runs, end to end as
@@ -16,8 +16,8 @@ Time is wall-clock time of the whole command (start-up included). Peak memory is
 size (``ru_maxrss``) of that one child process tree, read from ``os.wait4``, which returns the resource
 usage of exactly the child it reaps, so one measurement never sees another's peak (unlike
 ``getrusage(RUSAGE_CHILDREN)``, whose ru_maxrss is the maximum over every child reaped so far). Each tool
-gets one untimed warm-up run first (byte-code compilation, check-jsonschema's schema cache). With
-``--repeat N`` the median time of N runs is reported, and the largest peak.
+gets one untimed warm-up run first (byte-code compilation, check-jsonschema's schema cache). Each tool runs
+``--repeat`` times (default 3), alternating with the other; the median time and the largest peak are shown.
 
 Targets (issue): maestro at least 1,000 files/s, no slower than check-jsonschema, under 300 MB at 10,000
 files. The exit status is 1 when a run is invalid, 0 otherwise (missed targets are reported, not fatal).

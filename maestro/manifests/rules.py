@@ -60,6 +60,7 @@ RULES: dict[str, Rule] = {
         Rule("route.fallback-cycle", _E, "Route fallbacks form a cycle."),
         Rule("route.fallback-duplicate", _W, "A fallback repeats a candidate or an earlier fallback."),
         Rule("route.weights", _E, "All candidate weights are zero: no traffic can be served."),
+        Rule("route.tag-unservable", _W, "Every candidate and fallback of a route is denied for some tag class."),
         Rule("route.objective", _W, "All objective weights are zero: the score cannot rank candidates."),
         Rule("policy.unknown-tag", _E, "A tag is not in the taxonomy: unknown tags are denied."),
         Rule("policy.unknown-jurisdiction", _E, "A jurisdiction is not in the taxonomy."),

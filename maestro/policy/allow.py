@@ -16,7 +16,7 @@ import cel
 
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.loader import Document
-from maestro.policy.requirements import ProviderFacts, Requirement
+from maestro.manifests.requirements import ProviderFacts, Requirement
 
 _FIELDS = re.compile(r"(?<![\w.])(request|provider)\.([A-Za-z_]\w*)")
 

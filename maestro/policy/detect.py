@@ -60,6 +60,8 @@ from stdnum.pl import pesel
 from stdnum.se import personnummer
 from stdnum.us import ssn as us_ssn
 
+from maestro.errors import UsageError
+
 Validator = Callable[[str], bool]
 
 
@@ -73,15 +75,16 @@ class Finding:
     detector: str
 
 
+Taken = Callable[[int, int], bool]
+
+
 class Detector(Protocol):
-    """Finds one kind of content: cheap candidates first, then each one confirmed (or not)."""
+    """Finds one kind of content in ``text``, leaving alone any span for which ``taken(start, end)`` holds."""
 
     @property
     def tag(self) -> str: ...
 
-    def candidates(self, text: str) -> Iterator[re.Match[str]]: ...
-
-    def confirm(self, candidate: re.Match[str]) -> Finding | None: ...
+    def find(self, text: str, taken: Taken) -> Iterator[Finding]: ...
 
 
 def token(lead: str, rest: str, *, not_after: str = r"\w-", end: str = r"(?![\w-])") -> re.Pattern[str]:
@@ -89,23 +92,54 @@ def token(lead: str, rest: str, *, not_after: str = r"\w-", end: str = r"(?![\w-
     return re.compile(rf"{lead}(?<![{not_after}].){rest}{end}", re.ASCII)
 
 
+def _anything(text: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class PatternDetector:
-    """Candidates from one pattern, each confirmed by ``is_valid``; no scan at all without ``needle``."""
+    """Candidates from one pattern, each confirmed by ``is_valid``.
+
+    ``trim`` names separators at which a candidate that is not valid as a whole may be cut short, from
+    the end, until it is (a card number followed by its expiry month, an IBAN followed by a word of four
+    letters); the scan then goes on from the next possible start *inside* the candidate (an IBAN after a
+    flight number). ``worth_scanning`` is a quick test of the whole text that can spare the scan.
+    """
 
     name: str
     tag: str
     pattern: re.Pattern[str]
     is_valid: Validator
-    needle: str = ""
+    trim: str = ""
+    worth_scanning: Validator = _anything
 
-    def candidates(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text) if self.needle in text else iter(())
+    def find(self, text: str, taken: Taken) -> Iterator[Finding]:
+        if not self.worth_scanning(text):
+            return
+        position = 0
+        while (match := self.pattern.search(text, position)) is not None:
+            start, end = match.span()
+            length = 0 if taken(start, end) else _valid_prefix(match.group(), self.is_valid, self.trim)
+            if length:
+                yield Finding(self.tag, start, start + length, self.name)
+            position = start + length if length else (start + 1 if self.trim else end)
 
-    def confirm(self, candidate: re.Match[str]) -> Finding | None:
-        if not self.is_valid(candidate.group()):
-            return None
-        return Finding(self.tag, candidate.start(), candidate.end(), self.name)
+
+def _valid_prefix(candidate: str, is_valid: Validator, separators: str) -> int:
+    """The length of the longest valid prefix of ``candidate`` that ends before a separator, or 0."""
+    while not is_valid(candidate):
+        cut = max((candidate.rfind(separator) for separator in separators), default=-1)
+        if cut <= 0:
+            return 0
+        candidate = candidate[:cut]
+    return len(candidate)
+
+
+# The HTML standard's "valid e-mail address", with Unicode letters and at least one dot in the domain.
+_EMAIL = re.compile(
+    r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]{1,64}"
+    r"@[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?)+"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,25 +148,18 @@ class EmailDetector:
 
     tag: str = "pii.email"
     name: str = "email"
-    pattern: re.Pattern[str] = re.compile(
-        r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]{1,64}"
-        r"@[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?)+"
-    )
+    pattern: re.Pattern[str] = _EMAIL
 
-    def candidates(self, text: str) -> Iterator[re.Match[str]]:
+    def find(self, text: str, taken: Taken) -> Iterator[Finding]:
         position = 0
         while (at := text.find("@", position)) != -1:
             match = self.pattern.search(text, max(position, at - 64), at + 256)
             if match is None:
                 position = at + 1
-            else:
-                yield match
-                position = match.end()
-
-    def confirm(self, candidate: re.Match[str]) -> Finding | None:
-        if not _has_named_tld(candidate.group()):
-            return None
-        return Finding(self.tag, candidate.start(), candidate.end(), self.name)
+                continue
+            if not taken(*match.span()) and _has_named_tld(match.group()):
+                yield Finding(self.tag, match.start(), match.end(), self.name)
+            position = match.end()
 
 
 _TLD = re.compile(r"\.[^\W\d_][\w-]*")
@@ -173,79 +200,63 @@ class SchemeDetector:
         }
         return cls(tag, token(f"[{leads}]", f"(?:{branches})"), MappingProxyType(groups))
 
-    def candidates(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text)
+    def find(self, text: str, taken: Taken) -> Iterator[Finding]:
+        for match in self.pattern.finditer(text):
+            name = None if taken(*match.span()) else self._scheme(match)
+            if name is not None:
+                yield Finding(self.tag, match.start(), match.end(), name)
 
-    def confirm(self, candidate: re.Match[str]) -> Finding | None:
-        for scheme in self.groups[str(candidate.lastgroup)]:
-            if scheme.is_valid(candidate.group()):
-                return Finding(self.tag, candidate.start(), candidate.end(), scheme.name)
+    def _scheme(self, match: re.Match[str]) -> str | None:
+        """The first scheme written in the matched shape that accepts the matched text."""
+        for scheme in self.groups[str(match.lastgroup)]:
+            if scheme.is_valid(match.group()):
+                return scheme.name
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class IbanDetector:
-    """IBANs, compact or in groups of four, country code in capitals as ISO 13616 prints it."""
-
-    tag: str = "pii.iban"
-    name: str = "iban"
-    pattern: re.Pattern[str] = token("[A-Z]", r"[A-Z][0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?")
-
-    def candidates(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text)
-
-    def confirm(self, candidate: re.Match[str]) -> Finding | None:
-        length = _valid_iban_length(candidate.group())
-        if not length:
-            return None
-        return Finding(self.tag, candidate.start(), candidate.start() + length, self.name)
-
-
-def _valid_iban_length(candidate: str) -> int:
-    """The length of the longest valid IBAN ``candidate`` starts with, dropping a trailing word; 0 if none."""
-    while len(candidate) >= 15:
-        if iban.is_valid(candidate):
-            return len(candidate)
-        if " " not in candidate:
-            return 0
-        candidate = candidate.rsplit(" ", 1)[0]
-    return 0
+# A + or ( or digit, then 7 to 20 digits in all, single separators between them, no digit right after.
+_PHONE = token(
+    "[+(0-9]",
+    r"(?:(?<=\+)\(?[0-9]|(?<=\()[0-9]|(?<=[0-9]))(?:\)?[ ./-]?\(?[0-9]){6,19}",
+    not_after=r"\w+@./-",
+    end=r"(?![\w@]|[.,/:-]?[0-9])",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PhoneDetector:
     """Telephone numbers, confirmed by phonenumbers.
 
-    A number written with ``+`` or ``00`` must be valid for the country its code names. A number written
-    nationally must contain a separator (an unbroken run of digits without a country code reads as an
-    order or account number as often as a telephone number), must be valid in one of ``regions``, and
-    must be grouped the way that country groups it (``Leniency.EXACT_GROUPING``). A national number
-    starting with 0 is only tried in regions whose trunk prefix is 0, and one that does not, elsewhere.
+    A number written with ``+`` or ``00`` must be valid for the country its code names (trailing groups
+    that make it invalid are dropped, as in :class:`PatternDetector`). A number written nationally must
+    contain a separator (an unbroken run of digits without a country code reads as an order or account
+    number as often as a telephone number), must be valid in one of ``regions`` and must be grouped the
+    way that country groups it (``Leniency.EXACT_GROUPING``). A national number starting with 0 is only
+    tried in regions whose trunk prefix is 0, and one that does not start with 0 only elsewhere.
     """
 
     regions: tuple[str, ...] = ("US", "GB", "DE", "FR")
     tag: str = "pii.phone"
     name: str = "phone"
-    pattern: re.Pattern[str] = token(
-        "[+(0-9]",
-        r"(?:(?<=\+)\(?[0-9]|(?<=\()[0-9]|(?<=[0-9]))(?:\)?[ ./-]?\(?[0-9]){6,19}",
-        not_after=r"\w+@./-",
-        end=r"(?![\w@]|[.,/:-]?[0-9])",
-    )
+    pattern: re.Pattern[str] = _PHONE
 
-    def candidates(self, text: str) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text)
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.regions) - phonenumbers.SUPPORTED_REGIONS)
+        if unknown:
+            raise UsageError(f"unknown phone regions {', '.join(unknown)}: use ISO 3166 codes such as US, GB, DE")
 
-    def confirm(self, candidate: re.Match[str]) -> Finding | None:
-        if not self.is_phone(candidate.group()):
-            return None
-        return Finding(self.tag, candidate.start(), candidate.end(), self.name)
+    def find(self, text: str, taken: Taken) -> Iterator[Finding]:
+        for match in self.pattern.finditer(text):
+            length = 0 if taken(*match.span()) else self._valid_length(match.group())
+            if length:
+                yield Finding(self.tag, match.start(), match.start() + length, self.name)
 
-    def is_phone(self, candidate: str) -> bool:
-        if candidate.startswith("+"):
-            return _valid_international(candidate)
-        if candidate.startswith("00"):
-            return _valid_international("+" + candidate[2:])
+    def _valid_length(self, number: str) -> int:
+        if number.startswith(("+", "00")):
+            return _valid_prefix(number, _valid_international, " ./-")
+        return len(number) if self.valid_national(number) else 0
+
+    def valid_national(self, candidate: str) -> bool:
         if candidate.isdigit() or _DATE.fullmatch(candidate):
             return False
         trunk_zero = candidate.lstrip("(").startswith("0")
@@ -265,6 +276,8 @@ def _starts_with_trunk_zero(region: str) -> bool | None:
 
 
 def _valid_international(candidate: str) -> bool:
+    if candidate.startswith("00"):
+        candidate = "+" + candidate[2:]
     try:
         number = phonenumbers.parse(candidate, None)
     except NumberParseException:
@@ -285,7 +298,7 @@ def _valid_national(candidate: str, region: str) -> bool:
 
 def _is_card(candidate: str) -> bool:
     digits = candidate.replace(" ", "").replace("-", "")
-    return digits[0] in "23456" and luhn.is_valid(digits)
+    return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn.is_valid(digits)
 
 
 def _is_ipv4(candidate: str) -> bool:
@@ -338,6 +351,11 @@ ID_SCHEMES: tuple[Scheme, ...] = (
     Scheme("gb.nino", "[A-CEGHJ-PR-TW-Z]", "[A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]", _is_nino),
 )
 
+
+def _may_hold_ipv6(text: str) -> bool:
+    return "::" in text or text.count(":") >= 7
+
+
 _IPV4 = token("[0-9]", r"[0-9]{0,2}(?:\.[0-9]{1,3}){3}", not_after=r"\w.", end=r"(?!\w|\.[0-9])")
 _IPV6 = token(
     "[0-9A-Fa-f:]",
@@ -345,6 +363,7 @@ _IPV6 = token(
     not_after=r"\w:.",
     end=r"(?![\w:]|\.[0-9])",
 )
+_IBAN = token("[A-Z]", r"[A-Z][0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?")
 _CARD = token(
     "[0-9]",
     r"(?:[0-9]{12,18}|[0-9]{3}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?|[0-9]{3}([ -])[0-9]{6}\2[0-9]{4,5})",
@@ -354,10 +373,10 @@ _CARD = token(
 DETECTORS: Mapping[str, Detector] = MappingProxyType(
     {
         "email": EmailDetector(),
-        "ipv4": PatternDetector("ipv4", "pii.ip-address", _IPV4, _is_ipv4, needle="."),
-        "ipv6": PatternDetector("ipv6", "pii.ip-address", _IPV6, _is_ipv6, needle=":"),
-        "iban": IbanDetector(),
-        "payment-card": PatternDetector("payment-card", "pii.payment-card", _CARD, _is_card),
+        "ipv6": PatternDetector("ipv6", "pii.ip-address", _IPV6, _is_ipv6, worth_scanning=_may_hold_ipv6),
+        "ipv4": PatternDetector("ipv4", "pii.ip-address", _IPV4, _is_ipv4),
+        "iban": PatternDetector("iban", "pii.iban", _IBAN, iban.is_valid, trim=" "),
+        "payment-card": PatternDetector("payment-card", "pii.payment-card", _CARD, _is_card, trim=" -"),
         "national-id": SchemeDetector.of("pii.national-id", ID_SCHEMES),
         "phone": PhoneDetector(),
     }
@@ -365,17 +384,15 @@ DETECTORS: Mapping[str, Detector] = MappingProxyType(
 
 
 def detect(text: str, detectors: Mapping[str, Detector] = DETECTORS) -> tuple[Finding, ...]:
-    """Every finding in ``text``, by offset; a candidate overlapping an earlier detector's finding is skipped."""
+    """Every finding in ``text``, by offset; text an earlier detector found is not looked at by later ones."""
     kept: list[Finding] = []
+
+    def taken(start: int, end: int) -> bool:
+        return any(start < finding.end and finding.start < end for finding in kept)
+
     for detector in detectors.values():
-        found = [detector.confirm(candidate) for candidate in detector.candidates(text) if not _claimed(candidate, kept)]
-        kept.extend(finding for finding in found if finding is not None)
+        kept.extend(list(detector.find(text, taken)))
     return tuple(sorted(kept, key=lambda finding: (finding.start, finding.end)))
-
-
-def _claimed(candidate: re.Match[str], kept: Sequence[Finding]) -> bool:
-    start, end = candidate.span()
-    return any(start < finding.end and finding.start < end for finding in kept)
 
 
 def detect_tags(text: str, detectors: Mapping[str, Detector] = DETECTORS) -> frozenset[str]:

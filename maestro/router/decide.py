@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from maestro.manifests.requirements import Requirement
 from maestro.policy.allow import request_view
 from maestro.policy.detect import detect_messages
-from maestro.policy.requirements import Requirement
 from maestro.router.model import Circuit, Decision, LiveState, Removal, Request, Score, Stage
 from maestro.router.table import Deployment, RouterTable, RouteTable
 
@@ -103,7 +103,7 @@ def decide(
 
 
 def _why_none(removed: Sequence[Removal]) -> str:
-    reasons = list(dict.fromkeys(r.reason for r in removed))
+    reasons = sorted(dict.fromkeys(r.reason for r in removed), key=lambda r: "is unknown" not in r)
     return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "") or "no candidates"
 
 

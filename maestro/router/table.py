@@ -13,8 +13,8 @@ import cel
 from maestro.errors import MaestroError
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.loader import Document, ManifestSet
+from maestro.manifests.requirements import ProviderFacts, Requirement
 from maestro.policy.allow import PolicyBook
-from maestro.policy.requirements import ProviderFacts, Requirement
 
 _DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 

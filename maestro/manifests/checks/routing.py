@@ -8,6 +8,7 @@ from typing import Any
 
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
+from maestro.manifests.requirements import ProviderFacts, Requirement
 
 
 def check_providers(c: Checker) -> None:
@@ -197,11 +198,12 @@ def _jurisdiction_scope(c: Checker, route: Document) -> None:
                 f"fallback reaches provider '{provider.name}' in jurisdiction '{jurisdiction}', outside this "
                 f"route's scope ({', '.join(sorted(scope))}); remove it or allow '{jurisdiction}' in a rule",
             )
-    everything = [p for _, p in candidates + fallbacks]
+    everything = [ProviderFacts.of(p.name, p.spec) for _, p in candidates + fallbacks]
     for i, rule in enumerate(rules):
         if rule.get("deny"):
             continue
-        if not any(_satisfies(p, rule.get("require", {})) for p in everything):
+        requirement = Requirement.of(f"rule '{rule['name']}'", rule.get("require", {}))
+        if all(requirement.violations(p) for p in everything):
             c.report(
                 route,
                 ("spec", "rules", i),
@@ -209,15 +211,32 @@ def _jurisdiction_scope(c: Checker, route: Document) -> None:
                 f"rule '{rule['name']}' leaves no candidate or fallback that satisfies it, so matching requests "
                 "are always denied; add an allowed provider, or write deny: true if that is the intent",
             )
+    _tag_coverage(c, route, everything)
 
 
-def _satisfies(provider: Document, require: Mapping[str, Any]) -> bool:
-    spec = provider.spec
-    if "jurisdictions" in require and spec["jurisdiction"] not in require["jurisdictions"]:
-        return False
-    if "maxRetentionDays" in require and spec.get("dataRetentionDays", 0) > require["maxRetentionDays"]:
-        return False
-    return not ("trainingUse" in require and not require["trainingUse"] and spec.get("trainingUse", False))
+def _tag_coverage(c: Checker, route: Document, providers: list[ProviderFacts]) -> None:
+    """Every data tag of the taxonomy should keep at least one allowed provider on the route.
+
+    Tags of class ``jurisdiction`` are skipped: they ask for a place explicitly, and a route that serves another
+    place is doing its job when it refuses them.
+    """
+    if not providers:
+        return
+    stranded = []
+    for name, tag in c.taxonomy.tags.items():
+        if tag.get("class") == "jurisdiction":
+            continue
+        requirement = Requirement.of(f"tag '{name}'", tag.get("allow", {}))
+        if all(requirement.violations(p) for p in providers):
+            stranded.append(name)
+    if stranded:
+        c.report(
+            route,
+            ("spec", "candidates"),
+            "route.tag-unservable",
+            f"requests tagged {', '.join(sorted(stranded))} can never be served by this route: its taxonomy rules "
+            "deny every candidate and fallback; add an allowed fallback (e.g. an on-prem lane) or accept the denial",
+        )
 
 
 def _fallback_cycles(c: Checker) -> None:

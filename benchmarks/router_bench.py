@@ -1,0 +1,578 @@
+"""Benchmark maestro's routing decision against LiteLLM's deployment pick, on the same deployments.
+
+    python benchmarks/router_bench.py [--sizes 5,50,500] [--n 2000] [--litellm-n 2000,500,200] [--json]
+
+For each size N it generates, in memory, a manifest set of N providers with one model each, spread over the
+default taxonomy's jurisdictions (us, eu, onprem in turn; some EU providers keep data 30 days), plus
+``policies/default.yaml`` (tags, unknown-tag denial, the deny rule and the budgets are all evaluated), and
+ONE Route whose candidates are all N deployments, with differing weights (so a seeded weighted pick runs),
+an objective, a pin, a ``require`` rule over the ``pii.*`` tags, a deny rule, limits, three fallbacks and a
+shadow. ``maestro.manifests.validate.validate_sources`` must report 0 errors on it, or the benchmark stops.
+Live state gives every deployment latency and error statistics, so every score part is computed.
+
+Then, in the same process and the same run:
+
+* maestro ``router.decide`` on a 2 KB user prompt, each decision with its own seed and request id, in three
+  variants: PII detection off (``detect=False``, the headline number), detection on a prompt without
+  personal data, and detection on a prompt with some (an e-mail address, a phone number, an IBAN). Every
+  PII decision is checked: no US provider may be allowed, ordered or shadowed, and the primary must be
+  an EU or on-prem deployment; a single violation stops the benchmark with exit status 2.
+* ``maestro.policy.detect.detect_messages`` alone on each 2 KB prompt (the detection target is about it).
+* LiteLLM's ``Router.async_get_available_deployment(model="chat", ...)`` with ``enable_pre_call_checks=True``
+  on the same N deployments, all in one model group ``chat`` (``openai/<model>`` with ``api_base``, a fake
+  key and ``model_info`` carrying context window and prices), on the same 2 KB prompt. It makes no network
+  call: the benchmark replaces ``socket.connect``/``getaddrinfo``/``create_connection`` with functions that
+  record and refuse, and fails if any was called. ``LITELLM_LOCAL_MODEL_COST_MAP=True`` keeps LiteLLM from
+  fetching its cost map at import.
+
+Each measured call is timed alone with ``time.perf_counter_ns`` after an untimed warm-up; the garbage
+collector stays on (as in a server). Percentiles are nearest-rank. LiteLLM is slow at 500 deployments, so
+it gets fewer samples there (``--litellm-n``). ``--json`` prints::
+
+    {"maestro": {"5": {"p50_ms": ..., "p95_ms": ..., "p99_ms": ..., "n": ...}, "50": {...}, "500": {...}},
+     "litellm": {"5": {...}, "50": {...}, "500": {...}},
+     "maestro_detect_clean": {...}, "maestro_detect_pii": {...}, "detection_only": {"clean": ..., "pii": ...},
+     "speedup_p95": {"5": ..., ...}, "targets": [...], "environment": {...}}
+
+LiteLLM is a benchmark-only dependency (``pip install -e '.[bench]'``), never a runtime one. The exit status
+is 2 when a decision breaks policy or LiteLLM touches the network, 1 when the manifests do not validate,
+0 otherwise; missed targets are reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import os
+import platform
+import socket
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from maestro import router
+from maestro.manifests.loader import SourceFile
+from maestro.manifests.validate import validate_sources
+from maestro.policy.detect import detect_messages
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = ROOT / "policies" / "default.yaml"
+SIZES = (5, 50, 500)
+JURISDICTIONS = ("us", "eu", "onprem")
+TARGETS_P95_MS = {50: 0.5, 500: 2.0}  # maestro, PII detection off
+TARGET_DETECT_P95_MS = 1.0  # detection on a 2 KB prompt
+TARGET_SPEEDUP_AT_50 = 20.0
+PROMPT_BYTES = 2048
+
+
+class BenchmarkInvalid(Exception):
+    """The run measured the wrong thing: a decision broke policy, or LiteLLM reached for the network."""
+
+
+# --------------------------------------------------------------------------------------------------------
+# The deployments, as maestro manifests and as a LiteLLM model list
+
+
+def _provider(i: int) -> dict[str, Any]:
+    """Deployment i: provider ``p{i}-{jurisdiction}`` offering one model ``m{i}``."""
+    jurisdiction = JURISDICTIONS[i % len(JURISDICTIONS)]
+    retention = {"us": 30, "eu": 30 if i % 4 == 1 else 0, "onprem": 0}[jurisdiction]
+    return {
+        "name": f"p{i:03d}-{jurisdiction}",
+        "jurisdiction": jurisdiction,
+        "retention": retention,
+        "type": "openai" if jurisdiction == "us" else "openai-compatible",
+        "base_url": f"https://p{i:03d}.{jurisdiction}.example.com/v1",
+        "model": f"m{i:03d}",
+        "context_window": 32768 if jurisdiction == "onprem" else 128000,
+        "price_in": round(0.10 + (i % 13) * 0.2, 2),
+        "price_out": round(0.30 + (i % 13) * 0.8, 2),
+        "quality": round(0.50 + (i * 37 % 50) / 100, 2),
+        "weight": 1 + i % 10,
+    }
+
+
+def manifest_yaml(size: int) -> bytes:
+    providers = [_provider(i) for i in range(size)]
+    docs = []
+    for p in providers:
+        docs.append(
+            f"""apiVersion: maestro.dev/v1
+kind: Provider
+metadata:
+  name: {p["name"]}
+spec:
+  type: {p["type"]}
+  baseUrl: {p["base_url"]}
+  apiKey: {{env: P{p["model"].upper()}_API_KEY}}
+  region: {p["jurisdiction"]}-1
+  jurisdiction: {p["jurisdiction"]}
+  dataRetentionDays: {p["retention"]}
+  trainingUse: false
+  models:
+    - name: {p["model"]}
+      contextWindow: {p["context_window"]}
+      maxOutputTokens: 4096
+      price: {{inputPer1M: {p["price_in"]}, outputPer1M: {p["price_out"]}}}
+      quality: {p["quality"]}
+      capabilities: [chat]
+"""
+        )
+    candidates = "\n".join(
+        f"    - {{provider: {p['name']}, model: {p['model']}, weight: {p['weight']}}}" for p in providers
+    )
+    safe = [p for p in providers if p["jurisdiction"] != "us" and p["retention"] == 0]
+    fallback = "\n".join(f"    - {{provider: {p['name']}, model: {p['model']}}}" for p in safe[-3:])
+    shadow = safe[0]
+    docs.append(
+        f"""apiVersion: maestro.dev/v1
+kind: Route
+metadata:
+  name: chat
+  description: One route over all {size} deployments.
+spec:
+  alias: chat
+  candidates:
+{candidates}
+  pins:
+    - name: batch-jobs
+      when: "request.caller == 'batch-jobs'"
+      target: {{provider: {providers[0]["name"]}, model: {providers[0]["model"]}}}
+  rules:
+    - name: personal-data-stays-in-eu
+      when: "request.tags.exists(t, t.startsWith('pii.'))"
+      require: {{jurisdictions: [eu, onprem], maxRetentionDays: 0, trainingUse: false}}
+      message: Personal data is served in the EU or on-prem only, by providers that keep nothing.
+    - name: no-credentials
+      when: "'secret.credential' in request.tags"
+      deny: true
+      message: Never send credentials.
+  fallback:
+{fallback}
+  objective: {{quality: 0.5, latency: 0.2, cost: 0.2, reliability: 0.05, sovereignty: 0.05}}
+  limits: {{maxCostUsd: 0.05, maxLatency: 8s, firstTokenTimeout: 2s}}
+  shadow:
+    - {{provider: {shadow["name"]}, model: {shadow["model"]}, sampleRate: 0.05}}
+  retry: {{attempts: 2, backoff: 250ms}}
+"""
+    )
+    return "---\n".join(docs).encode()
+
+
+def build_table(size: int) -> router.RouterTable:
+    sources = [
+        SourceFile("policies/default.yaml", POLICY.read_bytes(), str(ROOT / "policies")),
+        SourceFile(f"bench-{size}.yaml", manifest_yaml(size), str(ROOT)),
+    ]
+    result = validate_sources(sources)
+    errors = [d for d in result.diagnostics if d.severity.value == "error"]
+    if errors:
+        shown = "\n".join(f"  {d.file}:{d.line}:{d.column} {d.rule}: {d.message}" for d in errors[:10])
+        raise SystemExit(f"the generated manifests for {size} deployments do not validate:\n{shown}")
+    table = router.build(result.manifests)
+    route = table.route("chat")
+    if len(route.candidates) != size:
+        raise SystemExit(f"route 'chat' has {len(route.candidates)} candidates, expected {size}")
+    return table
+
+
+def live_state(size: int) -> router.LiveState:
+    deployments = {}
+    for i in range(size):
+        p = _provider(i)
+        deployments[f"{p['name']}/{p['model']}"] = router.DeploymentState(
+            latency_p50_ms=200.0 + (i * 53 % 400),
+            latency_p95_ms=600.0 + (i * 97 % 1500),
+            error_rate=(i % 7) / 100,
+        )
+    return router.LiveState(deployments=deployments)
+
+
+def litellm_model_list(size: int) -> list[dict[str, Any]]:
+    out = []
+    for i in range(size):
+        p = _provider(i)
+        out.append(
+            {
+                "model_name": "chat",
+                "litellm_params": {
+                    "model": f"openai/{p['model']}",
+                    "api_base": p["base_url"],
+                    "api_key": "sk-fake",
+                    "weight": p["weight"],
+                },
+                "model_info": {
+                    "id": f"{p['name']}/{p['model']}",
+                    "max_input_tokens": p["context_window"],
+                    "max_output_tokens": 4096,
+                    "max_tokens": 4096,
+                    "input_cost_per_token": p["price_in"] / 1_000_000,
+                    "output_cost_per_token": p["price_out"] / 1_000_000,
+                },
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# Prompts
+
+
+_FILLER = (
+    "Our order arrived two days late and one of the three items was the wrong colour. The support page "
+    "says returns are free within thirty days, but the form keeps rejecting the order reference. Could you "
+    "explain the return process step by step, tell me whether I need the original packaging, and say how "
+    "long a refund usually takes once the parcel is received at the warehouse? "
+)
+_PII = (
+    " You can reach me at jane.doe@example.org or on +44 20 7946 0958, and the refund should go to "
+    "DE89 3704 0044 0532 0130 00. "
+)
+
+
+def prompt(*, pii: bool) -> str:
+    text = _PII if pii else ""
+    while len(text) < PROMPT_BYTES:
+        text += _FILLER
+    text = text[:PROMPT_BYTES]
+    if pii:  # the personal data sits in the middle of the prompt, not at its start
+        half = PROMPT_BYTES // 2
+        text = (text[len(_PII) : half] + _PII + text[half:])[:PROMPT_BYTES]
+    return text
+
+
+def messages(text: str) -> tuple[dict[str, str], ...]:
+    return (
+        {"role": "system", "content": "You are a helpful customer-support assistant."},
+        {"role": "user", "content": text},
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Timing
+
+
+def percentiles(samples_ns: Sequence[int]) -> dict[str, float]:
+    ordered = sorted(samples_ns)
+    n = len(ordered)
+
+    def rank(q: float) -> float:
+        index = min(n - 1, max(0, int(-(-q * n // 1)) - 1))  # nearest rank
+        return round(ordered[index] / 1e6, 4)
+
+    return {
+        "p50_ms": rank(0.50),
+        "p95_ms": rank(0.95),
+        "p99_ms": rank(0.99),
+        "mean_ms": round(sum(ordered) / n / 1e6, 4),
+        "max_ms": round(ordered[-1] / 1e6, 4),
+        "n": n,
+    }
+
+
+def time_calls(
+    call: Callable[[int], object], n: int, warmup: int, check: Callable[[Any], None] | None = None
+) -> list[int]:
+    """Time ``call(i)`` for i in 0..n-1; ``check`` sees each result, outside the timed region."""
+    for i in range(warmup):
+        call(-1 - i)
+    out = []
+    clock = time.perf_counter_ns
+    for i in range(n):
+        start = clock()
+        result = call(i)
+        out.append(clock() - start)
+        if check is not None:
+            check(result)
+        del result
+    return out
+
+
+def _is_us(table: router.RouterTable, key: str) -> bool:
+    return table.deployments[key].provider.jurisdiction == "us"
+
+
+def check_pii_decision(table: router.RouterTable, decision: router.Decision) -> None:
+    """A PII request may never reach a US provider, nor one that keeps data; fail loudly otherwise."""
+    if not decision.tags & {"pii.email", "pii.phone", "pii.iban"}:
+        raise BenchmarkInvalid(f"PII prompt not detected: tags {sorted(decision.tags)}")
+    leaks = [k for k in (*decision.order, *decision.allowed, *decision.shadow) if _is_us(table, k)]
+    if leaks:
+        raise BenchmarkInvalid(f"decision {decision.decision_id} lets PII reach US deployments: {leaks[:5]}")
+    kept = [k for k in decision.order if table.deployments[k].provider.retention_days > 0]
+    if kept:
+        raise BenchmarkInvalid(f"decision {decision.decision_id} lets PII reach providers that keep data: {kept}")
+    if decision.primary is None or decision.denied:
+        raise BenchmarkInvalid(f"decision {decision.decision_id} for a PII request was denied: {decision.denied}")
+
+
+def bench_maestro(size: int, n: int, warmup: int, texts: Mapping[str, str]) -> dict[str, list[int]]:
+    table = build_table(size)
+    state = live_state(size)
+    clean, pii = messages(texts["clean"]), messages(texts["pii"])
+
+    def run(msgs: tuple[dict[str, str], ...], detect: bool, check: bool) -> list[int]:
+        decide, Request = router.decide, router.Request
+
+        def call(i: int) -> router.Decision:
+            return decide(
+                table, Request(alias="chat", messages=msgs, request_id=f"req-{i}"), state, seed=i, detect=detect
+            )
+
+        def verify(decision: router.Decision) -> None:
+            if decision.primary is None:
+                raise BenchmarkInvalid(f"no deployment chosen: {decision.denied}")
+            if check:
+                check_pii_decision(table, decision)
+
+        return time_calls(call, n, warmup, verify)
+
+    out = {
+        "nodetect": run(clean, False, False),
+        "detect_clean": run(clean, True, False),
+        "detect_pii": run(pii, True, True),
+    }
+    # Caller-asserted PII with detection off must be as safe as detected PII.
+    asserted = router.decide(
+        table, router.Request(alias="chat", messages=clean, tags=frozenset({"pii.email"})), state, detect=False
+    )
+    check_pii_decision(table, asserted)
+    return out
+
+
+def bench_detection(n: int, warmup: int, texts: Mapping[str, str]) -> dict[str, list[int]]:
+    out = {}
+    for name, text in texts.items():
+        msgs = messages(text)
+        found = detect_messages(msgs)
+        if (name == "pii") != bool(found):
+            raise BenchmarkInvalid(f"detection on the {name} prompt found {sorted(found)}")
+        out[name] = time_calls(lambda _i, m=msgs: detect_messages(m), n, warmup)  # type: ignore[misc]
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# LiteLLM, with the network switched off
+
+
+class NetworkGuard:
+    """Replaces the socket entry points with functions that record the attempt and refuse it."""
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> NetworkGuard:
+        for owner, name in ((socket.socket, "connect"), (socket, "getaddrinfo"), (socket, "create_connection")):
+            self._saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, self._refuse(name))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
+
+    def _refuse(self, name: str) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            self.attempts.append(f"{name}{args[1:2] if name == 'connect' else args[:1]}")
+            raise OSError(f"router_bench: network is switched off ({name})")
+
+        return refuse
+
+
+def import_litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map download at import
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        import litellm
+    except ImportError:
+        raise SystemExit("LiteLLM is not installed: pip install -e '.[bench]'") from None
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+    logging.getLogger("LiteLLM Router").setLevel(logging.ERROR)
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def bench_litellm(litellm: Any, size: int, n: int, warmup: int, text: str, *, guard: NetworkGuard) -> list[int]:
+    llm_router = litellm.Router(model_list=litellm_model_list(size), enable_pre_call_checks=True)
+    msgs = list(messages(text))
+    valid = {f"{p['name']}/{p['model']}" for p in map(_provider, range(size))}
+
+    async def measure() -> list[int]:
+        pick = llm_router.async_get_available_deployment
+        for _ in range(warmup):
+            await pick(model="chat", request_kwargs={}, messages=msgs)
+        out = []
+        clock = time.perf_counter_ns
+        for _ in range(n):
+            start = clock()
+            deployment = await pick(model="chat", request_kwargs={}, messages=msgs)
+            out.append(clock() - start)
+            if deployment["model_info"]["id"] not in valid:
+                raise BenchmarkInvalid(f"LiteLLM picked an unknown deployment: {deployment['model_info']}")
+        return out
+
+    samples = asyncio.run(measure())
+    if guard.attempts:
+        raise BenchmarkInvalid(f"LiteLLM tried the network: {guard.attempts[:5]}")
+    return samples
+
+
+# --------------------------------------------------------------------------------------------------------
+# Report
+
+
+def targets(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for size, limit in TARGETS_P95_MS.items():
+        got = report["maestro"].get(str(size), {}).get("p95_ms")
+        if got is not None:
+            out.append(_target(f"maestro p95 at {size} deployments, no PII detection", got, limit, "ms"))
+    for name in ("clean", "pii"):
+        got = report["detection_only"].get(name, {}).get("p95_ms")
+        if got is not None:
+            out.append(_target(f"PII detection alone on 2 KB ({name} prompt) p95", got, TARGET_DETECT_P95_MS, "ms"))
+    for size in report["maestro"]:
+        got_ms = report["maestro_detect_clean"][size]["p95_ms"] - report["maestro"][size]["p95_ms"]
+        out.append(
+            _target(f"added by PII detection to a decision at {size} (clean prompt, p95 diff)", got_ms, 1.0, "ms")
+        )
+    speedup = report["speedup_p95"].get("50")
+    if speedup is not None:
+        out.append(
+            {
+                "target": "at least 20x faster than LiteLLM at 50 (p95)",
+                "value": speedup,
+                "limit": TARGET_SPEEDUP_AT_50,
+                "met": speedup >= TARGET_SPEEDUP_AT_50,
+            }
+        )
+    return out
+
+
+def _target(name: str, value: float, limit: float, unit: str) -> dict[str, Any]:
+    return {"target": f"{name} <= {limit} {unit}", "value": round(value, 4), "limit": limit, "met": value <= limit}
+
+
+def print_table(report: Mapping[str, Any]) -> None:
+    rows = [
+        ("maestro, no PII detection", "maestro"),
+        ("maestro, detection, clean 2 KB", "maestro_detect_clean"),
+        ("maestro, detection, PII 2 KB", "maestro_detect_pii"),
+        ("LiteLLM, pre-call checks", "litellm"),
+    ]
+    print(f"{'router':34} {'deployments':>11} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
+    for size in report["maestro"]:
+        for label, key in rows:
+            r = report[key].get(size)
+            if r:
+                print(f"{label:34} {size:>11} {r['n']:>6} {r['p50_ms']:>9.3f} {r['p95_ms']:>9.3f} {r['p99_ms']:>9.3f}")
+        speed = report["speedup_p95"].get(size)
+        if speed is not None:
+            p50 = report["speedup_p50"][size]
+            print(f"{'  speed-up vs LiteLLM':34} {size:>11} {'':>6} {p50:>8.0f}x {speed:>8.0f}x")
+    print()
+    for name, r in report["detection_only"].items():
+        print(f"detect_messages alone, {name} 2 KB prompt: p50 {r['p50_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms")
+    print(f"PII decisions checked: {report['pii_decisions_checked']}, none reached a US or data-keeping provider")
+    print(f"LiteLLM network attempts: {report['litellm_network_attempts']}")
+    print()
+    for t in report["targets"]:
+        print(f"[{'met' if t['met'] else 'MISSED'}] {t['target']}: {t['value']}")
+
+
+def environment(litellm: Any | None) -> dict[str, Any]:
+    version = None
+    if litellm is not None:
+        from importlib.metadata import version as dist_version
+
+        version = dist_version("litellm")
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "litellm": version,
+        "prompt_bytes": PROMPT_BYTES,
+    }
+
+
+def _progress(args: argparse.Namespace, what: str) -> None:
+    if not args.json:
+        print(f"... {what} done", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="deployment counts (default 5,50,500)")
+    parser.add_argument("--n", type=int, default=2000, help="maestro decisions per size and variant")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed maestro decisions first")
+    parser.add_argument("--litellm-n", default="2000,500,200", help="LiteLLM picks per size (one or one per size)")
+    parser.add_argument("--litellm-warmup", type=int, default=10)
+    parser.add_argument("--no-litellm", action="store_true", help="measure maestro only")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    litellm_n = [int(s) for s in args.litellm_n.split(",")]
+    litellm_n = (litellm_n * len(sizes))[: len(sizes)] if len(litellm_n) == 1 else litellm_n
+    texts = {"clean": prompt(pii=False), "pii": prompt(pii=True)}
+    assert all(len(t.encode()) == PROMPT_BYTES for t in texts.values())
+
+    report: dict[str, Any] = {
+        "maestro": {},
+        "litellm": {},
+        "maestro_detect_clean": {},
+        "maestro_detect_pii": {},
+        "detection_only": {},
+        "speedup_p50": {},
+        "speedup_p95": {},
+    }
+    checked = 0
+    litellm = None
+    try:
+        with NetworkGuard() as guard:
+            # maestro first, before LiteLLM is imported: its import adds a large heap that every full
+            # garbage collection would walk, which a maestro process never carries.
+            for size in sizes:
+                gc.collect()
+                runs = bench_maestro(size, args.n, args.warmup, texts)
+                checked += len(runs["detect_pii"]) + 1
+                report["maestro"][str(size)] = percentiles(runs["nodetect"])
+                report["maestro_detect_clean"][str(size)] = percentiles(runs["detect_clean"])
+                report["maestro_detect_pii"][str(size)] = percentiles(runs["detect_pii"])
+                _progress(args, f"maestro, {size} deployments")
+            gc.collect()
+            for name, samples in bench_detection(args.n, args.warmup, texts).items():
+                report["detection_only"][name] = percentiles(samples)
+            if not args.no_litellm:
+                litellm = import_litellm()
+                for size, picks in zip(sizes, litellm_n, strict=False):
+                    gc.collect()
+                    samples = bench_litellm(litellm, size, picks, args.litellm_warmup, texts["clean"], guard=guard)
+                    peer = report["litellm"][str(size)] = percentiles(samples)
+                    ours = report["maestro"][str(size)]
+                    report["speedup_p50"][str(size)] = round(peer["p50_ms"] / ours["p50_ms"], 1)
+                    report["speedup_p95"][str(size)] = round(peer["p95_ms"] / ours["p95_ms"], 1)
+                    _progress(args, f"LiteLLM, {size} deployments")
+            attempts = len(guard.attempts)
+    except BenchmarkInvalid as exc:
+        print(f"router_bench: INVALID RUN: {exc}", file=sys.stderr)
+        return 2
+    report["pii_decisions_checked"] = checked
+    report["litellm_network_attempts"] = attempts
+    report["targets"] = targets(report)
+    report["environment"] = environment(litellm)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_table(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
