@@ -7,20 +7,21 @@ from datetime import UTC, datetime
 from maestro.explain.model import Explanation, Section, money
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.loader import Document, ManifestSet
-from maestro.policy.allow import judge
+from maestro.manifests.requirements import ProviderFacts
+from maestro.policy.allow import PolicyBook, request_view
 
 ACTIONS = ("read", "suggest", "low-risk-write", "write", "external-call", "spend", "deploy", "irreversible")
 
 
 def explain_policy(manifests: ManifestSet, policy: Document) -> Explanation:
     taxonomy = Taxonomy.of(manifests)
-    providers = manifests.of_kind("Provider")
-    policies = manifests.of_kind("Policy")
+    book = PolicyBook.of(taxonomy, manifests.of_kind("Policy"))
+    facts = [ProviderFacts.of(p.name, p.spec) for p in manifests.of_kind("Provider")]
     reach: dict[str, list[str]] = {}
     lines = []
     for tag in policy.spec.get("taxonomy", {}).get("tags", []):
-        verdicts = [judge(p, [tag["name"]], taxonomy, policies) for p in providers]
-        allowed = [v.provider for v in verdicts if v.allowed]
+        view = request_view([tag["name"]])
+        allowed = [f.name for f in facts if not book.judge(f, [tag["name"]], view)]
         reach[tag["name"]] = allowed
         lines.append(f"{tag['name']} ({tag['class']}): {', '.join(allowed) or 'no provider'}")
     sections = [

@@ -21,13 +21,6 @@ from maestro.manifests.requirements import ProviderFacts, Requirement
 _FIELDS = re.compile(r"(?<![\w.])(request|provider)\.([A-Za-z_]\w*)")
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    provider: str
-    allowed: bool
-    reasons: tuple[str, ...]
-
-
 @dataclass(frozen=True)
 class DenyRule:
     """A Policy rule with effect deny, compiled once, evaluated only on the fields it reads."""
@@ -134,17 +127,3 @@ def request_view(tags: Sequence[str], **fields: Any) -> dict[str, Any]:
     }
     view.update(fields)
     return view
-
-
-def judge(
-    provider: Document,
-    tags: Sequence[str],
-    taxonomy: Taxonomy,
-    policies: Iterable[Document] = (),
-    request: Mapping[str, Any] | None = None,
-) -> Verdict:
-    """Whether ``provider`` may serve a request carrying ``tags``, with every reason it may not."""
-    book = PolicyBook.of(taxonomy, policies)
-    facts = ProviderFacts.of(provider.name, provider.spec)
-    reasons = book.judge(facts, tags, request_view(tags, **(request or {})))
-    return Verdict(provider.name, not reasons, reasons)
