@@ -49,6 +49,7 @@ import logging
 import os
 import platform
 import socket
+import subprocess
 import sys
 import time
 import warnings
@@ -343,7 +344,32 @@ def bench_maestro(size: int, n: int, warmup: int, texts: Mapping[str, str]) -> d
         table, router.Request(alias="chat", messages=clean, tags=frozenset({"pii.email"})), state, detect=False
     )
     check_pii_decision(table, asserted)
+    # The same context-window check LiteLLM's pre-call checks make: 40k tokens never reach a 32k deployment.
+    big = router.decide(table, router.Request(alias="chat", messages=messages("word " * 40_000)), state, detect=False)
+    if any(table.deployments[k].context_window < 40_000 for k in big.order):
+        raise BenchmarkInvalid("maestro let a 40k-token prompt reach a 32k deployment")
     return out
+
+
+def profile(size: int, n: int, texts: Mapping[str, str], *, detect: bool, top: int = 25) -> str:
+    """cProfile of ``n`` decisions at ``size`` deployments, the top costs by own time."""
+    import cProfile
+    import io
+    import pstats
+
+    table, state = build_table(size), live_state(size)
+    msgs = messages(texts["pii" if detect else "clean"])
+    requests = [router.Request(alias="chat", messages=msgs, request_id=f"req-{i}") for i in range(n)]
+    for request in requests[:50]:
+        router.decide(table, request, state, detect=detect)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i, request in enumerate(requests):
+        router.decide(table, request, state, seed=i, detect=detect)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
 
 
 def bench_detection(n: int, warmup: int, texts: Mapping[str, str]) -> dict[str, list[int]]:
@@ -418,6 +444,14 @@ def bench_litellm(litellm: Any, size: int, n: int, warmup: int, text: str, *, gu
                 raise BenchmarkInvalid(f"LiteLLM picked an unknown deployment: {deployment['model_info']}")
         return out
 
+    async def context_check() -> None:
+        big = [{"role": "user", "content": "word " * 40_000}]  # about 40k tokens: over the on-prem 32k windows
+        for _ in range(3):
+            deployment = await llm_router.async_get_available_deployment(model="chat", request_kwargs={}, messages=big)
+            if deployment["model_info"]["max_input_tokens"] < 40_000:
+                raise BenchmarkInvalid("LiteLLM's pre-call checks let a 40k-token prompt reach a 32k deployment")
+
+    asyncio.run(context_check())
     samples = asyncio.run(measure())
     if guard.attempts:
         raise BenchmarkInvalid(f"LiteLLM tried the network: {guard.attempts[:5]}")
@@ -493,7 +527,20 @@ def environment(litellm: Any | None) -> dict[str, Any]:
         from importlib.metadata import version as dist_version
 
         version = dist_version("litellm")
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "maestro"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        head, dirty = "", ""
     return {
+        "maestro_commit": head + ("+uncommitted" if dirty else ""),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -507,8 +554,8 @@ def _progress(args: argparse.Namespace, what: str) -> None:
         print(f"... {what} done", file=sys.stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n", 1)[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="deployment counts (default 5,50,500)")
     parser.add_argument("--n", type=int, default=2000, help="maestro decisions per size and variant")
     parser.add_argument("--warmup", type=int, default=200, help="untimed maestro decisions first")
@@ -516,13 +563,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--litellm-warmup", type=int, default=10)
     parser.add_argument("--no-litellm", action="store_true", help="measure maestro only")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="SIZE",
+        help="print a cProfile of maestro's decisions at SIZE deployments (detection off, then on a PII prompt)",
+    )
+    return parser
+
+
+def run(args: argparse.Namespace, texts: Mapping[str, str]) -> dict[str, Any]:
+    """Every measurement, maestro first, then LiteLLM; raises BenchmarkInvalid on a broken decision."""
     sizes = [int(s) for s in args.sizes.split(",")]
     litellm_n = [int(s) for s in args.litellm_n.split(",")]
     litellm_n = (litellm_n * len(sizes))[: len(sizes)] if len(litellm_n) == 1 else litellm_n
-    texts = {"clean": prompt(pii=False), "pii": prompt(pii=True)}
-    assert all(len(t.encode()) == PROMPT_BYTES for t in texts.values())
-
     report: dict[str, Any] = {
         "maestro": {},
         "litellm": {},
@@ -534,39 +588,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     checked = 0
     litellm = None
-    try:
-        with NetworkGuard() as guard:
-            # maestro first, before LiteLLM is imported: its import adds a large heap that every full
-            # garbage collection would walk, which a maestro process never carries.
-            for size in sizes:
-                gc.collect()
-                runs = bench_maestro(size, args.n, args.warmup, texts)
-                checked += len(runs["detect_pii"]) + 1
-                report["maestro"][str(size)] = percentiles(runs["nodetect"])
-                report["maestro_detect_clean"][str(size)] = percentiles(runs["detect_clean"])
-                report["maestro_detect_pii"][str(size)] = percentiles(runs["detect_pii"])
-                _progress(args, f"maestro, {size} deployments")
+    with NetworkGuard() as guard:
+        # maestro first, before LiteLLM is imported: its import adds a large heap that every full
+        # garbage collection would walk, which a maestro process never carries.
+        for size in sizes:
             gc.collect()
-            for name, samples in bench_detection(args.n, args.warmup, texts).items():
-                report["detection_only"][name] = percentiles(samples)
-            if not args.no_litellm:
-                litellm = import_litellm()
-                for size, picks in zip(sizes, litellm_n, strict=False):
-                    gc.collect()
-                    samples = bench_litellm(litellm, size, picks, args.litellm_warmup, texts["clean"], guard=guard)
-                    peer = report["litellm"][str(size)] = percentiles(samples)
-                    ours = report["maestro"][str(size)]
-                    report["speedup_p50"][str(size)] = round(peer["p50_ms"] / ours["p50_ms"], 1)
-                    report["speedup_p95"][str(size)] = round(peer["p95_ms"] / ours["p95_ms"], 1)
-                    _progress(args, f"LiteLLM, {size} deployments")
-            attempts = len(guard.attempts)
+            runs = bench_maestro(size, args.n, args.warmup, texts)
+            checked += len(runs["detect_pii"]) + 1
+            report["maestro"][str(size)] = percentiles(runs["nodetect"])
+            report["maestro_detect_clean"][str(size)] = percentiles(runs["detect_clean"])
+            report["maestro_detect_pii"][str(size)] = percentiles(runs["detect_pii"])
+            _progress(args, f"maestro, {size} deployments")
+        gc.collect()
+        for name, samples in bench_detection(args.n, args.warmup, texts).items():
+            report["detection_only"][name] = percentiles(samples)
+        if not args.no_litellm:
+            litellm = import_litellm()
+            for size, picks in zip(sizes, litellm_n, strict=False):
+                gc.collect()
+                samples = bench_litellm(litellm, size, picks, args.litellm_warmup, texts["clean"], guard=guard)
+                peer = report["litellm"][str(size)] = percentiles(samples)
+                ours = report["maestro"][str(size)]
+                report["speedup_p50"][str(size)] = round(peer["p50_ms"] / ours["p50_ms"], 1)
+                report["speedup_p95"][str(size)] = round(peer["p95_ms"] / ours["p95_ms"], 1)
+                _progress(args, f"LiteLLM, {size} deployments")
+        report["litellm_network_attempts"] = len(guard.attempts)
+    report["pii_decisions_checked"] = checked
+    report["targets"] = targets(report)
+    report["environment"] = environment(litellm)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    texts = {"clean": prompt(pii=False), "pii": prompt(pii=True)}
+    assert all(len(t.encode()) == PROMPT_BYTES for t in texts.values())
+    if args.profile:
+        for detect in (False, True):
+            print(f"== maestro decide, {args.profile} deployments, detection {'on (PII prompt)' if detect else 'off'}")
+            print(profile(args.profile, min(args.n, 500), texts, detect=detect))
+        return 0
+    try:
+        report = run(args, texts)
     except BenchmarkInvalid as exc:
         print(f"router_bench: INVALID RUN: {exc}", file=sys.stderr)
         return 2
-    report["pii_decisions_checked"] = checked
-    report["litellm_network_attempts"] = attempts
-    report["targets"] = targets(report)
-    report["environment"] = environment(litellm)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

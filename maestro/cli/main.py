@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -29,6 +30,7 @@ def _root(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising SystemExit."""
+    gc.freeze()  # the objects imported so far live for the whole run: keep the collector off them
     try:
         app(args=argv, prog_name="maestro")
     except SystemExit as e:

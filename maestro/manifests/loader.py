@@ -141,8 +141,9 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def read_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
+    cwd = Path.cwd().resolve()
     for path in paths:
-        name = display_name(path)
+        name = display_name(path, cwd)
         base = str(path.parent)
         try:
             yield SourceFile(name, path.read_bytes(), base)
@@ -152,9 +153,10 @@ def read_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
             )
 
 
-def display_name(path: Path) -> str:
+def display_name(path: Path, cwd: Path | None = None) -> str:
+    """``path`` relative to the working directory when it lies below it (pass ``cwd`` when naming many)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(cwd or Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError, relevance
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -67,6 +68,9 @@ class SchemaSet:
         registry: Registry[Any] = Registry().with_resources(
             (KINDS[k], Resource.from_contents(s, default_specification=DRAFT202012)) for k, s in self.schemas.items()
         )
+        # The Rust engine (jsonschema-rs) answers "is it valid?" about 10x faster; the Python engine runs only
+        # on documents that fail, to explain why with relevance ordering and best matches.
+        self.gates = {kind: jsonschema_rs.validator_for(schema).is_valid for kind, schema in self.schemas.items()}
         self.validators = {
             kind: jsonschema.Draft202012Validator(schema, registry=registry) for kind, schema in self.schemas.items()
         }
@@ -84,6 +88,8 @@ class SchemaSet:
         head = list(_check_head(data))
         if head:
             return head
+        if self.gates[data["kind"]](data):
+            return []
         errors = sorted(self.validators[data["kind"]].iter_errors(data), key=relevance)
         findings: list[Finding] = []
         seen: set[tuple[str, tuple[str | int, ...]]] = set()
