@@ -34,3 +34,16 @@ def test_readme_starts_with_exactly_two_setup_commands():
     assert "maestro validate" in commands[0]
     assert "pytest" in commands[1]
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def test_the_readme_main_job_runs(monkeypatch):
+    from helpers.cli import run_cli
+
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    main_job = lines[lines.index("```bash") + 1]
+    commands = [c.split() for c in main_job.split(" && ") if c.startswith("maestro ")]
+    assert len(commands) >= 4
+    monkeypatch.chdir(ROOT)
+    for command in commands:
+        result = run_cli(*command[1:])
+        assert result.exit_code == 0, (command, result.output)
