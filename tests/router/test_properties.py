@@ -107,7 +107,7 @@ def states(keys: list[str]) -> st.SearchStrategy[LiveState]:
 
 def oracle_allows(oracle: dict, key: str, tags: frozenset[str]) -> bool:
     """An independent reading of policies/default.yaml's allow blocks and the route rule."""
-    jurisdiction, retention, training = oracle["facts"][key.split("/")[0]]
+    jurisdiction, retention, training = oracle["facts"][key.split("/", maxsplit=1)[0]]
     for tag in tags:
         if tag.startswith(("pii.", "phi.")) and (jurisdiction not in ("eu", "onprem") or retention or training):
             return False
