@@ -87,7 +87,7 @@ class Detector(Protocol):
     def find(self, text: str, taken: Taken) -> Iterator[Finding]: ...
 
 
-def token(lead: str, rest: str, *, not_after: str = r"\w-", end: str = r"(?![\w-])") -> re.Pattern[str]:
+def token_pattern(lead: str, rest: str, *, not_after: str = r"\w-", end: str = r"(?![\w-])") -> re.Pattern[str]:
     """A pattern for ``lead`` (one character class) then ``rest``, not preceded by ``not_after`` characters."""
     return re.compile(rf"{lead}(?<![{not_after}].){rest}{end}", re.ASCII)
 
@@ -157,18 +157,22 @@ class EmailDetector:
             if match is None:
                 position = at + 1
                 continue
-            if not taken(*match.span()) and _has_named_tld(match.group()):
+            if not taken(*match.span()) and _is_address(match.group()):
                 yield Finding(self.tag, match.start(), match.end(), self.name)
             position = match.end()
 
 
 _TLD = re.compile(r"\.[^\W\d_][\w-]*")
+_IMAGE_SCALE = re.compile(r"[0-9]+(?:\.[0-9]+)?x\.", re.ASCII)
 
 
-def _has_named_tld(address: str) -> bool:
-    """Whether the domain ends in a named top-level domain (``pkg@1.2.3`` is a version, not an address)."""
+def _is_address(address: str) -> bool:
+    """Whether the domain ends in a named top-level domain and is not an image's scale suffix.
+
+    ``pkg@1.2.3`` is a version and ``logo@2x.png`` a high-resolution image, not addresses.
+    """
     domain = address.rpartition("@")[2]
-    return _TLD.fullmatch(domain, domain.rfind(".")) is not None
+    return _TLD.fullmatch(domain, domain.rfind(".")) is not None and _IMAGE_SCALE.match(domain) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +202,7 @@ class SchemeDetector:
             f"s{index}": tuple(scheme for scheme in schemes if (scheme.lead, scheme.rest) == shape)
             for index, shape in enumerate(shapes)
         }
-        return cls(tag, token(f"[{leads}]", f"(?:{branches})"), MappingProxyType(groups))
+        return cls(tag, token_pattern(f"[{leads}]", f"(?:{branches})"), MappingProxyType(groups))
 
     def find(self, text: str, taken: Taken) -> Iterator[Finding]:
         for match in self.pattern.finditer(text):
@@ -215,7 +219,7 @@ class SchemeDetector:
 
 
 # A + or ( or digit, then 7 to 20 digits in all, single separators between them, no digit right after.
-_PHONE = token(
+_PHONE = token_pattern(
     "[+(0-9]",
     r"(?:(?<=\+)\(?[0-9]|(?<=\()[0-9]|(?<=[0-9]))(?:\)?[ ./-]?\(?[0-9]){6,19}",
     not_after=r"\w+@./-",
@@ -254,9 +258,9 @@ class PhoneDetector:
     def _valid_length(self, number: str) -> int:
         if number.startswith(("+", "00")):
             return _valid_prefix(number, _valid_international, " ./-")
-        return len(number) if self.valid_national(number) else 0
+        return len(number) if self._is_national(number) else 0
 
-    def valid_national(self, candidate: str) -> bool:
+    def _is_national(self, candidate: str) -> bool:
         if candidate.isdigit() or _DATE.fullmatch(candidate):
             return False
         trunk_zero = candidate.lstrip("(").startswith("0")
@@ -311,8 +315,8 @@ def _is_ipv4(candidate: str) -> bool:
 
 def _is_ipv6(candidate: str) -> bool:
     groups = [group for group in candidate.split(":") if group]
-    if len(groups) < 2 or not any(char.isdigit() for char in candidate):
-        return False  # "a::b" in code and "14:00" in prose are not meant as addresses
+    if not (len(groups) >= 3 or any(len(group) == 4 for group in groups)) or not any(c.isdigit() for c in candidate):
+        return False  # "a::b" and "xs[1::3]" in code are not meant as addresses, though they parse as ones
     try:
         address = ipaddress.IPv6Address(candidate)
     except ValueError:
@@ -356,15 +360,15 @@ def _may_hold_ipv6(text: str) -> bool:
     return "::" in text or text.count(":") >= 7
 
 
-_IPV4 = token("[0-9]", r"[0-9]{0,2}(?:\.[0-9]{1,3}){3}", not_after=r"\w.", end=r"(?!\w|\.[0-9])")
-_IPV6 = token(
+_IPV4 = token_pattern("[0-9]", r"[0-9]{0,2}(?:\.[0-9]{1,3}){3}", not_after=r"\w.", end=r"(?!\w|\.[0-9])")
+_IPV6 = token_pattern(
     "[0-9A-Fa-f:]",
     r"[0-9A-Fa-f]{0,3}:[0-9A-Fa-f:]{1,38}(?:(?<=:)[0-9]{1,3}(?:\.[0-9]{1,3}){3})?",
     not_after=r"\w:.",
     end=r"(?![\w:]|\.[0-9])",
 )
-_IBAN = token("[A-Z]", r"[A-Z][0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?")
-_CARD = token(
+_IBAN = token_pattern("[A-Z]", r"[A-Z][0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?")
+_CARD = token_pattern(
     "[0-9]",
     r"(?:[0-9]{12,18}|[0-9]{3}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?|[0-9]{3}([ -])[0-9]{6}\2[0-9]{4,5})",
 )
@@ -408,17 +412,22 @@ def detect_messages(
 
 
 def message_texts(messages: Sequence[Mapping[str, Any]]) -> Iterator[str]:
-    """Each text the messages carry: string content, ``text`` content parts, and tool-call arguments.
+    """Each text the messages carry: string content, ``text`` content parts, and tool-call arguments
+    (``tool_calls`` and the older ``function_call``).
 
     Each is scanned on its own, so nothing is found across the boundary of two parts. Image, audio and
     file parts are not read.
     """
     for message in messages:
         yield from _content_texts(message.get("content"))
-        for call in message.get("tool_calls") or ():
-            arguments = (call.get("function") or {}).get("arguments")
-            if isinstance(arguments, str):
-                yield arguments
+        calls = [*(message.get("tool_calls") or ()), {"function": message.get("function_call")}]
+        yield from (arguments for call in calls if (arguments := _arguments(call)) is not None)
+
+
+def _arguments(call: object) -> str | None:
+    function = call.get("function") if isinstance(call, Mapping) else None
+    arguments = function.get("arguments") if isinstance(function, Mapping) else None
+    return arguments if isinstance(arguments, str) else None
 
 
 def _content_texts(content: object) -> Iterator[str]:

@@ -102,8 +102,16 @@ def decide(
     )
 
 
+_POLICY_STAGES = frozenset({Stage.KILL_SWITCH, Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE, Stage.BUDGET})
+
+
 def _why_none(removed: Sequence[Removal]) -> str:
-    reasons = sorted(dict.fromkeys(r.reason for r in removed), key=lambda r: "is unknown" not in r)
+    """Unknown tags first, then why the allowed deployments are unavailable, then why the rest are not allowed."""
+
+    def rank(r: Removal) -> int:
+        return 0 if "is unknown" in r.reason else 2 if r.stage in _POLICY_STAGES else 1
+
+    reasons = list(dict.fromkeys(r.reason for r in sorted(removed, key=rank)))
     return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "") or "no candidates"
 
 
@@ -137,7 +145,7 @@ def _holds(program: Any, view: Mapping[str, Any], *, on_error: bool = True) -> b
     """A condition over the request. A rule that cannot be evaluated holds (fail closed); a pin does not."""
     try:
         return bool(program.execute({"request": view}))
-    except (ValueError, TypeError, KeyError, RuntimeError):
+    except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError):
         return on_error
 
 
@@ -275,7 +283,9 @@ def _primary(
             point -= w
             if point < 0:
                 return None, d.key
-    if candidates:
-        best = max(candidates, key=lambda d: (scores[d.key].total, d.key))
+    # weight 0 means never picked by weight: such a candidate leads only when no weighted one is left
+    pool = [d for d, _ in weighted] or list(candidates)
+    if pool:
+        best = max(pool, key=lambda d: (scores[d.key].total, d.key))
         return None, best.key
     return None, None

@@ -24,13 +24,44 @@ _KNOWN = {
     "request_id",
     "id",
 }
+# OpenAI chat-completion parameters that do not change the routing decision: accepted and ignored, so a
+# recorded body replays as it is. A name outside both sets is still an error (a typo is never ignored).
+_OPENAI = {
+    "audio",
+    "frequency_penalty",
+    "function_call",
+    "functions",
+    "logit_bias",
+    "logprobs",
+    "max_completion_tokens",
+    "modalities",
+    "n",
+    "parallel_tool_calls",
+    "prediction",
+    "presence_penalty",
+    "reasoning_effort",
+    "response_format",
+    "seed",
+    "service_tier",
+    "stop",
+    "store",
+    "stream",
+    "stream_options",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+}
+_OUTPUT_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+_DEFAULT_OUTPUT_TOKENS = 256
 
 
 def parse_request(data: Any, where: str) -> Request:
     """A Request from a mapping shaped like an OpenAI chat body plus maestro's fields; errors say where."""
     if not isinstance(data, Mapping):
         raise RouterError(f"{where}: a request must be a mapping with 'model' and 'messages'")
-    unknown = sorted(set(data) - _KNOWN)
+    unknown = sorted(set(data) - _KNOWN - _OPENAI)
     if unknown:
         raise RouterError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN))}")
     alias = data.get("model", data.get("alias"))
@@ -51,7 +82,7 @@ def parse_request(data: Any, where: str) -> Request:
         headers=_strings(data.get("headers", {}), "headers", where),
         metadata=_strings(data.get("metadata", {}), "metadata", where),
         input_tokens=_count(data.get("input_tokens"), "input_tokens", where),
-        max_output_tokens=_count(data.get("max_tokens", data.get("max_output_tokens", 256)), "max_tokens", where) or 0,
+        max_output_tokens=_output_tokens(data, where),
         request_id=str(data.get("request_id", data.get("id", ""))),
     )
 
@@ -66,6 +97,12 @@ def _strings(value: Any, name: str, where: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise RouterError(f"{where}: '{name}' must map names to strings")
     return {str(k): v for k, v in value.items()}
+
+
+def _output_tokens(data: Mapping[str, Any], where: str) -> int:
+    """The first of max_tokens, max_completion_tokens, max_output_tokens that is set (null means unset)."""
+    counts = [_count(data.get(name), name, where) for name in _OUTPUT_FIELDS]
+    return next((c for c in counts if c is not None), _DEFAULT_OUTPUT_TOKENS)
 
 
 def _count(value: Any, name: str, where: str) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -107,6 +108,7 @@ NEGATIVE = [
     ("pii.email", "lodash@4.17.21"),
     ("pii.email", "@decorator"),
     ("pii.email", "user@localhost"),
+    ("pii.email", "logo@2x.png"),
     ("pii.ip-address", "127.0.0.1"),
     ("pii.ip-address", "0.0.0.0"),
     ("pii.ip-address", "999.1.1.1"),
@@ -114,6 +116,7 @@ NEGATIVE = [
     ("pii.ip-address", "::1"),
     ("pii.ip-address", "std::vector<int>"),
     ("pii.ip-address", "xs[::2]"),
+    ("pii.ip-address", "ys[1::3]"),
     ("pii.ip-address", "at 14:00:00"),
     ("pii.ip-address", "MAC 00:1a:2b:3c:4d:5e"),
 ]
@@ -142,6 +145,25 @@ NOT_PHONE_OR_CARD = [
     "error 0x80070005",
     "pages 120-135",
     "10 000 000 units",
+    "phone 555-1234",
+    "call 123-456-7890",
+    "CVE-2024-12345",
+]
+
+# Identifiers and snippets from code and logs: no personal data in them.
+NOTHING_PERSONAL = [
+    "id 550e8400-e29b-41d4-a716-446655440000",
+    "commit e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "at 2024-03-15T09:42:00Z",
+    "semver 1.2.3-beta.4",
+    "listen on 127.0.0.1:8080 and 0.0.0.0:443",
+    "mask 0xdeadbeef",
+    "std::vector<int> v; auto x = a::b::c;",
+    "lat 52.520008, lon 13.404954",
+    "pi = 3.14159265358979323846",
+    "isbn 9783161484100",
+    "Dimensions 1920x1080",
+    "@app.route('/users/<int:user_id>')",
 ]
 
 
@@ -166,6 +188,11 @@ def test_an_invalid_value_is_not_tagged(tag: str, value: str) -> None:
 @pytest.mark.parametrize("text", NOT_PHONE_OR_CARD)
 def test_numbers_that_are_not_personal_are_not_tagged(text: str) -> None:
     assert detect_tags(f"See {text} in the report.") == frozenset()
+
+
+@pytest.mark.parametrize("text", NOTHING_PERSONAL)
+def test_code_and_log_identifiers_are_not_tagged(text: str) -> None:
+    assert detect(text) == ()
 
 
 @pytest.mark.parametrize(
@@ -222,7 +249,7 @@ def test_text_without_digits_or_at_signs_has_no_findings() -> None:
 
 
 def test_detect_messages_reads_string_content_text_parts_and_tool_arguments() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "You are helpful."},
         {"role": "user", "content": "Write to jane@example.com"},
         {
@@ -241,6 +268,14 @@ def test_detect_messages_reads_string_content_text_parts_and_tool_arguments() ->
         },
     ]
     assert detect_messages(messages) == {"pii.email", "pii.payment-card", "pii.phone"}
+
+
+def test_detect_messages_reads_the_older_function_call_and_skips_malformed_calls() -> None:
+    messages: list[dict[str, Any]] = [
+        {"role": "assistant", "function_call": {"name": "mail", "arguments": '{"to": "jane@example.com"}'}},
+        {"role": "assistant", "tool_calls": ["not a call", {"function": "not a function"}, {"function": {}}]},
+    ]
+    assert detect_messages(messages) == {"pii.email"}
 
 
 def test_detect_messages_does_not_join_parts() -> None:
