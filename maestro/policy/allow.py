@@ -50,7 +50,7 @@ class DenyRule:
         }
         try:
             return bool(self.program.execute(activation))
-        except (ValueError, TypeError, KeyError, RuntimeError):
+        except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError):
             return True
 
 
@@ -72,9 +72,7 @@ class PolicyBook:
         )
         return cls(requirements, rules)
 
-    def judge(
-        self, facts: ProviderFacts, tags: Iterable[str], request: Mapping[str, Any], memo: dict[Any, bool] | None = None
-    ) -> tuple[str, ...]:
+    def judge(self, facts: ProviderFacts, tags: Iterable[str], request: Mapping[str, Any]) -> tuple[str, ...]:
         """Every reason ``facts`` may not serve a request with ``tags``; empty when it may."""
         reasons: list[str] = []
         for tag in tags:
@@ -86,32 +84,9 @@ class PolicyBook:
         if self.deny_rules:
             provider = facts.as_cel()
             for rule in self.deny_rules:
-                if _memo_holds(rule, request, provider, memo):
+                if rule.holds(request, provider):
                     reasons.append(f"policy rule '{rule.name}' denies it")
         return tuple(reasons)
-
-
-def _memo_holds(
-    rule: DenyRule, request: Mapping[str, Any], provider: Mapping[str, Any], memo: dict[Any, bool] | None
-) -> bool:
-    if memo is None:
-        return rule.holds(request, provider)
-    key = (
-        rule.name,
-        *(_hashable(request.get(f)) for f in rule.request_fields),
-        *(_hashable(provider.get(f)) for f in rule.provider_fields),
-    )
-    if key not in memo:
-        memo[key] = rule.holds(request, provider)
-    return memo[key]
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, list | tuple | set | frozenset):
-        return tuple(sorted(map(str, value)))
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
-    return value
 
 
 def request_view(tags: Sequence[str], **fields: Any) -> dict[str, Any]:

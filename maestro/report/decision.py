@@ -12,6 +12,8 @@ from maestro.router.simulate import Simulation
 
 def decision_dict(d: Decision) -> dict[str, Any]:
     out = asdict(d)
+    out["removed"] = [r._asdict() for r in d.removed]
+    out["scores"] = [{**s._asdict(), "parts": dict(s.parts)} for s in d.scores]
     out["primary"] = d.primary
     for key in ("tags", "detected_tags", "allowed"):
         out[key] = sorted(out[key])

@@ -22,10 +22,11 @@ from typing import Any
 from maestro.manifests.requirements import Requirement
 from maestro.policy.allow import request_view
 from maestro.policy.detect import detect_messages
-from maestro.router.model import Circuit, Decision, LiveState, Removal, Request, Score, Stage
+from maestro.router.model import Circuit, Decision, DeploymentState, LiveState, Removal, Request, Score, Stage
 from maestro.router.table import Deployment, RouterTable, RouteTable
 
 _EMPTY_STATE = LiveState()
+_HEALTHY = DeploymentState()
 OBJECTIVES = ("quality", "latency", "cost", "reliability", "sovereignty")
 
 
@@ -81,9 +82,9 @@ def decide(
         return Decision(order=(), removed=(), scores=(), allowed=frozenset(), denied=denial, **base)
     removed: list[Removal] = []
     allowed = _allowed(ask, removed)
-    eligible = {d.key: d for d in _eligible(ask, allowed, removed)}
+    eligible = _eligible(ask, allowed, removed)
     candidates = [d for d, _ in route.candidates if d.key in eligible]
-    scores = _scores(ask, candidates)
+    scores = _scores(ask, candidates, {key: cost for key, (_, cost) in eligible.items()})
     pinned, primary = _primary(ask, candidates, scores, eligible)
     ranked = sorted(candidates, key=lambda d: (-scores[d.key].total, d.key))
     order = [primary] if primary else []
@@ -163,22 +164,19 @@ def _denial(ask: _Ask, team: str) -> str | None:
     return None
 
 
-def _universe(route: RouteTable) -> list[Deployment]:
-    every = [d for d, _ in route.candidates] + [p.target for p in route.pins] + list(route.fallback)
-    every += [d for d, _ in route.shadow]
-    return list({d.key: d for d in every}.values())
-
-
 def _allowed(ask: _Ask, removed: list[Removal]) -> set[str]:
+    """The deployments the tags, the Policy rules and the route rules' requirements admit; judged per class."""
     route = ask.route
     requirements = [r.requirement for r in route.rules if r.requirement is not None and _holds(r.program, ask.view)]
-    by_provider: dict[str, tuple[tuple[Stage, str, str], ...]] = {}
+    classes = ask.table.policy_class
+    tags = sorted(ask.tags)
+    by_class: dict[int, tuple[tuple[Stage, str, str], ...]] = {}
     allowed: set[str] = set()
-    for d in _universe(route):
-        reasons = by_provider.get(d.provider.name)
+    for d in route.universe:
+        cls = classes[d.provider.name]
+        reasons = by_class.get(cls)
         if reasons is None:
-            reasons = _provider_reasons(ask, d, requirements)
-            by_provider[d.provider.name] = reasons
+            reasons = by_class[cls] = _provider_reasons(ask, d, tags, requirements)
         if reasons:
             removed.extend(Removal(d.key, stage, rule, reason) for stage, rule, reason in reasons)
         else:
@@ -187,10 +185,10 @@ def _allowed(ask: _Ask, removed: list[Removal]) -> set[str]:
 
 
 def _provider_reasons(
-    ask: _Ask, d: Deployment, requirements: Sequence[Requirement]
+    ask: _Ask, d: Deployment, tags: Sequence[str], requirements: Sequence[Requirement]
 ) -> tuple[tuple[Stage, str, str], ...]:
     out = []
-    for reason in ask.table.policy.judge(d.provider, sorted(ask.tags), ask.view, ask.table.memo):
+    for reason in ask.table.policy.judge(d.provider, tags, ask.view):
         stage = Stage.TAG if reason.startswith("tag ") else Stage.POLICY
         out.append((stage, "policy.tags" if stage == Stage.TAG else "policy.rule", reason))
     for requirement in requirements:
@@ -198,78 +196,93 @@ def _provider_reasons(
     return tuple(out)
 
 
-def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> list[Deployment]:
-    out = []
-    for d in _universe(ask.route):
+def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> dict[str, tuple[Deployment, float]]:
+    """The allowed deployments that meet every hard constraint, each with its estimated cost."""
+    out = {}
+    live_of = ask.state.deployments.get
+    fits = ask.input_tokens + ask.output_tokens
+    cap, limit = ask.route.max_cost_usd, ask.route.max_latency_ms
+    for d in ask.route.universe:
         if d.key not in allowed:
             continue
-        problem = _constraint(ask, d)
-        if problem is None:
-            out.append(d)
-        else:
-            removed.append(Removal(d.key, problem[0], problem[0].value, problem[1]))
+        cost = (ask.input_tokens * d.price_in + ask.output_tokens * d.price_out) / 1_000_000
+        live = live_of(d.key)
+        if (
+            fits <= d.context_window
+            and (cap is None or cost <= cap)
+            and (
+                live is None
+                or (
+                    live.circuit != Circuit.OPEN
+                    and not live.saturated
+                    and (limit is None or live.latency_p95_ms is None or live.latency_p95_ms <= limit)
+                )
+            )
+        ):
+            out[d.key] = (d, cost)
+            continue
+        stage, reason = _constraint(ask, d, cost, live)
+        removed.append(Removal(d.key, stage, stage.value, reason))
     return out
 
 
-def _constraint(ask: _Ask, d: Deployment) -> tuple[Stage, str] | None:
+def _constraint(ask: _Ask, d: Deployment, cost: float, live: DeploymentState | None) -> tuple[Stage, str]:
+    """Why ``d`` fails a hard constraint (called only when it does)."""
     route, input_tokens, output_tokens = ask.route, ask.input_tokens, ask.output_tokens
     if input_tokens + output_tokens > d.context_window:
         return Stage.CONTEXT, f"{input_tokens}+{output_tokens} tokens do not fit its {d.context_window}-token context"
-    cost = d.cost(input_tokens, output_tokens)
     if route.max_cost_usd is not None and cost > route.max_cost_usd:
         return Stage.COST, f"estimated ${cost:.5f} is over the route's ${route.max_cost_usd:g} cap"
-    live = ask.state.of(d.key)
+    assert live is not None  # the only other reasons are live ones
     if live.circuit == Circuit.OPEN:
         return Stage.CIRCUIT, "its circuit is open after recent failures"
     if live.saturated:
         return Stage.SATURATED, "it is saturated (queue or KV cache past the threshold)"
-    if (
-        route.max_latency_ms is not None
-        and live.latency_p95_ms is not None
-        and live.latency_p95_ms > route.max_latency_ms
-    ):
-        return (
-            Stage.LATENCY,
-            f"p95 latency {live.latency_p95_ms:.0f} ms is over the route's {route.max_latency_ms:.0f} ms",
-        )
-    return None
+    return (
+        Stage.LATENCY,
+        f"p95 latency {live.latency_p95_ms:.0f} ms is over the route's {route.max_latency_ms:.0f} ms",
+    )
 
 
-def _scores(ask: _Ask, candidates: Sequence[Deployment]) -> dict[str, Score]:
-    weights = {k: ask.route.objective.get(k, 0.0) for k in OBJECTIVES}
-    if not any(weights.values()):
-        weights = dict.fromkeys(OBJECTIVES, 1.0)
-    total_weight = sum(weights.values())
-    state = ask.state
-    costs = {d.key: d.cost(ask.input_tokens, ask.output_tokens) for d in candidates}
-    latencies = {d.key: state.of(d.key).latency_p95_ms for d in candidates}
-    cost_part = _lower_is_better(costs)
-    latency_part = _lower_is_better({k: v for k, v in latencies.items() if v is not None})
+def _scores(ask: _Ask, candidates: Sequence[Deployment], costs: Mapping[str, float]) -> dict[str, Score]:
+    weights = [ask.route.objective.get(k, 0.0) for k in OBJECTIVES]
+    if not any(weights):
+        weights = [1.0] * len(OBJECTIVES)
+    total_weight = sum(weights)
+    wq, wl, wc, wr, ws = (w / total_weight for w in weights)
+    live_of = ask.state.deployments.get
+    sovereignty = ask.table.sovereignty
+    lives = [live_of(d.key, _HEALTHY) for d in candidates]
+    cost_part = _lower_is_better([costs[d.key] for d in candidates])
+    latency = [live.latency_p95_ms for live in lives]
+    known = [v for v in latency if v is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 0.0)
+    span = high - low
     out = {}
-    for d in candidates:
-        parts = {
-            "quality": d.quality,
-            "latency": latency_part.get(d.key, 0.5),
-            "cost": cost_part[d.key],
-            "reliability": 1.0 - state.of(d.key).error_rate,
-            "sovereignty": ask.table.sovereignty.get(d.provider.name, 0.0),
-        }
-        total = sum(weights[k] * parts[k] for k in OBJECTIVES) / total_weight
-        out[d.key] = Score(d.key, round(total, 6), parts, costs[d.key])
+    new = tuple.__new__  # Score(...) without the NamedTuple constructor's extra call: hundreds per decision
+    for d, live, cost, lat in zip(candidates, lives, cost_part, latency, strict=True):
+        lat_part = 0.5 if lat is None else 1.0 if span == 0 else 1.0 - (lat - low) / span
+        rel = 1.0 - live.error_rate
+        sov = sovereignty.get(d.provider.name, 0.0)
+        total = wq * d.quality + wl * lat_part + wc * cost + wr * rel + ws * sov
+        parts = {"quality": d.quality, "latency": lat_part, "cost": cost, "reliability": rel, "sovereignty": sov}
+        out[d.key] = new(Score, (d.key, total, parts, costs[d.key]))
     return out
 
 
-def _lower_is_better(values: Mapping[str, float]) -> dict[str, float]:
+def _lower_is_better(values: Sequence[float]) -> list[float]:
+    """1 for the lowest value, 0 for the highest, linear between; all 1 when they are equal."""
     if not values:
-        return {}
-    low, high = min(values.values()), max(values.values())
+        return []
+    low, high = min(values), max(values)
     if high == low:
-        return dict.fromkeys(values, 1.0)
-    return {k: 1.0 - (v - low) / (high - low) for k, v in values.items()}
+        return [1.0] * len(values)
+    span = high - low
+    return [1.0 - (v - low) / span for v in values]
 
 
 def _primary(
-    ask: _Ask, candidates: Sequence[Deployment], scores: Mapping[str, Score], eligible: Mapping[str, Deployment]
+    ask: _Ask, candidates: Sequence[Deployment], scores: Mapping[str, Score], eligible: Mapping[str, object]
 ) -> tuple[str | None, str | None]:
     """(the pin that chose it, the primary deployment)."""
     for pin in ask.route.pins:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -77,6 +78,7 @@ class RouteTable:
     max_cost_usd: float | None
     max_latency_ms: float | None
     version: str
+    universe: tuple[Deployment, ...] = ()  # every deployment the route could use, each once, in order
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ class RouterTable:
     budgets: tuple[Budget, ...]
     versions: Mapping[str, str]
     deployments: Mapping[str, Deployment] = field(default_factory=dict)
-    memo: dict[Any, bool] = field(default_factory=dict, compare=False, repr=False)
+    # provider name -> its policy class: providers in one class look the same to every tag requirement,
+    # route requirement and deny rule (same jurisdiction, retention, training use and the fields the deny
+    # rules read), so a decision judges each class once instead of each provider
+    policy_class: Mapping[str, int] = field(default_factory=dict)
 
     def route(self, alias: str) -> RouteTable:
         table = self.routes.get(alias)
@@ -130,7 +135,20 @@ def build(manifests: ManifestSet) -> RouterTable:
     )
     budgets = tuple(_budget(b) for p in policies for b in p.spec.get("budgets", []))
     versions = {d.ref: content_hash(d) for d in manifests.documents if d.kind in ("Policy", "Route", "Provider")}
-    return RouterTable(routes, book, sovereignty, kill_all, kill_routes, budgets, versions, deployments)
+    classes = _policy_classes(book, deployments)
+    return RouterTable(routes, book, sovereignty, kill_all, kill_routes, budgets, versions, deployments, classes)
+
+
+def _policy_classes(book: PolicyBook, deployments: Mapping[str, Deployment]) -> dict[str, int]:
+    fields = sorted({f for rule in book.deny_rules for f in rule.provider_fields})
+    ids: dict[tuple[Any, ...], int] = {}
+    out = {}
+    for d in deployments.values():
+        facts = d.provider
+        cel_view = facts.as_cel()
+        key = (facts.jurisdiction, facts.retention_days, facts.training_use, *(cel_view.get(f) for f in fields))
+        out[facts.name] = ids.setdefault(key, len(ids))
+    return out
 
 
 def _deployments(manifests: ManifestSet) -> dict[str, Deployment]:
@@ -171,7 +189,7 @@ def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, De
         )
         for r in spec.get("rules", [])
     )
-    return RouteTable(
+    table = RouteTable(
         route.name,
         spec["alias"],
         tuple((_pair(deployments, c, route.name), c.get("weight", 1)) for c in spec["candidates"]),
@@ -187,6 +205,9 @@ def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, De
         duration_ms(limits["maxLatency"]) if "maxLatency" in limits else None,
         content_hash(route),
     )
+    every = [d for d, _ in table.candidates] + [p.target for p in table.pins] + list(table.fallback)
+    every += [d for d, _ in table.shadow]
+    return dataclasses.replace(table, universe=tuple({d.key: d for d in every}.values()))
 
 
 def _fallbacks(

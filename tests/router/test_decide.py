@@ -489,6 +489,31 @@ def test_a_policy_deny_rule_removes_only_the_providers_it_matches(tags: set[str]
         assert "guard/no-credentials-to-trainers" in r.reason
 
 
+@pytest.mark.parametrize(
+    ("when", "removed"),
+    [
+        ("provider.name == 'clean'", {"clean/m"}),
+        ("provider.name.startsWith('tr') && 'secret.credential' in request.tags", {"trainer/m"}),
+        ("provider.region == 'nowhere'", set()),
+    ],
+)
+def test_providers_alike_in_every_attribute_but_the_one_a_rule_reads_are_judged_apart(
+    when: str, removed: set[str]
+) -> None:
+    """The router judges providers by policy class; a class must split on every field a deny rule reads."""
+    rule = {"name": "by-field", "when": when, "effect": "deny"}
+    routes = table(
+        policy("guard", taxonomy=TAXONOMY, rules=[rule]),
+        provider("trainer", "us"),
+        provider("clean", "us"),
+        route("r", "chat", [pair("trainer/m"), pair("clean/m")]),
+        default_policy=False,
+    )
+    decision = router.decide(routes, ask(tags={"secret.credential"}))
+    assert {r.deployment for r in decision.removed} == removed
+    assert set(decision.order) == {"trainer/m", "clean/m"} - removed
+
+
 @pytest.mark.parametrize("effect", ["warn", "require-approval"])
 def test_a_policy_rule_that_does_not_deny_removes_nothing(effect: str) -> None:
     decision = router.decide(_ruled([dict(NO_CREDENTIALS, effect=effect)]), ask(tags={"secret.credential"}))
