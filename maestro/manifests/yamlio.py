@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -26,6 +27,7 @@ _STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "b
 _MAP, _SEQ, _TIMESTAMP, _MERGE = (_TAG + t for t in ("map", "seq", "timestamp", "merge"))
 _ALLOWED_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ, _TIMESTAMP, _MERGE})
 _SAFE_DEPTH_BOUND = 400  # the C composer recurses; below this bound on nesting it cannot overflow
+_MEMO_VALUE_LENGTH, _MEMO_ENTRIES = 64, 50_000  # the resolver's memo: bounded in what it keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,26 +60,68 @@ class ParsedDocument:
 
 
 class _CachedResolver(VersionedResolver):
-    """ruamel's resolver, with its rule table looked up once per parser instead of once per scalar.
+    """ruamel's resolver, with its rule table looked up once and its answers for short scalars remembered.
 
-    The table depends only on the YAML version, so the cache is kept only for texts without a ``%YAML``
-    directive (see ``_parser``); profiling showed the repeated lookup cost half of composing.
+    ruamel makes a new resolver for every stream and looks the rule table up once per scalar; profiling
+    showed that cost half of composing. The table depends only on the YAML version, so this resolver is used
+    only for texts without a ``%YAML`` directive (see ``_parser``), and the table and the answers are kept
+    on the class, shared by every stream. The memo is bounded: short values only, cleared when full.
     """
 
     _table: Any = None
+    _memo: ClassVar[dict[tuple[Any, str, Any], Any]] = {}
 
     @property
     def versioned_resolver(self) -> Any:
-        if self._table is None:
-            self._table = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
-        return self._table
+        table = type(self)._table
+        if table is None:
+            table = type(self)._table = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return table
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if self.yaml_path_resolvers or not isinstance(value, str) or len(value) > _MEMO_VALUE_LENGTH:
+            return super().resolve(kind, value, implicit)
+        memo = type(self)._memo
+        key = (kind, value, implicit)
+        tag = memo.get(key)
+        if tag is None:
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
+            tag = memo[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+class _Parsers(threading.local):
+    """One parser per thread for texts without a ``%YAML`` directive: ``YAML()`` globs the file system
+    for plug-ins on each construction, which cost more than composing a small file."""
+
+    cached: YAML | None = None
+
+
+_PARSERS = _Parsers()
 
 
 def _parser(text: str = "") -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    if "%YAML" not in text:
+    if "%YAML" in text:
+        return YAML(typ="safe", pure=False)
+    yaml = _PARSERS.cached
+    if yaml is None:
+        yaml = _PARSERS.cached = YAML(typ="safe", pure=False)
         yaml.Resolver = _CachedResolver
+    yaml.doc_infos[:] = yaml.doc_infos[-1:]  # it appends one per stream; keep a reused parser bounded
     return yaml
+
+
+def _tag_of(node: Node) -> str | None:
+    """``node.tag``, without ruamel re-decoding the tag's URI character by character on every read.
+
+    For the plain-data tags (no handle, no escapes) the suffix is the tag itself; anything else takes
+    the library's own path.
+    """
+    ctag = getattr(node, "ctag", None)
+    if ctag is not None and ctag.handle is None and ctag.suffix in _ALLOWED_TAGS:
+        return str(ctag.suffix)
+    return node.tag
 
 
 def decode(raw: bytes, limits: Limits) -> str:
@@ -200,7 +244,7 @@ class _Builder:
                 f"nesting is deeper than {self.limits.max_depth} levels; flatten it",
                 *_pos(node),
             )
-        tag = node.tag
+        tag = _tag_of(node)
         _check_tag(node, tag)
         if isinstance(node, ScalarNode):
             return _scalar(node, tag)
@@ -215,12 +259,12 @@ class _Builder:
         explicit: set[str] = set()
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            key_tag = _tag_of(key_node)
+            if key_tag == _MERGE:
                 for source in _merge_sources(value_node):
                     for k, v in self._mapping(source, depth + 1).items():
                         merged.setdefault(k, v)
                 continue
-            key_tag = key_node.tag
             _check_tag(key_node, key_tag)
             if not isinstance(key_node, ScalarNode) or key_tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
                 raise YamlProblem("yaml.key", "a mapping key must be a plain scalar such as a name", *_pos(key_node))
@@ -337,7 +381,7 @@ def _items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     """Explicit keys first, then merged ones, so an explicit key wins as it does in the data."""
     merges = []
     for key_node, value_node in node.value:
-        if key_node.tag == _MERGE:
+        if _tag_of(key_node) == _MERGE:
             merges.append(value_node)
         else:
             yield key_node, value_node
