@@ -1,0 +1,108 @@
+"""The ASGI app: ``create_app(config)`` builds everything; nothing happens at import time.
+
+Starlette rather than FastAPI: the gateway has six endpoints with hand-checked bodies (OpenAI's error shape,
+not FastAPI's 422 validation errors), and Starlette adds the least latency per request. The OpenAPI document
+is written by hand in ``openapi`` and served at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from maestro.gateway.admin import Admin
+from maestro.gateway.chat import Chat
+from maestro.gateway.config import GatewayConfig
+from maestro.gateway.errors import GatewayError
+from maestro.gateway.openapi import document
+from maestro.gateway.responses import error_response, json_response
+from maestro.gateway.runtime import Runtime
+from maestro.telemetry.metrics import CIRCUIT_VALUES
+
+
+def create_app(config: GatewayConfig) -> Starlette:
+    rt = Runtime.create(config)
+    env = os.environ if config.environ is None else config.environ
+    admin = Admin(rt, env.get(config.admin_token_env) or None)
+    chat = Chat(rt)
+
+    async def models(request: Request) -> Response:
+        data = [
+            {"id": alias, "object": "model", "created": 0, "owned_by": "maestro", "route": t.name}
+            for alias, t in sorted(rt.config.table.routes.items())
+        ]
+        return json_response({"object": "list", "data": data})
+
+    async def healthz(request: Request) -> Response:
+        circuits = {k: c.value for k, c in sorted(rt.breakers.circuits().items())}
+        return json_response(
+            {
+                "status": "ok",
+                "routes": len(rt.config.table.routes),
+                "circuits": circuits,
+                "switches": rt.switches.engaged(),
+            }
+        )
+
+    async def metrics(request: Request) -> Response:
+        for key, circuit in rt.breakers.circuits().items():
+            rt.metrics.circuit.labels(key).set(CIRCUIT_VALUES[circuit.value])
+        return Response(
+            rt.metrics.render(),
+            200,
+            {
+                "x-maestro-route": "none",
+                "x-maestro-served-by": "none",
+                "x-maestro-decision-id": "none",
+                "x-maestro-cost-usd": "0.00000000",
+            },
+            media_type=rt.metrics.content_type,
+        )
+
+    async def openapi(request: Request) -> Response:
+        return json_response(document())
+
+    routes = [
+        Route("/v1/chat/completions", chat.__call__, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/admin/switches", admin.guarded(admin.switches), methods=["GET"]),
+        Route("/admin/kill-switch", admin.guarded(admin.kill), methods=["POST"]),
+        Route("/admin/freeze", admin.guarded(admin.freeze), methods=["POST"]),
+        Route("/admin/reload", admin.guarded(admin.reload), methods=["POST"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await rt.aclose()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+    )
+    app.state.runtime = rt
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    message = f"{request.method} {request.url.path}: {exc.detail if isinstance(exc, HTTPException) else exc}"
+    return error_response(GatewayError(status, message, code))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(
+        GatewayError(500, "internal error in the gateway; see its log", "internal_error", "server_error")
+    )

@@ -1,0 +1,209 @@
+"""Trying the decision's order: fallback on provider faults, retries with backoff, deadlines, the breakers.
+
+One pass walks the order, primary first; a provider fault moves on to the next deployment at once (a down
+primary is not retried while a fallback may answer). When every deployment of a pass failed, the pass is
+retried after the route's backoff, doubled each time, or after the largest Retry-After asked for when that is
+longer (no retry when it is over ``max_retry_after_s``). A caller fault ends the loop and is returned as it is.
+
+Each attempt must show its first token (a chunk with content, a tool call or a finish reason) within the
+first-token deadline; a buffered (non-streaming) answer must then keep arriving, each chunk within the stall
+deadline. A streaming answer is handed over after its first token (see ``relay``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from maestro.gateway.config import RouteSettings
+from maestro.gateway.runtime import Runtime
+from maestro.providers import CallerFault, ChatStream, FaultKind, ProviderFault, Usage
+from maestro.router import Deployment
+from maestro.telemetry import tracing
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    deployment: str
+    outcome: str  # "ok", a FaultKind value, or "caller-fault"
+    ms: float
+
+
+@dataclass(slots=True)
+class Opened:
+    """An upstream stream that has shown its first token; ``head`` holds the chunks read so far."""
+
+    deployment: Deployment
+    stream: ChatStream
+    head: list[dict[str, Any]]
+    first_token_ms: float
+
+
+@dataclass
+class Tally:
+    attempts: list[Attempt] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+    retry_after: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Served(Generic[T]):
+    deployment: Deployment
+    value: T
+    tally: Tally
+
+
+class Exhausted(Exception):
+    """No deployment answered; ``tally.reasons`` says why for each deployment of the order."""
+
+    def __init__(self, tally: Tally) -> None:
+        super().__init__("no deployment answered")
+        self.tally = tally
+
+
+class CallerRefused(Exception):
+    def __init__(self, fault: CallerFault, deployment: str, tally: Tally) -> None:
+        super().__init__(str(fault))
+        self.fault = fault
+        self.deployment = deployment
+        self.tally = tally
+
+
+Runner = Callable[[Opened], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    order: tuple[str, ...]
+    body: dict[str, Any]
+    settings: RouteSettings
+
+
+async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
+    tally = Tally()
+    for round_ in range(1 + plan.settings.retries):
+        if round_:
+            delay = _delay(rt, plan.settings, round_, tally)
+            if delay is None:
+                break
+            await asyncio.sleep(delay)
+        tried = False
+        for key in plan.order:
+            deployment = rt.config.table.deployments[key]
+            if not rt.breakers.admit(key):
+                tally.reasons.setdefault(key, "its circuit is open after recent failures")
+                continue
+            tried = True
+            done, value = await _attempt(rt, plan, deployment, run, tally)
+            if done:
+                return Served(deployment, value, tally)  # type: ignore[arg-type]
+        if not tried:
+            break
+    raise Exhausted(tally)
+
+
+def _delay(rt: Runtime, settings: RouteSettings, round_: int, tally: Tally) -> float | None:
+    backoff = settings.backoff_s * 2 ** (round_ - 1)
+    asked = list(tally.retry_after.values())
+    if asked and max(asked) > rt.config.max_retry_after_s:
+        return None
+    tally.retry_after.clear()
+    return float(max([backoff, *asked]))
+
+
+async def _attempt(rt: Runtime, plan: Plan, d: Deployment, run: Runner[T], tally: Tally) -> tuple[bool, T | None]:
+    started = time.perf_counter()
+    with rt.tracer.attempt(d.provider.name, d.model, d.key, len(tally.attempts) + 1) as span:
+        opened: Opened | None = None
+        try:
+            opened = await _open(rt, plan, d, started)
+            value = await run(opened)
+        except ProviderFault as fault:
+            ms = (time.perf_counter() - started) * 1000
+            _count(rt, d, tally, fault.kind.value, ms, ok=False)
+            tracing.fail(span, fault.kind.value, str(fault))
+            tally.reasons[d.key] = f"{fault.kind.value}: {fault}"
+            if fault.retry_after is not None:
+                tally.retry_after[d.key] = fault.retry_after
+            if opened is not None:
+                await opened.stream.aclose()
+            return False, None
+        except CallerFault as fault:
+            rt.breakers.release(d.key)
+            tally.attempts.append(Attempt(d.key, "caller-fault", (time.perf_counter() - started) * 1000))
+            rt.metrics.attempts.labels(d.key, "caller-fault").inc()
+            tracing.fail(span, f"http.{fault.status}", str(fault))
+            raise CallerRefused(fault, d.key, tally) from None
+        except BaseException:
+            rt.breakers.release(d.key)
+            if opened is not None:
+                await opened.stream.aclose()
+            raise
+        _count(rt, d, tally, "ok", opened.first_token_ms, ok=True)
+        return True, value
+
+
+def _count(rt: Runtime, d: Deployment, tally: Tally, outcome: str, ms: float, *, ok: bool) -> None:
+    if ok:
+        rt.breakers.success(d.key)
+    else:
+        rt.breakers.failure(d.key)
+    rt.live.record(d.key, ms, ok=ok)
+    tally.attempts.append(Attempt(d.key, outcome, ms))
+    rt.metrics.attempts.labels(d.key, outcome).inc()
+
+
+async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opened:
+    deadline = plan.settings.first_token_s or rt.config.providers[d.provider.name].timeouts.first_token_s
+    head: list[dict[str, Any]] = []
+    stream: ChatStream | None = None
+    try:
+        async with asyncio.timeout(deadline):
+            stream = await rt.pool[d.provider.name].open(plan.body, d.model)
+            async for chunk in stream:
+                head.append(chunk)
+                if has_token(chunk):
+                    break
+    except TimeoutError:
+        if stream is not None:
+            await stream.aclose()
+        raise ProviderFault(d.provider.name, FaultKind.FIRST_TOKEN, f"no first token within {deadline:g} s") from None
+    except BaseException:
+        if stream is not None:
+            await stream.aclose()
+        raise
+    return Opened(d, stream, head, (time.perf_counter() - started) * 1000)
+
+
+def has_token(chunk: dict[str, Any]) -> bool:
+    for choice in chunk.get("choices") or ():
+        delta = choice.get("delta") or {}
+        if delta.get("content") or delta.get("tool_calls") or choice.get("finish_reason"):
+            return True
+    return False
+
+
+async def next_chunk(rt: Runtime, opened: Opened) -> dict[str, Any] | None:
+    """The next chunk within the stall deadline; None at the end of the stream."""
+    try:
+        async with asyncio.timeout(rt.config.stall_s):
+            chunk: dict[str, Any] = await opened.stream.__anext__()
+            return chunk
+    except StopAsyncIteration:
+        return None
+    except TimeoutError:
+        raise ProviderFault(
+            opened.deployment.provider.name, FaultKind.STALL, f"no chunk for {rt.config.stall_s:g} s"
+        ) from None
+
+
+def cost_of(rt: Runtime, d: Deployment, usage: Usage | None) -> float:
+    if usage is None:
+        return 0.0
+    price = rt.config.providers[d.provider.name].prices.get(d.model)
+    return price.cost(usage) if price else d.cost(usage.input_tokens, usage.output_tokens)

@@ -1,0 +1,161 @@
+"""Spending budgets per API key, team and route, in USD, in the state store (component ``budgets``).
+
+A request reserves its estimated cost (the dearest deployment it may be served by) before the upstream call,
+in one ``BEGIN IMMEDIATE`` transaction, so processes sharing the store cannot overspend together; the
+reservation is settled to the real cost afterwards (0 when nothing was served). A reservation never settled
+(a process died) stops counting after ``STALE_S``.
+
+``onExceed``: ``block`` refuses the request (429); ``downgrade`` keeps only the deployments whose estimate
+still fits, cheapest first, and refuses when none does; ``alert`` lets it through and counts it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from maestro import state
+from maestro.manifests.loader import ManifestSet
+
+COMPONENT = "budgets"
+MIGRATIONS = [
+    "CREATE TABLE budget_spend (id INTEGER PRIMARY KEY, budget TEXT NOT NULL, period TEXT NOT NULL, "
+    "amount_usd REAL NOT NULL, settled INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);"
+    "CREATE INDEX budget_spend_by_period ON budget_spend (budget, period)",
+]
+STALE_S = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    name: str
+    limit_usd: float
+    period: str  # hour, day, week, month
+    on_exceed: str  # block, downgrade, alert
+    route: str | None = None
+    team: str | None = None
+    api_key: str | None = None
+
+    def applies(self, route: str, team: str, api_key: str) -> bool:
+        return (
+            (self.route is not None and self.route == route)
+            or (self.team is not None and self.team == team)
+            or (self.api_key is not None and self.api_key == api_key)
+        )
+
+
+def budgets_of(manifests: ManifestSet) -> tuple[Budget, ...]:
+    out = []
+    for policy in manifests.of_kind("Policy"):
+        for b in policy.spec.get("budgets", []):
+            scope = b["scope"]
+            out.append(
+                Budget(
+                    b["name"],
+                    float(b["limitUsd"]),
+                    b["period"],
+                    b.get("onExceed", "block"),
+                    scope.get("route"),
+                    scope.get("team"),
+                    scope.get("apiKey"),
+                )
+            )
+    return tuple(out)
+
+
+def period_start(period: str, now: float) -> str:
+    t = datetime.fromtimestamp(now, UTC)
+    if period == "hour":
+        t = t.replace(minute=0, second=0, microsecond=0)
+    elif period == "day":
+        t = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif period == "week":
+        t = (t - timedelta(days=t.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        t = t.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return t.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    ids: tuple[int, ...]
+    order: tuple[str, ...]
+    alerts: tuple[str, ...]  # alert budgets this request goes past
+
+
+class BudgetRefused(Exception):
+    def __init__(self, budget: Budget, remaining: float, needed: float) -> None:
+        super().__init__(
+            f"budget '{budget.name}' (${budget.limit_usd:g} a {budget.period}) has ${max(remaining, 0):.6f} left; "
+            f"this request may cost up to ${needed:.6f}"
+        )
+        self.budget = budget
+
+
+class Budgets:
+    def __init__(
+        self, conn: sqlite3.Connection, budgets: Sequence[Budget], clock: Callable[[], float] = time.time
+    ) -> None:
+        state.migrate(conn, COMPONENT, MIGRATIONS)
+        self.conn = conn
+        self.budgets = tuple(budgets)
+        self.clock = clock
+
+    def applicable(self, route: str, team: str, api_key: str) -> list[Budget]:
+        return [b for b in self.budgets if b.applies(route, team, api_key)]
+
+    def spent(self, budget: Budget) -> float:
+        now = self.clock()
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(amount_usd), 0) FROM budget_spend WHERE budget = ? AND period = ? "
+            "AND (settled = 1 OR created > ?)",
+            (budget.name, period_start(budget.period, now), now - STALE_S),
+        ).fetchone()
+        return float(row[0])
+
+    def reserve(self, budgets: Sequence[Budget], order: Sequence[str], estimates: Mapping[str, float]) -> Reservation:
+        """Reserve for ``order`` (or a cheaper part of it); raise BudgetRefused when nothing fits."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            kept, alerts = tuple(order), []
+            for budget in budgets:
+                remaining = budget.limit_usd - self.spent(budget)
+                needed = max((estimates[k] for k in kept), default=0.0)
+                if needed <= remaining:
+                    continue
+                if budget.on_exceed == "alert":
+                    alerts.append(budget.name)
+                    continue
+                fitting = tuple(sorted((k for k in kept if estimates[k] <= remaining), key=lambda k: estimates[k]))
+                if budget.on_exceed == "block" or not fitting:
+                    raise BudgetRefused(budget, remaining, needed)
+                kept = fitting
+            amount = max((estimates[k] for k in kept), default=0.0)
+            now = self.clock()
+            ids = tuple(
+                int(
+                    self.conn.execute(
+                        "INSERT INTO budget_spend (budget, period, amount_usd, created) VALUES (?, ?, ?, ?)",
+                        (b.name, period_start(b.period, now), amount, now),
+                    ).lastrowid
+                    or 0
+                )
+                for b in budgets
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return Reservation(ids, kept, tuple(alerts))
+
+    def settle(self, reservation: Reservation, cost_usd: float) -> None:
+        if not reservation.ids:
+            return
+        marks = ",".join("?" * len(reservation.ids))
+        self.conn.execute(
+            f"UPDATE budget_spend SET amount_usd = ?, settled = 1 WHERE id IN ({marks})",
+            (cost_usd, *reservation.ids),
+        )

@@ -1,0 +1,246 @@
+"""``POST /v1/chat/completions``: check, decide, guard (kill switch, budgets), try the order, answer."""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Span
+from starlette.requests import Request as HttpRequest
+from starlette.responses import Response, StreamingResponse
+
+from maestro.errors import MaestroError
+from maestro.gateway.attempts import CallerRefused, Exhausted, Opened, Plan, Served, cost_of, try_order
+from maestro.gateway.body import ChatCall, parse_chat
+from maestro.gateway.budgets import BudgetRefused, Reservation
+from maestro.gateway.config import ApiKey
+from maestro.gateway.errors import GatewayError, unavailable
+from maestro.gateway.relay import Buffered, StreamEnd, buffer, relay
+from maestro.gateway.responses import COST, SERVED_BY, decision_headers, error_response, json_response
+from maestro.gateway.runtime import Runtime
+from maestro.providers import Usage
+from maestro.router import Decision, Deployment, Stage, decide, estimate_tokens
+from maestro.telemetry import attributes as attr
+from maestro.telemetry import tracing
+
+_POLICY_STAGES = frozenset({Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE})
+_ANONYMOUS = ApiKey("")
+
+
+@dataclass
+class _Ctx:
+    """One request's progress, for the headers and the bookkeeping at its end."""
+
+    call: ChatCall
+    key: ApiKey
+    span: Span
+    started: float
+    decision: Decision | None = None
+    reservation: Reservation | None = None
+    headers: dict[str, str] = field(default_factory=decision_headers)
+
+
+class Chat:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def __call__(self, request: HttpRequest) -> Response:
+        started = time.perf_counter()
+        try:
+            raw = await read_body(request, self.rt.config.max_body_bytes)
+            key = authenticate(self.rt.config.api_keys, request.headers)
+            call = parse_chat(
+                raw, request.headers, request.headers.get("x-request-id") or uuid.uuid4().hex, self.rt.config.table
+            )
+        except GatewayError as e:
+            self.rt.metrics.requests.labels("none", str(e.status)).inc()
+            return error_response(e)
+        ctx = _Ctx(call, key, self.rt.tracer.start_request(call.request.alias), started)
+        streaming = False
+        try:
+            with trace.use_span(ctx.span, end_on_exit=False):
+                response = await self._serve(ctx)
+            streaming = isinstance(response, StreamingResponse)
+            return response
+        except GatewayError as e:
+            tracing.fail(ctx.span, e.code, e.message)
+            self._done(ctx, None, 0.0, e.status)
+            return error_response(e, ctx.headers)
+        finally:
+            if not streaming:
+                ctx.span.end()
+
+    async def _serve(self, ctx: _Ctx) -> Response:
+        rt, call = self.rt, ctx.call
+        decision = decide(rt.config.table, call.request, rt.live.snapshot())
+        ctx.decision = decision
+        ctx.headers = decision_headers(decision.route, None, decision.decision_id)
+        ctx.span.set_attribute(attr.ROUTE, decision.route)
+        ctx.span.set_attribute(attr.DECISION_ID, decision.decision_id)
+        if rt.switches.killed(decision.route):
+            raise unavailable(f"the kill switch is engaged for route '{decision.route}'", "kill_switch")
+        refusal = _refusal(decision)
+        if refusal is not None:
+            raise refusal
+        ctx.reservation = self._reserve(ctx, decision)
+        plan = Plan(ctx.reservation.order, dict(call.upstream), rt.config.route(decision.route))
+        try:
+            if call.stream:
+                opened = await try_order(rt, plan, _opened)
+                return self._stream(ctx, opened)
+            served = await try_order(rt, plan, partial(buffer, rt))
+        except Exhausted as e:
+            raise unavailable(
+                "every deployment allowed for this request is unavailable",
+                "no_deployment_available",
+                _reasons(decision, e.tally.reasons),
+            ) from None
+        except CallerRefused as e:
+            ctx.headers[SERVED_BY] = e.deployment
+            tracing.fail(ctx.span, f"http.{e.fault.status}", str(e.fault))
+            status = e.fault.status or 400
+            self._done(ctx, None, 0.0, status)
+            return json_response(dict(e.fault.body), status, ctx.headers)
+        return self._answer(ctx, served)
+
+    def _answer(self, ctx: _Ctx, served: Served[Buffered]) -> Response:
+        d, value = served.deployment, served.value
+        usage = value.usage or _estimate(ctx.call, _content_chars(value.completion))
+        cost = cost_of(self.rt, d, usage)
+        ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}"})
+        tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
+        self._done(ctx, d, cost, 200, usage)
+        return json_response(value.completion, 200, ctx.headers)
+
+    def _stream(self, ctx: _Ctx, served: Served[Opened]) -> Response:
+        d = served.deployment
+        estimate = d.cost(
+            ctx.call.request.input_tokens or estimate_tokens(ctx.call.request.messages),
+            ctx.call.request.max_output_tokens,
+        )
+        ctx.headers.update({SERVED_BY: d.key, COST: f"{estimate:.8f}", "x-maestro-cost-kind": "estimate"})
+        self.rt.metrics.latency.labels(ctx.headers["x-maestro-route"]).observe(time.perf_counter() - ctx.started)
+
+        def finish(end: StreamEnd) -> None:
+            usage = end.usage or _estimate(ctx.call, end.output_chars)
+            cost = cost_of(self.rt, d, usage)
+            tracing.usage(ctx.span, served.value.stream.model, usage.input_tokens, usage.output_tokens, cost)
+            if end.error is not None:
+                tracing.fail(ctx.span, end.error.kind.value, str(end.error))
+            self._done(ctx, d, cost, 200, usage, observe=False)
+            ctx.span.end()
+
+        body = relay(self.rt, served.value, ctx.call.include_usage, finish)
+        return StreamingResponse(body, 200, ctx.headers, media_type="text/event-stream")
+
+    def _reserve(self, ctx: _Ctx, decision: Decision) -> Reservation:
+        budgets = self.rt.budgets
+        applicable = budgets.applicable(decision.route, ctx.call.request.team, ctx.key.id)
+        if not applicable:
+            return Reservation((), decision.order, ())
+        req = ctx.call.request
+        tokens = req.input_tokens if req.input_tokens is not None else estimate_tokens(req.messages)
+        table = self.rt.config.table
+        estimates = {k: table.deployments[k].cost(tokens, req.max_output_tokens) for k in decision.order}
+        try:
+            reservation = budgets.reserve(applicable, decision.order, estimates)
+        except BudgetRefused as e:
+            self.rt.metrics.budget_refusals.labels(e.budget.name).inc()
+            raise GatewayError(429, str(e), "budget_exceeded", "insufficient_quota") from None
+        for name in reservation.alerts:
+            self.rt.metrics.budget_refusals.labels(name).inc()
+        return reservation
+
+    def _done(
+        self,
+        ctx: _Ctx,
+        d: Deployment | None,
+        cost: float,
+        status: int,
+        usage: Usage | None = None,
+        *,
+        observe: bool = True,
+    ) -> None:
+        m, route = self.rt.metrics, ctx.headers["x-maestro-route"]
+        m.requests.labels(route, str(status)).inc()
+        if observe:
+            m.latency.labels(route).observe(time.perf_counter() - ctx.started)
+        if ctx.reservation is not None:
+            self.rt.budgets.settle(ctx.reservation, cost)
+        if d is not None:
+            m.cost.labels(route, d.key).inc(cost)
+            ctx.span.set_attribute(attr.SERVED_BY, d.key)
+            if usage is not None:
+                m.tokens.labels(d.key, "input").inc(usage.input_tokens)
+                m.tokens.labels(d.key, "output").inc(usage.output_tokens)
+        if self.rt.config.record is not None and ctx.decision is not None:
+            try:
+                self.rt.config.record(ctx.decision, d.key if d else None, cost)
+            except MaestroError as e:  # a sink that refuses must not take the answer down with it
+                ctx.span.add_event("record-failed", {"message": str(e)})
+
+
+async def _opened(opened: Opened) -> Opened:
+    return opened
+
+
+async def read_body(request: HttpRequest, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise GatewayError(413, f"the body is over the {limit}-byte limit", "body_too_large")
+    raw = bytearray()
+    async for part in request.stream():
+        raw += part
+        if len(raw) > limit:
+            raise GatewayError(413, f"the body is over the {limit}-byte limit", "body_too_large")
+    return bytes(raw)
+
+
+def authenticate(keys: Mapping[str, ApiKey], headers: Mapping[str, str]) -> ApiKey:
+    """The caller's gateway key; when no keys are configured every caller is anonymous."""
+    if not keys:
+        return _ANONYMOUS
+    token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+    for known, key in keys.items():
+        if token and hmac.compare_digest(known.encode(), token.encode()):
+            return key
+    raise GatewayError(401, "a valid gateway API key is required (Authorization: Bearer ...)", "invalid_api_key")
+
+
+def _refusal(decision: Decision) -> GatewayError | None:
+    if decision.denied is None:
+        return None
+    unknown = next((r for r in decision.removed if "is unknown" in r.reason), None)
+    if unknown is not None:
+        return GatewayError(400, unknown.reason, "unknown_tag")
+    if not decision.removed:  # refused before any deployment was looked at
+        if "kill switch" in decision.denied:
+            return unavailable(decision.denied, "kill_switch")
+        return GatewayError(403, decision.denied, "policy_denied", "permission_error")
+    if all(r.stage in _POLICY_STAGES for r in decision.removed):
+        return GatewayError(
+            403, decision.denied, "policy_denied", "permission_error", unavailable=_reasons(decision, {})
+        )
+    return unavailable(decision.denied, "no_deployment_available", _reasons(decision, {}))
+
+
+def _reasons(decision: Decision, tried: Mapping[str, str]) -> list[tuple[str, str]]:
+    out = dict(tried)
+    for r in decision.removed:
+        out.setdefault(r.deployment, f"{r.stage.value}: {r.reason}")
+    return list(out.items())
+
+
+def _estimate(call: ChatCall, output_chars: int) -> Usage:
+    req = call.request
+    return Usage(req.input_tokens or estimate_tokens(req.messages), output_chars // 4)
+
+
+def _content_chars(completion: Mapping[str, Any]) -> int:
+    return sum(len((c.get("message") or {}).get("content") or "") for c in completion.get("choices", []))

@@ -1,0 +1,88 @@
+"""Everything ``create_app`` needs, built from a validated manifest set or by hand in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from opentelemetry.trace import TracerProvider
+
+from maestro.gateway.budgets import Budget, budgets_of
+from maestro.manifests.loader import ManifestSet
+from maestro.providers import ProviderSpec, seconds, specs_of
+from maestro.router import Decision, RouterTable, build
+
+# (decision, the deployment that served or None, cost in USD): the ledger's seam
+RecordSink = Callable[[Decision, str | None, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSettings:
+    """A route's resilience settings: retries of the whole order, backoff, the first-token deadline."""
+
+    retries: int = 0
+    backoff_s: float = 0.25
+    first_token_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSettings:
+    """A deployment's circuit opens after ``failures`` provider faults in a row and stays open ``cooldown_s``;
+    then exactly one probe is let through (half-open)."""
+
+    failures: int = 3
+    cooldown_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A gateway key: its id (what budgets' ``scope.apiKey`` names) and the team it bills to."""
+
+    id: str
+    team: str = ""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    table: RouterTable
+    providers: Mapping[str, ProviderSpec]
+    routes: Mapping[str, RouteSettings] = field(default_factory=dict)  # by route name
+    environ: Mapping[str, str] | None = None  # where keys are read (default: the process environment)
+    transports: Mapping[str, httpx.AsyncBaseTransport] = field(default_factory=dict)  # by provider (tests)
+    max_body_bytes: int = 1024 * 1024
+    stall_s: float = 10.0
+    default_first_token_s: float = 15.0
+    max_retry_after_s: float = 10.0
+    breaker: BreakerSettings = field(default_factory=BreakerSettings)
+    admin_token_env: str = "MAESTRO_ADMIN_TOKEN"
+    api_keys: Mapping[str, ApiKey] = field(default_factory=dict)  # by bearer token; empty: no key needed
+    budgets: tuple[Budget, ...] = ()
+    state_path: Path | str = ":memory:"  # budgets and switches; a file shares them between processes
+    record: RecordSink | None = None
+    tracer_provider: TracerProvider | None = None
+    reload: Callable[[], GatewayConfig] | None = None  # how POST /admin/reload rebuilds (None: not offered)
+
+    def route(self, name: str) -> RouteSettings:
+        return self.routes.get(name, RouteSettings())
+
+
+def route_settings(manifests: ManifestSet) -> dict[str, RouteSettings]:
+    out = {}
+    for doc in manifests.of_kind("Route"):
+        retry: Mapping[str, Any] = doc.spec.get("retry", {})
+        limits: Mapping[str, Any] = doc.spec.get("limits", {})
+        out[doc.name] = RouteSettings(
+            retries=int(retry.get("attempts", 0)),
+            backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.25,
+            first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
+        )
+    return out
+
+
+def from_manifests(manifests: ManifestSet, **options: Any) -> GatewayConfig:
+    """The config for a validated manifest set; ``options`` set the other fields."""
+    options.setdefault("budgets", budgets_of(manifests))
+    return GatewayConfig(build(manifests), specs_of(manifests), route_settings(manifests), **options)

@@ -1,0 +1,37 @@
+"""The live state the router reads: circuits from the breakers, latency and error rates from the stats."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from maestro.gateway.breaker import Breakers
+from maestro.router import DeploymentState, LiveState
+from maestro.router.stats import LiveStats
+
+_STATS_REFRESH_S = 0.25
+
+
+class Live:
+    """Records attempts; ``snapshot`` gives a fresh LiveState (quantiles are recomputed every 250 ms)."""
+
+    def __init__(self, breakers: Breakers, clock: Callable[[], float] = time.monotonic) -> None:
+        self.breakers = breakers
+        self.stats = LiveStats()
+        self.clock = clock
+        self._cached: dict[str, DeploymentState] = {}
+        self._cached_at = float("-inf")
+
+    def record(self, deployment: str, latency_ms: float, ok: bool) -> None:
+        self.stats.record(deployment, latency_ms, ok)
+
+    def snapshot(self) -> LiveState:
+        now = self.clock()
+        if now - self._cached_at >= _STATS_REFRESH_S:
+            self._cached = dict(self.stats.snapshot().deployments)
+            self._cached_at = now
+        states = dict(self._cached)
+        for key, circuit in self.breakers.circuits().items():
+            states[key] = replace(states.get(key, DeploymentState()), circuit=circuit)
+        return LiveState(deployments=states)

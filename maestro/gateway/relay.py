@@ -1,0 +1,137 @@
+"""Answers from an opened upstream stream: buffered into one completion, or relayed as server-sent events.
+
+A relayed stream that breaks or stalls after the answer began ends with an explicit error event and no
+``[DONE]``, so a client can never take a cut answer for a complete one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from maestro.gateway.attempts import Opened, next_chunk
+from maestro.gateway.runtime import Runtime
+from maestro.providers import ProviderFault, Usage, sse
+
+
+@dataclass(frozen=True, slots=True)
+class Buffered:
+    completion: dict[str, Any]
+    usage: Usage | None
+    model: str | None
+
+
+async def buffer(rt: Runtime, opened: Opened) -> Buffered:
+    """Read the whole answer (each chunk within the stall deadline) and merge it into a chat.completion."""
+    chunks = list(opened.head)
+    while (chunk := await next_chunk(rt, opened)) is not None:
+        chunks.append(chunk)
+    stream = opened.stream
+    return Buffered(merge(chunks, stream.usage, stream.model or opened.deployment.model), stream.usage, stream.model)
+
+
+def merge(chunks: list[dict[str, Any]], usage: Usage | None, model: str) -> dict[str, Any]:
+    choices: dict[int, dict[str, Any]] = {}
+    for chunk in chunks:
+        for c in chunk.get("choices") or ():
+            choice = choices.setdefault(
+                int(c.get("index", 0)),
+                {
+                    "index": int(c.get("index", 0)),
+                    "message": {"role": "assistant", "content": None},
+                    "finish_reason": None,
+                    "logprobs": None,
+                },
+            )
+            _merge_delta(choice["message"], c.get("delta") or {})
+            choice["finish_reason"] = c.get("finish_reason") or choice["finish_reason"]
+    first = chunks[0] if chunks else {}
+    out: dict[str, Any] = {
+        "id": first.get("id", "chatcmpl-maestro"),
+        "object": "chat.completion",
+        "created": first.get("created", int(time.time())),
+        "model": model,
+        "choices": [choices[i] for i in sorted(choices)],
+    }
+    if usage is not None:
+        out["usage"] = usage.as_openai()
+    return out
+
+
+def _merge_delta(message: dict[str, Any], delta: dict[str, Any]) -> None:
+    if delta.get("content"):
+        message["content"] = (message["content"] or "") + delta["content"]
+    if delta.get("refusal"):
+        message["refusal"] = (message.get("refusal") or "") + delta["refusal"]
+    for call in delta.get("tool_calls") or ():
+        calls = message.setdefault("tool_calls", [])
+        index = int(call.get("index", len(calls)))
+        while len(calls) <= index:
+            calls.append({"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+        target = calls[index]
+        target["id"] = call.get("id") or target["id"]
+        function = call.get("function") or {}
+        target["function"]["name"] += function.get("name") or ""
+        target["function"]["arguments"] += function.get("arguments") or ""
+
+
+@dataclass
+class StreamEnd:
+    usage: Usage | None
+    error: ProviderFault | None
+    output_chars: int
+
+
+async def relay(
+    rt: Runtime, opened: Opened, include_usage: bool, finish: Callable[[StreamEnd], None]
+) -> AsyncIterator[bytes]:
+    """The answer as SSE bytes; ``finish`` is called once at the end, however the stream ended."""
+    end = StreamEnd(None, None, 0)
+    try:
+        for chunk in opened.head:
+            end.output_chars += _chars(chunk)
+            if include_usage or chunk.get("choices"):
+                yield sse.encode(chunk)
+        while True:
+            try:
+                more = await next_chunk(rt, opened)
+            except ProviderFault as fault:
+                end.error = fault
+                break
+            if more is None:
+                break
+            end.output_chars += _chars(more)
+            if include_usage or more.get("choices"):
+                yield sse.encode(more)
+        if end.error is None:
+            yield sse.encode("[DONE]")
+        else:
+            rt.breakers.failure(opened.deployment.key)
+            rt.metrics.stream_errors.labels(opened.deployment.key, end.error.kind.value).inc()
+            yield sse.encode(_error_event(end.error))
+    finally:
+        await opened.stream.aclose()
+        end.usage = opened.stream.usage
+        finish(end)
+
+
+def _error_event(fault: ProviderFault) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": f"the answer was cut off after it began ({fault.kind.value}: {fault}); it is incomplete",
+            "type": "upstream_error",
+            "code": "stream_interrupted",
+        }
+    }
+
+
+def _chars(chunk: dict[str, Any]) -> int:
+    total = 0
+    for c in chunk.get("choices") or ():
+        delta = c.get("delta") or {}
+        total += len(delta.get("content") or "")
+        for call in delta.get("tool_calls") or ():
+            total += len((call.get("function") or {}).get("arguments") or "")
+    return total

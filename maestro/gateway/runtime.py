@@ -1,0 +1,57 @@
+"""The mutable parts of one gateway app, created by ``create_app`` and owned by it."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, replace
+
+from maestro import providers, state
+from maestro.gateway.breaker import Breakers
+from maestro.gateway.budgets import Budgets
+from maestro.gateway.config import GatewayConfig
+from maestro.gateway.live import Live
+from maestro.gateway.switches import Switches
+from maestro.telemetry import Metrics, Tracer
+
+
+@dataclass
+class Runtime:
+    config: GatewayConfig
+    pool: providers.Pool
+    breakers: Breakers
+    live: Live
+    tracer: Tracer
+    metrics: Metrics
+    conn: sqlite3.Connection
+    switches: Switches
+    budgets: Budgets
+    retired: list[providers.Pool] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, config: GatewayConfig) -> Runtime:
+        breakers = Breakers(config.breaker)
+        conn = state.connect(config.state_path)
+        return cls(
+            config,
+            providers.pool(config.providers, config.environ, config.transports),
+            breakers,
+            Live(breakers),
+            Tracer(config.tracer_provider),
+            Metrics(),
+            conn,
+            Switches(conn),
+            Budgets(conn, config.budgets),
+        )
+
+    async def reload(self, config: GatewayConfig) -> None:
+        """Serve ``config`` from now on; requests in flight finish on the clients they started with."""
+        config = replace(config, transports=config.transports or self.config.transports, reload=self.config.reload)
+        self.retired.append(self.pool)
+        self.pool = providers.pool(config.providers, config.environ, config.transports)
+        self.budgets.budgets = tuple(config.budgets)
+        self.config = config
+
+    async def aclose(self) -> None:
+        for pool in (self.pool, *self.retired):
+            await pool.aclose()
+        self.conn.close()

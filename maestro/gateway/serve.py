@@ -1,0 +1,49 @@
+"""Serving an ASGI app with uvicorn: in the foreground (``maestro gateway``) or on a background thread bound
+to a free loopback port (fake upstreams, chaos drills, tests)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+
+def run(app: Any, host: str, port: int, log_level: str = "info") -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")).run()
+
+
+class Background:
+    """``with Background(app) as url:`` serves ``app`` on 127.0.0.1 at a free port until the block ends."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "critical") -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.host, self.port = self.sock.getsockname()[:2]
+        config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.sock.close()
+                raise RuntimeError(f"the server on {self.url} did not start")
+            time.sleep(0.01)
+        return self.url
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.sock.close()

@@ -1,0 +1,66 @@
+"""What a client needs from a Provider manifest: where, which protocol, which key, timeouts, prices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from maestro.manifests.loader import ManifestSet
+from maestro.providers.usage import Price
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+PROTOCOLS = {
+    "openai": "openai",
+    "nim": "openai",
+    "vllm": "openai",
+    "openai-compatible": "openai",
+    "anthropic": "anthropic",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect_s: float = 5.0
+    first_token_s: float = 15.0
+    total_s: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    name: str
+    type: str
+    base_url: str
+    api_key_env: str | None
+    timeouts: Timeouts
+    prices: Mapping[str, Price]
+
+    @property
+    def protocol(self) -> str:
+        return PROTOCOLS[self.type]
+
+    @classmethod
+    def of(cls, name: str, spec: Mapping[str, Any]) -> ProviderSpec:
+        t = spec.get("timeouts", {})
+        defaults = Timeouts()
+        timeouts = Timeouts(
+            seconds(t["connect"]) if "connect" in t else defaults.connect_s,
+            seconds(t["firstToken"]) if "firstToken" in t else defaults.first_token_s,
+            seconds(t["total"]) if "total" in t else defaults.total_s,
+        )
+        prices = {m["name"]: Price(m["price"]["inputPer1M"], m["price"]["outputPer1M"]) for m in spec["models"]}
+        key = spec.get("apiKey", {}).get("env")
+        return cls(name, spec["type"], spec["baseUrl"].rstrip("/"), key, timeouts, prices)
+
+
+def specs_of(manifests: ManifestSet) -> dict[str, ProviderSpec]:
+    """Every Provider of a validated manifest set, by name."""
+    return {doc.name: ProviderSpec.of(doc.name, doc.spec) for doc in manifests.of_kind("Provider")}
+
+
+def seconds(duration: str) -> float:
+    """A manifest duration (``250ms``, ``5s``, ``2m``) in seconds; the schema has checked its shape."""
+    for unit in ("ms", "s", "m", "h", "d"):
+        if duration.endswith(unit) and duration[: -len(unit)].isdigit():
+            return int(duration[: -len(unit)]) * _UNITS[unit]
+    raise ValueError(f"'{duration}' is not a duration like 250ms, 5s, 2m")

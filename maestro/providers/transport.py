@@ -1,0 +1,108 @@
+"""The HTTP part every client shares: one pooled httpx client per provider, and errors turned into faults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from maestro.providers.faults import FaultKind, ProviderFault, classify_status
+from maestro.providers.secrets import Secret, redact
+from maestro.providers.spec import ProviderSpec
+
+MAX_CONNECTIONS = 200
+MAX_KEEPALIVE = 50
+_MAX_ERROR_BODY = 64 * 1024
+
+
+class _Client(Protocol):
+    spec: ProviderSpec
+    secret: Secret | None
+    http: httpx.AsyncClient
+
+
+def pooled_client(
+    spec: ProviderSpec, headers: Mapping[str, str], http_transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    t = spec.timeouts
+    return httpx.AsyncClient(
+        base_url=spec.base_url + "/",
+        headers=dict(headers),
+        timeout=httpx.Timeout(t.total_s, connect=t.connect_s),
+        limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE),
+        transport=http_transport,
+        trust_env=False,
+    )
+
+
+def clean(client: _Client, text: str) -> str:
+    return redact(text, [client.secret])
+
+
+async def send(client: _Client, method: str, path: str, payload: Mapping[str, Any] | None) -> httpx.Response:
+    """The upstream's response with its headers read; non-2xx answers raise the fault they mean."""
+    name = client.spec.name
+    request = client.http.build_request(method, path.lstrip("/"), json=payload)
+    try:
+        response = await client.http.send(request, stream=True)
+    except httpx.TimeoutException as e:
+        raise ProviderFault(name, FaultKind.TIMEOUT, f"timed out: {type(e).__name__}") from None
+    except httpx.TransportError as e:
+        raise ProviderFault(
+            name, FaultKind.CONNECT, f"cannot reach {client.spec.base_url}: {clean(client, str(e))}"
+        ) from None
+    if response.status_code >= 400:
+        body = await _error_body(client, response)
+        raise classify_status(name, response.status_code, body, response.headers)
+    return response
+
+
+async def read_json(client: _Client, response: httpx.Response) -> dict[str, Any]:
+    try:
+        raw = await response.aread()
+    except httpx.HTTPError as e:
+        raise ProviderFault(client.spec.name, FaultKind.BROKEN_STREAM, f"reading the answer failed: {e}") from None
+    finally:
+        await response.aclose()
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ProviderFault(client.spec.name, FaultKind.BAD_RESPONSE, "the answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise ProviderFault(client.spec.name, FaultKind.BAD_RESPONSE, "the answer is not a JSON object")
+    return data
+
+
+async def next_line(client: _Client, lines: AsyncIterator[str]) -> str | None:
+    """The next line of a streamed body; None at its end. A cut connection or read timeout is a fault."""
+    try:
+        return await lines.__anext__()
+    except StopAsyncIteration:
+        return None
+    except httpx.TimeoutException:
+        raise ProviderFault(client.spec.name, FaultKind.STALL, "the stream stalled (read timeout)") from None
+    except httpx.HTTPError as e:
+        raise ProviderFault(
+            client.spec.name, FaultKind.BROKEN_STREAM, f"the stream broke: {clean(client, str(e))}"
+        ) from None
+
+
+async def _error_body(client: _Client, response: httpx.Response) -> dict[str, Any]:
+    try:
+        raw = b""
+        async for part in response.aiter_bytes():
+            raw += part
+            if len(raw) > _MAX_ERROR_BODY:
+                break
+    except httpx.HTTPError:
+        raw = b""
+    finally:
+        await response.aclose()
+    text = clean(client, raw.decode("utf-8", "replace"))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {"error": {"message": text[:500] or f"HTTP {response.status_code}"}}
+    return data if isinstance(data, dict) else {"error": {"message": text[:500]}}

@@ -1,0 +1,58 @@
+"""Prometheus metrics in a registry owned by one gateway app (never the process-wide default)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+CIRCUIT_VALUES = {"closed": 0, "half-open": 1, "open": 2}
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "maestro_gateway_requests",
+            "Chat requests answered, by route and HTTP status.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.attempts = Counter(
+            "maestro_gateway_attempts",
+            "Upstream attempts, by deployment and outcome.",
+            ["deployment", "outcome"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "maestro_gateway_request_seconds",
+            "Time to answer (to first byte for streams).",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.cost = Counter(
+            "maestro_gateway_cost_usd", "Cost of served answers, USD.", ["route", "deployment"], registry=r
+        )
+        self.tokens = Counter("maestro_gateway_tokens", "Tokens served.", ["deployment", "direction"], registry=r)
+        self.circuit = Gauge(
+            "maestro_gateway_circuit_state",
+            "Circuit per deployment: 0 closed, 1 half-open, 2 open.",
+            ["deployment"],
+            registry=r,
+        )
+        self.stream_errors = Counter(
+            "maestro_gateway_stream_errors",
+            "Streams ended by an error event after the answer began.",
+            ["deployment", "kind"],
+            registry=r,
+        )
+        self.budget_refusals = Counter(
+            "maestro_gateway_budget_refusals", "Requests refused by a budget.", ["budget"], registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,159 @@
+"""The real openai client against the gateway served by uvicorn, with fake upstreams that are real servers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from helpers.gateway import KEYS, served, two_up
+
+from maestro.gateway import BreakerSettings
+from maestro.gateway.chaos.upstream import Faults
+
+MESSAGES = [{"role": "user", "content": "Say hello"}]
+
+
+def client(url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=url + "/v1", api_key="caller-key", max_retries=0, timeout=20)
+
+
+def test_non_streaming_answer_carries_decision_headers(tmp_path: Path) -> None:
+    with two_up(tmp_path) as rig, served(rig.config) as url, client(url) as c:
+        raw = c.chat.completions.with_raw_response.create(model="chat", messages=MESSAGES)
+        answer = raw.parse()
+    assert answer.choices[0].message.content == "Hello from the upstream."
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage is not None and answer.usage.prompt_tokens == 10
+    assert raw.headers["x-maestro-route"] == "chat-route"
+    assert raw.headers["x-maestro-served-by"] == "alpha/m1"
+    assert raw.headers["x-maestro-decision-id"].startswith("dec_")
+    assert float(raw.headers["x-maestro-cost-usd"]) == pytest.approx((10 * 1.0 + 5 * 2.0) / 1e6)
+    sent = rig.fakes["alpha"].bodies[0]
+    assert sent["model"] == "m1" and sent["stream"] is True  # always streamed upstream
+    assert rig.fakes["alpha"].headers[0]["authorization"] == f"Bearer {KEYS['alpha']}"
+
+
+def test_streaming_answer_with_usage(tmp_path: Path) -> None:
+    with (
+        two_up(tmp_path) as rig,
+        served(rig.config) as url,
+        client(url) as c,
+        c.chat.completions.with_streaming_response.create(
+            model="chat", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        ) as raw,
+    ):
+        headers = raw.headers
+        chunks = list(raw.parse())
+    text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
+    assert text == "Hello from the upstream."
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
+    assert headers["x-maestro-served-by"] == "alpha/m1"
+    assert headers["x-maestro-cost-kind"] == "estimate"
+
+
+def test_streaming_without_usage_option_drops_the_usage_chunk(tmp_path: Path) -> None:
+    with two_up(tmp_path) as rig, served(rig.config) as url, client(url) as c:
+        chunks = list(c.chat.completions.create(model="chat", messages=MESSAGES, stream=True))
+    assert all(ch.usage is None for ch in chunks)
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_provider_fault_falls_back_and_says_who_served(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(error_rate=1.0)}
+    with two_up(tmp_path, faults) as rig, served(rig.config) as url, client(url) as c:
+        raw = c.chat.completions.with_raw_response.create(model="chat", messages=MESSAGES)
+    assert raw.headers["x-maestro-served-by"] == "beta/m1"
+    assert raw.parse().choices[0].message.content == "Hello from the upstream."
+    assert [o for _, o in rig.fakes["alpha"].calls] == ["error"]
+    assert float(raw.headers["x-maestro-cost-usd"]) == pytest.approx((10 * 0.5 + 5 * 1.0) / 1e6)
+
+
+def test_caller_fault_is_returned_as_is_and_never_cools(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(error_rate=1.0, error_status=400)}
+    with (
+        two_up(tmp_path, faults, breaker=BreakerSettings(failures=1, cooldown_s=60)) as rig,
+        served(rig.config) as url,
+        client(url) as c,
+    ):
+        for _ in range(3):
+            with pytest.raises(openai.BadRequestError) as caught:
+                c.chat.completions.create(model="chat", messages=MESSAGES)
+        health = httpx.get(url + "/healthz").json()
+    assert caught.value.response.headers["x-maestro-served-by"] == "alpha/m1"
+    assert caught.value.body["message"] == "injected failure"
+    assert rig.fakes["beta"].calls == []  # no fallback on a caller fault
+    assert len(rig.fakes["alpha"].calls) == 3  # and no circuit opened by it
+    assert health["circuits"] == {}
+
+
+def test_stream_cut_mid_answer_ends_with_an_error_event(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(cut_rate=1.0)}
+    with two_up(tmp_path, faults) as rig, served(rig.config) as url, client(url) as c:
+        received = []
+        with pytest.raises(openai.APIError) as caught:
+            for ch in c.chat.completions.create(model="chat", messages=MESSAGES, stream=True):
+                received.append(ch.choices[0].delta.content or "")
+    assert "".join(received) == "Hello"  # what arrived before the cut, and nothing that looks complete
+    assert "incomplete" in caught.value.message
+    assert rig.fakes["beta"].calls == []
+
+
+def test_raw_stream_cut_has_no_done_marker(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(cut_rate=1.0)}
+    with two_up(tmp_path, faults) as rig, served(rig.config) as url:
+        body = {"model": "chat", "messages": MESSAGES, "stream": True}
+        text = httpx.post(url + "/v1/chat/completions", json=body, timeout=10).text
+    assert "[DONE]" not in text
+    assert '"code":"stream_interrupted"' in text
+
+
+def test_a_primary_that_never_answers_is_rescued_within_the_first_token_deadline(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(hang_rate=1.0)}
+    with two_up(tmp_path, faults) as rig, served(rig.config) as url, client(url) as c:
+        started = time.monotonic()
+        raw = c.chat.completions.with_raw_response.create(model="chat", messages=MESSAGES)
+        took = time.monotonic() - started
+    assert raw.headers["x-maestro-served-by"] == "beta/m1"
+    assert 1.0 <= took < 2.0  # firstTokenTimeout is 1 s in the test route
+
+
+def test_open_circuit_keeps_requests_off_a_down_primary(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(error_rate=1.0)}
+    with (
+        two_up(tmp_path, faults, breaker=BreakerSettings(failures=2, cooldown_s=60)) as rig,
+        served(rig.config) as url,
+        client(url) as c,
+    ):
+        served_by = [
+            c.chat.completions.with_raw_response.create(model="chat", messages=MESSAGES).headers["x-maestro-served-by"]
+            for _ in range(6)
+        ]
+        health = httpx.get(url + "/healthz").json()
+    assert served_by == ["beta/m1"] * 6
+    assert len(rig.fakes["alpha"].calls) == 2
+    assert health["circuits"] == {"alpha/m1": "open"}
+
+
+def test_everything_down_is_a_503_listing_each_reason(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(error_rate=1.0), "beta": Faults(error_rate=1.0, error_status=502)}
+    with (
+        two_up(tmp_path, faults) as rig,
+        served(rig.config) as url,
+        client(url) as c,
+        pytest.raises(openai.APIStatusError) as caught,
+    ):
+        c.chat.completions.create(model="chat", messages=MESSAGES)
+    assert caught.value.status_code == 503
+    reasons = {r["deployment"]: r["reason"] for r in caught.value.body["unavailable"]}
+    assert set(reasons) == {"alpha/m1", "beta/m1"}
+    assert "HTTP 500" in reasons["alpha/m1"] and "HTTP 502" in reasons["beta/m1"]
+    assert caught.value.response.headers["x-maestro-served-by"] == "none"
+
+
+def test_models_lists_the_route_aliases(tmp_path: Path) -> None:
+    with two_up(tmp_path) as rig, served(rig.config) as url, client(url) as c:
+        ids = [m.id for m in c.models.list()]
+    assert ids == ["chat"]
