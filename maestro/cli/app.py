@@ -1,4 +1,7 @@
-"""The typer application and its one error boundary.
+"""The typer application, its one error boundary, and the commands it loads on demand.
+
+Each command lives in its own module (``COMMANDS``), imported only when that command runs or help lists
+it: ``maestro validate`` in a pre-commit hook never pays for the gateway's or the diff's imports.
 
 Exit codes: 0 clean, 1 findings, 2 usage or bad input, 3 an unexpected internal error (a short message
 and the path of a log holding the traceback; never a bare traceback on the terminal).
@@ -6,18 +9,33 @@ and the path of a log holding the traceback; never a bare traceback on the termi
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from maestro.errors import MaestroError, UsageError
+from maestro.errors import InternalError, MaestroError, UsageError
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+# command name -> the module whose ``register(app)`` adds it (a command or a group of that name)
+COMMANDS: Mapping[str, str] = MappingProxyType(
+    {
+        "validate": "maestro.cli.validate",
+        "explain": "maestro.cli.explain",
+        "diff": "maestro.cli.diff",
+        "route": "maestro.cli.route",
+        "schema": "maestro.cli.schema",
+        "init": "maestro.cli.init",
+    }
+)
 
 
 def log_path() -> Path:
@@ -26,7 +44,17 @@ def log_path() -> Path:
 
 
 class BoundaryGroup(TyperGroup):
-    """Maps exceptions raised by any command to an exit code and a one-line message."""
+    """Maps exceptions raised by any command to an exit code and a one-line message; loads commands lazily."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(dict.fromkeys([*super().list_commands(ctx), *COMMANDS]))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = load_command(cmd_name)
+            self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -50,6 +78,21 @@ class BoundaryGroup(TyperGroup):
                 err=True,
             )
             raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def load_command(name: str) -> Any:
+    """The click command (or group) ``name``, built from its module's ``register``."""
+    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    importlib.import_module(COMMANDS[name]).register(holder)
+    holder.callback()(_no_options)  # with a callback typer always builds a group, even around one command
+    group = typer.main.get_command(holder)
+    if not isinstance(group, TyperGroup) or name not in group.commands:
+        raise InternalError(f"module {COMMANDS[name]} does not register a command named '{name}'")
+    return group.commands[name]
+
+
+def _no_options() -> None:
+    """A placeholder callback for the holder group."""
 
 
 def _write_log() -> str:

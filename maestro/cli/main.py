@@ -8,11 +8,7 @@ import sys
 import typer
 
 from maestro import __version__
-from maestro.cli import diff, explain, init, route, schema, validate
-from maestro.cli.app import app
-
-for module in (validate, explain, diff, route, schema, init):
-    module.register(app)
+from maestro.cli.app import app  # commands: add yours to maestro.cli.app.COMMANDS (each loads on demand)
 
 
 def _version(value: bool) -> None:

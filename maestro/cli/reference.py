@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from maestro.cli.app import app
+from maestro.cli.app import COMMANDS, app
 
 _ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "FORCE_COLOR": None}
 
@@ -15,7 +15,7 @@ def render() -> str:
         "Generated from `--help` by `python scripts/gendocs.py`; a test checks it is current.\n",
     ]
     parts.append(_section("maestro", []))
-    for name in sorted(c.name or "" for c in app.registered_commands):
+    for name in sorted(COMMANDS):
         parts.append(_section(f"maestro {name}", [name]))
     return "\n".join(parts)
 

@@ -1,0 +1,44 @@
+"""Start-up: a command imports only what it runs (``maestro validate`` runs in every pre-commit hook)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from maestro.cli.app import COMMANDS, load_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+from maestro.cli.main import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def _modules(*args: str) -> tuple[int, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+def test_validate_does_not_import_the_other_commands() -> None:
+    code, modules = _modules("validate", "--format", "json", "-o", "/dev/null")
+    assert code == 0
+    assert "maestro.cli.validate" in modules
+    unwanted = {"maestro.cli.diff", "maestro.cli.explain", "maestro.cli.route", "maestro.manifests.diff", "httpx"}
+    assert not unwanted & modules
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_listed_command_loads_under_its_name(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    assert command.help
