@@ -1,4 +1,4 @@
-"""The gateway's OpenAPI 3.1 document (served at /openapi.json; a copy is kept in schemas/gateway.openapi.json)."""
+"""The gateway's OpenAPI 3.1 document (served at /openapi.json; a copy is kept in docs/gateway.openapi.json)."""
 
 from __future__ import annotations
 

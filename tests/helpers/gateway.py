@@ -127,3 +127,30 @@ def two_up(tmp: Path, faults: Mapping[str, Faults] | None = None, retries: int =
     """alpha (primary) and beta (fallback) behind the alias ``chat``."""
     ups = [Up("alpha"), Up("beta", price_in=0.5, price_out=1.0)]
     return rig(tmp, ups, route("chat-route", "chat", ["alpha"], ["beta"], retries), faults, **options)
+
+
+def sse_body(words: tuple[str, ...] = ("Hi", " there"), usage: bool = True) -> bytes:
+    """An OpenAI streamed answer, as the bytes an upstream sends."""
+    import json
+
+    def event(choices: list[dict[str, Any]], **extra: Any) -> str:
+        data = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m1", "choices": choices, **extra}
+        return f"data: {json.dumps(data)}\n\n"
+
+    out = event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
+    out += "".join(event([{"index": 0, "delta": {"content": w}, "finish_reason": None}]) for w in words)
+    out += event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    if usage:
+        out += event([], usage={"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9})
+    return (out + "data: [DONE]\n\n").encode()
+
+
+def offline_config(
+    tmp: Path, transports: Mapping[str, Any], ups: list[Up] | None = None, routes: str | None = None, **options: Any
+) -> GatewayConfig:
+    """A config whose upstreams are ``httpx.MockTransport``s (in-process tests)."""
+    ups = ups or [Up("alpha"), Up("beta", price_in=0.5, price_out=1.0)]
+    routes = routes or route("chat-route", "chat", ["alpha"], ["beta"])
+    repo = write_repo(tmp, {u.name: f"http://{u.name}.invalid" for u in ups}, ups, routes)
+    options.setdefault("environ", environ())
+    return from_manifests(load_manifests([repo / "manifests", repo / "policies"]), transports=transports, **options)
