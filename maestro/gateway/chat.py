@@ -30,6 +30,7 @@ from maestro.telemetry import attributes as attr
 from maestro.telemetry import tracing
 
 _POLICY_STAGES = frozenset({Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE})
+_REQUEST_STAGES = frozenset({Stage.CONTEXT, Stage.COST})
 _ANONYMOUS = ApiKey("")
 
 
@@ -223,6 +224,10 @@ def _refusal(decision: Decision) -> GatewayError | None:
         if "kill switch" in decision.denied:
             return unavailable(decision.denied, "kill_switch")
         return GatewayError(403, decision.denied, "policy_denied", "permission_error")
+    stages = {r.stage for r in decision.removed}
+    if stages & _REQUEST_STAGES and stages <= _POLICY_STAGES | _REQUEST_STAGES:  # the request itself is too big
+        reasons = _reasons(decision, {})
+        return GatewayError(400, decision.denied, "request_too_large", unavailable=reasons)
     if all(r.stage in _POLICY_STAGES for r in decision.removed):
         return GatewayError(
             403, decision.denied, "policy_denied", "permission_error", unavailable=_reasons(decision, {})

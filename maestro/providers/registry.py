@@ -6,13 +6,14 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from maestro.providers.anthropic import AnthropicClient
 from maestro.providers.client import ChatClient
 from maestro.providers.openai import OpenAIClient
 from maestro.providers.secrets import Secret, resolve
 from maestro.providers.spec import ProviderSpec
 
 Factory = Callable[[ProviderSpec, Secret | None, httpx.AsyncBaseTransport | None], ChatClient]
-CLIENTS: dict[str, Factory] = {"openai": OpenAIClient}
+CLIENTS: dict[str, Factory] = {"openai": OpenAIClient, "anthropic": AnthropicClient}
 
 
 class Pool:

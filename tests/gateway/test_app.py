@@ -51,6 +51,7 @@ BAD = [
     (json.dumps({"model": "chat", "messages": MESSAGES, "tags": ["no.such-tag"]}).encode(), {}, 400, "unknown_tag"),
     (json.dumps({"model": "chat", "messages": MESSAGES, "temprature": 1}).encode(), {}, 400, "invalid_request"),
     (json.dumps({"model": "chat", "messages": MESSAGES, "pad": "x" * 5000}).encode(), {}, 413, "body_too_large"),
+    (json.dumps({"model": "chat", "messages": MESSAGES, "max_tokens": 10**6}).encode(), {}, 400, "request_too_large"),
 ]
 
 
@@ -327,3 +328,24 @@ def test_openapi_document_is_served_and_matches_the_file(tmp_path: Path) -> None
     assert "/v1/chat/completions" in doc["paths"]
     on_disk = json.loads((Path(__file__).parents[2] / "docs" / "gateway.openapi.json").read_text())
     assert on_disk == doc, "refresh it: json.dumps(maestro.gateway.openapi.document(), indent=2)"
+
+
+def test_cost_cap_downgrades_to_a_cheaper_allowed_candidate(tmp_path: Path) -> None:
+    from helpers.gateway import Up, route
+
+    ups = [Up("alpha", price_in=10, price_out=20), Up("beta", price_in=0.5, price_out=1.0)]
+    routes = route("chat-route", "chat", ["alpha", "beta"], [], limits=", maxCostUsd: 0.001")
+    config = offline_config(tmp_path, {"alpha": mock(ok), "beta": mock(ok)}, ups=ups, routes=routes)
+
+    async def go() -> tuple[httpx.Response, httpx.Response]:
+        async with app_client(config) as c:
+            small = await c.post("/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
+            huge = await c.post(
+                "/v1/chat/completions", json={"model": "chat", "messages": MESSAGES, "max_tokens": 5000}
+            )
+            return small, huge
+
+    small, huge = run(go())  # type: ignore[misc]
+    assert small.status_code == 200 and small.headers["x-maestro-served-by"] == "beta/m1"
+    assert huge.status_code == 400 and huge.json()["error"]["code"] == "request_too_large"
+    assert {r["deployment"] for r in huge.json()["error"]["unavailable"]} == {"alpha/m1", "beta/m1"}
