@@ -34,6 +34,8 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "route": "maestro.cli.route",
         "schema": "maestro.cli.schema",
         "init": "maestro.cli.init",
+        "ledger": "maestro.cli.ledger",
+        "keys": "maestro.cli.keys",
     }
 )
 

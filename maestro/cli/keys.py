@@ -1,0 +1,53 @@
+"""maestro keys init | list"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maestro.ledger.keys import KEYS_DIR, SigningKey, key_path, load_keyring, write_public_key, write_signing_key
+from maestro.manifests.validate import repository_root
+
+keys_app = typer.Typer(help="Signing keys of the provenance ledger.", no_args_is_help=True)
+
+_GITIGNORE = "# the ledger's state store is local; commit keys/*.pub only\nstate.db*\n"
+
+
+@keys_app.command("init")
+def init_command(
+    name: Annotated[str | None, typer.Option("--name", help="Who holds the key (default: your user name).")] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Private key file (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+) -> None:
+    """Create an Ed25519 signing key (file mode 0600, outside the repository) and commit its public key."""
+    root = repository_root()
+    signing = SigningKey.generate(name or getpass.getuser())
+    where = key_path(key)
+    write_signing_key(signing, where, force=force)
+    public = write_public_key(signing.public, root, force=force)
+    ignore = root / ".maestro" / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(_GITIGNORE, encoding="utf-8")
+    typer.echo(f"private key: {where} (mode 0600; keep it out of the repository)")
+    typer.echo(f"public key:  {public}")
+    typer.echo(f"key id:      {signing.keyid}")
+    typer.echo(f"\nNext: git add {public.relative_to(root)} && git commit")
+
+
+@keys_app.command("list")
+def list_command() -> None:
+    """The public keys this repository trusts (.maestro/keys/*.pub)."""
+    keyring = load_keyring(repository_root() / KEYS_DIR)
+    for public in keyring:
+        typer.echo(f"{public.name:<24} {public.keyid}")
+    if not len(keyring):
+        typer.echo("no trusted keys; run `maestro keys init`")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,198 @@
+"""maestro ledger show | export | import | prove | verify | anchor"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maestro import state
+from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import write_output
+from maestro.errors import UsageError
+from maestro.ledger import anchor, export, query
+from maestro.ledger import report as out
+from maestro.ledger.dualcontrol import Rule, rules_from
+from maestro.ledger.keys import KEYS_DIR, Keyring, load_keyring
+from maestro.ledger.store import Ledger
+from maestro.ledger.verify import read_checkpoint
+from maestro.manifests.validate import default_paths, repository_root, validate
+
+ledger_app = typer.Typer(help="The signed provenance ledger of every action.", no_args_is_help=True)
+
+StateOpt = Annotated[Path | None, typer.Option("--state", help="State store (default: .maestro/state.db).")]
+KeysOpt = Annotated[Path | None, typer.Option("--keys", help="Trusted public keys (default: .maestro/keys/).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")]
+ManifestsOpt = Annotated[
+    list[Path] | None, typer.Option("--manifests", "-m", help="Manifests whose dual-control rules apply.")
+]
+
+
+def _store(path: Path | None) -> Path:
+    return path or state.default_path(repository_root())
+
+
+def _open(path: Path | None) -> Ledger:
+    return Ledger.open(_store(path), readonly=True)
+
+
+def _keyring(folder: Path | None) -> Keyring:
+    where = folder or repository_root() / KEYS_DIR
+    keyring = load_keyring(where)
+    if not len(keyring):
+        raise UsageError(f"no trusted public keys in {where}; run `maestro keys init`, or pass --keys DIR")
+    return keyring
+
+
+def _rules(paths: list[Path] | None) -> list[Rule]:
+    """Dual-control rules of the Policies and AutonomyLevels in the manifests (none without manifests)."""
+    try:
+        manifests = validate(paths or default_paths()).manifests
+    except UsageError:
+        if paths:
+            raise
+        return []
+    policies = [doc.spec for doc in manifests.of_kind("Policy")]
+    levels = [(doc.name, doc.spec) for doc in manifests.of_kind("AutonomyLevel")]
+    return rules_from(policies, levels)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
+
+
+@ledger_app.command("show")
+def show_command(
+    since: Annotated[str | None, typer.Option("--since", help="From this date/time or age (2h, 7d).")] = None,
+    fmt: FormatOpt = "text",
+    store: StateOpt = None,
+) -> None:
+    """List the entries: index, time, action, actor, autonomy level, signers (json: one Statement a line)."""
+    _check_format(fmt)
+    cutoff = query.parse_since(since) if since else None
+    with _open(store) as ledger:
+        shown = list(query.show(ledger, cutoff))
+    write_output(out.shown_text(shown) if fmt == "text" else out.shown_json(shown), None)
+
+
+@ledger_app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="The .intoto.jsonl file to write.")], store: StateOpt = None
+) -> None:
+    """Write the ledger as .intoto.jsonl: the head checkpoint, then every entry and checkpoint in order."""
+    with _open(store) as ledger:
+        count = export.write(ledger, file)
+    typer.echo(f"wrote {count} entries to {file}")
+
+
+@ledger_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="An .intoto.jsonl export.")],
+    store: StateOpt = None,
+    keys: KeysOpt = None,
+    manifests: ManifestsOpt = None,
+) -> None:
+    """Verify an export and add the entries this store lacks (an empty store, or a prefix of the export)."""
+    keyring, rules = _keyring(keys), _rules(manifests)
+    with Ledger.open(_store(store)) as ledger:
+        added = export.import_file(ledger, file, keyring, rules)
+    typer.echo(f"imported {added} entries from {file}")
+
+
+@ledger_app.command("prove")
+def prove_command(
+    entry: Annotated[int, typer.Argument(help="Index of the entry.", min=0)],
+    since_size: Annotated[
+        int | None, typer.Option("--consistency-from", help="Instead: prove the tree of N entries is a prefix.")
+    ] = None,
+    fmt: FormatOpt = "text",
+    store: StateOpt = None,
+    keys: KeysOpt = None,
+) -> None:
+    """An inclusion proof of ENTRY in the latest signed checkpoint (RFC 9162), checked before it is printed."""
+    _check_format(fmt)
+    keyring = _keyring(keys)
+    with _open(store) as ledger:
+        if since_size is not None:
+            c = query.prove_consistency(ledger, since_size, keyring)
+            text = out.consistency_text(c) if fmt == "text" else json.dumps(out.consistency_dict(c), indent=2) + "\n"
+        else:
+            p = query.prove_inclusion(ledger, entry, keyring)
+            text = out.inclusion_text(p) if fmt == "text" else json.dumps(out.inclusion_dict(p), indent=2) + "\n"
+    write_output(text, None)
+
+
+@ledger_app.command("verify")
+def verify_command(
+    file: Annotated[Path | None, typer.Argument(help="An .intoto.jsonl export (default: the state store).")] = None,
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option("--checkpoint", help="A checkpoint kept elsewhere the log must extend.")
+    ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="A Sigstore bundle of a checkpoint (from `ledger anchor`).")
+    ] = None,
+    identity: Annotated[
+        str | None, typer.Option("--identity", help="The workflow identity the bundle must carry.")
+    ] = None,
+    issuer: Annotated[str, typer.Option("--issuer", help="The OIDC issuer of that identity.")] = anchor.GITHUB_ISSUER,
+    trusted_root: Annotated[
+        Path | None, typer.Option("--trusted-root", help="Sigstore trusted root (default: the pinned one).")
+    ] = None,
+    fmt: FormatOpt = "text",
+    store: StateOpt = None,
+    keys: KeysOpt = None,
+    manifests: ManifestsOpt = None,
+) -> None:
+    """Check offline: every signature, chain link, checkpoint root, checkpoint signature and consistency."""
+    _check_format(fmt)
+    keyring, rules = _keyring(keys), _rules(manifests)
+    notes = [_read_text(p) for p in checkpoint or []]
+    if bundle is not None:
+        if not identity:
+            raise typer.BadParameter("--bundle needs the expected --identity", param_hint="--identity")
+        note_path = anchor.note_for_bundle(bundle)
+        note = _read_text(note_path)
+        anchor.verify(note.encode(), bundle, identity, issuer, trusted_root)
+        notes.append(note)
+    if file is not None:
+        result, what = export.verify_file(file, keyring, rules, trusted=notes), str(file)
+    else:
+        with _open(store) as ledger:
+            result, what = query.verify_store(ledger, keyring, rules, trusted=notes), ledger.where
+    text = (
+        out.report_text(result, what) if fmt == "text" else json.dumps(out.report_dict(result, what), indent=2) + "\n"
+    )
+    write_output(text, None)
+    if not result.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@ledger_app.command("anchor")
+def anchor_command(
+    file: Annotated[Path, typer.Argument(help="An .intoto.jsonl export whose head checkpoint to anchor.")],
+    keys: KeysOpt = None,
+) -> None:
+    """Sign the export's latest checkpoint with Sigstore keyless signing (GitHub Actions OIDC only)."""
+    head = export.read(file).head
+    assert head is not None
+    note = read_checkpoint(head, _keyring(keys)).note
+    note_path = anchor.checkpoint_path(file)
+    bundle = note_path.with_name(note_path.name + anchor.BUNDLE_SUFFIX)
+    anchor.require_oidc()
+    note_path.write_text(note, encoding="utf-8")
+    anchor.sign(note.encode(), bundle)
+    typer.echo(f"wrote {note_path} and {bundle}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read {path}: {getattr(e, 'strerror', None) or 'not UTF-8'}") from e
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ledger_app, name="ledger")

@@ -1,0 +1,66 @@
+"""The provenance ledger: every action as a signed in-toto Statement, in an append-only Merkle log.
+
+An entry is an in-toto Statement v1 (``statement``) in a DSSE envelope signed with Ed25519 (``dsse``,
+``keys``), chained to the entry before and stored in the state store (``store``), with an RFC 6962 Merkle
+tree (``merkle``) and a signed C2SP checkpoint after every append (``checkpoint``). ``verify`` checks it all
+offline; ``export`` writes and reads ``.intoto.jsonl``; ``anchor`` signs a checkpoint with Sigstore.
+
+For a hot path (the gateway), the whole API is::
+
+    from maestro.ledger import Action, Subject, PolicyResult, Writer, read_signing_key
+
+    key = read_signing_key(key_path())                  # once, at start-up
+    writer = Writer(state.default_path(root), key)      # starts one background thread
+    writer.submit(Action(                               # never signs or does I/O; blocks only if 100k wait
+        action="route", actor="team-support",
+        subjects=[Subject.of("request", body), Subject.of("response", answer)],
+        manifests={"Route/support-chat": route_hash},
+        policies=[PolicyResult("default/no-credentials-to-training-providers", "pass")],
+        autonomy_level="L2", cost_usd=0.0012, trace_id=trace_id, span_id=span_id,
+        details={"provider": "openai-us", "model": "gpt-4o-mini"}))
+    writer.flush()                                      # optional: wait until all submitted are appended
+    writer.close()                                      # on shutdown: appends everything, then returns
+
+Exceptions (all ``maestro.errors.MaestroError``, so the CLI maps them to exit 2)::
+
+    LedgerError                 the store cannot be read or appended to; nothing half-written
+    ├── KeyFileError            a key file is missing, unreadable, malformed or open to other users
+    ├── ExportFormatError       not a ledger export, or an export of another ledger
+    ├── ApprovalError           dual-control approvals fall short, or the request went stale
+    └── AnchorError             Sigstore signing or bundle verification failed or is unavailable
+
+Tampering found by ``verify`` is not an exception: it is a ``Report`` of ``Problem``s (exit 1).
+"""
+
+from __future__ import annotations
+
+from maestro.ledger.dualcontrol import Rule, rules_from
+from maestro.ledger.errors import AnchorError, ApprovalError, ExportFormatError, KeyFileError, LedgerError
+from maestro.ledger.keys import Keyring, PublicKey, SigningKey, key_path, load_keyring, read_signing_key
+from maestro.ledger.statement import Action, PolicyResult, Subject
+from maestro.ledger.store import Ledger
+from maestro.ledger.verify import Problem, Report
+from maestro.ledger.writer import Writer
+
+__all__ = [
+    "Action",
+    "AnchorError",
+    "ApprovalError",
+    "ExportFormatError",
+    "KeyFileError",
+    "Keyring",
+    "Ledger",
+    "LedgerError",
+    "PolicyResult",
+    "Problem",
+    "PublicKey",
+    "Report",
+    "Rule",
+    "SigningKey",
+    "Subject",
+    "Writer",
+    "key_path",
+    "load_keyring",
+    "read_signing_key",
+    "rules_from",
+]
