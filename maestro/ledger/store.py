@@ -134,7 +134,7 @@ class Ledger:
         entry = st.parse(envelope.payload)
         signers = envelope.valid_signers(keyring)
         if len(signers) != len(envelope.signatures):
-            raise ApprovalError("a signature on the entry is not by a trusted key or does not verify")
+            raise ApprovalError("a signature on the entry is repeated, not by a trusted key, or does not verify")
         problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers)
         if problem:
             raise ApprovalError(f"entry not appended: {problem}")
@@ -213,21 +213,21 @@ class Ledger:
         if since is not None:
             sql, args = sql + " AND time >= ?", (start, since)
         for idx, line in self._read(sql + " ORDER BY idx", args):
-            yield int(idx), bytes(line)
+            yield int(idx), _blob(line)
 
     def lines(self) -> list[bytes]:
-        return [bytes(r[0]) for r in self._read("SELECT envelope FROM ledger_entries ORDER BY idx")]
+        return [_blob(r[0]) for r in self._read("SELECT envelope FROM ledger_entries ORDER BY idx")]
 
     def leaves(self) -> list[bytes]:
-        return [bytes(r[0]) for r in self._read("SELECT leaf FROM ledger_entries ORDER BY idx")]
+        return [_blob(r[0]) for r in self._read("SELECT leaf FROM ledger_entries ORDER BY idx")]
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         rows = self._read("SELECT size, note, envelope FROM ledger_checkpoints ORDER BY size")
-        return [StoredCheckpoint(int(s), str(n), bytes(e)) for s, n, e in rows]
+        return [StoredCheckpoint(int(s), str(n), _blob(e)) for s, n, e in rows]
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._read("SELECT size, note, envelope FROM ledger_checkpoints ORDER BY size DESC LIMIT 1").fetchone()
-        return StoredCheckpoint(int(row[0]), str(row[1]), bytes(row[2])) if row else None
+        return StoredCheckpoint(int(row[0]), str(row[1]), _blob(row[2])) if row else None
 
     def import_lines(self, lines: Sequence[bytes], checkpoints: Sequence[StoredCheckpoint], origin: str) -> int:
         """Add verified entries and checkpoints beyond this store's size; return how many entries were added."""
@@ -263,6 +263,15 @@ class Ledger:
                 f"{self.where}: cannot read the ledger ({e}); the file may be damaged: restore it from an export "
                 "with `maestro ledger import FILE`"
             ) from e
+
+
+def _blob(value: object) -> bytes:
+    """A stored envelope as bytes (a value rewritten as TEXT is read as its UTF-8, and then fails to verify)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode()
 
 
 def _time_action(line: bytes) -> tuple[str, str]:

@@ -153,6 +153,8 @@ def _check_entry(line: bytes, index: int, previous: str, keyring: Keyring, rules
     signers = envelope.valid_signers(keyring)
     if len(signers) != len(envelope.signatures):
         bad = [s.keyid[:16] for s in envelope.signatures if keyring.get(s.keyid) not in signers]
+        if not bad:
+            return "a key signed it more than once"
         return f"signature by key {', '.join(bad)} does not verify or is not a trusted key in .maestro/keys/"
     try:
         entry = st.parse(envelope.payload)
@@ -192,6 +194,7 @@ def read_checkpoint(line: bytes, keyring: Keyring) -> cp.SignedCheckpoint:
 class _Checkpoints:
     def __init__(self, tree: Tree, keyring: Keyring, origin: str | None, problems: list[Problem]) -> None:
         self.tree, self.keyring, self.origin, self.problems = tree, keyring, origin, problems
+        self.broken = sorted({p.index for p in problems if p.index is not None})
         self.largest = 0
         self.head_size: int | None = None
         self.last_good: cp.Checkpoint | None = None
@@ -252,6 +255,8 @@ class _Checkpoints:
             return False
         if self.tree.root(checkpoint.size) != checkpoint.root:
             since = self.last_good.size if self.last_good else 0
+            # the entry checks usually name the entry exactly: the first broken one in the range is where it is
+            since = min((i for i in self.broken if since <= i < checkpoint.size), default=since)
             self.problems.append(
                 Problem(since, f"entries {since}..{checkpoint.size - 1} do not hash to the root signed in {what}")
             )

@@ -23,6 +23,7 @@ from maestro.ledger.statement import Action
 from maestro.ledger.store import Ledger
 
 _STOP = object()
+_FLUSH = object()  # ends the batch being gathered, so a flush does not wait out max_delay
 
 
 class Writer:
@@ -72,6 +73,7 @@ class Writer:
         """Wait until every action submitted so far is appended; False when ``timeout`` ran out first."""
         with self._lock:
             target = self._submitted
+        self._queue.put(_FLUSH)
         with self._done:
             return self._done.wait_for(lambda: self._written >= target or not self._thread.is_alive(), timeout) and (
                 self._written >= target
@@ -111,6 +113,8 @@ class Writer:
         first = self._queue.get()
         if first is _STOP:
             return [], True
+        if first is _FLUSH:
+            return [], False
         batch = [first]
         deadline = time.monotonic() + self._max_delay
         while len(batch) < self._batch_size:
@@ -120,6 +124,8 @@ class Writer:
                 break
             if item is _STOP:
                 return _actions(batch), True
+            if item is _FLUSH:
+                break
             batch.append(item)
         return _actions(batch), False
 

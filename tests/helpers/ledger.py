@@ -12,8 +12,13 @@ from maestro.ledger.store import Ledger
 from maestro.ledger.verify import Report
 
 
-@cache
 def key(name: str = "alice") -> SigningKey:
+    """One key per name for the whole test run."""
+    return _key(name)
+
+
+@cache
+def _key(name: str) -> SigningKey:
     return SigningKey.generate(name)
 
 
@@ -25,11 +30,11 @@ def action(i: int, name: str = "route", actor: str = "gateway", **extra: object)
     return Action(name, actor, [Subject.of("request", b"request %d" % i)], details={"i": i}, **extra)  # type: ignore[arg-type]
 
 
-def ledger(n: int, batch: int = 3, path: Path | str = ":memory:") -> Ledger:
+def ledger(n: int, batch: int = 3, path: Path | str = ":memory:", signer: str = "alice") -> Ledger:
     """A ledger of ``n`` route entries appended in batches of ``batch`` (so several checkpoints)."""
     led = Ledger.open(path)
     for start in range(0, n, batch):
-        led.append([action(i) for i in range(start, min(n, start + batch))], key())
+        led.append([action(i) for i in range(start, min(n, start + batch))], key(signer))
     return led
 
 

@@ -1,0 +1,57 @@
+"""maestro keys init / list: the private key outside the repository with mode 0600, the public key inside."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers.cli import run_cli
+
+
+@pytest.fixture
+def repo(example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(example_repo)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
+    return example_repo
+
+
+def test_init_writes_a_private_key_0600_outside_and_the_public_key_inside(repo, tmp_path):
+    result = run_cli("keys", "init", "--name", "alice")
+    assert result.exit_code == 0, result.output
+    private = tmp_path / "config" / "maestro" / "ledger.key"
+    assert os.stat(private).st_mode & 0o777 == 0o600
+    assert (repo / ".maestro" / "keys" / "alice.pub").read_text().startswith("alice+")
+    assert "state.db" in (repo / ".maestro" / ".gitignore").read_text()
+    secret = private.read_text().strip().rsplit("+", 1)[1]
+    assert secret not in result.output
+    assert "git add .maestro/keys/alice.pub" in result.output
+    listed = run_cli("keys", "list")
+    assert listed.output.startswith("alice ")
+
+
+def test_init_refuses_to_replace_a_key_without_force(repo):
+    assert run_cli("keys", "init", "--name", "alice").exit_code == 0
+    again = run_cli("keys", "init", "--name", "alice")
+    assert again.exit_code == 2
+    assert "already exists; pass --force" in again.output
+    assert run_cli("keys", "init", "--name", "alice", "--force").exit_code == 0
+
+
+def test_init_honours_key_and_the_environment(repo, tmp_path, monkeypatch):
+    assert run_cli("keys", "init", "--name", "bob", "--key", str(tmp_path / "k" / "bob.key")).exit_code == 0
+    assert (tmp_path / "k" / "bob.key").exists()
+    monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(tmp_path / "env.key"))
+    assert run_cli("keys", "init", "--name", "carol").exit_code == 0
+    assert (tmp_path / "env.key").exists()
+
+
+def test_a_bad_name_is_a_usage_error(repo):
+    result = run_cli("keys", "init", "--name", "no spaces")
+    assert result.exit_code == 2
+    assert "not a usable key name" in result.output
+
+
+def test_list_without_keys_says_what_to_run(repo):
+    assert "run `maestro keys init`" in run_cli("keys", "list").output

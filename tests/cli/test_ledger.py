@@ -1,0 +1,181 @@
+"""maestro validate records into the ledger; maestro ledger show / export / import / prove / verify / anchor."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from helpers.cli import run_cli
+
+
+@pytest.fixture
+def repo(example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(example_repo)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
+    for name in ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return example_repo
+
+
+@pytest.fixture
+def keyed(repo: Path) -> Path:
+    assert run_cli("keys", "init", "--name", "alice").exit_code == 0
+    return repo
+
+
+def _secret(tmp_path: Path) -> str:
+    return (tmp_path / "config" / "maestro" / "ledger.key").read_text().strip().rsplit("+", 1)[1]
+
+
+def test_a_repository_without_keys_validates_exactly_as_before(repo):
+    plain = run_cli("validate")
+    assert plain.exit_code == 0
+    assert plain.output == run_cli("validate", "--no-ledger").output
+    assert "ledger" not in plain.output
+    assert not (repo / ".maestro").exists()
+
+
+def test_validate_records_an_entry_with_the_manifests_hashes(keyed, tmp_path):
+    first = run_cli("validate")
+    assert first.exit_code == 0, first.output
+    assert "ledger: recorded entry 0" in first.stderr
+    assert "ledger" not in first.stdout  # reports on stdout (json, sarif) stay clean
+    assert "recorded" not in run_cli("validate", "--no-ledger").output
+    assert "recorded entry 1" in run_cli("validate", "-f", "json").stderr
+    shown = run_cli("ledger", "show", "--format", "json")
+    assert shown.exit_code == 0
+    lines = shown.output.splitlines()
+    assert len(lines) == 2 and '"action":"validate"' not in lines[0]  # sorted, spaced JSON per line
+    assert '"manifests/routes.yaml"' in lines[0] and '"actor": "alice"' in lines[0]
+    assert "validate" in run_cli("ledger", "show").output
+    verified = run_cli("ledger", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.startswith("ok: ") and "2 entries" in verified.output
+    assert _secret(tmp_path) not in first.output + shown.output + verified.output
+
+
+def test_tampering_with_the_store_is_exit_1_with_the_index(keyed):
+    for _ in range(3):
+        run_cli("validate")
+    conn = sqlite3.connect(keyed / ".maestro" / "state.db")
+    conn.execute("DROP TRIGGER ledger_entries_no_delete")
+    conn.execute("DELETE FROM ledger_entries WHERE idx = 1")
+    conn.commit()
+    conn.close()
+    result = run_cli("ledger", "verify")
+    assert result.exit_code == 1
+    assert "FAILED" in result.output and "breaks at entry 1" in result.output
+
+
+def test_export_verify_and_a_flipped_byte_in_the_file(keyed, tmp_path):
+    for _ in range(3):
+        run_cli("validate")
+    out = tmp_path / "ledger.intoto.jsonl"
+    assert run_cli("ledger", "export", str(out)).output == f"wrote 3 entries to {out}\n"
+    assert run_cli("ledger", "verify", str(out)).exit_code == 0
+    lines = out.read_bytes().split(b"\n")
+    entry2 = [i for i, line in enumerate(lines) if line][1 + 2 * 2]  # head, then entry/checkpoint pairs
+    lines[entry2] = lines[entry2][:100] + bytes([lines[entry2][100] ^ 1]) + lines[entry2][101:]
+    out.write_bytes(b"\n".join(lines))
+    result = run_cli("ledger", "verify", str(out), "--format", "json")
+    assert result.exit_code == 1
+    assert '"firstBreak": 2' in result.output
+
+
+def test_a_truncated_export_is_exit_1_and_import_refuses_it(keyed, tmp_path):
+    for _ in range(2):
+        run_cli("validate")
+    out = tmp_path / "x.intoto.jsonl"
+    run_cli("ledger", "export", str(out))
+    out.write_bytes(out.read_bytes()[:-40])
+    result = run_cli("ledger", "verify", str(out))
+    assert result.exit_code == 1 and "breaks at entry" in result.output
+    imported = run_cli("ledger", "import", str(out), "--state", str(tmp_path / "other.db"))
+    assert imported.exit_code == 2
+    assert "does not verify" in imported.output and "maestro ledger verify" in imported.output
+
+
+def test_import_into_an_empty_store_and_refusal_of_another_ledger(keyed, tmp_path):
+    run_cli("validate")
+    out = tmp_path / "x.intoto.jsonl"
+    run_cli("ledger", "export", str(out))
+    other = tmp_path / "other.db"
+    assert run_cli("ledger", "import", str(out), "--state", str(other)).output == f"imported 1 entries from {out}\n"
+    assert run_cli("ledger", "verify", "--state", str(other)).exit_code == 0
+    (keyed / ".maestro" / "state.db").unlink()
+    run_cli("validate")  # a new ledger, another origin
+    refused = run_cli("ledger", "import", str(out))
+    assert refused.exit_code == 2 and "another ledger" in refused.output
+
+
+def test_prove_an_entry_and_consistency(keyed):
+    for _ in range(3):
+        run_cli("validate")
+    proof = run_cli("ledger", "prove", "1")
+    assert proof.exit_code == 0
+    assert "entry 1 is in the signed tree of 3 entries (verified)" in proof.output
+    assert "\u2014 alice " in proof.output
+    consistency = run_cli("ledger", "prove", "0", "--consistency-from", "2", "-f", "json")
+    assert '"oldSize": 2' in consistency.output
+    missing = run_cli("ledger", "prove", "7")
+    assert missing.exit_code == 2 and "no entry 7" in missing.output
+
+
+def test_a_key_open_to_others_stops_validate_with_the_fix(keyed, tmp_path):
+    key = tmp_path / "config" / "maestro" / "ledger.key"
+    key.chmod(0o644)
+    result = run_cli("validate")
+    assert result.exit_code == 2
+    assert f"run `chmod 600 {key}`" in result.output
+    assert _secret(tmp_path) not in result.output
+    assert run_cli("validate", "--no-ledger").exit_code == 0
+
+
+def test_a_corrupt_store_says_what_to_do(keyed):
+    run_cli("validate")
+    db = keyed / ".maestro" / "state.db"
+    for extra in ("-wal", "-shm"):
+        Path(str(db) + extra).unlink(missing_ok=True)
+    db.write_bytes(b"garbage" * 1000)
+    result = run_cli("ledger", "show")
+    assert result.exit_code == 2
+    assert "move it aside" in result.output and "Traceback" not in result.output
+
+
+def test_verify_without_trusted_keys_is_a_usage_error(repo):
+    result = run_cli("ledger", "verify")
+    assert result.exit_code == 2
+    assert "no trusted public keys" in result.output and "maestro keys init" in result.output
+
+
+def test_show_since(keyed):
+    run_cli("validate")
+    assert "validate" in run_cli("ledger", "show", "--since", "1h").output
+    assert run_cli("ledger", "show", "--since", "2999-01-01").output == "no entries\n"
+    bad = run_cli("ledger", "show", "--since", "yesterday")
+    assert bad.exit_code == 2 and "30m, 2h, 7d" in bad.output
+
+
+def test_anchor_outside_github_actions_says_it_needs_oidc(keyed, tmp_path):
+    run_cli("validate")
+    out = tmp_path / "x.intoto.jsonl"
+    run_cli("ledger", "export", str(out))
+    result = run_cli("ledger", "anchor", str(out))
+    assert result.exit_code == 2
+    assert "needs GitHub Actions OIDC" in result.output
+    assert not (tmp_path / "x.intoto.jsonl.checkpoint").exists()
+
+
+def test_verify_bundle_needs_an_identity_and_a_real_bundle(keyed, tmp_path):
+    pytest.importorskip("sigstore")
+    run_cli("validate")
+    note = tmp_path / "x.checkpoint"
+    bundle = tmp_path / "x.checkpoint.sigstore.json"
+    note.write_text("n\n1\nAAAA\n", encoding="utf-8")
+    bundle.write_text("{}", encoding="utf-8")
+    assert "--identity" in run_cli("ledger", "verify", "--bundle", str(bundle)).output
+    result = run_cli("ledger", "verify", "--bundle", str(bundle), "--identity", "https://github.com/o/r")
+    assert result.exit_code == 2
+    assert "not a Sigstore bundle" in result.output or "does not verify" in result.output
