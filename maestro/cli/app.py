@@ -36,6 +36,9 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "init": "maestro.cli.init",
         "ledger": "maestro.cli.ledger",
         "keys": "maestro.cli.keys",
+        "gateway": "maestro.cli.gateway",
+        "providers": "maestro.cli.providers",
+        "chaos": "maestro.cli.chaos",
     }
 )
 

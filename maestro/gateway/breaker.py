@@ -7,6 +7,7 @@ is already in flight as OPEN too: no second request is sent its way until the pr
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class Breakers:
         self.settings = settings
         self.clock = clock
         self._entries: dict[str, _Entry] = {}
+        self.openings: deque[tuple[float, str]] = deque(maxlen=10_000)  # (clock time, deployment), newest last
 
     def circuit(self, key: str) -> Circuit:
         entry = self._entries.get(key)
@@ -54,6 +56,7 @@ class Breakers:
         if entry.probing or entry.failures >= self.settings.failures:
             entry.opened_at = self.clock()
             entry.probing = False
+            self.openings.append((entry.opened_at, key))
 
     def release(self, key: str) -> None:
         """The admitted request ended without telling anything (a caller fault, a cancel): free the probe."""

@@ -22,7 +22,7 @@ from maestro.gateway.budgets import BudgetRefused, Reservation
 from maestro.gateway.config import ApiKey
 from maestro.gateway.errors import GatewayError, unavailable
 from maestro.gateway.relay import Buffered, StreamEnd, buffer, relay
-from maestro.gateway.responses import COST, SERVED_BY, decision_headers, error_response, json_response
+from maestro.gateway.responses import ATTEMPTS, COST, SERVED_BY, decision_headers, error_response, json_response
 from maestro.gateway.runtime import Runtime
 from maestro.providers import Usage
 from maestro.router import Decision, Deployment, Stage, decide, estimate_tokens
@@ -97,13 +97,14 @@ class Chat:
                 return self._stream(ctx, opened)
             served = await try_order(rt, plan, partial(buffer, rt))
         except Exhausted as e:
+            ctx.headers[ATTEMPTS] = str(len(e.tally.attempts))
             raise unavailable(
                 "every deployment allowed for this request is unavailable",
                 "no_deployment_available",
                 _reasons(decision, e.tally.reasons),
             ) from None
         except CallerRefused as e:
-            ctx.headers[SERVED_BY] = e.deployment
+            ctx.headers.update({SERVED_BY: e.deployment, ATTEMPTS: str(len(e.tally.attempts))})
             tracing.fail(ctx.span, f"http.{e.fault.status}", str(e.fault))
             status = e.fault.status or 400
             self._done(ctx, None, 0.0, status)
@@ -114,7 +115,7 @@ class Chat:
         d, value = served.deployment, served.value
         usage = value.usage or _estimate(ctx.call, _content_chars(value.completion))
         cost = cost_of(self.rt, d, usage)
-        ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}"})
+        ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}", ATTEMPTS: str(len(served.tally.attempts))})
         tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
         self._done(ctx, d, cost, 200, usage)
         return json_response(value.completion, 200, ctx.headers)
@@ -125,7 +126,14 @@ class Chat:
             ctx.call.request.input_tokens or estimate_tokens(ctx.call.request.messages),
             ctx.call.request.max_output_tokens,
         )
-        ctx.headers.update({SERVED_BY: d.key, COST: f"{estimate:.8f}", "x-maestro-cost-kind": "estimate"})
+        ctx.headers.update(
+            {
+                SERVED_BY: d.key,
+                COST: f"{estimate:.8f}",
+                "x-maestro-cost-kind": "estimate",
+                ATTEMPTS: str(len(served.tally.attempts)),
+            }
+        )
         self.rt.metrics.latency.labels(ctx.headers["x-maestro-route"]).observe(time.perf_counter() - ctx.started)
 
         def finish(end: StreamEnd) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 from opentelemetry.trace import TracerProvider
 
+from maestro.errors import MaestroError
 from maestro.gateway.budgets import Budget, budgets_of
 from maestro.manifests.loader import ManifestSet
 from maestro.providers import ProviderSpec, seconds, specs_of
@@ -67,6 +69,30 @@ class GatewayConfig:
 
     def route(self, name: str) -> RouteSettings:
         return self.routes.get(name, RouteSettings())
+
+
+class ConfigError(MaestroError):
+    """The gateway's own settings (not the manifests) are wrong; the message says which and how to fix it."""
+
+
+def api_keys_from_json(text: str, where: str) -> dict[str, ApiKey]:
+    """Gateway keys from JSON: ``[{"id": "support-bot", "token": "...", "team": "support"}, ...]``."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{where} is not valid JSON ({e.msg}); expected a list of {{id, token, team}}") from None
+    if not isinstance(data, list):
+        raise ConfigError(f"{where} must be a JSON list of {{id, token, team}} objects")
+    out: dict[str, ApiKey] = {}
+    for i, entry in enumerate(data):
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"id", "token", "team"}
+            or not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("id", "token"))
+        ):
+            raise ConfigError(f"{where}[{i}] must be an object with string 'id' and 'token' (and 'team')")
+        out[entry["token"]] = ApiKey(entry["id"], str(entry.get("team", "")))
+    return out
 
 
 def route_settings(manifests: ManifestSet) -> dict[str, RouteSettings]:

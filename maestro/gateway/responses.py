@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from maestro.gateway.errors import GatewayError
 
+ATTEMPTS = "x-maestro-attempts"  # upstream attempts made for this answer
 ROUTE, SERVED_BY, DECISION_ID, COST = (
     "x-maestro-route",
     "x-maestro-served-by",

@@ -3,6 +3,7 @@ to a free loopback port (fake upstreams, chaos drills, tests)."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -13,15 +14,30 @@ import uvicorn
 
 
 def run(app: Any, host: str, port: int, log_level: str = "info") -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM)."""
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")).run()
+    """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return.
+
+    uvicorn hands the signal back to the process once it has shut down; here both end the run normally.
+    """
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class Background:
     """``with Background(app) as url:`` serves ``app`` on 127.0.0.1 at a free port until the block ends."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "critical") -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets NODELAY
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.host, self.port = self.sock.getsockname()[:2]

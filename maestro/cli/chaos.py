@@ -1,0 +1,40 @@
+"""maestro chaos drill --scenario NAME|FILE [--json]"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maestro.cli.app import EXIT_FINDINGS
+from maestro.gateway.chaos import drill, scenario
+
+chaos_app = typer.Typer(help="Fault-injection drills against the gateway.", no_args_is_help=True)
+
+
+@chaos_app.command("drill")
+def drill_command(
+    name: Annotated[str, typer.Option("--scenario", "-s", help="A scenario name in manifests/chaos/, or a file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    folder: Annotated[Path, typer.Option("--scenarios", help="Where named scenarios live.")] = Path("manifests/chaos"),
+) -> None:
+    """Start fault-injecting upstreams on 127.0.0.1, run the scenario's load through a gateway, report.
+
+    Exit 1 when a target of the scenario is missed."""
+    report = drill.run(scenario.load(scenario.find(name, [folder])))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        data = report.as_dict()
+        for key, value in data.items():
+            if key != "missed":
+                typer.echo(f"{key:<46} {value}")
+        typer.echo("targets: " + ("all met" if not report.missed else "MISSED " + "; ".join(report.missed)))
+    if report.missed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(chaos_app, name="chaos")

@@ -1,0 +1,53 @@
+"""maestro gateway [--manifests DIR] [--host 127.0.0.1] [--port 8080]"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maestro import state
+from maestro.cli.requests import load_manifests
+from maestro.gateway import GatewayConfig, create_app, from_manifests
+from maestro.gateway.config import api_keys_from_json
+from maestro.gateway.serve import run
+from maestro.telemetry import from_env
+
+
+def gateway_command(
+    paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    state_path: Annotated[
+        Path | None, typer.Option("--state", help="State store (budgets, switches); default .maestro/state.db.")
+    ] = None,
+    max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
+    stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,
+    keys_env: Annotated[
+        str, typer.Option(help='Variable holding gateway keys: [{"id", "token", "team"}]; unset: no key needed.')
+    ] = "MAESTRO_GATEWAY_KEYS",
+    admin_env: Annotated[str, typer.Option(help="Variable holding the admin token.")] = "MAESTRO_ADMIN_TOKEN",
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the OpenAI-compatible gateway: POST /v1/chat/completions, GET /v1/models, /healthz, /metrics."""
+    keys_text = os.environ.get(keys_env)
+    options = {
+        "state_path": state_path or state.default_path(Path.cwd()),
+        "max_body_bytes": max_body,
+        "stall_s": stall,
+        "admin_token_env": admin_env,
+        "api_keys": api_keys_from_json(keys_text, f"${keys_env}") if keys_text else {},
+        "tracer_provider": from_env(),
+    }
+
+    def reload() -> GatewayConfig:
+        return from_manifests(load_manifests(paths), **options)
+
+    config = from_manifests(load_manifests(paths), reload=reload, **options)
+    run(create_app(config), host, port, log_level)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gateway")(gateway_command)

@@ -1,0 +1,176 @@
+"""Chaos scenarios: JSON files (``*.chaos.json``, which ``maestro validate`` does not read as manifests).
+
+    {"name": "brownout",
+     "upstreams": {"primary": {"faults": {"error_rate": 0.3}}, "fallback": {}},
+     "route": {"candidates": ["primary"], "fallback": ["fallback"], "firstTokenTimeout": "1s"},
+     "load": {"requests": 1000, "rate_per_s": 100, "concurrency": 32},
+     "targets": {"success_rate": 0.999}}
+
+Every key is checked: a typo is an error that names the key and the keys allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from maestro.errors import UsageError
+from maestro.gateway.chaos.upstream import Faults
+
+SUFFIX = ".chaos.json"
+TARGETS = (
+    "success_rate",
+    "policy_violations",
+    "p99_added_ms",
+    "max_attempts_to_down_provider_per_cooldown",
+    "silent_truncations",
+    "rescue_p99_ms",
+    "time_to_recover_s",
+)
+_LOWER_IS_BETTER = frozenset(TARGETS) - {"success_rate"}
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamSpec:
+    name: str
+    jurisdiction: str = "us"
+    faults: Faults = field(default_factory=Faults)
+    price_in: float = 1.0
+    price_out: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    at_s: float
+    faults: Mapping[str, Faults]
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    requests: int = 1000
+    rate_per_s: float = 100.0
+    concurrency: int = 32
+    stream_share: float = 0.5
+    tagged_share: float = 0.0
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    upstreams: tuple[UpstreamSpec, ...]
+    candidates: tuple[str, ...]
+    fallback: tuple[str, ...]
+    first_token: str = "1s"
+    retries: int = 1
+    backoff: str = "20ms"
+    failures: int = 3
+    cooldown_s: float = 2.0
+    stall_s: float = 2.0
+    phases: tuple[Phase, ...] = ()
+    load: Load = field(default_factory=Load)
+    targets: Mapping[str, float] = field(default_factory=dict)
+
+    def missed(self, values: Mapping[str, float | None]) -> list[str]:
+        """The targets the drill's values do not meet."""
+        out = []
+        for name, target in self.targets.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            ok = value <= target if name in _LOWER_IS_BETTER else value >= target
+            if not ok:
+                out.append(f"{name} {value:g} (target {'<=' if name in _LOWER_IS_BETTER else '>='} {target:g})")
+        return out
+
+
+def find(name_or_file: str, folders: list[Path]) -> Path:
+    path = Path(name_or_file)
+    if path.is_file():
+        return path
+    for folder in folders:
+        candidate = folder / f"{name_or_file}{SUFFIX}"
+        if candidate.is_file():
+            return candidate
+    known = sorted(p.name.removesuffix(SUFFIX) for f in folders if f.is_dir() for p in f.glob(f"*{SUFFIX}"))
+    raise UsageError(
+        f"no chaos scenario '{name_or_file}': not a file, and not in {', '.join(map(str, folders))}; "
+        f"known: {', '.join(known) or 'none'}"
+    )
+
+
+def load(path: Path) -> Scenario:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
+    try:
+        return parse(data)
+    except (TypeError, ValueError, KeyError) as e:
+        raise UsageError(f"{path}: {e}") from e
+
+
+def parse(data: Any) -> Scenario:
+    top = _keys(data, "scenario", {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets"})
+    upstreams = tuple(_upstream(name, spec) for name, spec in _keys(top["upstreams"], "upstreams", None).items())
+    names = {u.name for u in upstreams}
+    route = _keys(
+        top["route"], "route", {"candidates", "fallback", "firstTokenTimeout", "retries", "backoff", "stallTimeout"}
+    )
+    for name in [*route["candidates"], *route.get("fallback", [])]:
+        if name not in names:
+            raise ValueError(f"route names upstream '{name}', which is not in upstreams ({', '.join(sorted(names))})")
+    breaker = _keys(top.get("breaker", {}), "breaker", {"failures", "cooldown_s"})
+    load_ = _keys(top.get("load", {}), "load", {f.name for f in fields(Load)})
+    targets = _keys(top.get("targets", {}), "targets", set(TARGETS))
+    phases = tuple(
+        Phase(float(p["at_s"]), {n: _faults(f, n) for n, f in _keys(p["faults"], "phase faults", names).items()})
+        for p in (_keys(p, "phase", {"at_s", "faults"}) for p in top.get("phases", []))
+    )
+    return Scenario(
+        name=str(top["name"]),
+        description=str(top.get("description", "")),
+        upstreams=upstreams,
+        candidates=tuple(route["candidates"]),
+        fallback=tuple(route.get("fallback", [])),
+        first_token=str(route.get("firstTokenTimeout", "1s")),
+        retries=int(route.get("retries", 1)),
+        backoff=str(route.get("backoff", "20ms")),
+        stall_s=float(route.get("stallTimeout", 2.0)),
+        failures=int(breaker.get("failures", 3)),
+        cooldown_s=float(breaker.get("cooldown_s", 2.0)),
+        phases=phases,
+        load=Load(**{**load_, "tags": tuple(load_.get("tags", ()))}),
+        targets={k: float(v) for k, v in targets.items()},
+    )
+
+
+def _upstream(name: str, spec: Any) -> UpstreamSpec:
+    spec = _keys(spec, f"upstream '{name}'", {"jurisdiction", "faults", "price_in", "price_out"})
+    return UpstreamSpec(
+        name,
+        str(spec.get("jurisdiction", "us")),
+        _faults(spec.get("faults", {}), name),
+        float(spec.get("price_in", 1.0)),
+        float(spec.get("price_out", 2.0)),
+    )
+
+
+def _faults(data: Any, name: str) -> Faults:
+    return Faults(**_keys(data, f"faults of '{name}'", {f.name for f in fields(Faults)}))
+
+
+def _keys(data: Any, what: str, allowed: set[str] | None) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise TypeError(f"{what} must be an object")
+    if allowed is not None:
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ValueError(f"{what}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    return data

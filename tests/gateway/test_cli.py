@@ -1,0 +1,137 @@
+"""`maestro gateway` as a real process, and `maestro chaos drill` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from helpers.cli import run_cli
+from helpers.gateway import environ, two_up
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signals) -> None:
+    with two_up(tmp_path) as rig:
+        port = free_port()
+        command = [
+            sys.executable,
+            "-m",
+            "maestro.cli.main",
+            "gateway",
+            "-m",
+            str(rig.repo / "manifests"),
+            "-m",
+            str(rig.repo / "policies"),
+            "--port",
+            str(port),
+            "--state",
+            str(tmp_path / "state.db"),
+            "--log-level",
+            "warning",
+        ]
+        env = {**os.environ, **environ()}
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(url + "/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            with openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0) as client:
+                raw = client.chat.completions.with_raw_response.create(
+                    model="chat", messages=[{"role": "user", "content": "hi"}]
+                )
+            assert raw.headers["x-maestro-served-by"] == "alpha/m1"
+            assert raw.parse().choices[0].message.content == "Hello from the upstream."
+        finally:
+            process.send_signal(stop)
+            _out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err.decode()
+    assert (tmp_path / "state.db").exists()
+
+
+SCENARIO = {
+    "name": "tiny-brownout",
+    "upstreams": {"primary": {"faults": {"error_rate": 0.3}}, "fallback": {}},
+    "route": {"candidates": ["primary"], "fallback": ["fallback"], "firstTokenTimeout": "1s", "retries": 1},
+    "breaker": {"failures": 3, "cooldown_s": 1},
+    "load": {"requests": 80, "rate_per_s": 100, "concurrency": 8, "stream_share": 0.5},
+    "targets": {"success_rate": 0.999, "policy_violations": 0},
+}
+
+
+def test_chaos_drill_reports_json_and_meets_its_targets(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.chaos.json"
+    path.write_text(json.dumps(SCENARIO), encoding="utf-8")
+    result = run_cli("chaos", "drill", "--scenario", str(path), "--json")
+    report = json.loads(result.output)
+    assert result.exit_code == 0, result.output
+    assert report["requests"] == 80 and report["success_rate"] == 1.0
+    for key in ("success_rate", "policy_violations", "p99_added_ms", "max_attempts_to_down_provider_per_cooldown"):
+        assert key in report
+    assert report["policy_violations"] == 0 and report["silent_truncations"] == 0
+    assert report["attempts_per_request"] > 1.0  # the primary failed some and was fallen back from
+
+
+def test_chaos_drill_exits_1_when_a_target_is_missed(tmp_path: Path) -> None:
+    path = tmp_path / "cut.chaos.json"
+    scenario = {
+        **SCENARIO,
+        "upstreams": {"primary": {"faults": {"cut_rate": 1.0}}},
+        "route": {"candidates": ["primary"], "retries": 0},
+        "load": {"requests": 20, "rate_per_s": 100, "stream_share": 1.0},
+        "targets": {"success_rate": 0.5, "silent_truncations": 0},
+    }
+    path.write_text(json.dumps(scenario), encoding="utf-8")
+    result = run_cli("chaos", "drill", "--scenario", str(path))
+    assert result.exit_code == 1
+    assert "MISSED success_rate 0" in result.output
+    assert "silent_truncations" in result.output and "silent_truncations 0 (" not in result.output
+
+
+def test_a_scenario_with_a_typo_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.chaos.json"
+    path.write_text(json.dumps({**SCENARIO, "laod": {}}), encoding="utf-8")
+    result = run_cli("chaos", "drill", "--scenario", str(path))
+    assert result.exit_code == 2
+    assert "unknown key(s) laod" in result.output
+
+
+def test_named_scenarios_ship_and_parse() -> None:
+    from maestro.gateway.chaos import scenario
+
+    names = sorted(p.name for p in (ROOT / "manifests" / "chaos").glob("*.chaos.json"))
+    assert "brownout.chaos.json" in names and "primary-down.chaos.json" in names
+    for name in names:
+        parsed = scenario.load(ROOT / "manifests" / "chaos" / name)
+        assert parsed.targets, name
+    brownout = scenario.load(scenario.find("brownout", [ROOT / "manifests" / "chaos"]))
+    assert brownout.upstreams[0].faults.error_rate == 0.3 and brownout.targets["success_rate"] == 0.999
+
+
+def test_validate_stays_clean_with_the_chaos_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = run_cli("validate", "--no-ledger")
+    assert result.exit_code == 0, result.output
