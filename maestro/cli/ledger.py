@@ -1,4 +1,4 @@
-"""maestro ledger show | export | import | prove | verify | anchor"""
+"""maestro ledger show | export | import | prove | verify | anchor | request | approve | submit"""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import write_output
 from maestro.errors import UsageError
-from maestro.ledger import anchor, export, query
+from maestro.ledger import anchor, export, query, requests
 from maestro.ledger import report as out
 from maestro.ledger.dualcontrol import Rule, rules_from
-from maestro.ledger.keys import KEYS_DIR, Keyring, load_keyring
+from maestro.ledger.keys import KEYS_DIR, Keyring, key_path, load_keyring, read_signing_key
+from maestro.ledger.statement import Action, Subject
 from maestro.ledger.store import Ledger
 from maestro.ledger.verify import read_checkpoint
 from maestro.manifests.validate import default_paths, repository_root, validate
@@ -185,6 +186,67 @@ def anchor_command(
     note_path.write_text(note, encoding="utf-8")
     anchor.sign(note.encode(), bundle)
     typer.echo(f"wrote {note_path} and {bundle}")
+
+
+KeyOpt = Annotated[
+    Path | None, typer.Option("--key", help="Your signing key (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro).")
+]
+
+
+@ledger_app.command("request")
+def request_command(
+    action: Annotated[str, typer.Argument(help="The guarded action, e.g. autonomy.raise.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The request file to write.")],
+    subject: Annotated[list[str], typer.Option("--subject", help="NAME=FILE: what the action is about (repeatable).")],
+    level: Annotated[str | None, typer.Option("--level", help="The autonomy level it concerns.")] = None,
+    key: KeyOpt = None,
+    store: StateOpt = None,
+) -> None:
+    """Prepare a dual-control entry at the ledger's head, signed by you, for approvers to co-sign."""
+    signing = read_signing_key(key_path(key))
+    subjects = [_subject(item) for item in subject]
+    entry = Action(action, signing.name, subjects, autonomy_level=level)
+    with Ledger.open(_store(store)) as ledger:
+        requests.write(ledger.prepare(entry, signing), out_file)
+    typer.echo(f"wrote {out_file}: ask the approvers to run `maestro ledger approve {out_file}`")
+
+
+@ledger_app.command("approve")
+def approve_command(
+    file: Annotated[Path, typer.Argument(help="A request from `maestro ledger request`.")], key: KeyOpt = None
+) -> None:
+    """Add your signature to a request (you cannot approve your own)."""
+    signing = read_signing_key(key_path(key))
+    entry = requests.approve(file, signing)
+    level = f" to {entry.autonomy_level}" if entry.autonomy_level else ""
+    typer.echo(f"{signing.name} approved '{entry.action}'{level} requested by {entry.actor} ({file})")
+
+
+@ledger_app.command("submit")
+def submit_command(
+    file: Annotated[Path, typer.Argument(help="An approved request.")],
+    key: KeyOpt = None,
+    store: StateOpt = None,
+    keys: KeysOpt = None,
+    manifests: ManifestsOpt = None,
+) -> None:
+    """Append an approved request; refused when its approvals fall short of the dual-control rules."""
+    signing = read_signing_key(key_path(key))
+    envelope, _ = requests.read(file)
+    keyring, rules = _keyring(keys), _rules(manifests)
+    with Ledger.open(_store(store)) as ledger:
+        index = ledger.append_envelope(envelope, keyring, rules, signing)
+    typer.echo(f"appended entry {index}")
+
+
+def _subject(item: str) -> Subject:
+    name, sep, path = item.partition("=")
+    if not sep or not name:
+        raise typer.BadParameter(f"'{item}' is not NAME=FILE", param_hint="--subject")
+    try:
+        return Subject.of(name, Path(path).read_bytes())
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from e
 
 
 def _read_text(path: Path) -> str:

@@ -83,8 +83,52 @@ class EnvelopeFormatError(ValueError):
     """The bytes are not one canonical maestro DSSE envelope line."""
 
 
+_B64 = rb"[A-Za-z0-9+/]*={0,2}"
+_FAST = re.compile(rb'\{"payload":"(' + _B64 + rb')","payloadType":"([A-Za-z0-9+/.:_-]*)","signatures":\[(.*)\]\}')
+_FAST_SIG = re.compile(rb'\{"keyid":"([0-9a-f]+)","sig":"(' + _B64 + rb')"\}')
+
+
 def decode(line: bytes) -> Envelope:
     """Parse one canonical envelope line; anything else raises ``EnvelopeFormatError`` saying why."""
+    envelope = _decode_plain(line)
+    return envelope if envelope is not None else _decode_json(line)
+
+
+def _decode_plain(line: bytes) -> Envelope | None:
+    """The common case without a JSON parser: a line that matches these patterns is canonical JSON by
+    construction (no string in it can hold an escape); None sends anything else to the full parser."""
+    match = _FAST.fullmatch(line)
+    if match is None:
+        return None
+    sigs = match[3].split(b"},{")
+    parts = [_FAST_SIG.fullmatch(sig if len(sigs) == 1 else _rebrace(sig, i, len(sigs))) for i, sig in enumerate(sigs)]
+    if not match[3] or any(p is None for p in parts):
+        return None
+    try:
+        payload = _strict_b64(match[1])
+        signatures = tuple(Signature(p[1].decode(), _strict_b64(p[2])) for p in parts if p is not None)
+    except (binascii.Error, ValueError):
+        return None
+    return Envelope(payload, match[2].decode(), signatures)
+
+
+def _rebrace(piece: bytes, i: int, n: int) -> bytes:
+    return (b"" if i == 0 else b"{") + piece + (b"" if i == n - 1 else b"}")
+
+
+def _strict_b64(text: bytes) -> bytes:
+    """Decode base64 that is exactly what ``b64encode`` writes (no stray padding bits)."""
+    data = base64.b64decode(text, validate=True)
+    pad = len(text) - len(text.rstrip(b"="))
+    if pad and _B64_VALUE[text[-pad - 1]] & (0b1111 if pad == 2 else 0b11):
+        raise ValueError("not canonical base64: padding bits are set")
+    return data
+
+
+_B64_VALUE = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def _decode_json(line: bytes) -> Envelope:
     try:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError) as e:

@@ -16,7 +16,7 @@ from maestro.ledger.errors import LedgerError
 from maestro.ledger.keys import Keyring
 from maestro.ledger.merkle import Tree, verify_consistency, verify_inclusion
 from maestro.ledger.store import Ledger
-from maestro.ledger.verify import CheckpointLine, Report, read_checkpoint, verify
+from maestro.ledger.verify import PARALLEL_FROM, CheckpointLine, Report, StoreEntries, read_checkpoint, verify
 
 _AGO = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -117,6 +117,15 @@ def verify_store(
 ) -> Report:
     """Verify a ledger in the state store (entries, checkpoints, origin)."""
     checkpoints = [CheckpointLine(c.envelope) for c in ledger.checkpoints()]
+    size = ledger.count()
+    parallel = workers > 1 if workers is not None else size >= PARALLEL_FROM
+    in_file = ledger.where != ":memory:" and parallel  # then each worker reads its own part of the file
     return verify(
-        ledger.lines(), checkpoints, keyring, rules or [], origin=ledger.origin, trusted=trusted or [], workers=workers
+        StoreEntries(ledger.where, size) if in_file else ledger.lines(),
+        checkpoints,
+        keyring,
+        rules or [],
+        origin=ledger.origin,
+        trusted=trusted or [],
+        workers=workers,
     )

@@ -102,6 +102,10 @@ class Ledger:
             raise LedgerError(f"{self.where}: the ledger has no origin; the store is damaged, restore it")
         return str(row[0])
 
+    def count(self) -> int:
+        """How many entry rows the store holds (``size`` trusts the last index; this counts)."""
+        return int(self._read("SELECT count(*) FROM ledger_entries").fetchone()[0])
+
     def size(self) -> int:
         row = self._read("SELECT max(idx) FROM ledger_entries").fetchone()
         return 0 if row[0] is None else int(row[0]) + 1
@@ -215,8 +219,11 @@ class Ledger:
         for idx, line in self._read(sql + " ORDER BY idx", args):
             yield int(idx), _blob(line)
 
-    def lines(self) -> list[bytes]:
-        return [_blob(r[0]) for r in self._read("SELECT envelope FROM ledger_entries ORDER BY idx")]
+    def lines(self, start: int = 0, stop: int | None = None) -> list[bytes]:
+        """Envelope lines ``start..stop`` by position (not by the stored index, which could be tampered)."""
+        limit = -1 if stop is None else max(0, stop - start)
+        sql = "SELECT envelope FROM ledger_entries ORDER BY idx LIMIT ? OFFSET ?"
+        return [_blob(r[0]) for r in self._read(sql, (limit, start))]
 
     def leaves(self) -> list[bytes]:
         return [_blob(r[0]) for r in self._read("SELECT leaf FROM ledger_entries ORDER BY idx")]

@@ -53,6 +53,23 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreEntries:
+    """The entries of a state store, read by each worker process itself (only the path is sent)."""
+
+    path: str
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def load(self, start: int = 0, stop: int | None = None) -> list[bytes]:
+        from maestro.ledger.store import Ledger
+
+        with Ledger.open(self.path, readonly=True) as ledger:
+            return ledger.lines(start, stop)
+
+
+@dataclass(frozen=True, slots=True)
 class CheckpointLine:
     """A checkpoint envelope and, in an export, how many entries stand before it."""
 
@@ -61,7 +78,7 @@ class CheckpointLine:
 
 
 def verify(
-    entries: Sequence[bytes],
+    entries: Sequence[bytes] | StoreEntries,
     checkpoints: Sequence[CheckpointLine],
     keyring: Keyring,
     rules: Sequence[Rule] = (),
@@ -93,24 +110,30 @@ def _order(p: Problem) -> tuple[int, int]:
 
 
 def _check_entries(
-    entries: Sequence[bytes], keyring: Keyring, rules: Sequence[Rule], workers: int | None
+    entries: Sequence[bytes] | StoreEntries, keyring: Keyring, rules: Sequence[Rule], workers: int | None
 ) -> tuple[list[bytes], list[Problem], int]:
     n = len(entries)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if n >= PARALLEL_FROM else 1
     keys = [(k.name, k.raw) for k in keyring]
     if workers <= 1:
-        return _chunk((entries, 0, st.GENESIS, keys, list(rules)))
+        lines = entries.load() if isinstance(entries, StoreEntries) else entries
+        return _chunk((lines, 0, st.GENESIS, keys, list(rules)))
     step = -(-n // (workers * 2))
-    jobs = [
-        (entries[i : i + step], i, leaf_hash(entries[i - 1]).hex() if i else st.GENESIS, keys, list(rules))
-        for i in range(0, n, step)
-    ]
     leaves: list[bytes] = []
     problems: list[Problem] = []
     omitted = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part, found, more in pool.map(_chunk, jobs):
+        if isinstance(entries, StoreEntries):
+            store_jobs = [(entries, i, min(n, i + step), keys, list(rules)) for i in range(0, n, step)]
+            results = pool.map(_store_chunk, store_jobs)
+        else:
+            jobs = [
+                (entries[i : i + step], i, leaf_hash(entries[i - 1]).hex() if i else st.GENESIS, keys, list(rules))
+                for i in range(0, n, step)
+            ]
+            results = pool.map(_chunk, jobs)
+        for part, found, more in results:
             leaves.extend(part)
             problems.extend(found)
             omitted += more
@@ -120,7 +143,19 @@ def _check_entries(
 _Job = tuple[Sequence[bytes], int, str, list[tuple[str, bytes]], list[Rule]]
 
 
-def _chunk(job: _Job) -> tuple[list[bytes], list[Problem], int]:
+def _store_chunk(job: tuple[StoreEntries, int, int, list[tuple[str, bytes]], list[Rule]]) -> _Result:
+    """A chunk read from the store by the worker, with the entry before it for the chain link."""
+    source, start, stop, keys, rules = job
+    lines = source.load(max(0, start - 1), stop)
+    if start == 0:
+        return _chunk((lines, 0, st.GENESIS, keys, rules))
+    return _chunk((lines[1:], start, leaf_hash(lines[0]).hex(), keys, rules))
+
+
+_Result = tuple[list[bytes], list[Problem], int]
+
+
+def _chunk(job: _Job) -> _Result:
     """Check entries ``start..`` of one chunk; return their leaf hashes and the problems found."""
     lines, start, previous, keys, rules = job
     keyring = Keyring.of(PublicKey(name, raw) for name, raw in keys)

@@ -119,9 +119,15 @@ class Writer:
         deadline = time.monotonic() + self._max_delay
         while len(batch) < self._batch_size:
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                item = self._queue.get_nowait()  # cheap while actions are waiting
             except queue.Empty:
-                break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=left)
+                except queue.Empty:
+                    break
             if item is _STOP:
                 return _actions(batch), True
             if item is _FLUSH:

@@ -179,3 +179,52 @@ def test_verify_bundle_needs_an_identity_and_a_real_bundle(keyed, tmp_path):
     result = run_cli("ledger", "verify", "--bundle", str(bundle), "--identity", "https://github.com/o/r")
     assert result.exit_code == 2
     assert "not a Sigstore bundle" in result.output or "does not verify" in result.output
+
+
+def test_dual_control_request_approve_submit(keyed, tmp_path):
+    keys = {name: tmp_path / f"{name}.key" for name in ("bob", "carol")}
+    for name, path in keys.items():
+        assert run_cli("keys", "init", "--name", name, "--key", str(path)).exit_code == 0
+    run_cli("validate")
+    request = tmp_path / "raise.dsse.json"
+    made = run_cli(
+        "ledger",
+        "request",
+        "autonomy.raise",
+        "--subject",
+        "Agent/refund-bot=manifests/agents.yaml",
+        "--level",
+        "L4",
+        "--out",
+        str(request),
+    )
+    assert made.exit_code == 0, made.output
+    own = run_cli("ledger", "approve", str(request))
+    assert own.exit_code == 2 and "cannot approve it" in own.output
+    assert run_cli("ledger", "approve", str(request), "--key", str(keys["bob"])).exit_code == 0
+    twice = run_cli("ledger", "approve", str(request), "--key", str(keys["bob"]))
+    assert twice.exit_code == 2 and "counts once" in twice.output
+    short = run_cli("ledger", "submit", str(request))
+    assert short.exit_code == 2
+    assert "needs 2 approvals" in short.output and "it has 1 (bob)" in short.output
+    assert run_cli("ledger", "approve", str(request), "--key", str(keys["carol"])).exit_code == 0
+    done = run_cli("ledger", "submit", str(request))
+    assert done.output == "appended entry 1\n", done.output
+    assert run_cli("ledger", "verify").exit_code == 0
+    run_cli("validate")
+    stale = run_cli("ledger", "submit", str(request))
+    assert stale.exit_code == 2 and "prepare the request again" in stale.output
+
+
+def test_verify_applies_the_dual_control_rules_of_the_manifests(keyed, tmp_path):
+    from maestro.ledger.keys import read_signing_key
+    from maestro.ledger.statement import Action, Subject
+    from maestro.ledger.store import Ledger
+
+    run_cli("validate")
+    alice = read_signing_key(tmp_path / "config" / "maestro" / "ledger.key")
+    with Ledger.open(keyed / ".maestro" / "state.db") as led:  # an entry written around the approvals
+        led.append([Action("autonomy.raise", "alice", [Subject.of("Agent/x", b"")], autonomy_level="L4")], alice)
+    result = run_cli("ledger", "verify")
+    assert result.exit_code == 1
+    assert "entry 1: 'autonomy.raise' needs 2 approvals" in result.output

@@ -193,3 +193,12 @@ def test_a_trusted_checkpoint_from_elsewhere_must_be_a_prefix(tmp_path):
     other = ledger(5, batch=2)
     report = verify_store(led, keyring(), trusted=[other.checkpoints()[1].note], workers=1)
     assert any("another ledger" in p.message for p in report.problems)
+
+
+def test_workers_reading_the_store_themselves_find_the_same_breaks(tmp_path):
+    led = ledger(30, batch=7, path=tmp_path / "state.db")
+    assert verify_store(led, keyring(), workers=2).ok
+    _tamper(led._conn, "DELETE FROM ledger_entries WHERE idx = 17")
+    serial, parallel = verify_store(led, keyring(), workers=1), verify_store(led, keyring(), workers=2)
+    assert serial.first_break == parallel.first_break == 17
+    assert serial.problems == parallel.problems
