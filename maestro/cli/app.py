@@ -36,6 +36,8 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "init": "maestro.cli.init",
         "ledger": "maestro.cli.ledger",
         "keys": "maestro.cli.keys",
+        "eval": "maestro.cli.eval",
+        "gate": "maestro.cli.gate",
         "gateway": "maestro.cli.gateway",
         "providers": "maestro.cli.providers",
         "chaos": "maestro.cli.chaos",

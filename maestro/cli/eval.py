@@ -1,0 +1,158 @@
+"""maestro eval [SUITE...] [--target ROUTE] [--repeat N] [--concurrency N] [--baseline REF] [--regrade];
+maestro eval plan [SUITE...]"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import write_output
+from maestro.evals.datasets import load_dataset
+from maestro.evals.plan import plan
+from maestro.evals.runner import CaseRun, Options
+from maestro.evals.session import Request, disk_reader, evaluate, usable
+from maestro.evals.suite import suites_of
+from maestro.manifests.validate import default_paths, repository_root, validate
+from maestro.report import scorecard as report
+
+
+class _RunByDefault(TyperGroup):
+    """``maestro eval ARGS`` runs suites unless ARGS starts with a subcommand (``plan``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(
+    cls=_RunByDefault,
+    help="Run eval suites and write scorecards; `maestro eval plan` sizes them. `maestro eval SUITE...` runs.",
+)
+
+Paths = Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")]
+
+
+class _Lines:
+    """Plain progress lines (CI, pipes): one per finished case run."""
+
+    def __init__(self) -> None:
+        self.done: dict[str, int] = {}
+        self.total: dict[str, int] = {}
+
+    def start(self, suite: str, total: int) -> None:
+        self.done[suite], self.total[suite] = 0, total
+
+    def advance(self, suite: str, run: CaseRun) -> None:
+        self.done[suite] += 1
+        state = "error" if run.error else "pass" if run.passed else "fail"
+        typer.echo(f"{suite} [{self.done[suite]}/{self.total[suite]}] {run.case}#{run.repeat} {state}", err=True)
+
+    def finish(self, suite: str) -> None:
+        typer.echo(f"{suite}: done", err=True)
+
+
+class _Bar:
+    """A rich progress bar on a terminal."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress
+
+        self.progress = Progress(transient=True)
+        self.tasks: dict[str, Any] = {}
+
+    def start(self, suite: str, total: int) -> None:
+        self.progress.start()
+        self.tasks[suite] = self.progress.add_task(suite, total=total)
+
+    def advance(self, suite: str, run: CaseRun) -> None:
+        self.progress.advance(self.tasks[suite])
+
+    def finish(self, suite: str) -> None:
+        self.progress.stop()
+
+
+def _progress() -> _Lines | _Bar:
+    return _Bar() if sys.stderr.isatty() and not os.environ.get("CI") else _Lines()
+
+
+def _write(cards: list[dict[str, Any]], out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for card in cards:
+            (out_dir / f"{card['suite']}.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise typer.BadParameter(f"cannot write scorecards to {out_dir}: {e.strerror or e}") from e
+
+
+@eval_app.command("run")
+def run_command(
+    suites: Annotated[list[str] | None, typer.Argument(help="EvalSuite names (default: all).")] = None,
+    target: Annotated[str | None, typer.Option(help="Evaluate this Route instead of each suite's target.")] = None,
+    repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Repeats per case.")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Cases in flight.")] = None,
+    baseline: Annotated[str | None, typer.Option(help="Git revision to compare with, case by case.")] = None,
+    regrade: Annotated[bool, typer.Option(help="Score cached answers again (no new generations).")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the JSON scorecards.")] = Path(".maestro/evals"),
+    junit: Annotated[Path | None, typer.Option(help="Also write JUnit XML here.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write a Markdown report here.")] = None,
+    state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
+    paths: Paths = None,
+) -> None:
+    """Run eval suites through their routes; write scorecards. Exit 1 when a case could not be run or graded."""
+    root = repository_root()
+    request = Request(
+        paths=paths or default_paths(),
+        suites=suites or [],
+        target=target,
+        options=Options(repeats=repeat, concurrency=concurrency, regrade=regrade),
+        baseline=baseline,
+        state_path=str(state or root / ".maestro" / "state.db"),
+    )
+    cards = evaluate(request, _progress())
+    _write(cards, out_dir)
+    for fmt, where in (("junit", junit), ("html", html), ("markdown", markdown)):
+        if where is not None:
+            write_output(report.FORMATS[fmt](cards), where)
+    write_output(report.text(cards), None)
+    if any(card["problems"] for card in cards):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@eval_app.command("plan")
+def plan_command(
+    suites: Annotated[list[str] | None, typer.Argument(help="EvalSuite names (default: all).")] = None,
+    repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Plan for this many repeats.")] = None,
+    discordant: Annotated[float, typer.Option(help="Share of cases expected to flip between two runs.")] = 0.10,
+    paths: Paths = None,
+) -> None:
+    """How many cases and repeats the suite's thresholds need to be decidable; warns when it has too few."""
+    manifests = usable(validate(paths or default_paths()), "")
+    lines = []
+    for suite in suites_of(manifests, suites or [], disk_reader):
+        dataset = load_dataset(suite, manifests, disk_reader)
+        p = plan(suite, len(dataset.cases), repeats=repeat, discordant=discordant)
+        lines.append(f"{suite.name}: {p.cases} cases x {p.repeats} repeat(s) = {p.cases * p.repeats} runs")
+        for need in p.needs:
+            state = "ok" if need.decidable else "too few"
+            lines.append(
+                f"  {need.metric} {need.requirement}: needs >= {need.runs_needed} runs ({state})"
+                + (f"; {need.note}" if need.note else "")
+            )
+        if not p.needs:
+            lines.append("  no rate threshold or baseline to plan for")
+        for warning in p.warnings:
+            typer.echo(f"maestro: warning: {warning}", err=True)
+    write_output("\n".join(lines) + "\n", None)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval")

@@ -1,0 +1,64 @@
+"""maestro gate [SCORECARD...] [--github] [--strict]"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import write_output
+from maestro.errors import UsageError
+from maestro.evals.gate import judge
+from maestro.evals.slo import forecast
+from maestro.report import gate as report
+
+
+def read_cards(paths: list[Path]) -> list[dict[str, Any]]:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing and len(missing) < len(paths):
+        raise UsageError(f"no such scorecard file or folder: {', '.join(missing)}")
+    files = [f for p in paths if p.exists() for f in (sorted(p.glob("*.json")) if p.is_dir() else [p])]
+    if not files:
+        raise UsageError(f"no scorecards in {', '.join(map(str, paths))}; run `maestro eval` first")
+    cards = []
+    for f in files:
+        try:
+            card = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise UsageError(f"{f}: not a readable scorecard ({e}); run `maestro eval` to write it again") from e
+        if not isinstance(card, dict) or card.get("schema") != "maestro.dev/scorecard/v1":
+            raise UsageError(f"{f}: not a maestro scorecard (no schema maestro.dev/scorecard/v1)")
+        cards.append(card)
+    return cards
+
+
+def gate_command(
+    scorecards: Annotated[list[Path] | None, typer.Argument(help="Scorecard files or folders.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json, markdown.")] = "text",
+    strict: Annotated[bool, typer.Option(help="Fail on inconclusive verdicts too.")] = False,
+    github: Annotated[bool, typer.Option(help="In GitHub Actions: PR comment, check run, step summary.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Verdict per metric (pass, fail, inconclusive) against thresholds and the baseline. Exit 1 on fail."""
+    if fmt not in ("text", "json", "markdown"):
+        raise typer.BadParameter(f"unknown format '{fmt}'; use text, json or markdown", param_hint="--format")
+    cards = read_cards(scorecards or [Path(".maestro/evals")])
+    result = judge(cards)
+    forecasts = {c["suite"]: f for c in cards if (f := forecast(c)) is not None}
+    text = report.markdown(result, cards, forecasts) if fmt == "markdown" else report.FORMATS[fmt](result, cards)
+    write_output(text, output)
+    if github:
+        from maestro.github.publish import publish_from_environment
+
+        for line in publish_from_environment(os.environ, result, cards, forecasts, strict=strict):
+            typer.echo(line, err=True)
+    if result.failed(strict):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gate")(gate_command)

@@ -1,0 +1,159 @@
+"""``maestro eval`` as one function: load the manifests, run each suite (and its baseline), keep scorecards.
+
+    cards = evaluate(Request(paths=[...], suites=["support-quality"], baseline="main"), progress)
+
+Each scorecard is stored in the state store's history (by suite, suite hash and revision) and returned;
+with a baseline, the base revision's manifests run the same suite (its cached scorecard is reused when
+the suite hash and revision match) and the paired comparison is added as ``comparison``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from maestro import providers
+from maestro.evals import scorecard
+from maestro.evals.baseline import Revision, base_side, head_revision
+from maestro.evals.cache import Store
+from maestro.evals.compare import compare
+from maestro.evals.datasets import load_dataset
+from maestro.evals.errors import EvalError
+from maestro.evals.generate import Caller
+from maestro.evals.runner import Options, Progress, run_suite
+from maestro.evals.suite import FileReader, Suite, suite_of, suites_of
+from maestro.manifests.loader import ManifestSet
+from maestro.manifests.validate import ValidationResult, validate, validate_sources
+
+MAX_FILE_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class Request:
+    paths: Sequence[Path]
+    suites: Sequence[str] = ()
+    target: str | None = None
+    options: Options = field(default_factory=Options)
+    baseline: str | None = None
+    state_path: str = ".maestro/state.db"
+    cwd: Path = field(default_factory=Path.cwd)
+    environ: Mapping[str, str] | None = None
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+
+
+def disk_reader(base_dir: str, relative: str) -> bytes | None:
+    path = Path(base_dir) / relative
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def usable(result: ValidationResult, where: str) -> ManifestSet:
+    if result.summary.errors:
+        first = next(d for d in result.diagnostics if d.severity == "error")
+        raise EvalError(
+            f"the manifests{where} have {result.summary.errors} error(s), first {first.file}:{first.line}:"
+            f"{first.column}: {first.message}; run `maestro validate` and fix them"
+        )
+    return result.manifests
+
+
+def evaluate(request: Request, progress: Progress | None = None) -> list[dict[str, Any]]:
+    manifests = usable(validate(request.paths), "")
+    suites = suites_of(manifests, list(request.suites), disk_reader, target=request.target)
+    store = Store.open(request.state_path)
+    try:
+        return asyncio.run(_evaluate(request, manifests, suites, store, progress))
+    finally:
+        store.close()
+
+
+async def _evaluate(
+    request: Request, manifests: ManifestSet, suites: list[Suite], store: Store, progress: Progress | None
+) -> list[dict[str, Any]]:
+    head = head_revision(request.cwd)
+    cards = []
+    async with _Calls(manifests, request) as caller:
+        for suite in suites:
+            card = await run_one(suite, _Side(manifests, disk_reader, head), caller, store, request, progress=progress)
+            cards.append(card)
+    if request.baseline is not None:
+        await _with_baseline(request, cards, store, progress)
+    return cards
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One side of a run: its manifests, how to read the files they name, and which revision it is."""
+
+    manifests: ManifestSet
+    read: FileReader
+    revision: Revision
+
+
+async def run_one(
+    suite: Suite, side: _Side, caller: Caller, store: Store, request: Request, *, progress: Progress | None
+) -> dict[str, Any]:
+    dataset = load_dataset(suite, side.manifests, side.read)
+    run = await run_suite(suite, dataset, caller, store, side.read, options=request.options, progress=progress)
+    revision = side.revision
+    card = scorecard.build(run, revision=revision.label)
+    store.put_scorecard(suite.name, suite.digest, revision.commit, card)
+    return card
+
+
+async def _with_baseline(
+    request: Request, cards: list[dict[str, Any]], store: Store, progress: Progress | None
+) -> None:
+    ref = request.baseline or ""
+    side, revision = base_side(ref, request.cwd)
+    manifests = usable(validate_sources(side.sources), f" at {ref}")
+    async with _Calls(manifests, request) as caller:
+        for card in cards:
+            doc = manifests.get("EvalSuite", card["suite"])
+            if doc is None:
+                card["baseline"] = {"ref": ref, "revision": revision.commit, "missing": True}
+                continue
+            suite = suite_of(manifests, doc, side.files, target=request.target)
+            base = store.scorecard(suite.name, suite.digest, revision.commit)
+            cached = base is not None
+            if base is None:
+                base = await run_one(
+                    suite, _Side(manifests, side.files, revision), caller, store, request, progress=progress
+                )
+            base["ref"] = ref
+            card["baseline"] = {"ref": ref, "revision": revision.commit, "cached": cached, **_summary(base)}
+            card["comparison"] = compare(card, base)
+
+
+def _summary(card: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "digest": card["digest"],
+        "summary": card["summary"],
+        "metrics": {k: v["mean"]["value"] for k, v in card["metrics"].items()},
+        "cost": card["cost"],
+        "latency": card["latency"],
+        "hallucination": card["hallucination"],
+    }
+
+
+class _Calls:
+    """A Caller over a pool of provider clients, closed when the block ends."""
+
+    def __init__(self, manifests: ManifestSet, request: Request) -> None:
+        self.pool = providers.pool(providers.specs_of(manifests), request.environ, request.transports)
+        self.caller = Caller(manifests, self.pool)
+
+    async def __aenter__(self) -> Caller:
+        return self.caller
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.pool.aclose()

@@ -1,0 +1,112 @@
+"""A stand-in for the GitHub REST API on 127.0.0.1: issue comments and check runs, enough for PyGithub, with
+every request it received kept for assertions."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    body: Any
+    authorization: str
+
+
+@dataclass
+class FakeGitHub:
+    url: str = ""
+    requests: list[Received] = field(default_factory=list)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> comment
+    checks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_id: int = 1000
+
+    def writes(self) -> list[Received]:
+        return [r for r in self.requests if r.method != "GET"]
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def comment_json(self, repo: str, c: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self.url}/repos/{repo}/issues/comments/{c['id']}"
+        return {"id": c["id"], "body": c["body"], "url": url, "html_url": url, "user": {"login": "maestro-bot"}}
+
+    def check_json(self, repo: str, c: dict[str, Any]) -> dict[str, Any]:
+        return {**c, "url": f"{self.url}/repos/{repo}/check-runs/{c['id']}"}
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path.split("?", maxsplit=1)[0])
+        if m and method == "GET":
+            repo, number = m.group(1), int(m.group(2))
+            return 200, [self.comment_json(repo, c) for c in self.comments.values() if c["issue"] == number]
+        if m and method == "POST":
+            c = {"id": self.new_id(), "issue": int(m.group(2)), "body": body["body"]}
+            self.comments[c["id"]] = c
+            return 201, self.comment_json(m.group(1), c)
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", path)
+        if m and method == "PATCH":
+            c = self.comments[int(m.group(2))]
+            c["body"] = body["body"]
+            return 200, self.comment_json(m.group(1), c)
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/check-runs", path)
+        if m and method == "POST":
+            c = {"id": self.new_id(), **body}
+            self.checks[c["id"]] = c
+            return 201, self.check_json(m.group(1), c)
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/check-runs/(\d+)", path)
+        if m and method == "PATCH":
+            c = self.checks[int(m.group(2))]
+            c.setdefault("more_annotations", []).extend(body.get("output", {}).get("annotations", []))
+            return 200, self.check_json(m.group(1), c)
+        return 404, {"message": "Not Found"}
+
+
+def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet."""
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            with fake.lock:
+                fake.requests.append(Received(self.command, self.path, body, self.headers.get("authorization", "")))
+                status, answer = fake.handle(self.command, self.path, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = _serve
+
+    return Handler
+
+
+@contextmanager
+def serve() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server.daemon_threads = True
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
