@@ -38,6 +38,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "keys": "maestro.cli.keys",
         "eval": "maestro.cli.eval",
         "gate": "maestro.cli.gate",
+        "lane": "maestro.cli.lane",
         "gateway": "maestro.cli.gateway",
         "providers": "maestro.cli.providers",
         "chaos": "maestro.cli.chaos",

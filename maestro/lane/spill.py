@@ -1,0 +1,66 @@
+"""Spill signals: a lane's Prometheus ``/metrics`` text and its thresholds, turned into the router's fields.
+
+Pure: no I/O. ``signal_of(text, thresholds)`` reads the queue length and KV-cache usage vLLM exports
+(``vllm:num_requests_waiting``, ``vllm:kv_cache_usage_perc``, or ``vllm:gpu_cache_usage_perc`` before
+vLLM 0.10, all 0..1) and says whether the lane is saturated. ``DEAD`` is the signal of a lane that did not
+answer. ``Signal.fields()`` gives keyword arguments for ``router.DeploymentState``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from maestro.lane.config import Saturation
+
+WAITING = "vllm:num_requests_waiting"
+RUNNING = "vllm:num_requests_running"
+KV_USAGE = ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc")
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What a lane's metrics say for routing."""
+
+    circuit: str  # "closed" or "open", values of router.Circuit
+    saturated: bool
+    waiting: float | None = None
+    running: float | None = None
+    kv_cache_usage: float | None = None
+    reasons: tuple[str, ...] = ()
+
+    def fields(self) -> dict[str, object]:
+        """``DeploymentState`` keyword arguments: ``circuit`` (a router.Circuit value) and ``saturated``."""
+        return {"circuit": self.circuit, "saturated": self.saturated}
+
+
+DEAD = Signal(circuit="open", saturated=False, reasons=("the lane did not answer /metrics",))
+
+
+def samples(text: str, model: str | None = None) -> dict[str, list[float]]:
+    """Every sample value by metric name (``_total``-style suffixes kept as the parser gives them).
+
+    With ``model``, samples labelled with another ``model_name`` are left out.
+    """
+    out: dict[str, list[float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if model is not None and sample.labels.get("model_name", model) != model:
+                continue
+            out.setdefault(sample.name, []).append(sample.value)
+    return out
+
+
+def signal_of(text: str, thresholds: Saturation, model: str | None = None) -> Signal:
+    """The lane's signal from its metrics text; malformed text raises ``ValueError``."""
+    values = samples(text, model)
+    waiting = sum(values[WAITING]) if WAITING in values else None
+    running = sum(values[RUNNING]) if RUNNING in values else None
+    kv = next((max(values[name]) for name in KV_USAGE if name in values), None)
+    reasons = []
+    if thresholds.max_waiting is not None and waiting is not None and waiting > thresholds.max_waiting:
+        reasons.append(f"{waiting:g} requests waiting > maxWaiting {thresholds.max_waiting}")
+    if thresholds.max_kv_cache_usage is not None and kv is not None and kv > thresholds.max_kv_cache_usage:
+        reasons.append(f"KV cache {kv:.0%} used > maxKvCacheUsage {thresholds.max_kv_cache_usage:.0%}")
+    return Signal("closed", bool(reasons), waiting, running, kv, tuple(reasons))
