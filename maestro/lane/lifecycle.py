@@ -13,7 +13,7 @@ import httpx
 from maestro.lane import health, process, registry
 from maestro.lane.command import server_argv, server_env
 from maestro.lane.config import LaneConfig
-from maestro.lane.errors import LaneError, LaneStartError, log_tail
+from maestro.lane.errors import LaneError, LaneStartError, first_error, log_tail
 from maestro.lane.install import gpu_present
 from maestro.lane.models import resolve
 from maestro.lane.paths import LanePaths
@@ -106,7 +106,7 @@ def _fail(config: LaneConfig, paths: LanePaths, conn: sqlite3.Connection, pid: i
     paths.pid(config.name).unlink(missing_ok=True)
     registry.record_status(conn, config.name, "failed")
     log = paths.log(config.name)
-    raise LaneStartError(f"lane '{config.name}' {what}", log, log_tail(log))
+    raise LaneStartError(f"lane '{config.name}' {what}", log, log_tail(log), first_error(log))
 
 
 def down(config: LaneConfig, paths: LanePaths, conn: sqlite3.Connection, *, grace_s: float = 15.0) -> str:

@@ -72,6 +72,7 @@ def test_a_lane_that_exits_during_start_up_shows_its_log(lane: Lane) -> None:
         lifecycle.up(lane.config, lane.paths, lane.conn, wait=True, timeout_s=30, env=lane.env, gpu=False)
     assert "exited during start-up" in str(e.value)
     assert "unrecognized arguments: --bogus" in str(e.value)
+    assert e.value.cause == "ValueError: unrecognized arguments: --bogus"
     assert not lane.paths.pid(lane.config.name).exists()
     assert registry.read(lane.conn)[0].status == "failed"
 
@@ -116,3 +117,15 @@ def test_server_env_is_offline(lane: Lane, tmp_path: Path) -> None:
 
     env = server_env({"VIRTUAL_ENV": "/x", "PATH": os.environ["PATH"]}, gpu=False)
     assert env["HF_HUB_OFFLINE"] == "1" and "VIRTUAL_ENV" not in env and env["VLLM_TARGET_DEVICE"] == "cpu"
+
+
+def test_first_error_is_from_the_latest_start(tmp_path: Path) -> None:
+    from maestro.lane.errors import first_error
+
+    log = tmp_path / "x.log"
+    log.write_text(
+        "--- maestro: starting a\nOSError: old\n--- maestro: starting b\n(Worker) ERROR ValueError: Available memory "
+        "is less than desired\nTraceback\nRuntimeError: Engine core initialization failed. See root cause above.\n"
+    )
+    assert first_error(log) == "ValueError: Available memory is less than desired"
+    assert first_error(tmp_path / "none.log") is None

