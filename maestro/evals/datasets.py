@@ -107,9 +107,9 @@ def _admit(suite: Suite, file: str, rows: list[tuple[int, Any, str | None]]) -> 
     cases: list[Case] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
-    for number, (line, row, read_error) in enumerate(rows, 1):
+    for line, row, read_error in rows:
         given = row.get("id") if isinstance(row, dict) else None
-        case_id = given if isinstance(given, str) else f"row-{number}"
+        case_id = given if isinstance(given, str) else f"line-{line}"
         error = read_error or _row_error(row)
         if error is None and case_id in seen:
             error = f"the id '{case_id}' is already used on line {seen[case_id]}; give each case its own id"

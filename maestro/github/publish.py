@@ -22,7 +22,7 @@ BATCH = 50  # annotations per request, GitHub's limit
 def client(context: ActionsContext, *, polite: bool = True) -> Github:
     """A PyGithub client for the context's API. ``polite`` keeps PyGithub's pauses between requests."""
     pauses = {} if polite else {"seconds_between_requests": None, "seconds_between_writes": None}
-    return Github(auth=Auth.Token(context.token), base_url=context.api_url, retry=None, **pauses)  # type: ignore[arg-type]
+    return Github(auth=Auth.Token(context.token), base_url=context.api_url, retry=None, lazy=True, **pauses)  # type: ignore[arg-type]
 
 
 def publish_from_environment(
@@ -53,7 +53,7 @@ def publish(
         write_summary(context.summary_path, body)
         done.append(f"wrote the step summary to {context.summary_path}")
     try:
-        repo = gh.get_repo(context.repository, lazy=True)
+        repo = gh.get_repo(context.repository)
         if context.pull_request is not None:
             action = upsert_comment(repo, context.pull_request, body)
             done.append(f"{action} the comment on pull request #{context.pull_request}")

@@ -45,7 +45,9 @@ def verdicts(data: dict[str, Any]) -> dict[str, Verdict]:
         (40, set(range(12)), Verdict.FAIL),  # 28/40: the upper bound 0.83 < 0.9
     ],
 )
-def test_a_pass_rate_bound_is_pass_fail_or_inconclusive(repo: Path, n: int, failing: set[int], verdict: Verdict) -> None:
+def test_a_pass_rate_bound_is_pass_fail_or_inconclusive(
+    repo: Path, n: int, failing: set[int], verdict: Verdict
+) -> None:
     data = run(repo, n, failing, "  thresholds: {passRate: 0.9}\n")
     assert verdicts(data) == {"pass_rate": verdict}
 

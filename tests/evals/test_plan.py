@@ -44,7 +44,11 @@ def test_plan_says_hallucination_at_most_one_percent_needs_299_and_warns(repo: P
 
 def test_the_example_suites_plan(monkeypatch: object) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "maestro.cli.main", "eval", "plan"], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "maestro.cli.main", "eval", "plan"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "support-quality:" in done.stdout and "triage-intent: 4 cases x 3 repeat(s) = 12 runs" in done.stdout
