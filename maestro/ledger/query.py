@@ -14,7 +14,7 @@ from maestro.ledger import dsse
 from maestro.ledger import statement as st
 from maestro.ledger.errors import LedgerError
 from maestro.ledger.keys import Keyring
-from maestro.ledger.merkle import Tree, verify_consistency, verify_inclusion
+from maestro.ledger.merkle import Tree, leaf_hash, verify_consistency, verify_inclusion
 from maestro.ledger.store import Ledger
 from maestro.ledger.verify import PARALLEL_FROM, CheckpointLine, Report, StoreEntries, read_checkpoint, verify
 
@@ -50,13 +50,16 @@ class Shown:
 
 def show(ledger: Ledger, since: str | None = None) -> Iterator[Shown]:
     for index, line in ledger.entries(since=since):
-        envelope = dsse.decode(line)
-        yield Shown(
-            index,
-            st.parse(envelope.payload),
-            tuple(s.keyid[:16] for s in envelope.signatures),
-            json.loads(envelope.payload),
-        )
+        try:
+            envelope = dsse.decode(line)
+            yield Shown(
+                index,
+                st.parse(envelope.payload),
+                tuple(s.keyid[:16] for s in envelope.signatures),
+                json.loads(envelope.payload),
+            )
+        except (dsse.EnvelopeFormatError, st.StatementError) as e:
+            raise LedgerError(f"{ledger.where}: entry {index} is damaged ({e}); run `maestro ledger verify`") from e
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,8 @@ def prove_inclusion(ledger: Ledger, index: int, keyring: Keyring) -> InclusionPr
         raise LedgerError(f"no entry {index}: the latest checkpoint covers entries 0..{checkpoint.size - 1}")
     path = tree.inclusion_proof(index, checkpoint.size)
     leaf = tree.levels[0][index]
+    if leaf_hash(ledger.lines(index, index + 1)[0]) != leaf:
+        raise LedgerError(f"entry {index} no longer matches its stored hash; run `maestro ledger verify`")
     if not verify_inclusion(index, checkpoint.size, leaf, path, checkpoint.root):
         raise LedgerError(f"entry {index} does not prove against the signed checkpoint; run `maestro ledger verify`")
     return InclusionProof(index, checkpoint.size, leaf, tuple(path), note)

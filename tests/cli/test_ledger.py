@@ -69,6 +69,20 @@ def test_tampering_with_the_store_is_exit_1_with_the_index(keyed):
     assert "FAILED" in result.output and "breaks at entry 1" in result.output
 
 
+def test_show_and_prove_refuse_a_damaged_entry(keyed):
+    for _ in range(2):
+        run_cli("validate")
+    conn = sqlite3.connect(keyed / ".maestro" / "state.db")
+    conn.execute("DROP TRIGGER ledger_entries_no_update")
+    conn.execute("UPDATE ledger_entries SET envelope = CAST(substr(envelope, 1, 50) AS BLOB) WHERE idx = 1")
+    conn.commit()
+    conn.close()
+    shown = run_cli("ledger", "show")
+    assert shown.exit_code == 2 and "entry 1 is damaged" in shown.output
+    proved = run_cli("ledger", "prove", "1")
+    assert proved.exit_code == 2 and "no longer matches its stored hash" in proved.output
+
+
 def test_export_verify_and_a_flipped_byte_in_the_file(keyed, tmp_path):
     for _ in range(3):
         run_cli("validate")
