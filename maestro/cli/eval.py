@@ -100,6 +100,10 @@ def run_command(
     concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Cases in flight.")] = None,
     baseline: Annotated[str | None, typer.Option(help="Git revision to compare with, case by case.")] = None,
     regrade: Annotated[bool, typer.Option(help="Score cached answers again (no new generations).")] = False,
+    executor: Annotated[str, typer.Option(help="local (asyncio) or ray (model calls on Ray actors).")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster to join (e.g. auto); default: start a local one.")
+    ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the JSON scorecards.")] = Path(".maestro/evals"),
     junit: Annotated[Path | None, typer.Option(help="Also write JUnit XML here.")] = None,
     html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report here.")] = None,
@@ -116,6 +120,8 @@ def run_command(
         options=Options(repeats=repeat, concurrency=concurrency, regrade=regrade),
         baseline=baseline,
         state_path=str(state or root / ".maestro" / "state.db"),
+        executor=executor,
+        ray_address=ray_address,
     )
     cards = evaluate(request, _progress())
     _write(cards, out_dir)

@@ -40,6 +40,23 @@ class Caller:
         """The deployments the router would try for ``messages`` on ``route``, primary first."""
         return self._decide(route, messages).order
 
+    def close(self) -> None:
+        """Release what the caller holds beyond the pool (nothing for a local caller)."""
+
+    def workers(self) -> int:
+        """Remote processes that served this caller's generations so far (0: all in this process)."""
+        return 0
+
+    def route_version(self, route: str) -> str:
+        """The content hashes of a route and every deployment it could use (a judge's grades depend on them)."""
+        alias = self.aliases.get(route)
+        if alias is None:
+            raise EvalError(f"no Route named '{route}'; known routes: {', '.join(sorted(self.aliases)) or 'none'}")
+        table = self.table.route(alias)
+        providers_used = sorted({d.provider.name for d in table.universe})
+        versions = [self.table.versions.get(f"Provider/{p}", "") for p in providers_used]
+        return ",".join([table.version, *(d.key for d in table.universe), *versions])
+
     def _decide(self, route: str, messages: Sequence[Mapping[str, Any]]) -> router.Decision:
         alias = self.aliases.get(route)
         if alias is None:

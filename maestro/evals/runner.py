@@ -176,10 +176,17 @@ class _Job:
         self.result.generated += 1
         return gen
 
+    def _grader_version(self, check: Check) -> str:
+        """What else a grade depends on: a Python scorer's source, a judge route's deployments and versions."""
+        if check.type == "python":
+            return self.suite.digest
+        if check.type == "llm-judge" and check.route is not None:
+            return self.caller.route_version(check.route)
+        return ""
+
     async def grade(self, check: Check, case: Case, gen: Generation, *, salt: int) -> Grade:
-        code = self.suite.digest if check.type == "python" else ""
         answer = [gen.output, gen.cost_usd, gen.latency_ms]
-        key = digest("grade", check.key(), dict(case.fields), answer, code, salt)
+        key = digest("grade", check.key(), dict(case.fields), answer, self._grader_version(check), salt)
         if not self.options.regrade:
             cached = self.store.grade(key)
             if cached is not None:

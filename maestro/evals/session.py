@@ -27,8 +27,8 @@ from maestro.evals.errors import EvalError
 from maestro.evals.generate import Caller
 from maestro.evals.runner import Options, Progress, run_suite
 from maestro.evals.suite import FileReader, Suite, suite_of, suites_of
-from maestro.manifests.loader import ManifestSet
-from maestro.manifests.validate import ValidationResult, validate, validate_sources
+from maestro.manifests.loader import ManifestSet, SourceFile, discover, read_files
+from maestro.manifests.validate import ValidationResult, validate_sources
 
 MAX_FILE_BYTES = 64 << 20
 
@@ -44,6 +44,8 @@ class Request:
     cwd: Path = field(default_factory=Path.cwd)
     environ: Mapping[str, str] | None = None
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None
+    executor: str = "local"  # or "ray"
+    ray_address: str | None = None  # None: a new local cluster (or the one this process already joined)
 
 
 def disk_reader(base_dir: str, relative: str) -> bytes | None:
@@ -66,22 +68,35 @@ def usable(result: ValidationResult, where: str) -> ManifestSet:
     return result.manifests
 
 
+EXECUTORS = ("local", "ray")
+MAX_RAY_WORKERS = 16  # actors per run; each is a process with its own provider clients
+
+
 def evaluate(request: Request, progress: Progress | None = None) -> list[dict[str, Any]]:
-    manifests = usable(validate(request.paths), "")
+    if request.executor not in EXECUTORS:
+        raise EvalError(f"unknown executor '{request.executor}'; use {' or '.join(EXECUTORS)}")
+    sources = tuple(read_files(discover(request.paths)))
+    manifests = usable(validate_sources(sources), "")
     suites = suites_of(manifests, list(request.suites), disk_reader, target=request.target)
     store = Store.open(request.state_path)
     try:
-        return asyncio.run(_evaluate(request, manifests, suites, store, progress))
+        return asyncio.run(_evaluate(request, manifests, sources, suites, store, progress=progress))
     finally:
         store.close()
 
 
 async def _evaluate(
-    request: Request, manifests: ManifestSet, suites: list[Suite], store: Store, progress: Progress | None
+    request: Request,
+    manifests: ManifestSet,
+    sources: Sequence[SourceFile],
+    suites: list[Suite],
+    store: Store,
+    *,
+    progress: Progress | None,
 ) -> list[dict[str, Any]]:
     head = head_revision(request.cwd)
     cards = []
-    async with _Calls(manifests, request) as caller:
+    async with _Calls(manifests, sources, request) as caller:
         for suite in suites:
             card = await run_one(suite, _Side(manifests, disk_reader, head), caller, store, request, progress=progress)
             cards.append(card)
@@ -106,6 +121,7 @@ async def run_one(
     run = await run_suite(suite, dataset, caller, store, side.read, options=request.options, progress=progress)
     revision = side.revision
     card = scorecard.build(run, revision=revision.label)
+    card["calls"]["workers"] = caller.workers()
     store.put_scorecard(suite.name, suite.digest, revision.commit, card)
     return card
 
@@ -116,7 +132,7 @@ async def _with_baseline(
     ref = request.baseline or ""
     side, revision = base_side(ref, request.cwd)
     manifests = usable(validate_sources(side.sources), f" at {ref}")
-    async with _Calls(manifests, request) as caller:
+    async with _Calls(manifests, side.sources, request) as caller:
         for card in cards:
             doc = manifests.get("EvalSuite", card["suite"])
             if doc is None:
@@ -148,12 +164,23 @@ def _summary(card: Mapping[str, Any]) -> dict[str, Any]:
 class _Calls:
     """A Caller over a pool of provider clients, closed when the block ends."""
 
-    def __init__(self, manifests: ManifestSet, request: Request) -> None:
+    def __init__(self, manifests: ManifestSet, sources: Sequence[SourceFile], request: Request) -> None:
         self.pool = providers.pool(providers.specs_of(manifests), request.environ, request.transports)
-        self.caller = Caller(manifests, self.pool)
+        self.caller: Caller
+        if request.executor == "ray":
+            from maestro.evals.distributed import RayCaller
+
+            declared = [int(d.spec.get("concurrency", 4)) for d in manifests.of_kind("EvalSuite")]
+            workers = min(MAX_RAY_WORKERS, request.options.concurrency or max(declared, default=4))
+            self.caller = RayCaller(
+                manifests, self.pool, sources, workers=workers, address=request.ray_address, environ=request.environ
+            )
+        else:
+            self.caller = Caller(manifests, self.pool)
 
     async def __aenter__(self) -> Caller:
         return self.caller
 
     async def __aexit__(self, *exc: object) -> None:
+        self.caller.close()
         await self.pool.aclose()

@@ -132,3 +132,19 @@ def test_the_slo_burn_forecast_reaches_the_pr_comment(repo: Path) -> None:
     assert f["alert"] == "page" and f["badRequestsPerDay"] == pytest.approx(2500)
     comment = run_cli("gate", "--format", "markdown").output
     assert "SLO burn forecast: 3/12 bad runs, burn rate 25.00x" in comment and "**page**" in comment
+
+
+def test_a_changed_judge_deployment_regrades_without_regenerating(repo: Path) -> None:
+    def judge(body: dict[str, Any]) -> str:
+        return '{"score": 0.9}'
+
+    with serve(answers) as target, serve(judge) as judge_up:
+        write(repo, target.url, suite("polite", CASES, JUDGE), judge_url=judge_up.url)
+        assert run_cli("eval").exit_code == 0
+        providers = repo / "manifests" / "providers.yaml"
+        providers.write_text(
+            providers.read_text().replace("metadata: {name: judge}", "metadata: {name: judge, description: v2}"),
+            encoding="utf-8",
+        )
+        assert run_cli("eval").exit_code == 0
+        assert target.requests == 12 and judge_up.requests == 2 * 22

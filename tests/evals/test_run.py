@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 from helpers.cli import run_cli
 from helpers.eval_repo import suite, write
 from helpers.eval_upstream import serve
-from helpers.evals import card, user_text
+from helpers.evals import ROOT, card, user_text
 
 CASES = "\n".join(
     f"      - {{id: c{i}, input: 'question {i} about a refund', expected: refund, vars: {{n: '{i}'}}}}"
@@ -52,7 +52,7 @@ def test_an_unchanged_suite_makes_no_model_call_the_second_time_and_regrade_only
         assert run_cli("eval").exit_code == 0
         assert up.requests == 6  # every generation and grade came from the state store
         second = card(repo, "refunds")["calls"]
-        assert second == {"generated": 0, "generationsCached": 6, "graded": 0, "gradesCached": 18}
+        assert second == {"generated": 0, "generationsCached": 6, "graded": 0, "gradesCached": 18, "workers": 0}
         assert run_cli("eval", "--regrade").exit_code == 0
         assert up.requests == 6
         assert card(repo, "refunds")["calls"]["graded"] == 18
@@ -148,3 +148,22 @@ def test_junit_html_and_markdown_reports(repo: Path) -> None:
     assert "<td>c5</td>" in page and "src=" not in page and "<link" not in page  # self-contained
     assert json.loads(page.split("id='scorecards'>")[1].split("</script>")[0].replace("&quot;", '"'))[0]["suite"]
     assert "| pass rate | 83.3% [" in (repo / "r.md").read_text()
+
+
+def test_an_agent_target_says_what_can_run_instead(repo: Path) -> None:
+    agent = suite("refunds", DATASET, ASSERTIONS).replace("target: {route: chat-route}", "target: {agent: helper}")
+    agent_doc = (
+        "apiVersion: maestro.dev/v1\nkind: Agent\nmetadata: {name: helper}\nspec:\n  route: chat-route\n"
+        "  prompt: {system: Help.}\n  autonomyLevel: L2\n---\n"
+        + (ROOT / "manifests" / "autonomy.yaml").read_text(encoding="utf-8")
+    )
+    with serve(echo) as up:
+        write(repo, up.url, agent)
+        validated = run_cli("validate")
+        (repo / "manifests" / "agents.yaml").write_text(agent_doc, encoding="utf-8")
+        result = run_cli("eval")
+        assert up.requests == 0
+    assert validated.exit_code == 1  # the agent does not exist yet: validation names it
+    assert result.exit_code == 2, result.output
+    assert "refunds targets agent 'helper'; maestro eval runs route and prompt targets" in result.output
+    assert "pass --target ROUTE" in result.output
