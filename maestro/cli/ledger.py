@@ -19,7 +19,6 @@ from maestro.ledger.keys import KEYS_DIR, Keyring, key_path, load_keyring, read_
 from maestro.ledger.statement import Action, Subject
 from maestro.ledger.store import Ledger
 from maestro.ledger.verify import read_checkpoint
-from maestro.manifests.validate import default_paths, repository_root, validate
 
 ledger_app = typer.Typer(help="The signed provenance ledger of every action.", no_args_is_help=True)
 
@@ -29,6 +28,14 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output: text, js
 ManifestsOpt = Annotated[
     list[Path] | None, typer.Option("--manifests", "-m", help="Manifests whose dual-control rules apply.")
 ]
+
+
+def repository_root() -> Path:
+    # loaded on use: maestro.manifests.validate imports the schema and CEL machinery (~0.25 s), which only
+    # `verify`, `import` and `submit` need (for the dual-control rules)
+    from maestro.manifests.validate import repository_root as root
+
+    return root()
 
 
 def _store(path: Path | None) -> Path:
@@ -49,6 +56,8 @@ def _keyring(folder: Path | None) -> Keyring:
 
 def _rules(paths: list[Path] | None) -> list[Rule]:
     """Dual-control rules of the Policies and AutonomyLevels in the manifests (none without manifests)."""
+    from maestro.manifests.validate import default_paths, validate
+
     try:
         manifests = validate(paths or default_paths()).manifests
     except UsageError:

@@ -242,3 +242,38 @@ def test_verify_applies_the_dual_control_rules_of_the_manifests(keyed, tmp_path)
     result = run_cli("ledger", "verify")
     assert result.exit_code == 1
     assert "entry 1: 'autonomy.raise' needs 2 approvals" in result.output
+
+
+def test_verify_against_a_checkpoint_kept_elsewhere(keyed, tmp_path):
+    import json
+
+    run_cli("validate")
+    kept = tmp_path / "kept.checkpoint"
+    kept.write_text(json.loads(run_cli("ledger", "prove", "0", "-f", "json").output)["checkpoint"], encoding="utf-8")
+    run_cli("validate")
+    assert run_cli("ledger", "verify", "--checkpoint", str(kept)).exit_code == 0
+    (keyed / ".maestro" / "state.db").unlink()  # the history is rewritten from scratch
+    run_cli("validate")
+    result = run_cli("ledger", "verify", "--checkpoint", str(kept))
+    assert result.exit_code == 1
+    assert "the given checkpoint is of another ledger" in result.output
+
+
+def test_a_kept_checkpoint_catches_a_cleanly_cut_history(keyed, tmp_path):
+    import json
+
+    run_cli("validate")
+    run_cli("validate")
+    kept = tmp_path / "kept.checkpoint"
+    kept.write_text(json.loads(run_cli("ledger", "prove", "0", "-f", "json").output)["checkpoint"], encoding="utf-8")
+    conn = sqlite3.connect(keyed / ".maestro" / "state.db")
+    for trigger in ("ledger_entries_no_delete", "ledger_checkpoints_no_delete"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DELETE FROM ledger_entries WHERE idx = 1")  # the last entry and its checkpoint: a shorter
+    conn.execute("DELETE FROM ledger_checkpoints WHERE size = 2")  # log that is consistent in itself
+    conn.commit()
+    conn.close()
+    assert run_cli("ledger", "verify").exit_code == 0  # nothing inside the store can tell
+    result = run_cli("ledger", "verify", "--checkpoint", str(kept))
+    assert result.exit_code == 1
+    assert "truncated: the given checkpoint covers 2 entries" in result.output
