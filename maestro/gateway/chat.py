@@ -12,6 +12,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
 
@@ -62,6 +63,9 @@ class Chat:
         except GatewayError as e:
             self.rt.metrics.requests.labels("none", str(e.status)).inc()
             return error_response(e)
+        except ClientDisconnect:  # the caller went away before its body arrived: nobody to answer
+            self.rt.metrics.requests.labels("none", "499").inc()
+            return error_response(GatewayError(499, "the client closed the connection", "client_closed"))
         ctx = _Ctx(call, key, self.rt.tracer.start_request(call.request.alias), started)
         streaming = False
         try:

@@ -12,13 +12,20 @@ from typing import Any
 
 import uvicorn
 
+# Idle keep-alive connections are closed after this long. Clients (httpx, the openai client) drop theirs after
+# 5 s; a server that also closes at 5 s races them and resets requests sent on a connection it just closed.
+KEEP_ALIVE_S = 75
+
 
 def run(app: Any, host: str, port: int, log_level: str = "info") -> None:
     """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return.
 
     uvicorn hands the signal back to the process once it has shut down; here both end the run normally.
     """
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, lifespan="on", timeout_keep_alive=KEEP_ALIVE_S
+    )
+    server = uvicorn.Server(config)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -41,7 +48,14 @@ class Background:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            app,
+            log_level=log_level,
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

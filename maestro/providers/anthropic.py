@@ -89,6 +89,7 @@ class AnthropicStream:
         if t.done:
             self._pending.append(t.usage_chunk())
             self._ended = True
+            await transport.drain(self.client, self._lines)  # read to the end: the connection is reused
 
     async def aclose(self) -> None:
         await self.response.aclose()

@@ -67,6 +67,7 @@ class OpenAIStream:
                 continue
             if event[1].strip() == "[DONE]":
                 self._done = True
+                await transport.drain(self.client, self._lines)  # read to the end: the connection is reused
                 break
             return self._chunk(event[1])
         await self.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
@@ -14,6 +15,9 @@ from maestro.providers.spec import ProviderSpec
 
 MAX_CONNECTIONS = 200
 MAX_KEEPALIVE = 50
+# below the 5 s after which uvicorn-served upstreams (vLLM) close idle connections, so we never send on one
+# they are closing
+KEEPALIVE_EXPIRY_S = 3.0
 _MAX_ERROR_BODY = 64 * 1024
 
 
@@ -31,7 +35,11 @@ def pooled_client(
         base_url=spec.base_url + "/",
         headers=dict(headers),
         timeout=httpx.Timeout(t.total_s, connect=t.connect_s),
-        limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE),
+        limits=httpx.Limits(
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_KEEPALIVE,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
+        ),
         transport=http_transport,
         trust_env=False,
     )
@@ -87,6 +95,19 @@ async def next_line(client: _Client, lines: AsyncIterator[str]) -> str | None:
         raise ProviderFault(
             client.spec.name, FaultKind.BROKEN_STREAM, f"the stream broke: {clean(client, str(e))}"
         ) from None
+
+
+async def drain(client: _Client, lines: AsyncIterator[str], limit: int = 64, within_s: float = 0.5) -> None:
+    """Read what is left of a finished stream, so httpx returns the connection to the pool instead of closing
+    it. The answer is already complete: a stream that goes on past ``limit`` lines or ``within_s``, or breaks
+    now, only costs the connection (the caller closes the response)."""
+    try:
+        async with asyncio.timeout(within_s):
+            for _ in range(limit):
+                if await next_line(client, lines) is None:
+                    return
+    except (TimeoutError, ProviderFault):
+        return
 
 
 async def _error_body(client: _Client, response: httpx.Response) -> dict[str, Any]:

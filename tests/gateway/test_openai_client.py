@@ -157,3 +157,44 @@ def test_models_lists_the_route_aliases(tmp_path: Path) -> None:
     with two_up(tmp_path) as rig, served(rig.config) as url, client(url) as c:
         ids = [m.id for m in c.models.list()]
     assert ids == ["chat"]
+
+
+def test_a_stream_that_stalls_after_it_began_ends_with_an_error_event(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(chunk_ms=1500)}
+    with two_up(tmp_path, faults, stall_s=0.5) as rig, served(rig.config) as url:
+        body = {"model": "chat", "messages": MESSAGES, "stream": True}
+        text = httpx.post(url + "/v1/chat/completions", json=body, timeout=10).text
+    assert '"content":"Hello"' in text and "[DONE]" not in text
+    assert "stream-stall" in text and '"code":"stream_interrupted"' in text
+
+
+def test_a_slow_first_token_after_an_early_role_chunk_is_rescued(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(first_token_ms=3000)}  # the role chunk comes at once, the first word after 3 s
+    with two_up(tmp_path, faults) as rig, served(rig.config) as url, client(url) as c:
+        started = time.monotonic()
+        with c.chat.completions.with_streaming_response.create(model="chat", messages=MESSAGES, stream=True) as raw:
+            served_by = raw.headers["x-maestro-served-by"]
+            text = "".join(ch.choices[0].delta.content or "" for ch in raw.parse() if ch.choices)
+        took = time.monotonic() - started
+    assert served_by == "beta/m1" and text == "Hello from the upstream."
+    assert took < 2.0
+
+
+def test_a_caller_that_hangs_up_mid_stream_settles_and_records(tmp_path: Path) -> None:
+    import threading
+
+    done = threading.Event()
+    seen: list[tuple[str | None, float]] = []
+
+    def record(decision: object, served: str | None, cost: float) -> None:
+        seen.append((served, cost))
+        done.set()
+
+    faults = {"alpha": Faults(chunk_ms=300)}
+    with two_up(tmp_path, faults, record=record) as rig, served(rig.config) as url, client(url) as c:
+        stream = c.chat.completions.create(model="chat", messages=MESSAGES, stream=True)
+        first = next(iter(stream))
+        stream.close()
+        assert done.wait(10)
+    assert first.choices[0].delta.role == "assistant"
+    assert seen[0][0] == "alpha/m1" and seen[0][1] > 0  # an estimate from what was sent before the hang-up

@@ -177,7 +177,9 @@ async def _load(url: str, scenario: Scenario, fakes: Mapping[str, FakeUpstream])
     rng = random.Random(0)
     gate = asyncio.Semaphore(load.concurrency)
     phases = sorted(scenario.phases, key=lambda p: p.at_s)
-    limits = httpx.Limits(max_connections=load.concurrency + 8, max_keepalive_connections=load.concurrency + 8)
+    limits = httpx.Limits(
+        max_connections=load.concurrency + 8, max_keepalive_connections=load.concurrency + 8, keepalive_expiry=3
+    )
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
         loop = asyncio.get_running_loop()
         start = loop.time()

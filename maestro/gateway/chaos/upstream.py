@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -59,7 +59,10 @@ class FakeUpstream:
         return JSONResponse({"object": "list", "data": [{"id": "m1", "object": "model", "owned_by": self.name}]})
 
     async def _chat(self, request: Request) -> Response:
-        body = json.loads(await request.body())
+        try:
+            body = json.loads(await request.body())
+        except ClientDisconnect:  # the gateway gave up on this call before sending all of it
+            return self._count("client-closed", Response(status_code=499))
         self.bodies.append(body)
         self.headers.append(dict(request.headers))
         f = self.faults
