@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from maestro.errors import UsageError
 from maestro.ledger.keys import KEYS_DIR, SigningKey, key_path, load_keyring, write_public_key, write_signing_key
 from maestro.manifests.validate import repository_root
 
@@ -28,6 +29,11 @@ def init_command(
     root = repository_root()
     signing = SigningKey.generate(name or getpass.getuser())
     where = key_path(key)
+    if where.resolve().is_relative_to(root.resolve()):
+        raise UsageError(
+            f"{where} is inside the repository {root}, where it could be committed; keep the private key outside "
+            "it (the default is ~/.config/maestro/ledger.key), and commit only .maestro/keys/*.pub"
+        )
     write_signing_key(signing, where, force=force)
     public = write_public_key(signing.public, root, force=force)
     ignore = root / ".maestro" / ".gitignore"

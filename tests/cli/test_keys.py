@@ -9,10 +9,15 @@ import pytest
 from helpers.cli import run_cli
 
 
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the test's repository (which is ``tmp_path`` itself), for keys and config."""
+    return tmp_path.parent / f"{tmp_path.name}-outside"
+
+
 @pytest.fixture
 def repo(example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(example_repo)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(outside(tmp_path) / "config"))
     monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
     return example_repo
 
@@ -20,7 +25,7 @@ def repo(example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_init_writes_a_private_key_0600_outside_and_the_public_key_inside(repo, tmp_path):
     result = run_cli("keys", "init", "--name", "alice")
     assert result.exit_code == 0, result.output
-    private = tmp_path / "config" / "maestro" / "ledger.key"
+    private = outside(tmp_path) / "config" / "maestro" / "ledger.key"
     assert os.stat(private).st_mode & 0o777 == 0o600
     assert (repo / ".maestro" / "keys" / "alice.pub").read_text().startswith("alice+")
     assert "state.db" in (repo / ".maestro" / ".gitignore").read_text()
@@ -40,11 +45,12 @@ def test_init_refuses_to_replace_a_key_without_force(repo):
 
 
 def test_init_honours_key_and_the_environment(repo, tmp_path, monkeypatch):
-    assert run_cli("keys", "init", "--name", "bob", "--key", str(tmp_path / "k" / "bob.key")).exit_code == 0
-    assert (tmp_path / "k" / "bob.key").exists()
-    monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(tmp_path / "env.key"))
+    bob = outside(tmp_path) / "k" / "bob.key"
+    assert run_cli("keys", "init", "--name", "bob", "--key", str(bob)).exit_code == 0
+    assert bob.exists()
+    monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(outside(tmp_path) / "env.key"))
     assert run_cli("keys", "init", "--name", "carol").exit_code == 0
-    assert (tmp_path / "env.key").exists()
+    assert (outside(tmp_path) / "env.key").exists()
 
 
 def test_a_bad_name_is_a_usage_error(repo):
@@ -55,3 +61,10 @@ def test_a_bad_name_is_a_usage_error(repo):
 
 def test_list_without_keys_says_what_to_run(repo):
     assert "run `maestro keys init`" in run_cli("keys", "list").output
+
+
+def test_a_private_key_inside_the_repository_is_refused(repo):
+    result = run_cli("keys", "init", "--name", "alice", "--key", "secrets/alice.key")
+    assert result.exit_code == 2
+    assert "inside the repository" in result.output
+    assert not (repo / "secrets").exists() and not (repo / ".maestro").exists()

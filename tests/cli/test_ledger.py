@@ -9,10 +9,15 @@ import pytest
 from helpers.cli import run_cli
 
 
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the test's repository (which is ``tmp_path`` itself), for keys and config."""
+    return tmp_path.parent / f"{tmp_path.name}-outside"
+
+
 @pytest.fixture
 def repo(example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(example_repo)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(outside(tmp_path) / "config"))
     monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
     for name in ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -26,7 +31,7 @@ def keyed(repo: Path) -> Path:
 
 
 def _secret(tmp_path: Path) -> str:
-    return (tmp_path / "config" / "maestro" / "ledger.key").read_text().strip().rsplit("+", 1)[1]
+    return (outside(tmp_path) / "config" / "maestro" / "ledger.key").read_text().strip().rsplit("+", 1)[1]
 
 
 def test_a_repository_without_keys_validates_exactly_as_before(repo):
@@ -138,7 +143,7 @@ def test_prove_an_entry_and_consistency(keyed):
 
 
 def test_a_key_open_to_others_stops_validate_with_the_fix(keyed, tmp_path):
-    key = tmp_path / "config" / "maestro" / "ledger.key"
+    key = outside(tmp_path) / "config" / "maestro" / "ledger.key"
     key.chmod(0o644)
     result = run_cli("validate")
     assert result.exit_code == 2
@@ -196,7 +201,7 @@ def test_verify_bundle_needs_an_identity_and_a_real_bundle(keyed, tmp_path):
 
 
 def test_dual_control_request_approve_submit(keyed, tmp_path):
-    keys = {name: tmp_path / f"{name}.key" for name in ("bob", "carol")}
+    keys = {name: outside(tmp_path) / f"{name}.key" for name in ("bob", "carol")}
     for name, path in keys.items():
         assert run_cli("keys", "init", "--name", name, "--key", str(path)).exit_code == 0
     run_cli("validate")
@@ -236,7 +241,7 @@ def test_verify_applies_the_dual_control_rules_of_the_manifests(keyed, tmp_path)
     from maestro.ledger.store import Ledger
 
     run_cli("validate")
-    alice = read_signing_key(tmp_path / "config" / "maestro" / "ledger.key")
+    alice = read_signing_key(outside(tmp_path) / "config" / "maestro" / "ledger.key")
     with Ledger.open(keyed / ".maestro" / "state.db") as led:  # an entry written around the approvals
         led.append([Action("autonomy.raise", "alice", [Subject.of("Agent/x", b"")], autonomy_level="L4")], alice)
     result = run_cli("ledger", "verify")
