@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from urllib.parse import unquote
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -28,8 +29,27 @@ def from_env(environ: Mapping[str, str] | None = None) -> trace.TracerProvider:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     provider = TracerProvider(resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "maestro")}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=_endpoint(env), headers=_headers(env))))
     return provider
+
+
+def _endpoint(env: Mapping[str, str]) -> str:
+    """The traces URL: the signal's own variable as it is, else the base endpoint plus ``/v1/traces``."""
+    signal = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if signal:
+        return signal
+    return env["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + "/v1/traces"
+
+
+def _headers(env: Mapping[str, str]) -> dict[str, str]:
+    """``key=value`` pairs, comma-separated and URL-encoded, from the base and then the signal's variable."""
+    out: dict[str, str] = {}
+    for name in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
+        for pair in env.get(name, "").split(","):
+            key, sep, value = pair.partition("=")
+            if sep and key.strip():
+                out[unquote(key.strip())] = unquote(value.strip())
+    return out
 
 
 class Tracer:
