@@ -14,6 +14,8 @@ from typer.core import TyperGroup
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import write_output
+from maestro.errors import UsageError
+from maestro.evals.cache import Store
 from maestro.evals.datasets import load_dataset
 from maestro.evals.plan import plan
 from maestro.evals.runner import CaseRun, Options
@@ -34,7 +36,7 @@ class _RunByDefault(TyperGroup):
 
 eval_app = typer.Typer(
     cls=_RunByDefault,
-    help="Run eval suites and write scorecards; `maestro eval plan` sizes them. `maestro eval SUITE...` runs.",
+    help="Run eval suites, write scorecards (`maestro eval SUITE...`); `plan` sizes them, `history` lists runs.",
 )
 
 Paths = Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")]
@@ -158,6 +160,33 @@ def plan_command(
         for warning in p.warnings:
             typer.echo(f"maestro: warning: {warning}", err=True)
     write_output("\n".join(lines) + "\n", None)
+
+
+@eval_app.command("history")
+def history_command(
+    suite: Annotated[str, typer.Argument(help="EvalSuite name.")],
+    limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")] = "text",
+    state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
+) -> None:
+    """The suite's past scorecards kept in the state store (revision + for a working tree on that commit)."""
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
+    path = state or repository_root() / ".maestro" / "state.db"
+    if not path.exists():
+        raise UsageError(f"{path}: no eval history yet; run `maestro eval` first")
+    store = Store.open(str(path))
+    try:
+        rows = store.history(suite, limit)
+    finally:
+        store.close()
+    if not rows:
+        raise UsageError(f"no runs of '{suite}' in {path}; run `maestro eval {suite}`")
+    if fmt == "json":
+        keep = [{"digest": d, "revision": r, "created": c, "scorecard": card} for d, r, c, card in rows]
+        write_output(json.dumps(keep, indent=2) + "\n", None)
+    else:
+        write_output(report.history(rows), None)
 
 
 def register(app: typer.Typer) -> None:

@@ -159,4 +159,17 @@ def junit(cards: Sequence[Card]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def history(rows: Sequence[tuple[str, str, float, Card]]) -> str:
+    """The runs of a suite kept in the state store, newest first: (digest, revision, created, scorecard)."""
+    lines = ["created               revision      suite hash        pass rate  score   cost USD  p95 ms"]
+    for digest, revision, _, card in rows:
+        s, lat = card["summary"], card["latency"]
+        rev = revision[:12] + ("+" if revision.endswith("-worktree") else "")
+        lines.append(
+            f"{card['created'][:19]:<21} {rev:<13} {digest:<17} {_pct(s['passRate']['value']):>9}  "
+            f"{_num(s['score']['value'])}   {card['cost']['totalUsd']:.4f}    {_num(lat['p95Ms'], 0)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 FORMATS = {"text": text, "markdown": markdown, "html": page, "junit": junit}

@@ -55,6 +55,9 @@ def test_a_significant_regression_against_the_base_revision_fails_the_gate(repo:
         assert gate.exit_code == 1
         assert "intents: pass_rate vs main: fail (regressed by -0.3333 (mcnemar-exact, p=0.00195))" in gate.output
         assert "intents: pass_rate: pass" in gate.output  # 20/30 still clears the 0.5 bound
+        comment = run_cli("gate", "--format", "markdown").output
+        assert "| metric | main | this change | delta | paired test |" in comment
+        assert "| pass rate | 1 | 0.6667 | -0.3333 | mcnemar-exact p=0.00195 |" in comment
         # again: the base revision's scorecard is reused (same revision, same suite hash), nothing is called
         assert run_cli("eval", "--baseline", "main").exit_code == 0
         assert up.requests == 60

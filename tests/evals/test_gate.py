@@ -94,3 +94,20 @@ def test_gate_without_scorecards_or_with_a_broken_one_is_a_usage_error(repo: Pat
     (repo / "x.json").write_text("{not json", encoding="utf-8")
     result = run_cli("gate", "x.json")
     assert result.exit_code == 2 and "x.json: not a readable scorecard" in result.output
+
+
+def test_cases_that_could_not_be_graded_fail_the_gate_at_their_line(repo: Path) -> None:
+    (repo / "manifests").mkdir()
+    (repo / "manifests" / "check.py").write_text("def check(output, case):\n    return 1 / 0\n", encoding="utf-8")
+    with serve(answer_failing(set())) as up:
+        write(repo, up.url, suite("s", cases(3), "    - {type: python, value: 'check.py:check'}\n"))
+        assert run_cli("eval").exit_code == 1
+    (finding,) = judge([card(repo, "s")]).findings
+    assert (finding.metric, finding.verdict, finding.file, finding.line) == (
+        "errors",
+        Verdict.FAIL,
+        "manifests/evals.yaml",
+        8,
+    )
+    assert "3 case(s) could not be read or graded" in finding.reason and "ZeroDivisionError" in finding.reason
+    assert run_cli("gate").exit_code == 1

@@ -167,3 +167,18 @@ def test_an_agent_target_says_what_can_run_instead(repo: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "refunds targets agent 'helper'; maestro eval runs route and prompt targets" in result.output
     assert "pass --target ROUTE" in result.output
+
+
+def test_history_lists_each_run_newest_first(repo: Path) -> None:
+    assert run_cli("eval", "history", "refunds").exit_code == 2  # nothing run yet
+    with serve(echo) as up:
+        write(repo, up.url, suite("refunds", DATASET, ASSERTIONS))
+        assert run_cli("eval").exit_code == 0
+        assert run_cli("eval", "--repeat", "2").exit_code == 0
+    result = run_cli("eval", "history", "refunds")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("created") and len(lines) == 3 and all("83.3%" in line for line in lines[1:])
+    runs = json.loads(run_cli("eval", "history", "refunds", "--format", "json").output)
+    assert [r["scorecard"]["repeats"] for r in runs] == [2, 1]
+    assert run_cli("eval", "history", "other").exit_code == 2
