@@ -42,6 +42,7 @@ def test_a_suite_runs_through_its_route_and_writes_a_scorecard(repo: Path) -> No
     assert [(c["id"], c["line"]) for c in failed] == [("c5", 13)]  # line of the case in manifests/evals.yaml
     assert data["cost"]["totalUsd"] > 0 and data["latency"]["p95Ms"] >= data["latency"]["p50Ms"]
     assert "manifests/evals.yaml:13: case 'c5' failed" in result.output
+    assert "refunds [6/6]" in result.output and "refunds: done" in result.output  # plain progress lines, no tty
 
 
 def test_an_unchanged_suite_makes_no_model_call_the_second_time_and_regrade_only_grades(repo: Path) -> None:
