@@ -21,60 +21,22 @@ from maestro.gateway.admin import Admin
 from maestro.gateway.chat import Chat
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.errors import GatewayError
-from maestro.gateway.openapi import document
-from maestro.gateway.responses import error_response, json_response
+from maestro.gateway.info import Info
+from maestro.gateway.responses import error_response
 from maestro.gateway.runtime import Runtime
-from maestro.telemetry.metrics import CIRCUIT_VALUES
 
 
 def create_app(config: GatewayConfig) -> Starlette:
     rt = Runtime.create(config)
     env = os.environ if config.environ is None else config.environ
     admin = Admin(rt, env.get(config.admin_token_env) or None)
-    chat = Chat(rt)
-
-    async def models(request: Request) -> Response:
-        data = [
-            {"id": alias, "object": "model", "created": 0, "owned_by": "maestro", "route": t.name}
-            for alias, t in sorted(rt.config.table.routes.items())
-        ]
-        return json_response({"object": "list", "data": data})
-
-    async def healthz(request: Request) -> Response:
-        circuits = {k: c.value for k, c in sorted(rt.breakers.circuits().items())}
-        return json_response(
-            {
-                "status": "ok",
-                "routes": len(rt.config.table.routes),
-                "circuits": circuits,
-                "switches": rt.switches.engaged(),
-            }
-        )
-
-    async def metrics(request: Request) -> Response:
-        for key, circuit in rt.breakers.circuits().items():
-            rt.metrics.circuit.labels(key).set(CIRCUIT_VALUES[circuit.value])
-        return Response(
-            rt.metrics.render(),
-            200,
-            {
-                "x-maestro-route": "none",
-                "x-maestro-served-by": "none",
-                "x-maestro-decision-id": "none",
-                "x-maestro-cost-usd": "0.00000000",
-            },
-            media_type=rt.metrics.content_type,
-        )
-
-    async def openapi(request: Request) -> Response:
-        return json_response(document())
-
+    chat, info = Chat(rt), Info(rt)
     routes = [
         Route("/v1/chat/completions", chat.__call__, methods=["POST"]),
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/v1/models", info.models, methods=["GET"]),
+        Route("/healthz", info.healthz, methods=["GET"]),
+        Route("/metrics", info.metrics, methods=["GET"]),
+        Route("/openapi.json", info.openapi, methods=["GET"]),
         Route("/admin/switches", admin.guarded(admin.switches), methods=["GET"]),
         Route("/admin/kill-switch", admin.guarded(admin.kill), methods=["POST"]),
         Route("/admin/freeze", admin.guarded(admin.freeze), methods=["POST"]),

@@ -349,3 +349,26 @@ def test_cost_cap_downgrades_to_a_cheaper_allowed_candidate(tmp_path: Path) -> N
     assert small.status_code == 200 and small.headers["x-maestro-served-by"] == "beta/m1"
     assert huge.status_code == 400 and huge.json()["error"]["code"] == "request_too_large"
     assert {r["deployment"] for r in huge.json()["error"]["unavailable"]} == {"alpha/m1", "beta/m1"}
+
+
+def test_reload_serves_the_new_manifests_unless_frozen(tmp_path: Path) -> None:
+    from helpers.gateway import Up, route
+
+    transports = {"alpha": mock(ok), "beta": mock(ok)}
+    newer = offline_config(
+        tmp_path / "new", transports, ups=[Up("alpha"), Up("beta")], routes=route("chat-route", "chat-v2", ["beta"], [])
+    )
+    config = replace(offline_config(tmp_path, transports), reload=lambda: newer)
+    admin = {"authorization": "Bearer admin-token"}
+
+    async def go() -> tuple[httpx.Response, list[str], httpx.Response]:
+        async with app_client(config) as c:
+            reloaded = await c.post("/admin/reload", headers=admin)
+            models = [m["id"] for m in (await c.get("/v1/models")).json()["data"]]
+            answer = await c.post("/v1/chat/completions", json={"model": "chat-v2", "messages": MESSAGES})
+            return reloaded, models, answer
+
+    reloaded, models, answer = run(go())  # type: ignore[misc]
+    assert reloaded.status_code == 200 and reloaded.json()["reloaded"] is True
+    assert models == ["chat-v2"]
+    assert answer.status_code == 200 and answer.headers["x-maestro-served-by"] == "beta/m1"

@@ -1,0 +1,121 @@
+"""The drill's load: a baseline of straight calls to a healthy upstream, then a paced open loop through the
+gateway, applying the scenario's phases as it goes, one Outcome per request."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from maestro.gateway.chaos.scenario import Phase, Scenario
+from maestro.gateway.chaos.upstream import FakeUpstream
+
+ALIAS = "drill"
+MESSAGES = ({"role": "user", "content": "Say hello."},)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    started: float
+    ms: float
+    stream: bool
+    status: int
+    complete: bool
+    silent_truncation: bool
+    served_by: str
+    attempts: int
+    tags: tuple[str, ...]
+    client_error: str = ""
+
+
+async def baseline(url: str, scenario: Scenario) -> dict[bool, float]:
+    """The median latency of straight calls to a healthy upstream, streamed and not."""
+    out = {}
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        for stream in (False, True):
+            times = []
+            for _ in range(40):
+                t0 = time.perf_counter()
+                body = {"model": "m1", "messages": list(MESSAGES), "stream": stream}
+                response = await client.post("/v1/chat/completions", json=body)
+                await response.aread()
+                times.append((time.perf_counter() - t0) * 1000)
+            out[stream] = quantile(times, 0.5) or 0.0
+    return out
+
+
+async def run(url: str, scenario: Scenario, fakes: Mapping[str, FakeUpstream]) -> list[Outcome]:
+    load = scenario.load
+    rng = random.Random(0)
+    gate = asyncio.Semaphore(load.concurrency)
+    phases = sorted(scenario.phases, key=lambda p: p.at_s)
+    limits = httpx.Limits(
+        max_connections=load.concurrency + 8, max_keepalive_connections=load.concurrency + 8, keepalive_expiry=3
+    )
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        tasks = []
+        for i in range(load.requests):
+            delay = start + i / load.rate_per_s - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            phases = _apply(phases, loop.time() - start, fakes)
+            stream = rng.random() < load.stream_share
+            tags = load.tags if rng.random() < load.tagged_share else ()
+            await gate.acquire()
+            tasks.append(asyncio.create_task(_one(client, gate, stream, tags)))
+        return list(await asyncio.gather(*tasks))
+
+
+def _apply(phases: list[Phase], elapsed: float, fakes: Mapping[str, FakeUpstream]) -> list[Phase]:
+    while phases and phases[0].at_s <= elapsed:
+        for name, faults in phases[0].faults.items():
+            fakes[name].faults = faults
+        phases = phases[1:]
+    return phases
+
+
+async def _one(client: httpx.AsyncClient, gate: asyncio.Semaphore, stream: bool, tags: tuple[str, ...]) -> Outcome:
+    body: dict[str, Any] = {"model": ALIAS, "messages": list(MESSAGES), "stream": stream}
+    if tags:
+        body["tags"] = list(tags)
+    started = time.monotonic()
+    try:
+        async with client.stream("POST", "/v1/chat/completions", json=body) as response:
+            text = (await response.aread()).decode("utf-8", "replace")
+        status = response.status_code
+        headers = response.headers
+    except httpx.HTTPError as e:
+        ms = (time.monotonic() - started) * 1000
+        return Outcome(started, ms, stream, 0, False, False, "none", 0, tags, type(e).__name__)
+    finally:
+        gate.release()
+    ms = (time.monotonic() - started) * 1000
+    done = "data: [DONE]" in text
+    errored = '"error"' in text
+    complete = status == 200 and (done if stream else '"choices"' in text)
+    silent = stream and status == 200 and not done and not errored
+    return Outcome(
+        started,
+        ms,
+        stream,
+        status,
+        complete,
+        silent,
+        headers.get("x-maestro-served-by", "none"),
+        int(headers.get("x-maestro-attempts", "0") or 0),
+        tags,
+    )
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]

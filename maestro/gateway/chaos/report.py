@@ -1,0 +1,157 @@
+"""What a drill measured, worked out from the outcomes, the upstreams' call logs and the breakers' openings.
+
+- ``success_rate``: answers that are complete (a 200, and for a stream its ``[DONE]``) over all requests;
+- ``attempts_per_request``: upstream attempts (``x-maestro-attempts``) per request;
+- ``p50_added_ms`` / ``p99_added_ms``: latency through the gateway under faults minus the median of the same
+  requests sent straight to a healthy upstream;
+- ``rescue_p99_ms``: p99 latency of the answers that needed more than one attempt;
+- ``time_to_recover_s``: from a phase that heals an upstream to the end of its first answer served again;
+- ``policy_violations``: answers served by a deployment the request's tags do not allow (checked against the
+  router's allowed set for the tags alone, without live state);
+- ``silent_truncations``: streams that ended without ``[DONE]`` and without an error event;
+- ``max_attempts_to_down_provider_per_cooldown``: for an upstream that fails every call, the most calls it
+  received in one window between two openings of its circuit (each at least a cooldown long); the calls
+  that reached it before its circuit first opened are counted in ``attempts_before_open``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from maestro.gateway.chaos.load import ALIAS, MESSAGES, Outcome, quantile
+from maestro.gateway.chaos.scenario import Scenario
+from maestro.gateway.chaos.upstream import FakeUpstream, Faults
+from maestro.gateway.runtime import Runtime
+from maestro.router import Request, RouterTable, decide
+
+_IN_FLIGHT_S = 0.05  # a call received this soon after an opening was admitted before it
+
+
+@dataclass
+class DrillReport:
+    scenario: str
+    requests: int
+    success_rate: float
+    attempts_per_request: float
+    baseline_p50_ms: float
+    p50_added_ms: float
+    p99_added_ms: float
+    rescue_p99_ms: float | None
+    time_to_recover_s: float | None
+    policy_violations: int
+    silent_truncations: int
+    max_attempts_to_down_provider_per_cooldown: int | None
+    attempts_before_open: dict[str, int] = field(default_factory=dict)
+    served_by: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    missed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def report(
+    scenario: Scenario,
+    outcomes: list[Outcome],
+    *,
+    baseline: Mapping[bool, float],
+    fakes: Mapping[str, FakeUpstream],
+    runtime: Runtime,
+    table: RouterTable,
+    started: float,
+) -> DrillReport:
+    n = len(outcomes) or 1
+    added = [o.ms - baseline[o.stream] for o in outcomes if o.complete]
+    rescued = [o.ms for o in outcomes if o.complete and o.attempts > 1]
+    per_window, before = _down_attempts(scenario, fakes, runtime)
+    report = DrillReport(
+        scenario=scenario.name,
+        requests=len(outcomes),
+        success_rate=round(sum(o.complete for o in outcomes) / n, 6),
+        attempts_per_request=round(sum(o.attempts for o in outcomes) / n, 4),
+        baseline_p50_ms=round(max(baseline.values()), 3),
+        p50_added_ms=round(quantile(added, 0.5) or 0.0, 3),
+        p99_added_ms=round(quantile(added, 0.99) or 0.0, 3),
+        rescue_p99_ms=_round(quantile(rescued, 0.99)),
+        time_to_recover_s=_recovery(scenario, outcomes, started),
+        policy_violations=_violations(outcomes, table),
+        silent_truncations=sum(o.silent_truncation for o in outcomes),
+        max_attempts_to_down_provider_per_cooldown=per_window,
+        attempts_before_open=before,
+        served_by=dict(Counter(o.served_by for o in outcomes)),
+        statuses=dict(sorted(Counter(str(o.status or o.client_error) for o in outcomes).items())),
+    )
+    report.missed = scenario.missed({k: v for k, v in report.as_dict().items() if isinstance(v, int | float)})
+    return report
+
+
+def _down(faults: Faults) -> bool:
+    return faults.error_rate >= 1 or faults.hang_rate >= 1 or faults.rate_limit_rate >= 1
+
+
+def _down_attempts(
+    scenario: Scenario, fakes: Mapping[str, FakeUpstream], runtime: Runtime
+) -> tuple[int | None, dict[str, int]]:
+    """The most calls a failing-every-call upstream received between two openings of its circuit.
+
+    Each opening starts a window that lasts until the next opening (at least one cooldown); a healthy breaker
+    lets exactly one call through per window: the half-open probe, whose failure opens the next window. Calls
+    received within ``_IN_FLIGHT_S`` of an opening were sent before it and are not counted in that window.
+    """
+    worst: int | None = None
+    before: dict[str, int] = {}
+    openings = list(runtime.breakers.openings)
+    for name, fake in fakes.items():
+        failed = [t for t, outcome in fake.calls if outcome != "ok"]
+        if not failed or not any(_down(f) for f in _faults_over_time(scenario, name)):
+            continue
+        opened = [t for t, key in openings if key == f"{name}/m1"]
+        before[name] = sum(1 for t in failed if not opened or t < opened[0] + _IN_FLIGHT_S)
+        for start, end in zip(opened, [*opened[1:], float("inf")], strict=True):
+            count = sum(1 for t in failed if start + _IN_FLIGHT_S <= t < end)
+            worst = max(worst or 0, count)
+    return worst, before
+
+
+def _faults_over_time(scenario: Scenario, name: str) -> list[Faults]:
+    start = next(u.faults for u in scenario.upstreams if u.name == name)
+    return [start, *(p.faults[name] for p in scenario.phases if name in p.faults)]
+
+
+def _recovery(scenario: Scenario, outcomes: list[Outcome], started: float) -> float | None:
+    """Seconds from the phase that healed a failing upstream to the end of its first answer after that."""
+    out = None
+    for phase in scenario.phases:
+        for name, faults in phase.faults.items():
+            if _down(faults):
+                continue
+            healed = started + phase.at_s
+            served = [
+                o.started + o.ms / 1000
+                for o in outcomes
+                if o.complete and o.served_by == f"{name}/m1" and o.started >= healed
+            ]
+            if served:
+                out = max(out or 0.0, min(served) - healed)
+    return None if out is None else round(out, 3)
+
+
+def _violations(outcomes: list[Outcome], table: RouterTable) -> int:
+    allowed: dict[tuple[str, ...], frozenset[str]] = {}
+    count = 0
+    for o in outcomes:
+        if o.status != 200:
+            continue
+        if o.tags not in allowed:
+            request = Request(alias=ALIAS, messages=MESSAGES, tags=frozenset(o.tags))
+            allowed[o.tags] = decide(table, request).allowed
+        if o.served_by not in allowed[o.tags]:
+            count += 1
+    return count
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
