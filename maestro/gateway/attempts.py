@@ -7,7 +7,8 @@ longer (no retry when it is over ``max_retry_after_s``). A caller fault ends the
 
 Each attempt must show its first token (a chunk with content, a tool call or a finish reason) within the
 first-token deadline; a buffered (non-streaming) answer must then keep arriving, each chunk within the stall
-deadline. A streaming answer is handed over after its first token (see ``relay``).
+deadline. A streaming answer is handed over after its first token (see ``relay``). A deployment that has left
+an attempt waiting past half its first-token deadline is tried after the rest of the order (see ``watch``).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
                 break
             await asyncio.sleep(delay)
         tried = False
-        for key in plan.order:
+        for key in _pass_order(rt, plan.order):
             deployment = rt.config.table.deployments[key]
             if not rt.breakers.admit(key):
                 tally.reasons.setdefault(key, "its circuit is open after recent failures")
@@ -105,6 +106,12 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
         if not tried:
             break
     raise Exhausted(tally)
+
+
+def _pass_order(rt: Runtime, order: tuple[str, ...]) -> list[str]:
+    """The order, with silent deployments (an attempt waiting long for its first token) moved to the end."""
+    silent = [k for k in order if rt.watch.silent(k)]
+    return [k for k in order if k not in silent] + silent if silent else list(order)
 
 
 def _delay(rt: Runtime, settings: RouteSettings, round_: int, tally: Tally) -> float | None:
@@ -162,6 +169,7 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
     deadline = plan.settings.first_token_s or rt.config.providers[d.provider.name].timeouts.first_token_s
     head: list[dict[str, Any]] = []
     stream: ChatStream | None = None
+    token = rt.watch.begin(d.key, deadline)
     try:
         async with asyncio.timeout(deadline):
             stream = await rt.pool[d.provider.name].open(plan.body, d.model)
@@ -177,6 +185,8 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
         if stream is not None:
             await stream.aclose()
         raise
+    finally:
+        rt.watch.end(d.key, token)
     return Opened(d, stream, head, (time.perf_counter() - started) * 1000)
 
 

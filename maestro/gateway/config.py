@@ -33,10 +33,12 @@ class RouteSettings:
 @dataclass(frozen=True, slots=True)
 class BreakerSettings:
     """A deployment's circuit opens after ``failures`` provider faults in a row and stays open ``cooldown_s``;
-    then exactly one probe is let through (half-open)."""
+    then exactly one probe is let through (half-open). A deployment that has left an attempt waiting for its
+    first token past ``silent_after`` of the deadline is tried after the rest of the order (0: never)."""
 
     failures: int = 3
     cooldown_s: float = 5.0
+    silent_after: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.live import Live
 from maestro.gateway.switches import Switches
+from maestro.gateway.watch import FirstTokenWatch
 from maestro.telemetry import Metrics, Tracer
 
 
@@ -25,6 +26,7 @@ class Runtime:
     conn: sqlite3.Connection
     switches: Switches
     budgets: Budgets
+    watch: FirstTokenWatch = field(default_factory=FirstTokenWatch)
     retired: list[providers.Pool] = field(default_factory=list)
 
     @classmethod
@@ -41,6 +43,7 @@ class Runtime:
             conn,
             Switches(conn),
             Budgets(conn, config.budgets),
+            FirstTokenWatch(config.breaker.silent_after),
         )
 
     async def reload(self, config: GatewayConfig) -> None:

@@ -142,3 +142,44 @@ def test_tool_results_and_assistant_tool_calls_translate() -> None:
         },
     ]
     assert out["stop_sequences"] == ["END"] and out["tool_choice"] == {"type": "any"} and out["max_tokens"] == 50
+
+
+def _events(*events: tuple[str, dict[str, object]]) -> bytes:
+    return b"".join(f"event: {n}\ndata: {json.dumps({'type': n, **d})}\n\n".encode() for n, d in events)
+
+
+START = ("message_start", {"message": {"id": "m", "model": "c", "usage": {"input_tokens": 3}}})
+TEXT = ("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": "Hi"}})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _events(START, TEXT, ("error", {"error": {"type": "overloaded_error", "message": "Overloaded"}})),
+        _events(START, TEXT),  # cut: no message_stop
+    ],
+)
+def test_an_anthropic_stream_that_breaks_is_a_provider_fault(body: bytes) -> None:
+    import asyncio
+
+    import httpx
+
+    from maestro.providers import FaultKind, ProviderFault, ProviderSpec, Timeouts, pool
+    from maestro.providers.usage import Price
+
+    spec = ProviderSpec("a", "anthropic", "http://a.invalid/v1", None, Timeouts(), {"c": Price(1, 1)})
+    seen: list[dict[str, object]] = []
+
+    async def go() -> None:
+        clients = pool({"a": spec}, {}, {"a": httpx.MockTransport(lambda r: httpx.Response(200, content=body))})
+        try:
+            stream = await clients["a"].open({"messages": [{"role": "user", "content": "x"}]}, "c")
+            async for chunk in stream:
+                seen.append(chunk)
+        finally:
+            await clients.aclose()
+
+    with pytest.raises(ProviderFault) as caught:
+        asyncio.run(go())
+    assert caught.value.kind == FaultKind.BROKEN_STREAM
+    assert [c["choices"][0]["delta"].get("content") for c in seen] == ["", "Hi"]  # type: ignore[index]

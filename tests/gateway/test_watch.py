@@ -1,0 +1,45 @@
+"""Silent deployments (an attempt waiting past part of its first-token deadline) are tried last."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from helpers.gateway import served, two_up
+
+from maestro.gateway.chaos.upstream import Faults
+from maestro.gateway.watch import FirstTokenWatch
+
+
+def test_a_deployment_is_silent_once_an_attempt_waited_past_the_fraction() -> None:
+    now = [0.0]
+    watch = FirstTokenWatch(0.5, clock=lambda: now[0])
+    token = watch.begin("d", deadline_s=2.0)
+    now[0] = 1.0
+    assert not watch.silent("d")
+    now[0] = 1.01
+    assert watch.silent("d") and not watch.silent("other")
+    watch.end("d", token)
+    assert not watch.silent("d")
+    assert not FirstTokenWatch(0).silent("d")
+
+
+def test_requests_go_around_a_provider_that_keeps_one_waiting(tmp_path: Path) -> None:
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    with two_up(tmp_path, {"alpha": Faults(hang_rate=1.0)}) as rig, served(rig.config) as url:
+        first: list[httpx.Response] = []
+        waiting = threading.Thread(
+            target=lambda: first.append(httpx.post(url + "/v1/chat/completions", json=body, timeout=10))
+        )
+        waiting.start()
+        time.sleep(0.7)  # the first attempt has now waited past half of alpha's 1 s deadline
+        started = time.monotonic()
+        later = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
+        took = time.monotonic() - started
+        waiting.join()
+    assert later.headers["x-maestro-served-by"] == "beta/m1" and later.headers["x-maestro-attempts"] == "1"
+    assert took < 0.5  # not held behind the silent provider for its deadline
+    assert first[0].headers["x-maestro-served-by"] == "beta/m1" and first[0].headers["x-maestro-attempts"] == "2"
+    assert len(rig.fakes["alpha"].calls) == 1
