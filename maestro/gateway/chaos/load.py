@@ -4,6 +4,7 @@ gateway, applying the scenario's phases as it goes, one Outcome per request."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ class Outcome:
     attempts: int
     tags: tuple[str, ...]
     client_error: str = ""
+    refusal: str = ""  # for an error answer: its status, code and the kinds of reason it gave
 
 
 async def baseline(url: str, scenario: Scenario) -> dict[bool, float]:
@@ -111,7 +113,20 @@ async def _one(client: httpx.AsyncClient, gate: asyncio.Semaphore, stream: bool,
         headers.get("x-maestro-served-by", "none"),
         int(headers.get("x-maestro-attempts", "0") or 0),
         tags,
+        refusal=_refusal(status, text),
     )
+
+
+def _refusal(status: int, text: str) -> str:
+    """``"503 no_deployment_available (first-token-timeout)"`` for an error answer; empty for a 200."""
+    if status == 200:
+        return ""
+    try:
+        error = json.loads(text)["error"]
+    except (ValueError, KeyError, TypeError):
+        return f"{status} (not an OpenAI error body)"
+    kinds = sorted({str(u.get("reason", "")).split(":", 1)[0] for u in error.get("unavailable", [])})
+    return f"{status} {error.get('code')}" + (f" ({', '.join(kinds)})" if kinds else "")
 
 
 def quantile(values: list[float], q: float) -> float | None:

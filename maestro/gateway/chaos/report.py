@@ -47,6 +47,7 @@ class DrillReport:
     attempts_before_open: dict[str, int] = field(default_factory=dict)
     served_by: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
+    refusals: dict[str, int] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -83,6 +84,7 @@ def report(
         attempts_before_open=before,
         served_by=dict(Counter(o.served_by for o in outcomes)),
         statuses=dict(sorted(Counter(str(o.status or o.client_error) for o in outcomes).items())),
+        refusals=dict(Counter(o.refusal for o in outcomes if o.refusal).most_common()),
     )
     report.missed = scenario.missed({k: v for k, v in report.as_dict().items() if isinstance(v, int | float)})
     return report
