@@ -62,9 +62,16 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
         if part.get("type") == "text":
             out.append({"type": "text", "text": part.get("text", "")})
         elif part.get("type") == "image_url":
-            url = (part.get("image_url") or {}).get("url", "")
-            out.append({"type": "image", "source": {"type": "url", "url": url}})
+            out.append({"type": "image", "source": _image_source((part.get("image_url") or {}).get("url", ""))})
     return out
+
+
+def _image_source(url: str) -> dict[str, str]:
+    """An inline ``data:image/png;base64,...`` URL becomes a base64 source; any other URL stays a URL."""
+    head, sep, data = url.partition(",")
+    if url.startswith("data:") and sep and head.endswith(";base64"):
+        return {"type": "base64", "media_type": head.removeprefix("data:").removesuffix(";base64"), "data": data}
+    return {"type": "url", "url": url}
 
 
 def _messages(messages: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

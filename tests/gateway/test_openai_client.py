@@ -198,3 +198,17 @@ def test_a_caller_that_hangs_up_mid_stream_settles_and_records(tmp_path: Path) -
         assert done.wait(10)
     assert first.choices[0].delta.role == "assistant"
     assert seen[0][0] == "alpha/m1" and seen[0][1] > 0  # an estimate from what was sent before the hang-up
+
+
+def test_tool_calls_pass_through_streamed_and_merged(tmp_path: Path) -> None:
+    tools = [{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]
+    with two_up(tmp_path) as rig, served(rig.config) as url, client(url) as c:
+        answer = c.chat.completions.create(model="chat", messages=MESSAGES, tools=tools)  # type: ignore[arg-type]
+        chunks = list(c.chat.completions.create(model="chat", messages=MESSAGES, tools=tools, stream=True))  # type: ignore[arg-type]
+    call = answer.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert answer.choices[0].finish_reason == "tool_calls"
+    assert call.id == "call_1" and call.function.name == "weather"  # type: ignore[union-attr]
+    assert call.function.arguments == '{"city": "Paris"}'  # type: ignore[union-attr]
+    streamed = [tc for ch in chunks if ch.choices for tc in ch.choices[0].delta.tool_calls or []]
+    assert streamed and streamed[0].function is not None and streamed[0].function.name == "weather"
+    assert rig.fakes["alpha"].bodies[0]["tools"] == tools

@@ -183,3 +183,16 @@ def test_an_anthropic_stream_that_breaks_is_a_provider_fault(body: bytes) -> Non
         asyncio.run(go())
     assert caught.value.kind == FaultKind.BROKEN_STREAM
     assert [c["choices"][0]["delta"].get("content") for c in seen] == ["", "Hi"]  # type: ignore[index]
+
+
+def test_images_translate_as_url_or_inline_base64() -> None:
+    content = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.png"}},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    ]
+    out = to_anthropic({"messages": [{"role": "user", "content": content}]}, "c")
+    assert out["messages"][0]["content"][1:] == [
+        {"type": "image", "source": {"type": "url", "url": "https://example.invalid/cat.png"}},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+    ]
