@@ -25,6 +25,9 @@ def gateway_command(
     ] = None,
     max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
     stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,
+    max_in_flight: Annotated[
+        int, typer.Option(help="Chat requests in progress before new ones get a 503 at once (0: no limit).")
+    ] = 1024,
     keys_env: Annotated[
         str, typer.Option(help='Variable holding gateway keys: [{"id", "token", "team"}]; unset: no key needed.')
     ] = "MAESTRO_GATEWAY_KEYS",
@@ -37,6 +40,7 @@ def gateway_command(
         "state_path": state_path or state.default_path(Path.cwd()),
         "max_body_bytes": max_body,
         "stall_s": stall,
+        "max_in_flight": max_in_flight,
         "admin_token_env": admin_env,
         "api_keys": api_keys_from_json(keys_text, f"${keys_env}") if keys_text else {},
         "tracer_provider": from_env(),

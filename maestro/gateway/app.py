@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +25,7 @@ from maestro.gateway.errors import GatewayError
 from maestro.gateway.info import Info
 from maestro.gateway.responses import error_response
 from maestro.gateway.runtime import Runtime
+from maestro.gateway.shedding import InFlightLimit
 
 
 def create_app(config: GatewayConfig) -> Starlette:
@@ -50,6 +52,7 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(InFlightLimit, limit=config.max_in_flight, metrics=rt.metrics)],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _internal_error},
     )

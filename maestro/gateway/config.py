@@ -57,6 +57,7 @@ class GatewayConfig:
     environ: Mapping[str, str] | None = None  # where keys are read (default: the process environment)
     transports: Mapping[str, httpx.AsyncBaseTransport] = field(default_factory=dict)  # by provider (tests)
     max_body_bytes: int = 1024 * 1024
+    max_in_flight: int = 1024  # chat requests in progress before new ones get a 503 at once (0: no limit)
     stall_s: float = 10.0
     default_first_token_s: float = 15.0
     max_retry_after_s: float = 10.0

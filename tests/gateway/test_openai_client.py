@@ -212,3 +212,21 @@ def test_tool_calls_pass_through_streamed_and_merged(tmp_path: Path) -> None:
     streamed = [tc for ch in chunks if ch.choices for tc in ch.choices[0].delta.tool_calls or []]
     assert streamed and streamed[0].function is not None and streamed[0].function.name == "weather"
     assert rig.fakes["alpha"].bodies[0]["tools"] == tools
+
+
+def test_past_max_in_flight_requests_get_a_503_at_once(tmp_path: Path) -> None:
+    faults = {"alpha": Faults(chunk_ms=800)}
+    with two_up(tmp_path, faults, max_in_flight=1) as rig, served(rig.config) as url, client(url) as c:
+        stream = c.chat.completions.create(model="chat", messages=MESSAGES, stream=True)
+        next(iter(stream))  # one stream in progress
+        started = time.monotonic()
+        refused = httpx.post(url + "/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
+        took = time.monotonic() - started
+        stream.close()
+        time.sleep(0.2)
+        after = httpx.post(url + "/v1/chat/completions", json={"model": "chat", "messages": MESSAGES}, timeout=10)
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "overloaded"
+    assert refused.headers["retry-after"] == "1" and refused.headers["x-maestro-served-by"] == "none"
+    assert took < 0.5
+    assert after.status_code == 200  # the slot came back when the stream ended
+    assert len(rig.fakes["alpha"].calls) == 2
