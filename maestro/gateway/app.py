@@ -25,6 +25,7 @@ from maestro.gateway.errors import GatewayError
 from maestro.gateway.info import Info
 from maestro.gateway.responses import error_response
 from maestro.gateway.runtime import Runtime
+from maestro.gateway.shadow import Shadows
 from maestro.gateway.shedding import InFlightLimit
 
 
@@ -32,7 +33,8 @@ def create_app(config: GatewayConfig) -> Starlette:
     rt = Runtime.create(config)
     env = os.environ if config.environ is None else config.environ
     admin = Admin(rt, env.get(config.admin_token_env) or None)
-    chat, info = Chat(rt), Info(rt)
+    shadows = Shadows(rt)
+    chat, info = Chat(rt, shadows), Info(rt)
     routes = [
         Route("/v1/chat/completions", chat.__call__, methods=["POST"]),
         Route("/v1/models", info.models, methods=["GET"]),
@@ -48,6 +50,7 @@ def create_app(config: GatewayConfig) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await shadows.aclose()
         await rt.aclose()
 
     app = Starlette(

@@ -25,6 +25,7 @@ from maestro.gateway.errors import GatewayError, unavailable
 from maestro.gateway.relay import Buffered, StreamEnd, buffer, relay
 from maestro.gateway.responses import ATTEMPTS, COST, SERVED_BY, decision_headers, error_response, json_response
 from maestro.gateway.runtime import Runtime
+from maestro.gateway.shadow import Shadows
 from maestro.providers import Usage
 from maestro.router import Decision, Deployment, Stage, decide, estimate_tokens
 from maestro.telemetry import attributes as attr
@@ -49,8 +50,9 @@ class _Ctx:
 
 
 class Chat:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, shadows: Shadows) -> None:
         self.rt = rt
+        self.shadows = shadows
 
     async def __call__(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
@@ -94,6 +96,8 @@ class Chat:
         if refusal is not None:
             raise refusal
         ctx.reservation = self._reserve(ctx, decision)
+        if decision.shadow:
+            self.shadows.launch(decision, call.upstream)
         plan = Plan(ctx.reservation.order, dict(call.upstream), rt.config.route(decision.route))
         try:
             if call.stream:

@@ -50,6 +50,15 @@ class Metrics:
             ["deployment", "kind"],
             registry=r,
         )
+        self.shadow = Counter(
+            "maestro_gateway_shadow",
+            "Shadow copies of requests, by deployment and outcome.",
+            ["deployment", "outcome"],
+            registry=r,
+        )
+        self.shadow_cost = Counter(
+            "maestro_gateway_shadow_cost_usd", "Cost of shadow answers, USD.", ["deployment"], registry=r
+        )
         self.budget_refusals = Counter(
             "maestro_gateway_budget_refusals", "Requests refused by a budget.", ["budget"], registry=r
         )
