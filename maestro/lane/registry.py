@@ -7,6 +7,7 @@ stopped; the metrics poller writes the spill signals. Other processes (the gatew
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ MIGRATIONS = [
         started_at REAL,
         updated_at REAL NOT NULL
     );
-    """
+    """,
+    "ALTER TABLE lane_deployments ADD COLUMN replicas TEXT NOT NULL DEFAULT '[]';",
 ]
 
 
@@ -51,6 +53,7 @@ class LaneRecord:
     log: str
     started_at: float | None
     updated_at: float
+    replicas: tuple[str, ...] = ()  # the replicas' URLs of a lane on Ray (base_url is the first)
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -66,6 +69,7 @@ def record_start(conn: sqlite3.Connection, config: LaneConfig, pid: int, log: Pa
         "started_at, updated_at) VALUES (?, ?, ?, ?, 'starting', 'open', 0, ?, ?, ?) "
         "ON CONFLICT(name) DO UPDATE SET deployment=excluded.deployment, base_url=excluded.base_url, "
         "pid=excluded.pid, status='starting', circuit='open', saturated=0, waiting=NULL, kv_cache_usage=NULL, "
+        "replicas='[]', "
         "log=excluded.log, started_at=excluded.started_at, updated_at=excluded.updated_at",
         (config.name, config.deployment, f"{config.base}/v1", pid, str(log), now, now),
     )
@@ -76,6 +80,15 @@ def record_status(conn: sqlite3.Connection, name: str, status: str) -> None:
     conn.execute(
         "UPDATE lane_deployments SET status=?, circuit=?, updated_at=? WHERE name=?",
         (status, circuit, time.time(), name),
+    )
+
+
+def record_replicas(conn: sqlite3.Connection, name: str, urls: list[str]) -> None:
+    """The replicas of a lane on Ray: their OpenAI base URLs (``.../v1``); the first is the base_url."""
+    bases = [f"{u}/v1" for u in urls]
+    conn.execute(
+        "UPDATE lane_deployments SET replicas=?, base_url=?, updated_at=? WHERE name=?",
+        (json.dumps(bases), bases[0] if bases else "", time.time(), name),
     )
 
 
@@ -90,7 +103,7 @@ def record_signal(conn: sqlite3.Connection, name: str, signal: Signal) -> None:
 def read(conn: sqlite3.Connection) -> list[LaneRecord]:
     rows = conn.execute(
         "SELECT name, deployment, base_url, pid, status, circuit, saturated, waiting, kv_cache_usage, log, "
-        "started_at, updated_at FROM lane_deployments ORDER BY name"
+        "started_at, updated_at, replicas FROM lane_deployments ORDER BY name"
     ).fetchall()
     return [
         LaneRecord(
@@ -106,6 +119,7 @@ def read(conn: sqlite3.Connection) -> list[LaneRecord]:
             log=r[9],
             started_at=r[10],
             updated_at=r[11],
+            replicas=tuple(json.loads(r[12])),
         )
         for r in rows
     ]

@@ -1,0 +1,63 @@
+"""Replicas on a real local Ray cluster (the fake server as vLLM): placed, healthy, recorded, stopped.
+
+Needs ``ray`` in the lane virtualenv (``maestro lane install --ray``): marked ``lane``, run only with
+MAESTRO_LANE_TESTS=1.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers.lane import FAKE, config_of, free_port, write_repo
+
+from maestro import state
+from maestro.lane import cluster, lifecycle, process, registry
+from maestro.lane.paths import LanePaths
+
+
+@pytest.fixture
+def ray_head() -> Iterator[str]:
+    ray = LanePaths.default().venv / "bin" / "ray"
+    if not ray.exists():
+        pytest.skip("ray is not in the lane virtualenv; run `maestro lane install --ray`")
+    port, temp = free_port(), tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    start = [str(ray), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+    subprocess.run(
+        [*start, "--disable-usage-stats", f"--temp-dir={temp}"], check=True, capture_output=True, timeout=180
+    )
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], check=False, capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.lane
+def test_replicas_on_ray(ray_head: str, tmp_path: Path) -> None:
+    fake = tmp_path / "fake-python"
+    fake.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    fake.chmod(0o755)
+    paths = LanePaths.default()
+    config = config_of(write_repo(tmp_path / "repo", name="ray-lane"))
+    conn = registry.connect(state.default_path(tmp_path / "repo"))
+    urls = cluster.up_on_ray(config, paths, conn, ray_head, replicas=2, cpus=0.5, timeout_s=180, server_python=fake)
+    try:
+        assert len(set(urls)) == 2
+        assert all(httpx.get(f"{u}/health", timeout=5).status_code == 200 for u in urls)
+        (record,) = registry.read(conn)
+        assert record.status == "ready" and record.replicas == tuple(f"{u}/v1" for u in urls)
+    finally:
+        pid = process.read_pid(paths.pid(config.name))
+        assert lifecycle.down(config, paths, conn, grace_s=20) == "stopped"
+    assert pid is not None and not process.group_alive(pid)
+    for url in urls:
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/health", timeout=2)
+    assert "stopping" in paths.log(config.name).read_text()
