@@ -236,6 +236,7 @@ def main() -> None:
                         "rate": rate,
                         "stream": stream,
                         "n": len(through),
+                        "errors": sum(1 for t in [*direct, *through] if t is None),
                         "direct_p50_ms": pct(direct, 0.5),
                         "direct_p99_ms": pct(direct, 0.99),
                         "gateway_p50_ms": pct(through, 0.5),
@@ -267,13 +268,14 @@ def main() -> None:
         print(json.dumps({"rows": rows, "target": target, "environment": environment}, indent=2))
         return
     print(
-        "| req/s | stream | n | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 |"
+        "| req/s | stream | n | errors | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 |"
         " gateway CPU/request |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(
-            f"| {r['rate']:g} | {'yes' if r['stream'] else 'no'} | {r['n']} | {r['direct_p50_ms']:.2f} ms |"
+            f"| {r['rate']:g} | {'yes' if r['stream'] else 'no'} | {r['n']} | {r['errors']} |"
+            f" {r['direct_p50_ms']:.2f} ms |"
             f" {r['direct_p99_ms']:.2f} ms | {r['gateway_p50_ms']:.2f} ms | {r['gateway_p99_ms']:.2f} ms |"
             f" {r['added_p50_ms']:.2f} ms | {r['added_p99_ms']:.2f} ms | {r['gateway_cpu_ms_per_request']:.2f} ms |"
         )
