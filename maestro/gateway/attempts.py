@@ -96,6 +96,10 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
         tried = False
         for key in _pass_order(rt, plan.order):
             deployment = rt.config.table.deployments[key]
+            missing = _missing_key(rt, deployment)
+            if missing is not None:
+                tally.reasons.setdefault(key, f"its API key is not set: ${missing} is empty")
+                continue
             if not rt.breakers.admit(key):
                 tally.reasons.setdefault(key, "its circuit is open after recent failures")
                 continue
@@ -106,6 +110,12 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
         if not tried:
             break
     raise Exhausted(tally)
+
+
+def _missing_key(rt: Runtime, d: Deployment) -> str | None:
+    """The variable a provider's key should come from, when the manifest names one and it is unset."""
+    client = rt.pool[d.provider.name]
+    return client.spec.api_key_env if client.spec.api_key_env and client.secret is None else None
 
 
 def _pass_order(rt: Runtime, order: tuple[str, ...]) -> list[str]:

@@ -372,3 +372,36 @@ def test_reload_serves_the_new_manifests_unless_frozen(tmp_path: Path) -> None:
     assert reloaded.status_code == 200 and reloaded.json()["reloaded"] is True
     assert models == ["chat-v2"]
     assert answer.status_code == 200 and answer.headers["x-maestro-served-by"] == "beta/m1"
+
+
+def test_a_provider_whose_key_is_unset_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    from helpers.gateway import Up, route
+
+    calls: list[str] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.host)
+        return ok(request)
+
+    env = {"BETA_KEY": "sk-beta"}  # ALPHA_KEY unset
+    config = offline_config(tmp_path, {"alpha": mock(upstream), "beta": mock(upstream)}, environ=env)
+    single = offline_config(
+        tmp_path / "one",
+        {"alpha": mock(upstream)},
+        environ=env,
+        ups=[Up("alpha")],
+        routes=route("r", "chat", ["alpha"], []),
+    )
+
+    async def go() -> tuple[httpx.Response, httpx.Response]:
+        async with app_client(config) as a, app_client(single) as b:
+            body = {"model": "chat", "messages": MESSAGES}
+            return await a.post("/v1/chat/completions", json=body), await b.post("/v1/chat/completions", json=body)
+
+    fell_back, refused = run(go())  # type: ignore[misc]
+    assert fell_back.headers["x-maestro-served-by"] == "beta/m1" and fell_back.headers["x-maestro-attempts"] == "1"
+    assert calls == ["beta.invalid"]
+    assert refused.status_code == 503
+    assert refused.json()["error"]["unavailable"] == [
+        {"deployment": "alpha/m1", "reason": "its API key is not set: $ALPHA_KEY is empty"}
+    ]
