@@ -100,6 +100,10 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
             if missing is not None:
                 tally.reasons.setdefault(key, f"its API key is not set: ${missing} is empty")
                 continue
+            limited = rt.limits.reason(deployment.provider.name)
+            if limited is not None:
+                tally.reasons[key] = limited
+                continue
             if not rt.breakers.admit(key):
                 tally.reasons.setdefault(key, "its circuit is open after recent failures")
                 continue
@@ -180,6 +184,7 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
     head: list[dict[str, Any]] = []
     stream: ChatStream | None = None
     token = rt.watch.begin(d.key, deadline)
+    rt.limits.sent(d.provider.name)
     try:
         async with asyncio.timeout(deadline):
             stream = await rt.pool[d.provider.name].open(plan.body, d.model)

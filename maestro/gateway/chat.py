@@ -194,6 +194,7 @@ class Chat:
             m.cost.labels(route, d.key).inc(cost)
             ctx.span.set_attribute(attr.SERVED_BY, d.key)
             if usage is not None:
+                self.rt.limits.used(d.provider.name, usage.input_tokens + usage.output_tokens)
                 m.tokens.labels(d.key, "input").inc(usage.input_tokens)
                 m.tokens.labels(d.key, "output").inc(usage.output_tokens)
         if self.rt.config.record is not None and ctx.decision is not None:

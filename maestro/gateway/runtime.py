@@ -10,6 +10,7 @@ from maestro.gateway.breaker import Breakers
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.live import Live
+from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.switches import Switches
 from maestro.gateway.watch import FirstTokenWatch
 from maestro.telemetry import Metrics, Tracer
@@ -27,6 +28,7 @@ class Runtime:
     switches: Switches
     budgets: Budgets
     watch: FirstTokenWatch = field(default_factory=FirstTokenWatch)
+    limits: ProviderLimits = field(default_factory=lambda: ProviderLimits({}))
     retired: list[providers.Pool] = field(default_factory=list)
 
     @classmethod
@@ -44,6 +46,7 @@ class Runtime:
             Switches(conn),
             Budgets(conn, config.budgets),
             FirstTokenWatch(config.breaker.silent_after),
+            ProviderLimits(config.providers),
         )
 
     async def reload(self, config: GatewayConfig) -> None:
@@ -52,6 +55,7 @@ class Runtime:
         self.retired.append(self.pool)
         self.pool = providers.pool(config.providers, config.environ, config.transports)
         self.budgets.budgets = tuple(config.budgets)
+        self.limits = ProviderLimits(config.providers)
         self.config = config
 
     async def aclose(self) -> None:

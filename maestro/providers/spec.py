@@ -34,6 +34,8 @@ class ProviderSpec:
     api_key_env: str | None
     timeouts: Timeouts
     prices: Mapping[str, Price]
+    requests_per_minute: int | None = None  # the manifest's rateLimits: what maestro should stay under
+    tokens_per_minute: int | None = None
 
     @property
     def protocol(self) -> str:
@@ -50,7 +52,17 @@ class ProviderSpec:
         )
         prices = {m["name"]: Price(m["price"]["inputPer1M"], m["price"]["outputPer1M"]) for m in spec["models"]}
         key = spec.get("apiKey", {}).get("env")
-        return cls(name, spec["type"], spec["baseUrl"].rstrip("/"), key, timeouts, prices)
+        limits = spec.get("rateLimits", {})
+        return cls(
+            name,
+            spec["type"],
+            spec["baseUrl"].rstrip("/"),
+            key,
+            timeouts,
+            prices,
+            limits.get("requestsPerMinute"),
+            limits.get("tokensPerMinute"),
+        )
 
 
 def specs_of(manifests: ManifestSet) -> dict[str, ProviderSpec]:
