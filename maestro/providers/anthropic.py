@@ -26,7 +26,7 @@ class AnthropicClient:
         self.spec = spec
         self.secret = secret
         headers = {"anthropic-version": API_VERSION, **({"x-api-key": secret.value} if secret else {})}
-        self.http = transport.pooled_client(spec, headers, http_transport)
+        self.http = transport.Http(spec, headers, http_transport)
 
     async def open(self, body: Mapping[str, Any], model: str) -> AnthropicStream:
         response = await transport.send(self, "POST", "/messages", to_anthropic(body, model))

@@ -25,7 +25,7 @@ class OpenAIClient:
         self.spec = spec
         self.secret = secret
         headers = {"authorization": f"Bearer {secret.value}"} if secret else {}
-        self.http = transport.pooled_client(spec, headers, http_transport)
+        self.http = transport.Http(spec, headers, http_transport)
 
     async def open(self, body: Mapping[str, Any], model: str) -> OpenAIStream:
         payload = {**body, "model": model, "stream": True, "stream_options": {"include_usage": True}}
