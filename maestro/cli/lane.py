@@ -115,6 +115,8 @@ def status_command(
         state_word = "healthy" if s.healthy else ("starting or unhealthy" if s.running else "down")
         typer.echo(f"{s.name} ({s.deployment}) {state_word}, pid {s.pid or '-'}, {s.base}/v1")
         typer.echo(f"  circuit {sig.circuit}, saturated {'yes' if sig.saturated else 'no'}; {load}")
+        if len(s.replicas) > 1:
+            typer.echo("  replicas: " + ", ".join(f"{r}/v1" for r in s.replicas))
         for reason in sig.reasons:
             typer.echo(f"  - {reason}")
 

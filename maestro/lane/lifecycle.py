@@ -18,7 +18,7 @@ from maestro.lane.install import gpu_present
 from maestro.lane.models import resolve
 from maestro.lane.paths import LanePaths
 from maestro.lane.poller import fetch_signal
-from maestro.lane.spill import DEAD, Signal
+from maestro.lane.spill import Signal, combine
 
 EARLY_EXIT_S = 3.0  # without --wait, how long `up` watches for a server that dies at once
 
@@ -42,6 +42,7 @@ class Status:
     healthy: bool
     signal: Signal
     log: str
+    replicas: tuple[str, ...] = ()
 
 
 def up(
@@ -121,18 +122,28 @@ def down(config: LaneConfig, paths: LanePaths, conn: sqlite3.Connection, *, grac
 
 
 def status(config: LaneConfig, paths: LanePaths, conn: sqlite3.Connection) -> Status:
-    """Probe the lane now (pid, /health, /metrics) and store the spill signal for other processes."""
+    """Probe the lane now (pid, /health, /metrics of it or each Ray replica) and store the spill signal."""
     pid = process.read_pid(paths.pid(config.name))
     running = pid is not None and process.group_alive(pid)
+    record = next((r for r in registry.read(conn) if r.name == config.name), None)
+    bases = [r.removesuffix("/v1") for r in record.replicas] if record and record.replicas else [config.base]
     with httpx.Client(timeout=httpx.Timeout(3.0, connect=0.5)) as client:
-        healthy = running and health.healthy(client, config.base)
-        signal = fetch_signal(client, config.base, config.saturation, config.served_name) if healthy else DEAD
-    if conn.execute("SELECT 1 FROM lane_deployments WHERE name=?", (config.name,)).fetchone():
+        up = [b for b in bases if running and health.healthy(client, b)]
+        signal = combine([fetch_signal(client, b, config.saturation, config.served_name) for b in up])
+    if record is not None:
         registry.record_signal(conn, config.name, signal)
-        if healthy:
+        if up:
             registry.record_status(conn, config.name, "ready")
     return Status(
-        config.name, config.deployment, config.base, pid, running, healthy, signal, str(paths.log(config.name))
+        config.name,
+        config.deployment,
+        bases[0],
+        pid,
+        running,
+        bool(up),
+        signal,
+        str(paths.log(config.name)),
+        tuple(bases),
     )
 
 

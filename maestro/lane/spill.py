@@ -3,11 +3,13 @@
 Pure: no I/O. ``signal_of(text, thresholds)`` reads the queue length and KV-cache usage vLLM exports
 (``vllm:num_requests_waiting``, ``vllm:kv_cache_usage_perc``, or ``vllm:gpu_cache_usage_perc`` before
 vLLM 0.10, all 0..1) and says whether the lane is saturated. ``DEAD`` is the signal of a lane that did not
-answer. ``Signal.fields()`` gives keyword arguments for ``router.DeploymentState``.
+answer; ``combine`` merges replicas' signals. ``Signal.fields()`` gives keyword arguments for
+``router.DeploymentState``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -64,3 +66,28 @@ def signal_of(text: str, thresholds: Saturation, model: str | None = None) -> Si
     if thresholds.max_kv_cache_usage is not None and kv is not None and kv > thresholds.max_kv_cache_usage:
         reasons.append(f"KV cache {kv:.0%} used > maxKvCacheUsage {thresholds.max_kv_cache_usage:.0%}")
     return Signal("closed", bool(reasons), waiting, running, kv, tuple(reasons))
+
+
+def combine(signals: list[Signal]) -> Signal:
+    """One signal for a lane of several replicas: open only when every replica is, saturated only when
+    every live one is (traffic still fits on the others); waiting and running add up, KV use is the highest.
+    """
+    live = [s for s in signals if s.circuit != "open"]
+    if not live:
+        return DEAD
+    if len(live) == 1:
+        return live[0]
+    kv = [s.kv_cache_usage for s in live if s.kv_cache_usage is not None]
+    return Signal(
+        circuit="closed",
+        saturated=all(s.saturated for s in live),
+        waiting=_sum(s.waiting for s in live),
+        running=_sum(s.running for s in live),
+        kv_cache_usage=max(kv) if kv else None,
+        reasons=tuple(r for s in live for r in s.reasons) if all(s.saturated for s in live) else (),
+    )
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None

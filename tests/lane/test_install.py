@@ -90,3 +90,9 @@ def test_prepare_reports_a_failed_conversion(tmp_path: Path) -> None:
 def test_prepare_is_cached(fake_home: LanePaths) -> None:
     done = prepare(fake_home)
     assert done.cached and done.folder == fake_home.models / "smollm2-135m-instruct"
+
+
+def test_ray_is_an_extra_step() -> None:
+    cmds = [" ".join(s[3:]) for s in steps(Path("py"), gpu=False, ray=True)]
+    assert cmds[3] == "install ray==2.58.0" and cmds[-1].startswith("uninstall")
+    assert " ".join(steps(Path("py"), gpu=True, ray=True)[-1][3:]) == "install ray==2.58.0"

@@ -53,6 +53,9 @@ def test_replicas_on_ray(ray_head: str, tmp_path: Path) -> None:
         assert all(httpx.get(f"{u}/health", timeout=5).status_code == 200 for u in urls)
         (record,) = registry.read(conn)
         assert record.status == "ready" and record.replicas == tuple(f"{u}/v1" for u in urls)
+        seen = lifecycle.status(config, paths, conn)
+        assert seen.healthy and seen.replicas == tuple(urls)
+        assert (seen.signal.circuit, seen.signal.waiting, seen.signal.kv_cache_usage) == ("closed", 0, 0.25)
     finally:
         pid = process.read_pid(paths.pid(config.name))
         assert lifecycle.down(config, paths, conn, grace_s=20) == "stopped"

@@ -76,3 +76,16 @@ def test_malformed_text() -> None:
 
 def test_dead() -> None:
     assert DEAD.fields() == {"circuit": "open", "saturated": False}
+
+
+def test_combine_replicas() -> None:
+    from maestro.lane.spill import combine
+
+    busy, calm = signal_of(page(20, 0.5), LIMITS), signal_of(page(2, 0.95), LIMITS)
+    idle = signal_of(page(0, 0.1), LIMITS)
+    assert combine([]) is DEAD and combine([DEAD, DEAD]) is DEAD
+    assert combine([DEAD, busy]) == busy
+    both = combine([busy, calm])
+    assert (both.saturated, both.waiting, both.kv_cache_usage) == (True, 22, 0.95) and len(both.reasons) == 2
+    one = combine([busy, idle])
+    assert (one.saturated, one.circuit, one.reasons) == (False, "closed", ())
