@@ -34,7 +34,10 @@ def test_requests_go_around_a_provider_that_keeps_one_waiting(tmp_path: Path) ->
             target=lambda: first.append(httpx.post(url + "/v1/chat/completions", json=body, timeout=10))
         )
         waiting.start()
-        time.sleep(0.7)  # the first attempt has now waited past half of alpha's 1 s deadline
+        deadline = time.monotonic() + 5
+        while not rig.fakes["alpha"].calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.6)  # the first attempt has now waited past half of alpha's 1 s deadline
         started = time.monotonic()
         later = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
         took = time.monotonic() - started
