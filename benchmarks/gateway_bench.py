@@ -10,9 +10,10 @@ then through the gateway; then the same again with ``"stream": true`` (timed to 
 go over keep-alive connections with a minimal HTTP/1.1 client: an httpx load generator spends more CPU per
 request than the gateway does and, on two cores, would measure itself. Latency is per request, wall clock,
 in this process; the added latency is the gateway's percentile minus the direct one at the same rate
-(nearest-rank percentiles). Every answer must be a 200 with the answer's text, and through the gateway it
-must name the deployment that served it, or the run stops. The gateway's CPU time per request comes from
-/proc.
+(nearest-rank percentiles). One spike in the direct run can make the difference of the tails small or even
+negative, so the target reads the gateway's p99 minus the direct median instead. Every answer must be a 200
+with the answer's text (other statuses are counted as errors), and through the gateway it must name the
+deployment that served it, or the run stops. The gateway's CPU time per request comes from /proc.
 
 The peer named in the anchors, LiteLLM's proxy, cannot be installed on these machines (its
 ``litellm-proxy`` dependency is not on the package index here), so the comparison is with the upstream
@@ -245,6 +246,9 @@ def main() -> None:
                     }
                     row["added_p50_ms"] = row["gateway_p50_ms"] - row["direct_p50_ms"]
                     row["added_p99_ms"] = row["gateway_p99_ms"] - row["direct_p99_ms"]
+                    # a spike in the direct run can make the difference of tails small or negative; the target
+                    # reads the conservative figure: the gateway's tail over the direct median
+                    row["added_p99_vs_direct_p50_ms"] = row["gateway_p99_ms"] - row["direct_p50_ms"]
                     rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
         finally:
             for p in procs:
@@ -253,8 +257,8 @@ def main() -> None:
                 p.wait(20)
     at_200 = [r for r in rows if r["rate"] == 200 and not r["stream"]]
     target = {
-        "target": f"added p99 <= {TARGET_ADDED_P99_MS_AT_200} ms at 200 req/s (non-streaming)",
-        "value": at_200[0]["added_p99_ms"] if at_200 else None,
+        "target": f"gateway p99 - direct p50 <= {TARGET_ADDED_P99_MS_AT_200} ms at 200 req/s (non-streaming)",
+        "value": at_200[0]["added_p99_vs_direct_p50_ms"] if at_200 else None,
     }
     target["met"] = target["value"] is not None and target["value"] <= TARGET_ADDED_P99_MS_AT_200
     environment = {
@@ -269,15 +273,16 @@ def main() -> None:
         return
     print(
         "| req/s | stream | n | errors | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 |"
-        " gateway CPU/request |"
+        " gateway p99 - direct p50 | gateway CPU/request |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(
             f"| {r['rate']:g} | {'yes' if r['stream'] else 'no'} | {r['n']} | {r['errors']} |"
             f" {r['direct_p50_ms']:.2f} ms |"
             f" {r['direct_p99_ms']:.2f} ms | {r['gateway_p50_ms']:.2f} ms | {r['gateway_p99_ms']:.2f} ms |"
-            f" {r['added_p50_ms']:.2f} ms | {r['added_p99_ms']:.2f} ms | {r['gateway_cpu_ms_per_request']:.2f} ms |"
+            f" {r['added_p50_ms']:.2f} ms | {r['added_p99_ms']:.2f} ms | {r['added_p99_vs_direct_p50_ms']:.2f} ms |"
+            f" {r['gateway_cpu_ms_per_request']:.2f} ms |"
         )
     print(f"\ntarget: {target['target']}: {'met' if target['met'] else 'MISSED'} ({target['value']} ms)")
     print(f"environment: {environment}")
