@@ -10,9 +10,14 @@ import typer
 
 from maestro import state
 from maestro.cli.requests import load_manifests
+from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
+from maestro.gateway.recording import ledger_sink
 from maestro.gateway.serve import run
+from maestro.ledger import Writer, load_keyring
+from maestro.ledger.keys import KEYS_DIR, SigningKey
+from maestro.ledger.record import configured_key
 from maestro.telemetry import from_env
 
 
@@ -33,24 +38,55 @@ def gateway_command(
     ] = "MAESTRO_GATEWAY_KEYS",
     admin_env: Annotated[str, typer.Option(help="Variable holding the admin token.")] = "MAESTRO_ADMIN_TOKEN",
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    no_ledger: Annotated[
+        bool, typer.Option("--no-ledger", help="Do not record decisions, even where .maestro/keys exists.")
+    ] = False,
+    key: Annotated[Path | None, typer.Option("--key", help="Signing key for the ledger (default: yours).")] = None,
 ) -> None:
-    """Serve the OpenAI-compatible gateway: POST /v1/chat/completions, GET /v1/models, /healthz, /metrics."""
+    """Serve the OpenAI-compatible gateway: POST /v1/chat/completions, GET /v1/models, /healthz, /metrics.
+
+    Where the repository keeps a ledger (.maestro/keys/) and a signing key is configured, every routing
+    decision is recorded in it, signed off the request path; the queue is flushed on shutdown.
+    """
     keys_text = os.environ.get(keys_env)
+    store = state_path or state.default_path(Path.cwd())
+    signing = None if no_ledger else _signing_key(Path.cwd(), key)
+    writer = None if signing is None else Writer(store, signing)
     options = {
-        "state_path": state_path or state.default_path(Path.cwd()),
+        "state_path": store,
         "max_body_bytes": max_body,
         "stall_s": stall,
         "max_in_flight": max_in_flight,
         "admin_token_env": admin_env,
         "api_keys": api_keys_from_json(keys_text, f"${keys_env}") if keys_text else {},
         "tracer_provider": from_env(),
+        "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
     }
 
     def reload() -> GatewayConfig:
         return from_manifests(load_manifests(paths), **options)
 
-    config = from_manifests(load_manifests(paths), reload=reload, **options)
-    run(create_app(config), host, port, log_level)
+    try:
+        config = from_manifests(load_manifests(paths), reload=reload, **options)
+        if signing is not None:
+            typer.echo(f"ledger: recording every decision in {store}, signed by '{signing.name}'", err=True)
+        run(create_app(config), host, port, log_level)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _signing_key(root: Path, key: Path | None) -> SigningKey | None:
+    """The key to sign decisions with, when the repository keeps a ledger and one is configured."""
+    signing = configured_key(root, key)
+    if signing is None:
+        return None
+    if load_keyring(root / KEYS_DIR).get(signing.keyid) is None:
+        raise UsageError(
+            f"the signing key '{signing.name}' is not among the trusted keys in {root / KEYS_DIR}; commit its "
+            "public key (`maestro keys init` writes it), or pass --no-ledger"
+        )
+    return signing
 
 
 def register(app: typer.Typer) -> None:

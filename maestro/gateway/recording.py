@@ -1,0 +1,55 @@
+"""Every routing decision the gateway makes, as an entry in the signed ledger.
+
+``ledger_sink(writer, actor)`` is a ``GatewayConfig.record`` sink: it builds the ledger ``Action`` on the
+request path (no signing, no I/O: ``Writer.submit`` only queues it) with the decision id, the deployments
+tried in order, the one that served, the policies that removed deployments, the content hashes of the
+manifests the decision read, and the cost. The writer signs and appends in batches on its own thread, and
+``Writer.close()`` at shutdown appends everything still queued.
+"""
+
+from __future__ import annotations
+
+import json
+
+from maestro.gateway.config import RecordSink
+from maestro.ledger import Action, PolicyResult, Subject, Writer
+from maestro.router import Decision
+
+_POLICY_STAGES = frozenset({"kill-switch", "tag", "policy", "route-rule", "budget"})
+
+
+def decision_action(decision: Decision, served_by: str | None, cost_usd: float, actor: str) -> Action:
+    """The ledger entry for one decided request."""
+    summary = {
+        "decision_id": decision.decision_id,
+        "route": decision.route,
+        "alias": decision.alias,
+        "order": list(decision.order),
+        "served_by": served_by,
+        "tags": sorted(decision.tags),
+        "detected_tags": sorted(decision.detected_tags),
+        "shadow": list(decision.shadow),
+        "pinned_by": decision.pinned_by,
+        "denied": decision.denied,
+    }
+    policies = [PolicyResult(r.rule, f"removed {r.deployment}") for r in decision.removed if r.stage in _POLICY_STAGES]
+    if decision.denied:
+        policies.append(PolicyResult("router.decision", "denied"))
+    return Action(
+        action="route",
+        actor=actor,
+        subjects=[Subject.of("decision", json.dumps(summary, sort_keys=True).encode())],
+        manifests={ref: digest.removeprefix("sha256:") for ref, digest in decision.policy_versions.items()},
+        policies=policies,
+        cost_usd=cost_usd,
+        details=summary,
+    )
+
+
+def ledger_sink(writer: Writer, actor: str) -> RecordSink:
+    """A ``GatewayConfig.record`` that queues each decision on ``writer``."""
+
+    def record(decision: Decision, served_by: str | None, cost_usd: float) -> None:
+        writer.submit(decision_action(decision, served_by, cost_usd, actor))
+
+    return record

@@ -1,0 +1,101 @@
+"""Every routing decision of the gateway lands in the signed ledger, off the request path, none lost."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers.gateway import offline_config, sse_body
+from helpers.ledger import key, keyring
+
+from maestro.gateway.recording import ledger_sink
+from maestro.ledger import Ledger, Writer, dsse
+from maestro.ledger import statement as st
+from maestro.ledger.query import verify_store
+
+from .conftest import app_client, mock
+
+
+def ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=sse_body(), headers={"content-type": "text/event-stream"})
+
+
+def down(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("refused", request=request)
+
+
+def _entries(path: Path) -> list[dict[str, object]]:
+    with Ledger.open(path) as led:
+        return [st.parse(dsse.decode(line).payload).predicate for line in led.lines()]
+
+
+def test_each_decision_is_a_signed_entry_with_what_served_it_and_the_cost(tmp_path: Path) -> None:
+    store = tmp_path / "state.db"
+    writer = Writer(store, key("alice"))
+    config = offline_config(
+        tmp_path, {"alpha": mock(down), "beta": mock(ok)}, record=ledger_sink(writer, "gateway:alice")
+    )
+    bodies = [
+        {"model": "chat", "messages": [{"role": "user", "content": f"question {i}"}], "request_id": f"r{i}"}
+        for i in range(20)
+    ]
+
+    async def go() -> list[httpx.Response]:
+        async with app_client(config) as c:
+            return [await c.post("/v1/chat/completions", json=b) for b in bodies]
+
+    responses = asyncio.run(go())
+    writer.close()  # a clean shutdown appends everything still queued
+    assert all(r.status_code == 200 for r in responses)
+    predicates = _entries(store)
+    assert len(predicates) == 20
+    by_id = {p["details"]["decision_id"]: p for p in predicates}  # type: ignore[index]
+    for response in responses:
+        entry = by_id[response.headers["x-maestro-decision-id"]]
+        assert entry["action"] == "route" and entry["actor"] == "gateway:alice"
+        assert entry["details"]["served_by"] == response.headers["x-maestro-served-by"] == "beta/m1"  # type: ignore[index]
+        cost = entry["cost"]["usd"]  # type: ignore[index]
+        assert cost > 0 and cost == pytest.approx(float(response.headers["x-maestro-cost-usd"]), abs=1e-8)
+        assert entry["manifests"]  # the content hashes of what the decision read
+    with Ledger.open(store) as led:
+        report = verify_store(led, keyring("alice"))
+    assert report.ok, report.problems
+    assert report.entries == 20
+
+
+def test_a_denied_request_is_recorded_with_the_policy_that_denied_it(tmp_path: Path) -> None:
+    store = tmp_path / "state.db"
+    writer = Writer(store, key("alice"))
+    config = offline_config(tmp_path, {"alpha": mock(ok), "beta": mock(ok)}, record=ledger_sink(writer, "gw"))
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}], "tags": ["no.such-tag"]}
+
+    async def go() -> httpx.Response:
+        async with app_client(config) as c:
+            return await c.post("/v1/chat/completions", json=body)
+
+    response = asyncio.run(go())
+    writer.close()
+    assert response.status_code >= 400
+    predicates = _entries(store)
+    assert len(predicates) == 1
+    results = {(p["name"], p["result"]) for p in predicates[0]["policies"]}  # type: ignore[index, union-attr]
+    assert ("router.decision", "denied") in results
+    assert predicates[0]["details"]["served_by"] is None  # type: ignore[index]
+
+
+def test_the_gateway_records_only_where_the_repository_keeps_a_ledger_and_trusts_the_key(tmp_path: Path) -> None:
+    from maestro.cli.gateway import _signing_key
+    from maestro.errors import UsageError
+    from maestro.ledger.keys import KEYS_DIR, write_public_key, write_signing_key
+
+    key_file = tmp_path / "alice.key"
+    write_signing_key(key("alice"), key_file)
+    assert _signing_key(tmp_path, key_file) is None  # no .maestro/keys: nothing recorded, nothing read
+    (tmp_path / KEYS_DIR).mkdir(parents=True)
+    with pytest.raises(UsageError, match="not among the trusted keys"):
+        _signing_key(tmp_path, key_file)
+    write_public_key(key("alice").public, tmp_path)
+    signing = _signing_key(tmp_path, key_file)
+    assert signing is not None and signing.keyid == key("alice").keyid
