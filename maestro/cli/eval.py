@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import write_output
+from maestro.cli.recording import record_eval
 from maestro.errors import UsageError
 from maestro.evals.cache import Store
 from maestro.evals.datasets import load_dataset
@@ -112,8 +113,12 @@ def run_command(
     markdown: Annotated[Path | None, typer.Option(help="Also write a Markdown report here.")] = None,
     state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
     paths: Paths = None,
+    no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")] = False,
 ) -> None:
-    """Run eval suites through their routes; write scorecards. Exit 1 when a case could not be run or graded."""
+    """Run eval suites through their routes; write scorecards. Exit 1 when a case could not be run or graded.
+
+    Where the repository keeps a ledger (.maestro/keys/) and a signing key is configured, the run is recorded.
+    """
     root = repository_root()
     request = Request(
         paths=paths or default_paths(),
@@ -131,6 +136,8 @@ def run_command(
         if where is not None:
             write_output(report.FORMATS[fmt](cards), where)
     write_output(report.text(cards), None)
+    if not no_ledger:
+        record_eval(cards)
     if any(card["problems"] for card in cards):
         raise typer.Exit(EXIT_FINDINGS)
 

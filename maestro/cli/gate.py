@@ -11,6 +11,7 @@ import typer
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import write_output
+from maestro.cli.recording import record_gate
 from maestro.errors import UsageError
 from maestro.evals.gate import judge
 from maestro.evals.slo import forecast
@@ -42,8 +43,12 @@ def gate_command(
     strict: Annotated[bool, typer.Option(help="Fail on inconclusive verdicts too.")] = False,
     github: Annotated[bool, typer.Option(help="In GitHub Actions: PR comment, check run, step summary.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record the verdict in the ledger.")] = False,
 ) -> None:
-    """Verdict per metric (pass, fail, inconclusive) against thresholds and the baseline. Exit 1 on fail."""
+    """Verdict per metric (pass, fail, inconclusive) against thresholds and the baseline. Exit 1 on fail.
+
+    Where the repository keeps a ledger (.maestro/keys/) and a signing key is configured, the verdict is recorded.
+    """
     if fmt not in ("text", "json", "markdown"):
         raise typer.BadParameter(f"unknown format '{fmt}'; use text, json or markdown", param_hint="--format")
     cards = read_cards(scorecards or [Path(".maestro/evals")])
@@ -56,6 +61,8 @@ def gate_command(
 
         for line in publish_from_environment(os.environ, result, cards, forecasts, strict=strict):
             typer.echo(line, err=True)
+    if not no_ledger:
+        record_gate(result, cards)
     if result.failed(strict):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -282,3 +282,33 @@ def test_a_kept_checkpoint_catches_a_cleanly_cut_history(keyed, tmp_path):
     result = run_cli("ledger", "verify", "--checkpoint", str(kept))
     assert result.exit_code == 1
     assert "truncated: the given checkpoint covers 2 entries" in result.output
+
+
+def test_eval_and_gate_verdicts_are_recorded_where_the_repository_keeps_a_ledger(keyed):
+    from maestro.cli.recording import record_eval, record_gate
+    from maestro.evals.gate import Finding, GateResult, Verdict
+
+    card = {
+        "suite": "support-quality",
+        "digest": "ab" * 32,
+        "revision": "HEAD",
+        "summary": {"cases": 12, "passRate": 0.75},
+        "problems": [],
+        "cost": {"totalUsd": 0.0021},
+    }
+    record_eval([card])
+    failed = Finding("support-quality", "pass_rate", Verdict.FAIL, 0.75, 0.6, 0.9, ">= 0.9", "below")
+    record_gate(GateResult((failed,)), [card])
+    shown = run_cli("ledger", "show", "--format", "json")
+    lines = shown.output.splitlines()
+    assert len(lines) == 2
+    assert '"action": "eval"' in lines[0] and '"usd": 0.0021' in lines[0]
+    assert '"action": "gate"' in lines[1] and '"support-quality/pass_rate"' in lines[1] and '"fail"' in lines[1]
+    assert run_cli("ledger", "verify").exit_code == 0
+
+
+def test_eval_and_gate_record_nothing_without_keys(repo):
+    from maestro.cli.recording import record_eval
+
+    record_eval([{"suite": "s", "summary": {"cases": 1, "passRate": 1.0}, "problems": [], "cost": {"totalUsd": 0}}])
+    assert not (repo / ".maestro").exists()
