@@ -31,7 +31,7 @@ def keyed(repo: Path) -> Path:
 
 
 def _secret(tmp_path: Path) -> str:
-    return (outside(tmp_path) / "config" / "maestro" / "ledger.key").read_text().strip().rsplit("+", 1)[1]
+    return (outside(tmp_path) / "config" / "maestro" / "ledger.key").read_text().strip().split("+", 4)[4]
 
 
 def test_a_repository_without_keys_validates_exactly_as_before(repo):
