@@ -13,9 +13,7 @@ import json
 
 from maestro.gateway.config import RecordSink
 from maestro.ledger import Action, PolicyResult, Subject, Writer
-from maestro.router import Decision
-
-_POLICY_STAGES = frozenset({"kill-switch", "tag", "policy", "route-rule", "budget"})
+from maestro.router import POLICY_STAGES, Decision
 
 
 def decision_action(decision: Decision, served_by: str | None, cost_usd: float, actor: str) -> Action:
@@ -32,7 +30,7 @@ def decision_action(decision: Decision, served_by: str | None, cost_usd: float, 
         "pinned_by": decision.pinned_by,
         "denied": decision.denied,
     }
-    policies = [PolicyResult(r.rule, f"removed {r.deployment}") for r in decision.removed if r.stage in _POLICY_STAGES]
+    policies = [PolicyResult(r.rule, f"removed {r.deployment}") for r in decision.removed if r.stage in POLICY_STAGES]
     if decision.denied:
         policies.append(PolicyResult("router.decision", "denied"))
     return Action(

@@ -13,10 +13,21 @@ The router does no I/O. Same table, request, state and seed give the same decisi
 from __future__ import annotations
 
 from maestro.router.decide import decide, estimate_tokens
-from maestro.router.model import Circuit, Decision, DeploymentState, LiveState, Removal, Request, Score, Stage
+from maestro.router.model import (
+    POLICY_STAGES,
+    Circuit,
+    Decision,
+    DeploymentState,
+    LiveState,
+    Removal,
+    Request,
+    Score,
+    Stage,
+)
 from maestro.router.table import Deployment, RouterError, RouterTable, build
 
 __all__ = [
+    "POLICY_STAGES",
     "Circuit",
     "Decision",
     "Deployment",

@@ -22,7 +22,17 @@ from typing import Any
 from maestro.manifests.requirements import Requirement
 from maestro.policy.allow import request_view
 from maestro.policy.detect import detect_messages
-from maestro.router.model import Circuit, Decision, DeploymentState, LiveState, Removal, Request, Score, Stage
+from maestro.router.model import (
+    POLICY_STAGES,
+    Circuit,
+    Decision,
+    DeploymentState,
+    LiveState,
+    Removal,
+    Request,
+    Score,
+    Stage,
+)
 from maestro.router.table import Deployment, RouterTable, RouteTable
 
 _EMPTY_STATE = LiveState()
@@ -103,14 +113,11 @@ def decide(
     )
 
 
-_POLICY_STAGES = frozenset({Stage.KILL_SWITCH, Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE, Stage.BUDGET})
-
-
 def _why_none(removed: Sequence[Removal]) -> str:
     """Unknown tags first, then why the allowed deployments are unavailable, then why the rest are not allowed."""
 
     def rank(r: Removal) -> int:
-        return 0 if "is unknown" in r.reason else 2 if r.stage in _POLICY_STAGES else 1
+        return 0 if "is unknown" in r.reason else 2 if r.stage in POLICY_STAGES else 1
 
     reasons = list(dict.fromkeys(r.reason for r in sorted(removed, key=rank)))
     return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "") or "no candidates"

@@ -74,6 +74,11 @@ class Stage(StrEnum):
     WEIGHT = "weight-zero"
 
 
+# The stages where policy (not availability) removes a deployment: the kill switch, tags, Policy rules, route
+# rules and budgets. Everything else (context, cost cap, latency, circuit, saturation) is about availability.
+POLICY_STAGES = frozenset({Stage.KILL_SWITCH, Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE, Stage.BUDGET})
+
+
 class Removal(NamedTuple):
     """A deployment left out of the decision: the stage and rule that removed it, in words.
 
