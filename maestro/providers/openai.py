@@ -33,9 +33,7 @@ class OpenAIClient:
         return OpenAIStream(self, response)
 
     async def list_models(self) -> list[str]:
-        response = await transport.send(self, "GET", "/models", None)
-        data = await transport.read_json(self, response)
-        return [str(m.get("id")) for m in data.get("data", []) if isinstance(m, Mapping)]
+        return await transport.list_models(self)
 
     async def aclose(self) -> None:
         await self.http.aclose()

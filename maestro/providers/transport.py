@@ -87,6 +87,12 @@ async def send(client: _Client, method: str, path: str, payload: Mapping[str, An
     return response
 
 
+async def list_models(client: _Client) -> list[str]:
+    """The model ids ``GET {baseUrl}/models`` lists (OpenAI and Anthropic answer in the same shape)."""
+    data = await read_json(client, await send(client, "GET", "/models", None))
+    return [str(m.get("id")) for m in data.get("data", []) if isinstance(m, Mapping)]
+
+
 async def read_json(client: _Client, response: httpx.Response) -> dict[str, Any]:
     try:
         raw = await response.aread()
