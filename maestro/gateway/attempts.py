@@ -187,7 +187,8 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
     rt.limits.sent(d.provider.name)
     try:
         async with asyncio.timeout(deadline):
-            stream = await rt.pool[d.provider.name].open(plan.body, d.model)
+            client = rt.lanes.client(d.provider.name, plan.body.get("messages")) or rt.pool[d.provider.name]
+            stream = await client.open(plan.body, d.model)
             async for chunk in stream:
                 head.append(chunk)
                 if has_token(chunk):

@@ -23,7 +23,15 @@ from maestro.gateway.budgets import BudgetRefused, Reservation
 from maestro.gateway.config import ApiKey
 from maestro.gateway.errors import GatewayError, unavailable
 from maestro.gateway.relay import Buffered, StreamEnd, buffer, relay
-from maestro.gateway.responses import ATTEMPTS, COST, SERVED_BY, decision_headers, error_response, json_response
+from maestro.gateway.responses import (
+    ATTEMPTS,
+    COST,
+    SERVED_BY,
+    decision_headers,
+    error_response,
+    json_response,
+    passed_over,
+)
 from maestro.gateway.runtime import Runtime
 from maestro.gateway.shadow import Shadows
 from maestro.providers import Usage
@@ -124,6 +132,7 @@ class Chat:
         usage = value.usage or _estimate(ctx.call, _content_chars(value.completion))
         cost = cost_of(self.rt, d, usage)
         ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}", ATTEMPTS: str(len(served.tally.attempts))})
+        ctx.headers.update(passed_over(served.tally.reasons, d.key))
         tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
         self._done(ctx, d, cost, 200, usage)
         return json_response(value.completion, 200, ctx.headers)
@@ -140,6 +149,7 @@ class Chat:
                 COST: f"{estimate:.8f}",
                 "x-maestro-cost-kind": "estimate",
                 ATTEMPTS: str(len(served.tally.attempts)),
+                **passed_over(served.tally.reasons, d.key),
             }
         )
         self.rt.metrics.latency.labels(ctx.headers["x-maestro-route"]).observe(time.perf_counter() - ctx.started)

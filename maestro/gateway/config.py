@@ -13,6 +13,7 @@ from opentelemetry.trace import TracerProvider
 
 from maestro.errors import MaestroError
 from maestro.gateway.budgets import Budget, budgets_of
+from maestro.lane import LaneConfig, lanes_of
 from maestro.manifests.loader import ManifestSet
 from maestro.providers import ProviderSpec, seconds, specs_of
 from maestro.router import Decision, RouterTable, build
@@ -69,6 +70,8 @@ class GatewayConfig:
     record: RecordSink | None = None
     tracer_provider: TracerProvider | None = None
     reload: Callable[[], GatewayConfig] | None = None  # how POST /admin/reload rebuilds (None: not offered)
+    lanes: Mapping[str, LaneConfig] = field(default_factory=dict)  # vLLM lanes whose /metrics are polled
+    lane_poll_s: float = 1.0
 
     def route(self, name: str) -> RouteSettings:
         return self.routes.get(name, RouteSettings())
@@ -114,4 +117,5 @@ def route_settings(manifests: ManifestSet) -> dict[str, RouteSettings]:
 def from_manifests(manifests: ManifestSet, **options: Any) -> GatewayConfig:
     """The config for a validated manifest set; ``options`` set the other fields."""
     options.setdefault("budgets", budgets_of(manifests))
+    options.setdefault("lanes", lanes_of(manifests))
     return GatewayConfig(build(manifests), specs_of(manifests), route_settings(manifests), **options)

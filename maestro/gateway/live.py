@@ -1,4 +1,5 @@
-"""The live state the router reads: circuits from the breakers, latency and error rates from the stats."""
+"""The live state the router reads: circuits from the breakers, latency and error rates from the stats, and
+the lanes' signals (a dead lane's circuit is open, a full one is saturated)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from maestro.gateway.breaker import Breakers
+from maestro.gateway.lanes import Lanes
 from maestro.router import DeploymentState, LiveState
 from maestro.router.stats import LiveStats
 
@@ -16,8 +18,11 @@ _STATS_REFRESH_S = 0.25
 class Live:
     """Records attempts; ``snapshot`` gives a fresh LiveState (quantiles are recomputed every 250 ms)."""
 
-    def __init__(self, breakers: Breakers, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, breakers: Breakers, lanes: Lanes | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.breakers = breakers
+        self.lanes = lanes
         self.stats = LiveStats()
         self.clock = clock
         self._cached: dict[str, DeploymentState] = {}
@@ -34,4 +39,6 @@ class Live:
         states = dict(self._cached)
         for key, circuit in self.breakers.circuits().items():
             states[key] = replace(states.get(key, DeploymentState()), circuit=circuit)
+        if self.lanes is not None:
+            self.lanes.overlay(states)
         return LiveState(deployments=states)

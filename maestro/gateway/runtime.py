@@ -9,6 +9,7 @@ from maestro import providers, state
 from maestro.gateway.breaker import Breakers
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
+from maestro.gateway.lanes import Lanes
 from maestro.gateway.live import Live
 from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.switches import Switches
@@ -30,16 +31,18 @@ class Runtime:
     watch: FirstTokenWatch = field(default_factory=FirstTokenWatch)
     limits: ProviderLimits = field(default_factory=lambda: ProviderLimits({}))
     retired: list[providers.Pool] = field(default_factory=list)
+    lanes: Lanes = field(default_factory=lambda: Lanes({}, {}, {}))
 
     @classmethod
     def create(cls, config: GatewayConfig) -> Runtime:
         breakers = Breakers(config.breaker)
         conn = state.connect(config.state_path)
+        lanes = _lanes(config, conn)
         return cls(
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers),
+            Live(breakers, lanes),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,
@@ -47,6 +50,7 @@ class Runtime:
             Budgets(conn, config.budgets),
             FirstTokenWatch(config.breaker.silent_after),
             ProviderLimits(config.providers),
+            lanes=lanes,
         )
 
     async def reload(self, config: GatewayConfig) -> None:
@@ -57,8 +61,28 @@ class Runtime:
         self.budgets.budgets = tuple(config.budgets)
         self.limits = ProviderLimits(config.providers)
         self.config = config
+        old, self.lanes = self.lanes, _lanes(config, self.conn)
+        await self.lanes.start()
+        self.live.lanes = self.lanes
+        await old.aclose()
 
     async def aclose(self) -> None:
+        await self.lanes.aclose()
         for pool in (self.pool, *self.retired):
             await pool.aclose()
         self.conn.close()
+
+
+def _lanes(config: GatewayConfig, conn: sqlite3.Connection) -> Lanes:
+    served: dict[str, list[str]] = {}
+    for key, d in config.table.deployments.items():
+        served.setdefault(d.provider.name, []).append(key)
+    return Lanes(
+        config.lanes,
+        config.providers,
+        served,
+        conn,
+        environ=config.environ,
+        transports=config.transports,
+        interval_s=config.lane_poll_s,
+    )
