@@ -17,3 +17,10 @@ def example_repo(tmp_path: Path) -> Path:
     for name in EXAMPLE_DIRS:
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The eval test repository's provider (helpers.eval_repo) names $FAKE_KEY, and maestro never calls a
+    provider whose key is unset."""
+    monkeypatch.setenv("FAKE_KEY", "sk-fake-eval-key-0001")

@@ -79,6 +79,10 @@ class Caller:
         faults: list[str] = []
         for key in decision.order:
             deployment = self.table.deployments[key]
+            missing = self.pool.missing_key(deployment.provider.name)
+            if missing is not None:  # as the gateway does: no call that can only fail
+                faults.append(f"{key}: {missing}")
+                continue
             try:
                 return await self._one(key, deployment, body)
             except providers.ProviderFault as e:

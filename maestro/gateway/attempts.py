@@ -96,9 +96,9 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
         tried = False
         for key in _pass_order(rt, plan.order):
             deployment = rt.config.table.deployments[key]
-            missing = _missing_key(rt, deployment)
+            missing = rt.pool.missing_key(deployment.provider.name)
             if missing is not None:
-                tally.reasons.setdefault(key, f"its API key is not set: ${missing} is empty")
+                tally.reasons.setdefault(key, missing)
                 continue
             limited = rt.limits.reason(deployment.provider.name)
             if limited is not None:
@@ -114,12 +114,6 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
         if not tried:
             break
     raise Exhausted(tally)
-
-
-def _missing_key(rt: Runtime, d: Deployment) -> str | None:
-    """The variable a provider's key should come from, when the manifest names one and it is unset."""
-    client = rt.pool[d.provider.name]
-    return client.spec.api_key_env if client.spec.api_key_env and client.secret is None else None
 
 
 def _pass_order(rt: Runtime, order: tuple[str, ...]) -> list[str]:

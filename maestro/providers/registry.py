@@ -25,6 +25,13 @@ class Pool:
     def __getitem__(self, provider: str) -> ChatClient:
         return self.clients[provider]
 
+    def missing_key(self, provider: str) -> str | None:
+        """Why ``provider`` cannot be called: its manifest names a key variable that is unset (else None)."""
+        spec, secret = self.clients[provider].spec, self.clients[provider].secret
+        if spec.api_key_env and secret is None:
+            return f"its API key is not set: ${spec.api_key_env} is empty"
+        return None
+
     def secrets(self) -> list[Secret | None]:
         return [c.secret for c in self.clients.values()]
 

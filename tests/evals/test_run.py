@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pytest
 from helpers.cli import run_cli
 from helpers.eval_repo import suite, write
 from helpers.eval_upstream import serve
@@ -79,6 +80,17 @@ def test_a_provider_fault_falls_back_to_the_next_deployment_in_the_decision(repo
         write(repo, down.url, suite("refunds", DATASET, ASSERTIONS), backup_url=backup.url)
         assert run_cli("eval").exit_code == 0
         assert down.requests == 6 and backup.requests == 6
+    assert {c["deployment"] for c in card(repo, "refunds")["cases"]} == {"backup/m1"}
+
+
+def test_a_provider_whose_key_is_unset_is_never_called_and_the_next_one_serves(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAKE_KEY")
+    with serve(echo) as keyed, serve(echo) as backup:
+        write(repo, keyed.url, suite("refunds", DATASET, ASSERTIONS), backup_url=backup.url)
+        assert run_cli("eval").exit_code == 0
+        assert keyed.requests == 0 and backup.requests == 6
     assert {c["deployment"] for c in card(repo, "refunds")["cases"]} == {"backup/m1"}
 
 
