@@ -42,6 +42,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "gateway": "maestro.cli.gateway",
         "providers": "maestro.cli.providers",
         "chaos": "maestro.cli.chaos",
+        "ask": "maestro.cli.ask",
     }
 )
 

@@ -32,9 +32,9 @@ class _Worker:
         self.caller = Caller(manifests, providers.pool(providers.specs_of(manifests), environ))
 
     async def chat(
-        self, route: str, messages: list[dict[str, Any]], temperature: float | None
+        self, route: str, messages: list[dict[str, Any]], temperature: float | None, max_tokens: int | None = None
     ) -> tuple[Generation, int]:
-        return await self.caller.chat(route, messages, temperature=temperature), os.getpid()
+        return await self.caller.chat(route, messages, temperature=temperature, max_tokens=max_tokens), os.getpid()
 
 
 def _ray() -> Any:
@@ -74,11 +74,16 @@ class RayCaller(Caller):
         self.pids: set[int] = set()
 
     async def chat(
-        self, route: str, messages: Sequence[Mapping[str, Any]], *, temperature: float | None = None
+        self,
+        route: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
     ) -> Generation:
         self.requests += 1
         ray = _ray()
-        ref = next(self._next).chat.remote(route, [dict(m) for m in messages], temperature)
+        ref = next(self._next).chat.remote(route, [dict(m) for m in messages], temperature, max_tokens)
         try:
             generation, pid = await asyncio.wrap_future(ref.future())
         except ray.exceptions.RayTaskError as e:

@@ -37,8 +37,10 @@ class Caller:
         self.requests = 0  # upstream requests sent (answered or not)
 
     def order(self, route: str, messages: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
-        """The deployments the router would try for ``messages`` on ``route``, primary first."""
-        return self._decide(route, messages).order
+        """The deployments the router would try for ``messages`` on ``route``, primary first, less those whose
+        key is unset (so a cached answer is not reused once a key is set and another deployment would serve)."""
+        order = self._decide(route, messages).order
+        return tuple(k for k in order if self.pool.missing_key(self.table.deployments[k].provider.name) is None)
 
     def close(self) -> None:
         """Release what the caller holds beyond the pool (nothing for a local caller)."""
@@ -66,7 +68,12 @@ class Caller:
         return router.decide(self.table, request, self.state)
 
     async def chat(
-        self, route: str, messages: Sequence[Mapping[str, Any]], *, temperature: float | None = None
+        self,
+        route: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
     ) -> Generation:
         """The first answer from the decision's order; a CaseError when the router denies or all fail."""
         decision = self._decide(route, messages)
@@ -76,6 +83,8 @@ class Caller:
         body: dict[str, Any] = {"messages": list(messages)}
         if temperature is not None:
             body["temperature"] = temperature
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
         faults: list[str] = []
         for key in decision.order:
             deployment = self.table.deployments[key]

@@ -166,12 +166,15 @@ class _Job:
 
     async def generate(self, messages: list[dict[str, str]], repeat: int) -> Generation:
         route = self.suite.target.route
-        key = digest("generation", route, self.caller.order(route, messages), messages, repeat)
+        limit, temperature = self.suite.max_tokens, self.suite.temperature
+        asked = {"max_tokens": limit, "temperature": temperature}
+        extra = (asked,) if limit is not None or temperature is not None else ()  # keys of earlier runs unchanged
+        key = digest("generation", route, self.caller.order(route, messages), messages, repeat, *extra)
         cached = self.store.generation(key)
         if cached is not None:
             self.result.generations_cached += 1
             return cached
-        gen = await self.caller.chat(route, messages)
+        gen = await self.caller.chat(route, messages, temperature=temperature, max_tokens=limit)
         self.store.put_generation(key, gen)
         self.result.generated += 1
         return gen

@@ -88,6 +88,8 @@ class Suite:
     metrics: Mapping[str, Bound] = field(default_factory=dict)
     repeats: int = 1
     concurrency: int = 4
+    max_tokens: int | None = None  # the request's max_tokens
+    temperature: float | None = None
     baseline_ref: str | None = None
     min_delta: float = 0.0
     slo: Slo | None = None
@@ -146,6 +148,8 @@ def suite_of(manifests: ManifestSet, doc: Document, read: FileReader, *, target:
         metrics={k: Bound(v.get("min"), v.get("max")) for k, v in thresholds.get("metrics", {}).items()},
         repeats=int(spec.get("repeats", 1)),
         concurrency=int(spec.get("concurrency", 4)),
+        max_tokens=spec.get("maxTokens"),
+        temperature=spec.get("temperature"),
         baseline_ref=baseline.get("ref"),
         min_delta=float(baseline.get("minDelta", 0.0)),
         slo=_slo(spec.get("slo")),

@@ -49,6 +49,7 @@ def create_app(config: GatewayConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await rt.lanes.start()
         yield
         await shadows.aclose()
         await rt.aclose()
@@ -67,7 +68,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
     message = f"{request.method} {request.url.path}: {exc.detail if isinstance(exc, HTTPException) else exc}"
-    return error_response(GatewayError(status, message, code))
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}  # a 405's Allow
+    return error_response(GatewayError(status, message, code, headers=headers))
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:

@@ -22,6 +22,7 @@ from maestro.gateway.body import ChatCall, parse_chat
 from maestro.gateway.budgets import BudgetRefused, Reservation
 from maestro.gateway.config import ApiKey
 from maestro.gateway.errors import GatewayError, unavailable
+from maestro.gateway.lanes import Lanes
 from maestro.gateway.relay import Buffered, StreamEnd, buffer, relay
 from maestro.gateway.responses import (
     ATTEMPTS,
@@ -100,7 +101,7 @@ class Chat:
         ctx.span.set_attribute(attr.DECISION_ID, decision.decision_id)
         if rt.switches.killed(decision.route):
             raise unavailable(f"the kill switch is engaged for route '{decision.route}'", "kill_switch")
-        refusal = _refusal(decision)
+        refusal = _refusal(decision, rt.lanes)
         if refusal is not None:
             raise refusal
         ctx.reservation = self._reserve(ctx, decision)
@@ -117,7 +118,7 @@ class Chat:
             raise unavailable(
                 "every deployment allowed for this request is unavailable",
                 "no_deployment_available",
-                _reasons(decision, e.tally.reasons),
+                _reasons(decision, e.tally.reasons, rt.lanes),
             ) from None
         except CallerRefused as e:
             ctx.headers.update({SERVED_BY: e.deployment, ATTEMPTS: str(len(e.tally.attempts))})
@@ -241,7 +242,7 @@ def authenticate(keys: Mapping[str, ApiKey], headers: Mapping[str, str]) -> ApiK
     raise GatewayError(401, "a valid gateway API key is required (Authorization: Bearer ...)", "invalid_api_key")
 
 
-def _refusal(decision: Decision) -> GatewayError | None:
+def _refusal(decision: Decision, lanes: Lanes) -> GatewayError | None:
     if decision.denied is None:
         return None
     unknown = next((r for r in decision.removed if "is unknown" in r.reason), None)
@@ -259,13 +260,14 @@ def _refusal(decision: Decision) -> GatewayError | None:
         return GatewayError(
             403, decision.denied, "policy_denied", "permission_error", unavailable=_reasons(decision, {})
         )
-    return unavailable(decision.denied, "no_deployment_available", _reasons(decision, {}))
+    return unavailable(decision.denied, "no_deployment_available", _reasons(decision, {}, lanes))
 
 
-def _reasons(decision: Decision, tried: Mapping[str, str]) -> list[tuple[str, str]]:
+def _reasons(decision: Decision, tried: Mapping[str, str], lanes: Lanes | None = None) -> list[tuple[str, str]]:
     out = dict(tried)
     for r in decision.removed:
-        out.setdefault(r.deployment, f"{r.stage.value}: {r.reason}")
+        lane = lanes.reason(r.deployment) if lanes is not None else None
+        out.setdefault(r.deployment, f"{r.stage.value}: {lane or r.reason}")
     return list(out.items())
 
 

