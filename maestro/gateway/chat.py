@@ -35,6 +35,7 @@ from maestro.gateway.responses import (
 )
 from maestro.gateway.runtime import Runtime
 from maestro.gateway.shadow import Shadows
+from maestro.policy.allow import UNKNOWN_TAG
 from maestro.providers import Usage
 from maestro.router import Decision, Deployment, Stage, decide, estimate_tokens
 from maestro.telemetry import attributes as attr
@@ -245,7 +246,7 @@ def authenticate(keys: Mapping[str, ApiKey], headers: Mapping[str, str]) -> ApiK
 def _refusal(decision: Decision, lanes: Lanes) -> GatewayError | None:
     if decision.denied is None:
         return None
-    unknown = next((r for r in decision.removed if "is unknown" in r.reason), None)
+    unknown = next((r for r in decision.removed if r.rule == UNKNOWN_TAG), None)
     if unknown is not None:
         return GatewayError(400, unknown.reason, "unknown_tag")
     if not decision.removed:  # refused before any deployment was looked at

@@ -10,13 +10,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cel
 
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.loader import Document
 from maestro.manifests.requirements import ProviderFacts, Requirement
+
+UNKNOWN_TAG, TAG_RULE, DENY_RULE = "policy.unknown-tag", "policy.tags", "policy.rule"
+
+
+class Finding(NamedTuple):
+    """One reason a provider may not serve a request: ``kind`` is UNKNOWN_TAG, TAG_RULE or DENY_RULE."""
+
+    kind: str
+    reason: str
+
 
 _FIELDS = re.compile(r"(?<![\w.])(request|provider)\.([A-Za-z_]\w*)")
 
@@ -74,19 +84,23 @@ class PolicyBook:
 
     def judge(self, facts: ProviderFacts, tags: Iterable[str], request: Mapping[str, Any]) -> tuple[str, ...]:
         """Every reason ``facts`` may not serve a request with ``tags``; empty when it may."""
-        reasons: list[str] = []
+        return tuple(f.reason for f in self.findings(facts, tags, request))
+
+    def findings(self, facts: ProviderFacts, tags: Iterable[str], request: Mapping[str, Any]) -> tuple[Finding, ...]:
+        """``judge``'s reasons, each with its kind (an unknown tag, a tag's requirement, a deny rule)."""
+        out: list[Finding] = []
         for tag in tags:
             requirement = self.tag_requirements.get(tag)
             if requirement is None:
-                reasons.append(f"tag '{tag}' is unknown, and unknown tags are denied")
+                out.append(Finding(UNKNOWN_TAG, f"tag '{tag}' is unknown, and unknown tags are denied"))
             else:
-                reasons.extend(requirement.violations(facts))
+                out.extend(Finding(TAG_RULE, reason) for reason in requirement.violations(facts))
         if self.deny_rules:
             provider = facts.as_cel()
             for rule in self.deny_rules:
                 if rule.holds(request, provider):
-                    reasons.append(f"policy rule '{rule.name}' denies it")
-        return tuple(reasons)
+                    out.append(Finding(DENY_RULE, f"policy rule '{rule.name}' denies it"))
+        return tuple(out)
 
 
 def request_view(tags: Sequence[str], **fields: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.requirements import Requirement
-from maestro.policy.allow import request_view
+from maestro.policy.allow import DENY_RULE, UNKNOWN_TAG, request_view
 from maestro.policy.detect import detect_messages
 from maestro.router.model import (
     POLICY_STAGES,
@@ -117,7 +117,7 @@ def _why_none(removed: Sequence[Removal]) -> str:
     """Unknown tags first, then why the allowed deployments are unavailable, then why the rest are not allowed."""
 
     def rank(r: Removal) -> int:
-        return 0 if "is unknown" in r.reason else 2 if r.stage in POLICY_STAGES else 1
+        return 0 if r.rule == UNKNOWN_TAG else 2 if r.stage in POLICY_STAGES else 1
 
     reasons = list(dict.fromkeys(r.reason for r in sorted(removed, key=rank)))
     return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "") or "no candidates"
@@ -131,7 +131,7 @@ def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
         if isinstance(content, str):
             chars += len(content)
         elif isinstance(content, list):
-            chars += sum(len(p.get("text", "")) for p in content if isinstance(p, dict))
+            chars += sum(len(p["text"]) for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
     return chars // 4 + 4 * len(messages)
 
 
@@ -195,9 +195,8 @@ def _provider_reasons(
     ask: _Ask, d: Deployment, tags: Sequence[str], requirements: Sequence[Requirement]
 ) -> tuple[tuple[Stage, str, str], ...]:
     out = []
-    for reason in ask.table.policy.judge(d.provider, tags, ask.view):
-        stage = Stage.TAG if reason.startswith("tag ") else Stage.POLICY
-        out.append((stage, "policy.tags" if stage == Stage.TAG else "policy.rule", reason))
+    for kind, reason in ask.table.policy.findings(d.provider, tags, ask.view):
+        out.append((Stage.POLICY if kind == DENY_RULE else Stage.TAG, kind, reason))
     for requirement in requirements:
         out.extend((Stage.ROUTE_RULE, requirement.source, reason) for reason in requirement.violations(d.provider))
     return tuple(out)
