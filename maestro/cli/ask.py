@@ -42,9 +42,7 @@ def ask_command(
     served = (
         nullcontext(gateway)
         if gateway
-        else local(
-            from_manifests(manifests, state_path=state.default_path(Path.cwd()), tracer_provider=from_env())
-        )
+        else local(from_manifests(manifests, state_path=state.default_path(Path.cwd()), tracer_provider=from_env()))
     )
     with served as url:
         answer = ask(url, alias, prompt, max_tokens=max_tokens, timeout_s=timeout)
