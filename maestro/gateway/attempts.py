@@ -9,13 +9,15 @@ Each attempt must show its first token (a chunk with content, a tool call or a f
 first-token deadline; a buffered (non-streaming) answer must then keep arriving, each chunk within the stall
 deadline. A streaming answer is handed over after its first token (see ``relay``). A deployment that has left
 an attempt waiting past half its first-token deadline is tried after the rest of the order (see ``watch``).
+A route with ``hedge`` sends a copy of a slow first attempt to the next deployment that fits the hedge's cost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -83,6 +85,7 @@ class Plan:
     order: tuple[str, ...]
     body: dict[str, Any]
     settings: RouteSettings
+    estimates: Mapping[str, float] = field(default_factory=dict)  # estimated cost by deployment (for hedging)
 
 
 async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
@@ -94,26 +97,96 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
                 break
             await asyncio.sleep(delay)
         tried = False
-        for key in _pass_order(rt, plan.order):
-            deployment = rt.config.table.deployments[key]
-            missing = rt.pool.missing_key(deployment.provider.name)
-            if missing is not None:
-                tally.reasons.setdefault(key, missing)
+        remaining = _pass_order(rt, plan.order)
+        while remaining:
+            deployment = _admit(rt, remaining.pop(0), tally)
+            if deployment is None:
                 continue
-            limited = rt.limits.reason(deployment.provider.name)
-            if limited is not None:
-                tally.reasons[key] = limited
-                continue
-            if not rt.breakers.admit(key):
-                tally.reasons.setdefault(key, "its circuit is open after recent failures")
-                continue
+            hedging = plan.settings.hedge_after_s is not None and round_ == 0 and not tried
             tried = True
-            done, value = await _attempt(rt, plan, deployment, run, tally)
+            if hedging:
+                done, value, deployment = await _hedged(rt, plan, deployment, run, tally, remaining=remaining)
+            else:
+                done, value = await _attempt(rt, plan, deployment, run, tally)
             if done:
                 return Served(deployment, value, tally)  # type: ignore[arg-type]
         if not tried:
             break
     raise Exhausted(tally)
+
+
+def _admit(rt: Runtime, key: str, tally: Tally) -> Deployment | None:
+    """The deployment ``key`` when a request may go to it now; else None, with the reason in the tally."""
+    deployment = rt.config.table.deployments[key]
+    missing = rt.pool.missing_key(deployment.provider.name)
+    if missing is not None:
+        tally.reasons.setdefault(key, missing)
+        return None
+    limited = rt.limits.reason(deployment.provider.name)
+    if limited is not None:
+        tally.reasons[key] = limited
+        return None
+    if not rt.breakers.admit(key):
+        tally.reasons.setdefault(key, "its circuit is open after recent failures")
+        return None
+    return deployment
+
+
+async def _hedged(
+    rt: Runtime, plan: Plan, first: Deployment, run: Runner[T], tally: Tally, *, remaining: list[str]
+) -> tuple[bool, T | None, Deployment]:
+    """Try ``first``; if it has shown no first token (nor failed) after the route's hedge delay, send a copy to
+    the next deployment whose estimated cost fits the hedge's budget (taken out of ``remaining``). The first
+    to finish its attempt serves; the other is cancelled (an attempt, not a failure: no circuit cools)."""
+    started = time.perf_counter()
+    token = asyncio.Event()
+    tasks = {asyncio.create_task(_attempt(rt, plan, first, run, tally, first_token=token)): first}
+    try:
+        shown = asyncio.create_task(token.wait())
+        early, _ = await asyncio.wait(
+            [*tasks, shown], timeout=plan.settings.hedge_after_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        shown.cancel()
+        if not early:
+            partner = _hedge_partner(rt, plan, remaining, tally)
+            if partner is not None:
+                tasks[asyncio.create_task(_attempt(rt, plan, partner, run, tally))] = partner
+                rt.metrics.attempts.labels(partner.key, "hedge").inc()
+        pending: set[asyncio.Task[tuple[bool, T | None]]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                ok, value = task.result()
+                if ok:
+                    for other in done - {task}:  # both answered at once: keep one
+                        await _discard(other.result()[1])
+                    return True, value, tasks[task]
+        return False, None, first
+    finally:
+        for task, d in tasks.items():
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                tally.attempts.append(Attempt(d.key, "cancelled", (time.perf_counter() - started) * 1000))
+
+
+def _hedge_partner(rt: Runtime, plan: Plan, remaining: list[str], tally: Tally) -> Deployment | None:
+    """The next deployment of ``remaining`` a copy may go to (taken out of it); too dear ones stay."""
+    i = 0
+    while i < len(remaining):
+        if plan.estimates.get(remaining[i], 0.0) > plan.settings.hedge_max_cost_usd:
+            i += 1  # too dear for a copy; it stays in the order for a plain fallback
+            continue
+        deployment = _admit(rt, remaining.pop(i), tally)
+        if deployment is not None:
+            return deployment
+    return None
+
+
+async def _discard(value: object) -> None:
+    if isinstance(value, Opened):
+        await value.stream.aclose()
 
 
 def _pass_order(rt: Runtime, order: tuple[str, ...]) -> list[str]:
@@ -131,12 +204,16 @@ def _delay(rt: Runtime, settings: RouteSettings, round_: int, tally: Tally) -> f
     return float(max([backoff, *asked]))
 
 
-async def _attempt(rt: Runtime, plan: Plan, d: Deployment, run: Runner[T], tally: Tally) -> tuple[bool, T | None]:
+async def _attempt(
+    rt: Runtime, plan: Plan, d: Deployment, run: Runner[T], tally: Tally, *, first_token: asyncio.Event | None = None
+) -> tuple[bool, T | None]:
     started = time.perf_counter()
     with rt.tracer.attempt(d.provider.name, d.model, d.key, len(tally.attempts) + 1) as span:
         opened: Opened | None = None
         try:
             opened = await _open(rt, plan, d, started)
+            if first_token is not None:
+                first_token.set()
             value = await run(opened)
         except ProviderFault as fault:
             ms = (time.perf_counter() - started) * 1000

@@ -108,7 +108,9 @@ class Chat:
         ctx.reservation = self._reserve(ctx, decision)
         if decision.shadow:
             self.shadows.launch(decision, call.upstream)
-        plan = Plan(ctx.reservation.order, dict(call.upstream), rt.config.route(decision.route))
+        settings, order = rt.config.route(decision.route), ctx.reservation.order
+        estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
+        plan = Plan(order, dict(call.upstream), settings, estimates)
         try:
             if call.stream:
                 opened = await try_order(rt, plan, _opened)
@@ -168,15 +170,18 @@ class Chat:
         body = relay(self.rt, served.value, ctx.call.include_usage, finish)
         return StreamingResponse(body, 200, ctx.headers, media_type="text/event-stream")
 
+    def _estimates(self, ctx: _Ctx, order: tuple[str, ...]) -> dict[str, float]:
+        """Each deployment's estimated cost for this request: its tokens and ``max_tokens`` at list price."""
+        req, table = ctx.call.request, self.rt.config.table
+        tokens = req.input_tokens if req.input_tokens is not None else estimate_tokens(req.messages)
+        return {k: table.deployments[k].cost(tokens, req.max_output_tokens) for k in order}
+
     def _reserve(self, ctx: _Ctx, decision: Decision) -> Reservation:
         budgets = self.rt.budgets
         applicable = budgets.applicable(decision.route, ctx.call.request.team, ctx.key.id)
         if not applicable:
             return Reservation((), decision.order, ())
-        req = ctx.call.request
-        tokens = req.input_tokens if req.input_tokens is not None else estimate_tokens(req.messages)
-        table = self.rt.config.table
-        estimates = {k: table.deployments[k].cost(tokens, req.max_output_tokens) for k in decision.order}
+        estimates = self._estimates(ctx, decision.order)
         try:
             reservation = budgets.reserve(applicable, decision.order, estimates)
         except BudgetRefused as e:

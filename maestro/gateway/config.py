@@ -24,11 +24,13 @@ RecordSink = Callable[[Decision, str | None, float], None]
 
 @dataclass(frozen=True, slots=True)
 class RouteSettings:
-    """A route's resilience settings: retries of the whole order, backoff, the first-token deadline."""
+    """A route's resilience settings: retries of the whole order, backoff, the first-token deadline, hedging."""
 
     retries: int = 0
     backoff_s: float = 0.25
     first_token_s: float | None = None
+    hedge_after_s: float | None = None  # send a copy to the next deployment after this long without a token
+    hedge_max_cost_usd: float = 0.0  # the most that copy may cost (estimated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +108,13 @@ def route_settings(manifests: ManifestSet) -> dict[str, RouteSettings]:
     for doc in manifests.of_kind("Route"):
         retry: Mapping[str, Any] = doc.spec.get("retry", {})
         limits: Mapping[str, Any] = doc.spec.get("limits", {})
+        hedge: Mapping[str, Any] = doc.spec.get("hedge", {})
         out[doc.name] = RouteSettings(
             retries=int(retry.get("attempts", 0)),
             backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.25,
             first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
+            hedge_after_s=seconds(hedge["after"]) if "after" in hedge else None,
+            hedge_max_cost_usd=float(hedge.get("maxCostUsd", 0.0)),
         )
     return out
 
