@@ -57,7 +57,7 @@ def _check_messages(messages: Any) -> None:
     if not isinstance(messages, list) or not messages:
         raise bad_request("'messages' must be a non-empty list of {role, content} messages", "invalid_messages")
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in _ROLES:
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str) or m["role"] not in _ROLES:
             raise bad_request(
                 f"messages[{i}] must be an object whose 'role' is one of {', '.join(sorted(_ROLES))}",
                 "invalid_messages",

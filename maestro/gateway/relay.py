@@ -6,6 +6,7 @@ A relayed stream that breaks or stalls after the answer began ends with an expli
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 
 from maestro.gateway.attempts import Opened, next_chunk
 from maestro.gateway.runtime import Runtime
-from maestro.providers import ProviderFault, Usage, sse
+from maestro.providers import FaultKind, ProviderFault, Usage, sse
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +27,45 @@ class Buffered:
 async def buffer(rt: Runtime, opened: Opened) -> Buffered:
     """Read the whole answer (each chunk within the stall deadline) and merge it into a chat.completion."""
     chunks = list(opened.head)
-    while (chunk := await next_chunk(rt, opened)) is not None:
-        chunks.append(chunk)
-    stream = opened.stream
+    stream, stall_s = opened.stream, rt.config.stall_s
+    try:
+        async with asyncio.timeout(None) as timeout:
+            watch = _StallWatch(timeout, stall_s)
+            try:
+                async for chunk in stream:
+                    chunks.append(chunk)
+                    watch.read()
+            finally:
+                watch.stop()
+    except TimeoutError:
+        raise ProviderFault(opened.deployment.provider.name, FaultKind.STALL, f"no chunk for {stall_s:g} s") from None
     return Buffered(merge(chunks, stream.usage, stream.model or opened.deployment.model), stream.usage, stream.model)
+
+
+class _StallWatch:
+    """The stall deadline of a buffered read with one timer, not one per chunk (``next_chunk``'s way, which a
+    relayed stream needs: it waits for its client between chunks). ``read`` notes that a chunk came; when the
+    timer fires, it expires ``timeout`` (the read in progress ends in TimeoutError) if no chunk has come for
+    ``limit`` seconds, and otherwise waits until ``limit`` after the last one."""
+
+    def __init__(self, timeout: asyncio.Timeout, limit: float) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.timeout, self.limit = timeout, limit
+        self.last = self.loop.time()
+        self.handle = self.loop.call_at(self.last + limit, self._check)
+
+    def read(self) -> None:
+        self.last = self.loop.time()
+
+    def stop(self) -> None:
+        self.handle.cancel()
+
+    def _check(self) -> None:
+        now = self.loop.time()
+        if now - self.last >= self.limit:
+            self.timeout.reschedule(now)
+        else:
+            self.handle = self.loop.call_at(self.last + self.limit, self._check)
 
 
 def merge(chunks: list[dict[str, Any]], usage: Usage | None, model: str) -> dict[str, Any]:

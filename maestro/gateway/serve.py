@@ -3,6 +3,7 @@ to a free loopback port (fake upstreams, chaos drills, tests)."""
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 import threading
@@ -11,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOG_LEVELS
 
 # Idle keep-alive connections are closed after this long. Clients (httpx, the openai client) drop theirs after
 # 5 s; a server that also closes at 5 s races them and resets requests sent on a connection it just closed.
@@ -21,9 +23,16 @@ def run(app: Any, host: str, port: int, log_level: str = "info") -> None:
     """Serve until Ctrl-C or SIGTERM, then shut down gracefully and return.
 
     uvicorn hands the signal back to the process once it has shut down; here both end the run normally.
+    Below ``info`` no access line would be written, so uvicorn is not asked to build one per request.
     """
     config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, lifespan="on", timeout_keep_alive=KEEP_ALIVE_S
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        access_log=LOG_LEVELS.get(log_level.lower(), logging.INFO) <= logging.INFO,
     )
     server = uvicorn.Server(config)
     previous = signal.getsignal(signal.SIGTERM)

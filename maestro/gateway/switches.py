@@ -1,6 +1,10 @@
 """The kill switch (all routes or one) and the freeze, kept in the state store so every gateway process
 sharing ``.maestro/state.db`` sees a change on its next request.
 
+What is engaged is read once and kept until the store changes: SQLite's ``PRAGMA data_version`` tells when
+another connection has committed since, and this connection's own writes drop what was kept. A request
+then costs one pragma instead of a query of the table.
+
 The freeze stops configuration changes from going live: while it holds, ``POST /admin/reload`` is refused
 and the gateway keeps serving the manifests it has.
 """
@@ -24,16 +28,15 @@ class Switches:
     def __init__(self, conn: sqlite3.Connection) -> None:
         state.migrate(conn, COMPONENT, MIGRATIONS)
         self.conn = conn
+        self._names: frozenset[str] | None = None  # the engaged switches, as of ``_version``
+        self._version = -1
 
     def killed(self, route: str) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM gateway_switches WHERE engaged = 1 AND name IN (?, ?) LIMIT 1", (_ALL, f"kill:{route}")
-        ).fetchone()
-        return row is not None
+        names = self._engaged_names()
+        return _ALL in names or f"kill:{route}" in names
 
     def frozen(self) -> bool:
-        row = self.conn.execute("SELECT engaged FROM gateway_switches WHERE name = ?", (_FREEZE,)).fetchone()
-        return bool(row and row[0])
+        return _FREEZE in self._engaged_names()
 
     def set_kill(self, route: str | None, engaged: bool) -> None:
         self._set(f"kill:{route}" if route else _ALL, engaged)
@@ -42,15 +45,22 @@ class Switches:
         self._set(_FREEZE, engaged)
 
     def engaged(self) -> dict[str, object]:
-        rows = self.conn.execute("SELECT name FROM gateway_switches WHERE engaged = 1").fetchall()
-        names = {r[0] for r in rows}
+        names = self._engaged_names()
         return {
             "killAll": _ALL in names,
             "killRoutes": sorted(n.removeprefix("kill:") for n in names if n.startswith("kill:") and n != _ALL),
             "frozen": _FREEZE in names,
         }
 
+    def _engaged_names(self) -> frozenset[str]:
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._names is None or version != self._version:
+            rows = self.conn.execute("SELECT name FROM gateway_switches WHERE engaged = 1").fetchall()
+            self._names, self._version = frozenset(r[0] for r in rows), version
+        return self._names
+
     def _set(self, name: str, engaged: bool) -> None:
+        self._names = None
         self.conn.execute(
             "INSERT INTO gateway_switches (name, engaged, changed_at) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET engaged = excluded.engaged, changed_at = excluded.changed_at",

@@ -48,7 +48,7 @@ class AnthropicStream:
         self.translator = translator
         self.usage: Usage | None = None
         self.model: str | None = None
-        self._lines: AsyncIterator[str] = response.aiter_lines()
+        self._lines: AsyncIterator[str] = transport.lines(response)
         self._reader = SseReader()
         self._pending: list[dict[str, Any]] = []
         self._ended = False

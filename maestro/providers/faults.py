@@ -113,7 +113,7 @@ def _openai_shape(body: Mapping[str, Any], status: int) -> dict[str, Any]:
             "error": {
                 "message": str(error["message"]),
                 "type": str(error.get("type", "invalid_request_error")),
-                "code": error.get("code"),
+                "code": None if error.get("code") is None else str(error["code"]),  # OpenAI's is a string
             }
         }
     return {

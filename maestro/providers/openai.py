@@ -47,7 +47,7 @@ class OpenAIStream:
         self.response = response
         self.usage: Usage | None = None
         self.model: str | None = None
-        self._lines: AsyncIterator[str] = response.aiter_lines()
+        self._lines: AsyncIterator[str] = transport.lines(response)
         self._reader = SseReader()
         self._finished = False
         self._done = False

@@ -9,6 +9,7 @@ extension, as the client would send them.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
@@ -35,6 +36,9 @@ class Http:
     ) -> None:
         self.base = spec.base_url + "/"
         self.headers = {"accept": "application/json, text/event-stream", **headers}
+        self._plain = httpx.Headers(self.headers)  # built once: httpx.Request copies them
+        self._json = httpx.Headers({**self.headers, "content-type": "application/json"})
+        self._urls: dict[str, httpx.URL] = {}  # by path: parsing a URL costs more than the rest of a request
         self.timeout = httpx.Timeout(spec.timeouts.total_s, connect=spec.timeouts.connect_s).as_dict()
         limits = httpx.Limits(
             max_connections=MAX_CONNECTIONS,
@@ -44,14 +48,12 @@ class Http:
         self.transport = http_transport or httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
 
     async def send(self, method: str, path: str, payload: Mapping[str, Any] | None) -> httpx.Response:
-        headers = dict(self.headers)
-        content = b""
-        if payload is not None:
-            content = json.dumps(payload, separators=(",", ":")).encode()
-            headers["content-type"] = "application/json"
-        request = httpx.Request(
-            method, self.base + path.lstrip("/"), headers=headers, content=content, extensions={"timeout": self.timeout}
-        )
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self.base + path.lstrip("/"))
+        content = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        headers = self._plain if payload is None else self._json
+        request = httpx.Request(method, url, headers=headers, content=content, extensions={"timeout": self.timeout})
         response = await self.transport.handle_async_request(request)
         response.request = request
         return response
@@ -107,6 +109,35 @@ async def read_json(client: _Client, response: httpx.Response) -> dict[str, Any]
     if not isinstance(data, dict):
         raise ProviderFault(client.spec.name, FaultKind.BAD_RESPONSE, "the answer is not a JSON object")
     return data
+
+
+async def lines(response: httpx.Response) -> AsyncIterator[str]:
+    """The lines of a streamed body, split where server-sent events split them: at ``\\n``, ``\\r\\n`` or
+    ``\\r``. (httpx's ``aiter_lines`` also splits at the other Unicode line breaks, such as U+2028, which an
+    event's JSON may hold unescaped; and it costs more per chunk.) Errors from reading are httpx's own."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    rest = ""
+    async for chunk in response.aiter_bytes():
+        found, rest = _split(rest + decoder.decode(chunk))
+        for line in found:
+            yield line
+    found, rest = _split(rest + decoder.decode(b"", final=True))
+    for line in found:
+        yield line
+    if rest:  # the last line: ended by a \r, or by the end of the body
+        yield rest.removesuffix("\r")
+
+
+def _split(text: str) -> tuple[list[str], str]:
+    """The complete lines in ``text`` and what follows them; a last ``\\r`` is kept, as a ``\\n`` may follow."""
+    held = text.endswith("\r")
+    if held:
+        text = text[:-1]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    found = text.split("\n")
+    rest = found.pop()
+    return found, rest + "\r" if held else rest
 
 
 async def next_line(client: _Client, lines: AsyncIterator[str]) -> str | None:

@@ -108,6 +108,8 @@ def _output_tokens(data: Mapping[str, Any], where: str) -> int:
 def _count(value: Any, name: str, where: str) -> int | None:
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():  # JSON has one number type: 244.0 is 244
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise RouterError(f"{where}: '{name}' must be a whole number of tokens")
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from urllib.parse import unquote
 
 from opentelemetry import trace
@@ -16,6 +16,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from maestro.telemetry import attributes as a
 
 _ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+_NOT_RECORDED: AbstractContextManager[Span] = nullcontext(trace.INVALID_SPAN)  # reusable: it holds no state
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> trace.TracerProvider:
@@ -53,13 +54,20 @@ def _headers(env: Mapping[str, str]) -> dict[str, str]:
 
 
 class Tracer:
-    """The gateway's spans: one ``chat {alias}`` server span per request, one client span per attempt."""
+    """The gateway's spans: one ``chat {alias}`` server span per request, one client span per attempt.
+
+    Without a provider (or with OpenTelemetry's no-op one) nothing is recorded or propagated, so no span is
+    started at all: every call gets the invalid span, whose methods do nothing, and no context is attached.
+    """
 
     def __init__(self, provider: trace.TracerProvider | None = None) -> None:
+        self.recording = provider is not None and not isinstance(provider, trace.NoOpTracerProvider)
         self._tracer = (provider or trace.NoOpTracerProvider()).get_tracer("maestro.gateway")
 
     def start_request(self, alias: str) -> Span:
         """The request's span, started; the caller ends it (a stream ends it when the stream ends)."""
+        if not self.recording:
+            return trace.INVALID_SPAN
         return self._tracer.start_span(
             f"chat {alias}",
             kind=SpanKind.SERVER,
@@ -68,8 +76,14 @@ class Tracer:
             set_status_on_exception=False,
         )
 
+    def attempt(self, provider: str, model: str, deployment: str, number: int) -> AbstractContextManager[Span]:
+        """One upstream attempt's span, current inside the block."""
+        if not self.recording:
+            return _NOT_RECORDED
+        return self._attempt(provider, model, deployment, number)
+
     @contextmanager
-    def attempt(self, provider: str, model: str, deployment: str, number: int) -> Iterator[Span]:
+    def _attempt(self, provider: str, model: str, deployment: str, number: int) -> Iterator[Span]:
         with self._tracer.start_as_current_span(
             f"chat {model}", kind=SpanKind.CLIENT, record_exception=False, set_status_on_exception=False
         ) as span:
@@ -82,11 +96,15 @@ class Tracer:
 
 
 def fail(span: Span, error_type: str, message: str = "") -> None:
+    if not span.is_recording():
+        return
     span.set_attribute(a.ERROR_TYPE, error_type)
     span.set_status(Status(StatusCode.ERROR, message[:200]))
 
 
 def usage(span: Span, model: str | None, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+    if not span.is_recording():
+        return
     if model:
         span.set_attribute(a.RESPONSE_MODEL, model)
     span.set_attribute(a.INPUT_TOKENS, input_tokens)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,8 @@ BAD = [
     (json.dumps({"model": "chat"}).encode(), {}, 400, "missing_messages"),
     (json.dumps({"model": "chat", "messages": []}).encode(), {}, 400, "invalid_messages"),
     (json.dumps({"model": "chat", "messages": [{"content": "x"}]}).encode(), {}, 400, "invalid_messages"),
+    (json.dumps({"model": "chat", "messages": [{"role": {}}]}).encode(), {}, 400, "invalid_messages"),  # was a 500
+    (json.dumps({"model": "chat", "messages": [{"role": ["user"]}]}).encode(), {}, 400, "invalid_messages"),
     (json.dumps({"model": "chat", "messages": MESSAGES, "stream": "yes"}).encode(), {}, 400, "invalid_stream"),
     (
         json.dumps({"model": "chat", "messages": MESSAGES, "stream_options": {"include_usage": True}}).encode(),
@@ -90,6 +93,69 @@ def test_bad_input_is_a_clear_4xx_and_nothing_is_charged(
     assert Budgets(state.connect(tmp_path / "state.db"), [budget]).spent(budget) == 0.0
 
 
+ODD_BUT_VALID = [
+    {"model": "chat", "messages": [{"role": "user", "content": [{"type": "text", "text": 5}, 7]}]},  # was a 500
+    {"model": "chat", "messages": MESSAGES, "max_tokens": 24.0},  # JSON's 24.0 is the integer 24
+]
+
+
+@pytest.mark.parametrize("body", ODD_BUT_VALID)
+def test_odd_but_valid_bodies_are_served(tmp_path: Path, body: dict[str, object]) -> None:
+    config = offline_config(tmp_path, {"alpha": mock(ok), "beta": mock(ok)})
+
+    async def go() -> httpx.Response:
+        async with app_client(config) as c:
+            return await c.post("/v1/chat/completions", json=body)
+
+    response = run(go())
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-maestro-served-by"] == "alpha/m1"
+
+
+def test_a_buffered_answer_that_stalls_after_its_first_token_falls_back(tmp_path: Path) -> None:
+    async def stalled() -> AsyncIterator[bytes]:
+        role, first, *_ = sse_body().split(b"\n\n")
+        yield role + b"\n\n" + first + b"\n\n"
+        await asyncio.sleep(30)
+
+    config = offline_config(
+        tmp_path, {"alpha": mock(lambda r: httpx.Response(200, content=stalled())), "beta": mock(ok)}, stall_s=0.2
+    )
+
+    async def go() -> tuple[httpx.Response, float]:
+        async with app_client(config) as c:
+            started = asyncio.get_running_loop().time()
+            response = await c.post("/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
+            return response, asyncio.get_running_loop().time() - started
+
+    response, seconds = run(go())  # type: ignore[misc]
+    assert response.status_code == 200 and response.headers["x-maestro-served-by"] == "beta/m1"
+    assert response.headers["x-maestro-attempts"] == "2"
+    assert "stream-stall" in response.headers["x-maestro-passed-over"]
+    assert 0.2 <= seconds < 5
+
+
+def test_a_slow_buffered_answer_is_no_stall_while_each_chunk_comes_in_time(tmp_path: Path) -> None:
+    async def slow() -> AsyncIterator[bytes]:
+        for event in sse_body(("a", "b", "c", "d", "e", "f")).split(b"\n\n"):
+            await asyncio.sleep(0.06)
+            yield event + b"\n\n"
+
+    config = offline_config(
+        tmp_path, {"alpha": mock(lambda r: httpx.Response(200, content=slow())), "beta": mock(ok)}, stall_s=0.25
+    )
+
+    async def go() -> httpx.Response:
+        async with app_client(config) as c:  # the whole answer takes about 0.6 s, each chunk 0.06 s
+            return await c.post("/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
+
+    response = run(go())
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 200 and response.headers["x-maestro-served-by"] == "alpha/m1"
+    assert response.json()["choices"][0]["message"]["content"] == "abcdef"
+
+
 def test_unknown_path_and_method_have_openai_error_bodies(tmp_path: Path) -> None:
     config = offline_config(tmp_path, {"alpha": mock(ok), "beta": mock(ok)})
 
@@ -100,6 +166,7 @@ def test_unknown_path_and_method_have_openai_error_bodies(tmp_path: Path) -> Non
     missing, wrong = run(go())  # type: ignore[misc]
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "POST"  # RFC 9110: a 405 says which methods are
 
 
 def test_a_429_falls_back_at_once_instead_of_waiting(tmp_path: Path) -> None:
@@ -211,14 +278,20 @@ def test_kill_switch_is_shared_by_processes_through_the_state_store(tmp_path: Pa
     one = offline_config(tmp_path / "a", {"alpha": mock(ok), "beta": mock(ok)}, state_path=db)
     two = offline_config(tmp_path / "b", {"alpha": mock(ok), "beta": mock(ok)}, state_path=db)
 
-    async def go() -> httpx.Response:
+    async def go() -> list[httpx.Response]:
+        admin = {"authorization": "Bearer admin-token"}
+        body = {"model": "chat", "messages": MESSAGES}
         async with app_client(one) as a, app_client(two) as b:
-            await a.post("/admin/kill-switch", json={"engaged": True}, headers={"authorization": "Bearer admin-token"})
-            return await b.post("/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
+            out = [await b.post("/v1/chat/completions", json=body)]  # b has read the switches before
+            await a.post("/admin/kill-switch", json={"engaged": True}, headers=admin)
+            out.append(await b.post("/v1/chat/completions", json=body))
+            await a.post("/admin/kill-switch", json={"engaged": False}, headers=admin)
+            out.append(await b.post("/v1/chat/completions", json=body))
+            return out
 
-    response = run(go())
-    assert isinstance(response, httpx.Response)
-    assert response.status_code == 503 and response.json()["error"]["code"] == "kill_switch"
+    before, killed, released = run(go())  # type: ignore[misc]
+    assert before.status_code == 200 and released.status_code == 200
+    assert killed.status_code == 503 and killed.json()["error"]["code"] == "kill_switch"
 
 
 def test_admin_is_off_without_a_token(tmp_path: Path) -> None:

@@ -78,6 +78,15 @@ def test_other_4xx_are_caller_faults_in_openai_shape(status: int) -> None:
     assert caught.value.body["error"]["message"] == "bad field"
 
 
+def test_a_relayed_error_code_is_a_string_as_in_openai() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": {"message": "bad field", "code": 1234}})
+
+    with pytest.raises(CallerFault) as caught:
+        collect(handler)
+    assert caught.value.body["error"]["code"] == "1234"
+
+
 @pytest.mark.parametrize(
     ("error", "kind"),
     [

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from maestro.gateway import create_app
-from maestro.telemetry import from_env
+from maestro.telemetry import Tracer, from_env
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 
@@ -104,3 +104,22 @@ def test_no_otlp_export_unless_an_endpoint_is_set() -> None:
     provider = from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
     assert isinstance(provider, TracerProvider)
     provider.shutdown()
+
+
+@pytest.mark.parametrize("provider", [None, trace.NoOpTracerProvider()])
+def test_without_a_recording_provider_no_span_is_started(provider: trace.TracerProvider | None) -> None:
+    tracer = Tracer(provider)
+    request = tracer.start_request("chat")
+    with tracer.attempt("alpha", "m1", "alpha/m1", 1) as attempt:
+        assert trace.get_current_span() is trace.INVALID_SPAN  # no context was attached
+    assert not tracer.recording and not request.is_recording() and not attempt.is_recording()
+
+
+def test_with_a_provider_the_attempt_span_is_current_inside_its_block(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    provider, exporter = spans
+    with Tracer(provider).attempt("alpha", "m1", "alpha/m1", 1) as attempt:
+        assert trace.get_current_span() is attempt and attempt.is_recording()
+    (finished,) = exporter.get_finished_spans()
+    assert dict(finished.attributes or {})["maestro.deployment"] == "alpha/m1"
