@@ -110,14 +110,23 @@ class Lanes:
         key = affinity.prefix_key(messages if isinstance(messages, list) else [])
         return replicas[affinity.pick(key, ready)].client
 
-    async def aclose(self) -> None:
+    async def stop(self) -> None:
+        """Stop polling (the replicas' clients stay open for requests still using them)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
         for replicas in self.replicas.values():
             for rep in replicas.values():
-                await _close(rep)
+                await rep.poller.aclose()
+
+    async def aclose(self) -> None:
+        await self.stop()
+        for replicas in self.replicas.values():
+            for rep in replicas.values():
+                if rep.client is not None:
+                    await rep.client.aclose()
 
     async def _run(self) -> None:
         since_refresh = 0.0

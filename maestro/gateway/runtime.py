@@ -32,6 +32,7 @@ class Runtime:
     limits: ProviderLimits = field(default_factory=lambda: ProviderLimits({}))
     retired: list[providers.Pool] = field(default_factory=list)
     lanes: Lanes = field(default_factory=lambda: Lanes({}, {}, {}))
+    retired_lanes: list[Lanes] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: GatewayConfig) -> Runtime:
@@ -64,10 +65,12 @@ class Runtime:
         old, self.lanes = self.lanes, _lanes(config, self.conn)
         await self.lanes.start()
         self.live.lanes = self.lanes
-        await old.aclose()
+        await old.stop()  # requests in flight on its replicas' clients finish; they are closed at shutdown
+        self.retired_lanes.append(old)
 
     async def aclose(self) -> None:
-        await self.lanes.aclose()
+        for lanes in (self.lanes, *self.retired_lanes):
+            await lanes.aclose()
         for pool in (self.pool, *self.retired):
             await pool.aclose()
         self.conn.close()
