@@ -43,6 +43,7 @@ from maestro.telemetry import tracing
 
 _POLICY_STAGES = frozenset({Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE})
 _REQUEST_STAGES = frozenset({Stage.CONTEXT, Stage.COST})
+_LANE_STAGES = frozenset({Stage.CIRCUIT, Stage.SATURATED})  # removals a lane's /metrics signal can explain
 _ANONYMOUS = ApiKey("")
 
 
@@ -260,19 +261,19 @@ def _refusal(decision: Decision, lanes: Lanes) -> GatewayError | None:
         return GatewayError(403, decision.denied, "policy_denied", "permission_error")
     stages = {r.stage for r in decision.removed}
     if stages & _REQUEST_STAGES and stages <= _POLICY_STAGES | _REQUEST_STAGES:  # the request itself is too big
-        reasons = _reasons(decision, {})
+        reasons = _reasons(decision, {}, lanes)
         return GatewayError(400, decision.denied, "request_too_large", unavailable=reasons)
     if all(r.stage in _POLICY_STAGES for r in decision.removed):
         return GatewayError(
-            403, decision.denied, "policy_denied", "permission_error", unavailable=_reasons(decision, {})
+            403, decision.denied, "policy_denied", "permission_error", unavailable=_reasons(decision, {}, lanes)
         )
     return unavailable(decision.denied, "no_deployment_available", _reasons(decision, {}, lanes))
 
 
-def _reasons(decision: Decision, tried: Mapping[str, str], lanes: Lanes | None = None) -> list[tuple[str, str]]:
+def _reasons(decision: Decision, tried: Mapping[str, str], lanes: Lanes) -> list[tuple[str, str]]:
     out = dict(tried)
     for r in decision.removed:
-        lane = lanes.reason(r.deployment) if lanes is not None else None
+        lane = lanes.reason(r.deployment) if r.stage in _LANE_STAGES else None  # what the lane's signal removed
         out.setdefault(r.deployment, f"{r.stage.value}: {lane or r.reason}")
     return list(out.items())
 

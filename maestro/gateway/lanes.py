@@ -64,6 +64,7 @@ class Lanes:
         self.signals: dict[str, Signal] = {}  # by provider name
         self._lane_of = {key: name for name, keys in deployments.items() if name in self.lanes for key in keys}
         self._task: asyncio.Task[None] | None = None
+        self._migrated = False  # the lane table exists in ``conn`` (migrated once, not on every refresh)
 
     async def start(self) -> None:
         if not self.lanes:
@@ -148,22 +149,24 @@ class Lanes:
                 await _close(current.pop(url))
             for url in urls:
                 if url not in current:
-                    current[url] = self._replica(name, lane, url, single=len(urls) == 1)
+                    current[url] = self._replica(name, lane, url)
 
     def _recorded(self) -> dict[str, list[str]]:
         if self.conn is None:
             return {}
         try:
-            migrate(self.conn, registry.COMPONENT, registry.MIGRATIONS)
+            if not self._migrated:
+                migrate(self.conn, registry.COMPONENT, registry.MIGRATIONS)
+                self._migrated = True
             records = registry.read(self.conn)
         except sqlite3.Error:  # a store another process holds locked: keep the replicas we know
             return {name: list(reps) for name, reps in self.replicas.items() if reps}
         return {r.name: list(r.replicas) for r in records if r.replicas and r.status == "ready"}
 
-    def _replica(self, name: str, lane: LaneConfig, url: str, *, single: bool) -> _Replica:
+    def _replica(self, name: str, lane: LaneConfig, url: str) -> _Replica:
         poller = Poller(url.removesuffix("/v1"), lane.saturation, lane.served_name)
         spec = self.specs[name]
-        if single and url.rstrip("/") == spec.base_url.rstrip("/"):
+        if url.rstrip("/") == spec.base_url.rstrip("/"):  # the manifest's own server: the pooled client
             return _Replica(url, poller, None)
         client = providers.pool({name: replace(spec, base_url=url)}, self.environ, self.transports)[name]
         return _Replica(url, poller, client)
