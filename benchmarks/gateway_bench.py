@@ -15,15 +15,20 @@ negative, so the target reads the gateway's p99 minus the direct median instead.
 with the answer's text (other statuses are counted as errors), and through the gateway it must name the
 deployment that served it, or the run stops. The gateway's CPU time per request comes from /proc.
 
-The peer named in the anchors, LiteLLM's proxy, cannot be installed on these machines (its
-``litellm-proxy`` dependency is not on the package index here), so the comparison is with the upstream
-called directly, which is what "added latency" means.
+The peer named in the anchors, LiteLLM's proxy, runs as a fourth process in the same run, in front of the same
+upstream, with one worker like the gateway and the master key its start-up demands (it refuses to start
+without one). It lives in its own virtualenv (``--peer-venv``, default ``~/.cache/maestro/bench/litellm``),
+which the first run makes with ``pip install 'litellm[proxy]==1.108.7'``: the newest release whose proxy
+installs from the package index (later ones move it into ``litellm-proxy``, which the index here lacks).
+``--no-peer`` leaves it out. A request that has not answered after ``--request-timeout`` seconds counts as
+an error, so a proxy that falls behind ends its run instead of queueing for minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -91,8 +96,8 @@ def write_manifests(folder: Path, upstream: str) -> Path:
     return folder / "manifests"
 
 
-def wait_up(url: str, path: str) -> None:
-    deadline = time.monotonic() + 60
+def wait_up(url: str, path: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             httpx.get(url + path, timeout=1)
@@ -138,25 +143,41 @@ class Connections:
     async def close(self) -> None:
         for writer in self.all:
             writer.close()
-            await writer.wait_closed()
+            with contextlib.suppress(OSError):  # a server that reset the connection has closed it already
+                await writer.wait_closed()
 
 
-async def load(url: str, model: str, rate: float, seconds: float, *, stream: bool, gateway: bool) -> list[float | None]:
+async def load(
+    url: str,
+    model: str,
+    rate: float,
+    seconds: float,
+    *,
+    stream: bool,
+    served_by: tuple[str, str] | None = None,
+    headers: str = "",
+    timeout: float = 30.0,
+) -> list[float | None]:
+    """Latencies in ms of an open loop at ``rate`` for ``seconds``; None for a non-200 answer or one slower than
+    ``timeout``. ``served_by`` (header, value) must be on every 200; ``headers`` are extra request lines."""
     host, port = url.removeprefix("http://").split(":")
     data = json.dumps({**BODY, "model": model, "stream": stream}).encode()
     payload = (
-        f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n{headers}"
         f"content-length: {len(data)}\r\n\r\n"
     ).encode() + data
     connections = Connections(host, int(port))
 
     async def one() -> float | None:
         started = time.perf_counter()
-        status, headers, body = await connections.request(payload)
+        try:  # a connection cancelled or closed mid-answer is not put back among the idle ones
+            status, answer_headers, body = await asyncio.wait_for(connections.request(payload), timeout)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            return None  # no answer in time, or the server closed the connection: an error
         ms = (time.perf_counter() - started) * 1000
         if status != 200:
             return None  # counted as an error (e.g. a 503 once the first-token deadline passed under overload)
-        if b"Hello" not in body or (gateway and headers.get("x-maestro-served-by") != "fast/m1"):
+        if b"Hello" not in body or (served_by and answer_headers.get(served_by[0]) != served_by[1]):
             raise SystemExit(f"wrong answer from {url}: {status} {body[:200]!r}")
         return ms
 
@@ -186,81 +207,207 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rates", default="50,200,500")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve_upstream:
-        serve_upstream(args.serve_upstream)
-        return
-    up_port, gw_port = free_port(), free_port()
+PEER_REQUIREMENT = "litellm[proxy]==1.108.7"
+
+
+def ensure_peer(venv: Path) -> tuple[Path | None, str]:
+    """LiteLLM's proxy in its own virtualenv (made on the first run): (its executable, its version), or
+    (None, why not)."""
+    exe, python = venv / "bin" / "litellm", venv / "bin" / "python"
+    if not exe.exists():
+        print(f"installing the peer ({PEER_REQUIREMENT}) into {venv} ...", file=sys.stderr)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", PEER_REQUIREMENT],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+        except subprocess.CalledProcessError as e:
+            tail = ((e.stderr or "") + (e.stdout or "")).strip().splitlines()[-1:] or ["no output"]
+            return None, f"pip could not install {PEER_REQUIREMENT}: {tail[0]}"
+        except subprocess.TimeoutExpired:
+            return None, f"installing {PEER_REQUIREMENT} took over 30 minutes"
+    version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if version.returncode != 0 or not exe.exists():
+        return None, f"{venv} holds no working litellm (remove it and run again to reinstall)"
+    return exe, version.stdout.strip()
+
+
+def start_peer(exe: Path, folder: Path, upstream: str, port: int, key: str) -> subprocess.Popen[bytes]:
+    config = {
+        "model_list": [
+            {
+                "model_name": "chat",
+                "litellm_params": {"model": "openai/m1", "api_base": upstream + "/v1", "api_key": "unused"},
+            }
+        ]
+    }
+    (folder / "litellm.json").write_text(json.dumps(config))  # JSON is YAML
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LITELLM_"))},
+        "LITELLM_MASTER_KEY": key,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no fetch of the price list from GitHub
+        "LITELLM_LOG": "ERROR",
+    }
+    command = [str(exe), "--config", str(folder / "litellm.json"), "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(
+        [*command, "--num_workers", "1"], env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def summary(
+    name: str, times: list[float | None], direct: list[float | None], cpu_ms: float, timeout_ms: float
+) -> dict[str, Any]:
+    """Percentiles of the answered requests; the tail the targets read counts each error as the timeout (a
+    request that failed or never came back is no faster than that)."""
+    ok = [t for t in times if t is not None]
+    row: dict[str, Any] = {f"{name}_errors": len(times) - len(ok), f"{name}_cpu_ms_per_request": cpu_ms}
+    if not ok:  # every request failed: no latency to report
+        row |= {f"{name}_{k}": None for k in ("p50_ms", "p99_ms", "added_p50_ms", "added_p99_ms")}
+        return row | {f"{name}_p99_vs_direct_p50_ms": timeout_ms}
+    row[f"{name}_p50_ms"], row[f"{name}_p99_ms"] = pct(times, 0.5), pct(times, 0.99)
+    row[f"{name}_added_p50_ms"] = row[f"{name}_p50_ms"] - pct(direct, 0.5)
+    row[f"{name}_added_p99_ms"] = row[f"{name}_p99_ms"] - pct(direct, 0.99)
+    # a spike in the direct run can make the difference of tails small or negative; the target reads the
+    # conservative figure: the tail over the direct median
+    tail = pct([timeout_ms if t is None else t for t in times], 0.99)
+    row[f"{name}_p99_vs_direct_p50_ms"] = tail - pct(direct, 0.5)
+    return row
+
+
+def settle(pid: int, limit_s: float = 120.0) -> None:
+    """Wait until the process has stopped working off requests that timed out here (an overloaded proxy goes
+    on with them), so that it does not take CPU from the next measurement."""
+    deadline, last = time.monotonic() + limit_s, cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - last < 0.02:
+            return
+        last = now
+
+
+def measure(args: argparse.Namespace, peer_exe: Path | None) -> list[dict[str, Any]]:
+    """One row per (stream, rate): the direct run, the gateway's and, with a peer, LiteLLM's."""
+    up_port, gw_port, peer_port = free_port(), free_port(), free_port()
     upstream, gateway = f"http://127.0.0.1:{up_port}", f"http://127.0.0.1:{gw_port}"
-    load_before = os.getloadavg()
+    peer, peer_key = f"http://127.0.0.1:{peer_port}", "sk-bench-" + os.urandom(16).hex()
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         manifests = write_manifests(Path(tmp), upstream)
         procs = [subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port)])]
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "maestro.cli.main",
-                    "gateway",
-                    "-m",
-                    str(manifests),
-                    "--port",
-                    str(gw_port),
-                    "--state",
-                    str(Path(tmp) / "state.db"),
-                    "--log-level",
-                    "warning",
-                ],
-                env=env,
-                cwd=tmp,
-            )
-        )
+        gateway_command = [sys.executable, "-m", "maestro.cli.main", "gateway", "-m", str(manifests)]
+        gateway_command += ["--port", str(gw_port), "--state", str(Path(tmp) / "state.db"), "--log-level", "warning"]
+        procs.append(subprocess.Popen(gateway_command, env=env, cwd=tmp))
+        if peer_exe is not None:
+            procs.append(start_peer(peer_exe, Path(tmp), upstream, peer_port, peer_key))
         try:
             wait_up(upstream, "/v1/models")
             wait_up(gateway, "/healthz")
-            rows = []
+            if peer_exe is not None:
+                wait_up(peer, "/health/liveliness", seconds=180)
             for stream in (False, True):
                 for rate in (float(r) for r in args.rates.split(",")):
-                    direct = asyncio.run(load(upstream, "m1", rate, args.seconds, stream=stream, gateway=False))
+                    timed = {"seconds": args.seconds, "stream": stream, "timeout": args.request_timeout}
+                    direct = asyncio.run(load(upstream, "m1", rate, **timed))
                     cpu0 = cpu_seconds(procs[1].pid)
-                    through = asyncio.run(load(gateway, "chat", rate, args.seconds, stream=stream, gateway=True))
+                    through = asyncio.run(
+                        load(gateway, "chat", rate, served_by=("x-maestro-served-by", "fast/m1"), **timed)
+                    )
                     cpu = (cpu_seconds(procs[1].pid) - cpu0) / max(len(through), 1) * 1000
-                    row = {
-                        "rate": rate,
-                        "stream": stream,
-                        "n": len(through),
-                        "errors": sum(1 for t in [*direct, *through] if t is None),
-                        "direct_p50_ms": pct(direct, 0.5),
-                        "direct_p99_ms": pct(direct, 0.99),
-                        "gateway_p50_ms": pct(through, 0.5),
-                        "gateway_p99_ms": pct(through, 0.99),
-                        "gateway_cpu_ms_per_request": cpu,
-                    }
-                    row["added_p50_ms"] = row["gateway_p50_ms"] - row["direct_p50_ms"]
-                    row["added_p99_ms"] = row["gateway_p99_ms"] - row["direct_p99_ms"]
-                    # a spike in the direct run can make the difference of tails small or negative; the target
-                    # reads the conservative figure: the gateway's tail over the direct median
-                    row["added_p99_vs_direct_p50_ms"] = row["gateway_p99_ms"] - row["direct_p50_ms"]
+                    row: dict[str, Any] = {"rate": rate, "stream": stream, "n": len(through)}
+                    row |= {"direct_errors": sum(1 for t in direct if t is None)}
+                    row |= {"direct_p50_ms": pct(direct, 0.5), "direct_p99_ms": pct(direct, 0.99)}
+                    row |= summary("gateway", through, direct, cpu, args.request_timeout * 1000)
+                    if peer_exe is not None:
+                        cpu0 = cpu_seconds(procs[2].pid)
+                        auth = f"authorization: Bearer {peer_key}\r\n"
+                        served = ("x-litellm-model-group", "chat")
+                        peered = asyncio.run(load(peer, "chat", rate, served_by=served, headers=auth, **timed))
+                        row |= summary(
+                            "litellm",
+                            peered,
+                            direct,
+                            (cpu_seconds(procs[2].pid) - cpu0) / len(peered) * 1000,
+                            args.request_timeout * 1000,
+                        )
+                        settle(procs[2].pid)
                     rows.append({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
         finally:
             for p in procs:
                 p.terminate()
             for p in procs:
-                p.wait(20)
+                p.wait(30)
+    return rows
+
+
+def print_report(rows: list[dict[str, Any]], names: list[str]) -> None:
+    print(
+        "| req/s | stream | n | direct p50 | direct p99 | "
+        + " | ".join(
+            f"{n} errors | {n} p50 | {n} p99 | {n} added p50 | {n} p99 - direct p50 | {n} CPU/request" for n in names
+        )
+        + " |"
+    )
+    print(
+        "| ---: | --- | ---: | ---: | ---: | "
+        + " | ".join("---: | ---: | ---: | ---: | ---: | ---:" for _ in names)
+        + " |"
+    )
+    for r in rows:
+        cells = [
+            f"{r['rate']:g}",
+            "yes" if r["stream"] else "no",
+            str(r["n"]),
+            ms(r["direct_p50_ms"]),
+            ms(r["direct_p99_ms"]),
+        ]
+        for n in names:
+            cells.append(str(r[f"{n}_errors"]))
+            cells += [ms(r[f"{n}_{k}"]) for k in ("p50_ms", "p99_ms", "added_p50_ms", "p99_vs_direct_p50_ms")]
+            cells.append(ms(r[f"{n}_cpu_ms_per_request"]))
+        print("| " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rates", default="50,200,500")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--no-peer", action="store_true", help="leave LiteLLM's proxy out")
+    parser.add_argument("--peer-venv", type=Path, default=Path.home() / ".cache" / "maestro" / "bench" / "litellm")
+    parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_upstream:
+        serve_upstream(args.serve_upstream)
+        return
+    peer_exe, peer_version = (None, "left out (--no-peer)") if args.no_peer else ensure_peer(args.peer_venv)
+    load_before = os.getloadavg()
+    rows = measure(args, peer_exe)
     at_200 = [r for r in rows if r["rate"] == 200 and not r["stream"]]
-    target = {
+    value = at_200[0]["gateway_p99_vs_direct_p50_ms"] if at_200 else None
+    target: dict[str, Any] = {
         "target": f"gateway p99 - direct p50 <= {TARGET_ADDED_P99_MS_AT_200} ms at 200 req/s (non-streaming)",
-        "value": at_200[0]["added_p99_vs_direct_p50_ms"] if at_200 else None,
+        "value": value,
+        "met": value is not None and value <= TARGET_ADDED_P99_MS_AT_200,
     }
-    target["met"] = target["value"] is not None and target["value"] <= TARGET_ADDED_P99_MS_AT_200
+    peer_value = at_200[0].get("litellm_p99_vs_direct_p50_ms") if at_200 else None
+    versus: dict[str, Any] = {
+        "target": "gateway p99 below LiteLLM's proxy p99 at 200 req/s (non-streaming), both over the direct p50",
+        "litellm": peer_version,
+        "value": peer_value,
+        "met": None if value is None or peer_value is None else value < peer_value,
+    }
     environment = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -269,23 +416,21 @@ def main() -> None:
         "load_after": [round(x, 2) for x in os.getloadavg()],
     }
     if args.json:
-        print(json.dumps({"rows": rows, "target": target, "environment": environment}, indent=2))
+        print(json.dumps({"rows": rows, "target": target, "peer": versus, "environment": environment}, indent=2))
         return
-    print(
-        "| req/s | stream | n | errors | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 |"
-        " gateway p99 - direct p50 | gateway CPU/request |"
-    )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        print(
-            f"| {r['rate']:g} | {'yes' if r['stream'] else 'no'} | {r['n']} | {r['errors']} |"
-            f" {r['direct_p50_ms']:.2f} ms |"
-            f" {r['direct_p99_ms']:.2f} ms | {r['gateway_p50_ms']:.2f} ms | {r['gateway_p99_ms']:.2f} ms |"
-            f" {r['added_p50_ms']:.2f} ms | {r['added_p99_ms']:.2f} ms | {r['added_p99_vs_direct_p50_ms']:.2f} ms |"
-            f" {r['gateway_cpu_ms_per_request']:.2f} ms |"
-        )
-    print(f"\ntarget: {target['target']}: {'met' if target['met'] else 'MISSED'} ({target['value']} ms)")
+    print_report(rows, ["gateway"] + (["litellm"] if peer_exe is not None else []))
+    verdict = {True: "met", False: "MISSED", None: "not measured (no 200 req/s run)"}
+    print(f"\ntarget: {target['target']}: {verdict[None if value is None else target['met']]} ({value} ms)")
+    if peer_exe is None:
+        print(f"peer: LiteLLM's proxy {peer_version}")
+    else:
+        figures = f"maestro {value} ms, LiteLLM {peer_version} {peer_value} ms"
+        print(f"peer: {versus['target']}: {verdict[versus['met']]} ({figures})")
     print(f"environment: {environment}")
+
+
+def ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} ms"
 
 
 if __name__ == "__main__":
