@@ -12,7 +12,7 @@ Errors are answered, never raised: ``GatewayError`` carries the status and OpenA
 from __future__ import annotations
 
 from maestro.gateway.app import create_app
-from maestro.gateway.config import ApiKey, BreakerSettings, GatewayConfig, RecordSink, RouteSettings, from_manifests
+from maestro.gateway.config import ApiKey, BreakerSettings, GatewayConfig, RecordSink, from_manifests
 from maestro.gateway.errors import GatewayError
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "GatewayConfig",
     "GatewayError",
     "RecordSink",
-    "RouteSettings",
     "create_app",
     "from_manifests",
 ]

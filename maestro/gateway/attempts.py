@@ -21,10 +21,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from maestro.gateway.config import RouteSettings
 from maestro.gateway.runtime import Runtime
 from maestro.providers import CallerFault, ChatStream, FaultKind, ProviderFault, Usage
-from maestro.router import Deployment
+from maestro.router import Deployment, RouteSettings
 from maestro.telemetry import tracing
 
 T = TypeVar("T")

@@ -7,6 +7,8 @@ reservation is settled to the real cost afterwards (0 when nothing was served). 
 
 ``onExceed``: ``block`` refuses the request (429); ``downgrade`` keeps only the deployments whose estimate
 still fits, cheapest first, and refuses when none does; ``alert`` lets it through and counts it.
+
+The budgets themselves are the router's (``maestro.router.Budget``, compiled from the Policies' ``budgets``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from maestro import state
-from maestro.manifests.loader import ManifestSet
+from maestro.router import Budget
 
 COMPONENT = "budgets"
 MIGRATIONS = [
@@ -27,43 +29,6 @@ MIGRATIONS = [
     "CREATE INDEX budget_spend_by_period ON budget_spend (budget, period)",
 ]
 STALE_S = 900.0
-
-
-@dataclass(frozen=True, slots=True)
-class Budget:
-    name: str
-    limit_usd: float
-    period: str  # hour, day, week, month
-    on_exceed: str  # block, downgrade, alert
-    route: str | None = None
-    team: str | None = None
-    api_key: str | None = None
-
-    def applies(self, route: str, team: str, api_key: str) -> bool:
-        return (
-            (self.route is not None and self.route == route)
-            or (self.team is not None and self.team == team)
-            or (self.api_key is not None and self.api_key == api_key)
-        )
-
-
-def budgets_of(manifests: ManifestSet) -> tuple[Budget, ...]:
-    out = []
-    for policy in manifests.of_kind("Policy"):
-        for b in policy.spec.get("budgets", []):
-            scope = b["scope"]
-            out.append(
-                Budget(
-                    b["name"],
-                    float(b["limitUsd"]),
-                    b["period"],
-                    b.get("onExceed", "block"),
-                    scope.get("route"),
-                    scope.get("team"),
-                    scope.get("apiKey"),
-                )
-            )
-    return tuple(out)
 
 
 def period_start(period: str, now: float) -> str:

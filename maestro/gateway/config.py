@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +13,13 @@ import httpx
 from opentelemetry.trace import TracerProvider
 
 from maestro.errors import MaestroError
-from maestro.gateway.budgets import Budget, budgets_of
 from maestro.lane import LaneConfig, lanes_of
 from maestro.manifests.loader import ManifestSet
-from maestro.providers import ProviderSpec, seconds, specs_of
-from maestro.router import Decision, RouterTable, build
+from maestro.providers import ProviderSpec, specs_of
+from maestro.router import Budget, Decision, RouterTable, RouteSettings, build
 
 # (decision, the deployment that served or None, cost in USD): the ledger's seam
 RecordSink = Callable[[Decision, str | None, float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RouteSettings:
-    """A route's resilience settings: retries of the whole order, backoff, the first-token deadline, hedging."""
-
-    retries: int = 0
-    backoff_s: float = 0.25
-    first_token_s: float | None = None
-    hedge_after_s: float | None = None  # send a copy to the next deployment after this long without a token
-    hedge_max_cost_usd: float = 0.0  # the most that copy may cost (estimated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +45,7 @@ class ApiKey:
 class GatewayConfig:
     table: RouterTable
     providers: Mapping[str, ProviderSpec]
-    routes: Mapping[str, RouteSettings] = field(default_factory=dict)  # by route name
+    routes: Mapping[str, RouteSettings] = field(default_factory=dict)  # by route name: overrides of the table's
     environ: Mapping[str, str] | None = None  # where keys are read (default: the process environment)
     transports: Mapping[str, httpx.AsyncBaseTransport] = field(default_factory=dict)  # by provider (tests)
     max_body_bytes: int = 1024 * 1024
@@ -76,7 +65,14 @@ class GatewayConfig:
     lane_poll_s: float = 1.0
 
     def route(self, name: str) -> RouteSettings:
-        return self.routes.get(name, RouteSettings())
+        """Route ``name``'s settings: those in ``routes`` when it names the route (tests), else the table's."""
+        if name in self.routes:
+            return self.routes[name]
+        return self._table_settings.get(name, RouteSettings())
+
+    @cached_property
+    def _table_settings(self) -> Mapping[str, RouteSettings]:
+        return {t.name: t.settings for t in self.table.routes.values()}
 
 
 class ConfigError(MaestroError):
@@ -103,24 +99,9 @@ def api_keys_from_json(text: str, where: str) -> dict[str, ApiKey]:
     return out
 
 
-def route_settings(manifests: ManifestSet) -> dict[str, RouteSettings]:
-    out = {}
-    for doc in manifests.of_kind("Route"):
-        retry: Mapping[str, Any] = doc.spec.get("retry", {})
-        limits: Mapping[str, Any] = doc.spec.get("limits", {})
-        hedge: Mapping[str, Any] = doc.spec.get("hedge", {})
-        out[doc.name] = RouteSettings(
-            retries=int(retry.get("attempts", 0)),
-            backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.25,
-            first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
-            hedge_after_s=seconds(hedge["after"]) if "after" in hedge else None,
-            hedge_max_cost_usd=float(hedge.get("maxCostUsd", 0.0)),
-        )
-    return out
-
-
 def from_manifests(manifests: ManifestSet, **options: Any) -> GatewayConfig:
     """The config for a validated manifest set; ``options`` set the other fields."""
-    options.setdefault("budgets", budgets_of(manifests))
+    table = build(manifests)
+    options.setdefault("budgets", table.budgets)
     options.setdefault("lanes", lanes_of(manifests))
-    return GatewayConfig(build(manifests), specs_of(manifests), route_settings(manifests), **options)
+    return GatewayConfig(table, specs_of(manifests), **options)

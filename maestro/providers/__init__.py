@@ -23,7 +23,7 @@ from maestro.providers.client import ChatClient, ChatStream
 from maestro.providers.faults import CallerFault, FaultKind, ProviderError, ProviderFault
 from maestro.providers.registry import CLIENTS, Pool, pool
 from maestro.providers.secrets import Secret, redact, resolve
-from maestro.providers.spec import ProviderSpec, Timeouts, seconds, specs_of
+from maestro.providers.spec import ProviderSpec, Timeouts, specs_of
 from maestro.providers.usage import Price, Usage
 
 __all__ = [
@@ -43,6 +43,5 @@ __all__ = [
     "pool",
     "redact",
     "resolve",
-    "seconds",
     "specs_of",
 ]

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from maestro.manifests.durations import seconds
 from maestro.manifests.loader import ManifestSet
 from maestro.providers.usage import Price
 
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 PROTOCOLS = {
     "openai": "openai",
     "nim": "openai",
@@ -68,11 +68,3 @@ class ProviderSpec:
 def specs_of(manifests: ManifestSet) -> dict[str, ProviderSpec]:
     """Every Provider of a validated manifest set, by name."""
     return {doc.name: ProviderSpec.of(doc.name, doc.spec) for doc in manifests.of_kind("Provider")}
-
-
-def seconds(duration: str) -> float:
-    """A manifest duration (``250ms``, ``5s``, ``2m``) in seconds; the schema has checked its shape."""
-    for unit in ("ms", "s", "m", "h", "d"):
-        if duration.endswith(unit) and duration[: -len(unit)].isdigit():
-            return int(duration[: -len(unit)]) * _UNITS[unit]
-    raise ValueError(f"'{duration}' is not a duration like 250ms, 5s, 2m")

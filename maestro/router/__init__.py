@@ -24,10 +24,11 @@ from maestro.router.model import (
     Score,
     Stage,
 )
-from maestro.router.table import Deployment, RouterError, RouterTable, build
+from maestro.router.table import Budget, Deployment, RouterError, RouterTable, RouteSettings, build
 
 __all__ = [
     "POLICY_STAGES",
+    "Budget",
     "Circuit",
     "Decision",
     "Deployment",
@@ -35,6 +36,7 @@ __all__ = [
     "LiveState",
     "Removal",
     "Request",
+    "RouteSettings",
     "RouterError",
     "RouterTable",
     "Score",

@@ -163,10 +163,9 @@ def _denial(ask: _Ask, team: str) -> str | None:
     for rule in ask.route.rules:
         if rule.deny and _holds(rule.program, ask.view):
             return f"route rule '{rule.name}' denies the request"
-    for budget in ask.table.budgets:
-        applies = budget.route == ask.route.name or (budget.team is not None and budget.team == team)
+    for budget in ask.table.budgets:  # a budget of a gateway key is the gateway's to judge: the router knows no key
         spent = ask.state.spend_usd.get(budget.name, 0.0)
-        if applies and budget.on_exceed == "block" and spent >= budget.limit_usd:
+        if budget.applies(ask.route.name, team, "") and budget.on_exceed == "block" and spent >= budget.limit_usd:
             return f"budget '{budget.name}' (${budget.limit_usd:g}) is spent"
     return None
 

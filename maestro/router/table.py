@@ -13,6 +13,7 @@ import cel
 
 from maestro.errors import MaestroError
 from maestro.manifests.checks import Taxonomy
+from maestro.manifests.durations import seconds
 from maestro.manifests.loader import Document, ManifestSet
 from maestro.manifests.requirements import ProviderFacts, Requirement
 from maestro.policy.allow import PolicyBook
@@ -57,12 +58,33 @@ class Pin:
 
 @dataclass(frozen=True, slots=True)
 class Budget:
+    """A Policy's spending limit per ``period`` over one scope: a route, a team or a gateway key."""
+
     name: str
     limit_usd: float
-    on_exceed: str
-    route: str | None
-    team: str | None
-    api_key: str | None
+    period: str  # hour, day, week, month
+    on_exceed: str  # block, downgrade, alert
+    route: str | None = None
+    team: str | None = None
+    api_key: str | None = None
+
+    def applies(self, route: str, team: str, api_key: str) -> bool:
+        return (
+            (self.route is not None and self.route == route)
+            or (self.team is not None and self.team == team)
+            or (self.api_key is not None and self.api_key == api_key)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSettings:
+    """A route's resilience settings: retries of the whole order, backoff, the first-token deadline, hedging."""
+
+    retries: int = 0
+    backoff_s: float = 0.25
+    first_token_s: float | None = None
+    hedge_after_s: float | None = None  # send a copy to the next deployment after this long without a token
+    hedge_max_cost_usd: float = 0.0  # the most that copy may cost (estimated)
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,7 @@ class RouteTable:
     max_latency_ms: float | None
     version: str
     universe: tuple[Deployment, ...] = ()  # every deployment the route could use, each once, in order
+    settings: RouteSettings = RouteSettings()
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,7 @@ def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, De
         limits.get("maxCostUsd"),
         duration_ms(limits["maxLatency"]) if "maxLatency" in limits else None,
         content_hash(route),
+        settings=_settings(spec),
     )
     every = [d for d, _ in table.candidates] + [p.target for p in table.pins] + list(table.fallback)
     every += [d for d, _ in table.shadow]
@@ -237,8 +261,27 @@ def _sovereignty(book: PolicyBook, deployments: Mapping[str, Deployment]) -> dic
     }
 
 
+def _settings(spec: Mapping[str, Any]) -> RouteSettings:
+    retry: Mapping[str, Any] = spec.get("retry", {})
+    limits: Mapping[str, Any] = spec.get("limits", {})
+    hedge: Mapping[str, Any] = spec.get("hedge", {})
+    return RouteSettings(
+        retries=int(retry.get("attempts", 0)),
+        backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.25,
+        first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
+        hedge_after_s=seconds(hedge["after"]) if "after" in hedge else None,
+        hedge_max_cost_usd=float(hedge.get("maxCostUsd", 0.0)),
+    )
+
+
 def _budget(b: Mapping[str, Any]) -> Budget:
     scope = b["scope"]
     return Budget(
-        b["name"], b["limitUsd"], b.get("onExceed", "block"), scope.get("route"), scope.get("team"), scope.get("apiKey")
+        b["name"],
+        float(b["limitUsd"]),
+        b["period"],
+        b.get("onExceed", "block"),
+        scope.get("route"),
+        scope.get("team"),
+        scope.get("apiKey"),
     )

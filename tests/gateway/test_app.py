@@ -12,8 +12,9 @@ import httpx
 import pytest
 from helpers.gateway import offline_config, sse_body
 
-from maestro.gateway import ApiKey, RouteSettings
-from maestro.gateway.budgets import Budget, Budgets
+from maestro.gateway import ApiKey
+from maestro.gateway.budgets import Budgets
+from maestro.router import Budget, RouteSettings
 
 from .conftest import app_client, mock
 

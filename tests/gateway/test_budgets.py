@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from maestro import state
-from maestro.gateway.budgets import STALE_S, Budget, BudgetRefused, Budgets, period_start
+from maestro.gateway.budgets import STALE_S, BudgetRefused, Budgets, period_start
+from maestro.router import Budget
 
 
 @pytest.mark.parametrize(

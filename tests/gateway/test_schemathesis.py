@@ -22,8 +22,9 @@ import schemathesis
 from helpers.gateway import environ, offline_config, served, sse_body
 from schemathesis.config import SchemathesisConfig
 
-from maestro.gateway.budgets import Budget, Budgets
+from maestro.gateway.budgets import Budgets
 from maestro.gateway.openapi import document
+from maestro.router import Budget
 from maestro.state import connect
 
 DOCUMENT = document()

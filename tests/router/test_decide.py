@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.router import ROOT, model, pair, policy, provider, route, table
 
 from maestro import router
-from maestro.manifests.loader import SourceFile
-from maestro.manifests.validate import validate, validate_sources
+from maestro.manifests.validate import validate
 from maestro.router import Circuit, DeploymentState, LiveState, Request, RouterError, Stage
-
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_POLICY = (ROOT / "policies" / "default.yaml").read_bytes()
 
 MINI = "openai-us/gpt-4o-mini"
 HAIKU = "anthropic-us/claude-3-5-haiku-20241022"
@@ -25,62 +20,7 @@ LOCAL = "local-lane/smollm2-135m-instruct"
 MISTRAL = "mistral-eu/mistral-small-latest"
 US = (MINI, HAIKU)
 
-# --- building small manifest sets ------------------------------------------------------------------------
-
-
-def model(name: str = "m", *, context: int = 100_000, price: float = 1.0, quality: float = 0.5) -> dict[str, Any]:
-    return {
-        "name": name,
-        "contextWindow": context,
-        "price": {"inputPer1M": price, "outputPer1M": price},
-        "quality": quality,
-    }
-
-
-def provider(
-    name: str, jurisdiction: str = "us", *models: dict[str, Any], retention: int = 0, training: bool = False
-) -> dict[str, Any]:
-    return {
-        "apiVersion": "maestro.dev/v1",
-        "kind": "Provider",
-        "metadata": {"name": name},
-        "spec": {
-            "type": "openai-compatible",
-            "baseUrl": f"https://{name}.example.com/v1",
-            "jurisdiction": jurisdiction,
-            "dataRetentionDays": retention,
-            "trainingUse": training,
-            "models": list(models) or [model()],
-        },
-    }
-
-
-def pair(key: str, **extra: Any) -> dict[str, Any]:
-    name, model_name = key.split("/", 1)
-    return {"provider": name, "model": model_name, **extra}
-
-
-def route(name: str, alias: str, candidates: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "maestro.dev/v1",
-        "kind": "Route",
-        "metadata": {"name": name},
-        "spec": {"alias": alias, "candidates": candidates, **spec},
-    }
-
-
-def policy(name: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "maestro.dev/v1", "kind": "Policy", "metadata": {"name": name}, "spec": spec}
-
-
-def table(*docs: dict[str, Any], default_policy: bool = True, clean: bool = True) -> router.RouterTable:
-    """The routing table of ``docs`` (plus policies/default.yaml); ``clean`` asserts validate found no error."""
-    sources = [SourceFile("policy.yaml", DEFAULT_POLICY, "")] if default_policy else []
-    sources += [SourceFile(f"doc{i}.yaml", json.dumps(doc).encode(), "") for i, doc in enumerate(docs)]
-    result = validate_sources(sources)
-    if clean:
-        assert result.summary.errors == 0, [d.message for d in result.diagnostics if d.severity == "error"]
-    return router.build(result.manifests)
+# --- building small manifest sets (the builders are in helpers.router) ---------------------------------------
 
 
 def two_providers(**route_spec: Any) -> router.RouterTable:
