@@ -13,12 +13,10 @@ import cel
 
 from maestro.errors import MaestroError
 from maestro.manifests.checks import Taxonomy
-from maestro.manifests.durations import seconds
+from maestro.manifests.durations import milliseconds, seconds
 from maestro.manifests.loader import Document, ManifestSet
 from maestro.manifests.requirements import ProviderFacts, Requirement
 from maestro.policy.allow import PolicyBook
-
-_DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 class RouterError(MaestroError):
@@ -132,13 +130,6 @@ def content_hash(doc: Document) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def duration_ms(text: str) -> float:
-    for unit in ("ms", "s", "m", "h", "d"):
-        if text.endswith(unit) and text[: -len(unit)].isdigit():
-            return float(text[: -len(unit)]) * _DURATION_MS[unit]
-    raise RouterError(f"'{text}' is not a duration like 250ms, 8s, 5m")
-
-
 def build(manifests: ManifestSet) -> RouterTable:
     """Compile the routes and policies of a validated manifest set."""
     deployments = _deployments(manifests)
@@ -225,7 +216,7 @@ def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, De
         tuple((_pair(deployments, s, route.name), s.get("sampleRate", 1.0)) for s in spec.get("shadow", [])),
         dict(spec.get("objective", {})),
         limits.get("maxCostUsd"),
-        duration_ms(limits["maxLatency"]) if "maxLatency" in limits else None,
+        float(milliseconds(limits["maxLatency"])) if "maxLatency" in limits else None,
         content_hash(route),
         settings=_settings(spec),
     )

@@ -668,3 +668,13 @@ def test_result_helpers() -> None:
     assert result.reaches(MEDIUM) and result.reaches(HIGH)
     assert not DiffResult((change(LOW),)).reaches(MEDIUM)
     assert DiffResult(()).max_risk is None
+
+
+def test_duration_limits_compare_by_their_length() -> None:
+    def route(latency: str) -> str:
+        return manifest("Route", "r", {**ROUTE, "limits": {"maxCostUsd": 0.02, "maxLatency": latency}})
+
+    (up,) = diff_text(route("800ms"), route("2s")).changes
+    (down,) = diff_text(route("1m"), route("59s")).changes
+    assert up.risk is MEDIUM and "raised from '800ms' to '2s'" in up.reason
+    assert "lowered from '1m' to '59s' (tighter)" in down.reason

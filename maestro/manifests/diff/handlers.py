@@ -8,7 +8,6 @@ template filled from ``words``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
@@ -17,6 +16,7 @@ from maestro.manifests.diff.documents import Ctx
 from maestro.manifests.diff.model import HIGH, LOW, MEDIUM, Op, Risk
 from maestro.manifests.diff.values import MISSING, brief, same
 from maestro.manifests.diff.walk import Delta
+from maestro.manifests.durations import seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +77,16 @@ def _defaulted(default: Any, judge: _Judge) -> Handler:
     return handler
 
 
-_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d)$")
-_SECONDS: Final = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def _magnitude(value: Any) -> float | None:
     """A number, or a duration in seconds; None for anything else."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    return int(match.group(1)) * _SECONDS[match.group(2)] if match else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return seconds(value)
+    except ValueError:
+        return None
 
 
 def rises(what: str, risk: Risk, *, default: Any = MISSING, missing_loose: bool = True) -> Handler:
