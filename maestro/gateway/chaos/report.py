@@ -6,12 +6,15 @@
   requests sent straight to a healthy upstream;
 - ``rescue_p99_ms``: p99 latency of the answers that needed more than one attempt;
 - ``time_to_recover_s``: from a phase that heals an upstream to the end of its first answer served again;
-- ``policy_violations``: answers served by a deployment the request's tags do not allow (checked against the
-  router's allowed set for the tags alone, without live state);
+- ``policy_violations``: answers served by a deployment the request's tags do not allow: one outside the
+  router's allowed set for the tags alone (without live state), or outside the scenario's own ``allowed``
+  upstreams for one of its tags;
 - ``silent_truncations``: streams that ended without ``[DONE]`` and without an error event;
 - ``max_attempts_to_down_provider_per_cooldown``: for an upstream that fails every call, the most calls it
   received in one window between two openings of its circuit (each at least a cooldown long); the calls
-  that reached it before its circuit first opened are counted in ``attempts_before_open``.
+  that reached it before its circuit first opened are counted in ``attempts_before_open``. An upstream whose
+  circuit never opened counts all its failed calls as one window (a breaker that never trips misses the
+  target); one that received no call counts 0.
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ def report(
         p99_added_ms=round(quantile(added, 0.99) or 0.0, 3),
         rescue_p99_ms=_round(quantile(rescued, 0.99)),
         time_to_recover_s=_recovery(scenario, outcomes, started),
-        policy_violations=_violations(outcomes, table),
+        policy_violations=_violations(scenario, outcomes, table),
         silent_truncations=sum(o.silent_truncation for o in outcomes),
         max_attempts_to_down_provider_per_cooldown=per_window,
         attempts_before_open=before,
@@ -107,12 +110,14 @@ def _down_attempts(
     before: dict[str, int] = {}
     openings = list(runtime.breakers.openings)
     for name, fake in fakes.items():
-        failed = [t for t, outcome in fake.calls if outcome != "ok"]
-        if not failed or not any(_down(f) for f in _faults_over_time(scenario, name)):
+        if not any(_down(f) for f in _faults_over_time(scenario, name)):
             continue
+        failed = [t for t, outcome in fake.calls if outcome != "ok"]
         opened = [t for t, key in openings if key == f"{name}/m1"]
         before[name] = sum(1 for t in failed if not opened or t < opened[0] + _IN_FLIGHT_S)
-        for start, end in zip(opened, [*opened[1:], float("inf")], strict=True):
+        worst = max(worst or 0, 0 if opened else len(failed))
+        ends = [*opened[1:], float("inf")] if opened else []
+        for start, end in zip(opened, ends, strict=True):
             count = sum(1 for t in failed if start + _IN_FLIGHT_S <= t < end)
             worst = max(worst or 0, count)
     return worst, before
@@ -141,7 +146,7 @@ def _recovery(scenario: Scenario, outcomes: list[Outcome], started: float) -> fl
     return None if out is None else round(out, 3)
 
 
-def _violations(outcomes: list[Outcome], table: RouterTable) -> int:
+def _violations(scenario: Scenario, outcomes: list[Outcome], table: RouterTable) -> int:
     allowed: dict[tuple[str, ...], frozenset[str]] = {}
     count = 0
     for o in outcomes:
@@ -150,7 +155,9 @@ def _violations(outcomes: list[Outcome], table: RouterTable) -> int:
         if o.tags not in allowed:
             request = Request(alias=ALIAS, messages=MESSAGES, tags=frozenset(o.tags))
             allowed[o.tags] = decide(table, request).allowed
-        if o.served_by not in allowed[o.tags]:
+        upstream = (o.served_by or "").partition("/")[0]
+        stated = all(upstream in scenario.allowed[t] for t in o.tags if t in scenario.allowed)
+        if o.served_by not in allowed[o.tags] or not stated:
             count += 1
     return count
 

@@ -6,7 +6,10 @@
      "load": {"requests": 1000, "rate_per_s": 100, "concurrency": 32},
      "targets": {"success_rate": 0.999}}
 
-Every key is checked: a typo is an error that names the key and the keys allowed.
+Every key is checked: a typo is an error that names the key and the keys allowed. Every scenario has the
+targets ``policy_violations: 0`` and ``silent_truncations: 0`` unless it sets them itself. ``allowed`` maps a
+tag to the upstreams that may serve a request carrying it: the scenario author's own statement of the policy,
+checked besides the router's allowed set.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ TARGETS = (
     "time_to_recover_s",
 )
 _LOWER_IS_BETTER = frozenset(TARGETS) - {"success_rate"}
+_TOP = {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets", "allowed"}
+_ALWAYS = {"policy_violations": 0.0, "silent_truncations": 0.0}
+_UNMEASURED = {
+    "rescue_p99_ms": "no answer needed a second attempt",
+    "time_to_recover_s": "the healed upstream served no answer after it healed, or no phase heals one",
+    "max_attempts_to_down_provider_per_cooldown": "no upstream fails every call",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +84,15 @@ class Scenario:
     phases: tuple[Phase, ...] = ()
     load: Load = field(default_factory=Load)
     targets: Mapping[str, float] = field(default_factory=dict)
+    allowed: Mapping[str, frozenset[str]] = field(default_factory=dict)  # tag -> the upstreams that may serve it
 
     def missed(self, values: Mapping[str, float | None]) -> list[str]:
         """The targets the drill's values do not meet."""
         out = []
         for name, target in self.targets.items():
             value = values.get(name)
-            if value is None:
+            if value is None:  # a target the scenario sets must be measured: nothing to measure is a miss
+                out.append(f"{name} not measured ({_UNMEASURED.get(name, 'the drill gave no value')})")
                 continue
             ok = value <= target if name in _LOWER_IS_BETTER else value >= target
             if not ok:
@@ -117,7 +129,11 @@ def load(path: Path) -> Scenario:
 
 
 def parse(data: Any) -> Scenario:
-    top = _keys(data, "scenario", {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets"})
+    top = _keys(
+        data,
+        "scenario",
+        {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets", "allowed"},
+    )
     upstreams = tuple(_upstream(name, spec) for name, spec in _keys(top["upstreams"], "upstreams", None).items())
     names = {u.name for u in upstreams}
     route = _keys(
@@ -128,7 +144,16 @@ def parse(data: Any) -> Scenario:
             raise ValueError(f"route names upstream '{name}', which is not in upstreams ({', '.join(sorted(names))})")
     breaker = _keys(top.get("breaker", {}), "breaker", {"failures", "cooldown_s"})
     load_ = _keys(top.get("load", {}), "load", {f.name for f in fields(Load)})
-    targets = _keys(top.get("targets", {}), "targets", set(TARGETS))
+    targets = {**_ALWAYS, **_keys(top.get("targets", {}), "targets", set(TARGETS))}
+    allowed = {
+        str(tag): frozenset(map(str, who)) for tag, who in _keys(top.get("allowed", {}), "allowed", None).items()
+    }
+    for tag, who in allowed.items():
+        if not who <= names:
+            unknown = ", ".join(sorted(who - names))
+            raise ValueError(
+                f"allowed['{tag}'] names upstream(s) {unknown}, not in upstreams ({', '.join(sorted(names))})"
+            )
     phases = tuple(
         Phase(float(p["at_s"]), {n: _faults(f, n) for n, f in _keys(p["faults"], "phase faults", names).items()})
         for p in (_keys(p, "phase", {"at_s", "faults"}) for p in top.get("phases", []))
@@ -148,6 +173,7 @@ def parse(data: Any) -> Scenario:
         phases=phases,
         load=Load(**{**load_, "tags": tuple(load_.get("tags", ()))}),
         targets={k: float(v) for k, v in targets.items()},
+        allowed=allowed,
     )
 
 

@@ -1,0 +1,91 @@
+"""The shipped chaos scenarios meet their targets, and the drill's own checks can fail.
+
+Each shipped scenario runs whole, as `maestro chaos drill --scenario NAME` runs it (about 5-10 s each): its
+fake upstreams, the real gateway and the paced load on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maestro.gateway.chaos import drill, scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((ROOT / "manifests" / "chaos").glob(f"*{scenario.SUFFIX}"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name.removesuffix(scenario.SUFFIX) for p in SHIPPED])
+def test_a_shipped_scenario_meets_every_target(path: Path) -> None:
+    parsed = scenario.load(path)
+    report = drill.run(parsed).as_dict()
+    assert report["missed"] == [], report
+    assert report["requests"] == parsed.load.requests
+    for name in parsed.targets:  # every target was measured, none skipped for want of a value
+        assert report[name] is not None, (name, report)
+    assert report["policy_violations"] == 0 and report["silent_truncations"] == 0
+
+
+def test_the_issue_targets_are_the_shipped_ones() -> None:
+    targets = {p.name.removesuffix(scenario.SUFFIX): scenario.load(p).targets for p in SHIPPED}
+    assert targets["brownout"]["success_rate"] >= 0.999
+    assert targets["primary-down"]["rescue_p99_ms"] <= 1000 + 1000  # first-token deadline (1 s) + 1 s
+    for name in ("primary-down", "eu-outage", "recovery"):
+        assert targets[name]["max_attempts_to_down_provider_per_cooldown"] == 1, name
+    assert all(t["policy_violations"] == 0 for t in targets.values())  # set, or the default every scenario has
+    brownout = scenario.load(ROOT / "manifests" / "chaos" / "brownout.chaos.json")
+    assert brownout.upstreams[0].faults.error_rate == 0.3 and len(brownout.fallback) == 1
+
+
+def _small(**overrides: Any) -> scenario.Scenario:
+    data: dict[str, Any] = {
+        "name": "small",
+        "upstreams": {"primary": {"jurisdiction": "eu"}, "fallback": {"jurisdiction": "eu"}},
+        "route": {"candidates": ["primary"], "fallback": ["fallback"], "retries": 0},
+        "load": {"requests": 30, "rate_per_s": 100, "concurrency": 8, "stream_share": 0.5},
+    }
+    data.update(overrides)
+    return scenario.parse(data)
+
+
+def test_a_breaker_that_never_opens_misses_the_down_provider_target() -> None:
+    down = _small(
+        upstreams={"primary": {"faults": {"error_rate": 1.0, "error_status": 503}}, "fallback": {}},
+        breaker={"failures": 1000, "cooldown_s": 1},
+        targets={"max_attempts_to_down_provider_per_cooldown": 1},
+    )
+    report = drill.run(down)
+    assert report.success_rate == 1.0  # the fallback served every one
+    assert report.max_attempts_to_down_provider_per_cooldown == 30  # every request tried the primary first
+    assert report.missed == ["max_attempts_to_down_provider_per_cooldown 30 (target <= 1)"]
+
+
+def test_an_answer_from_an_upstream_the_scenario_does_not_allow_is_a_violation() -> None:
+    # both upstreams are in the EU, so the router allows both for pii.email; the scenario says only the fallback
+    tagged = _small(load={"requests": 20, "rate_per_s": 100, "tagged_share": 1.0, "tags": ["pii.email"]})
+    strict = _small(
+        load={"requests": 20, "rate_per_s": 100, "tagged_share": 1.0, "tags": ["pii.email"]},
+        allowed={"pii.email": ["fallback"]},
+    )
+    assert drill.run(tagged).policy_violations == 0
+    report = drill.run(strict)
+    assert report.served_by == {"primary/m1": 20}
+    assert report.policy_violations == 20
+    assert report.missed == ["policy_violations 20 (target <= 0)"]
+
+
+def test_a_target_with_nothing_to_measure_is_missed() -> None:
+    healthy = _small(targets={"rescue_p99_ms": 2000, "time_to_recover_s": 1})
+    report = drill.run(healthy)
+    assert report.success_rate == 1.0 and report.rescue_p99_ms is None
+    assert report.missed == [
+        "rescue_p99_ms not measured (no answer needed a second attempt)",
+        "time_to_recover_s not measured (the healed upstream served no answer after it healed, or no phase heals one)",
+    ]
+
+
+def test_allowed_must_name_known_upstreams() -> None:
+    with pytest.raises(ValueError, match=r"allowed\['pii.email'\] names upstream\(s\) nowhere"):
+        _small(allowed={"pii.email": ["nowhere"]})
