@@ -236,6 +236,12 @@ async def _attempt(
                 await opened.stream.aclose()
             raise
         _count(rt, d, tally, "ok", opened.first_token_ms, ok=True)
+        if span.is_recording():  # a buffered answer is whole here; a relayed stream has its usage only at its end
+            got = opened.stream.usage
+            if got is None:
+                tracing.usage(span, opened.stream.model, None, None, None)
+            else:
+                tracing.usage(span, opened.stream.model, got.input_tokens, got.output_tokens, cost_of(rt, d, got))
         return True, value
 
 

@@ -157,7 +157,9 @@ class Chat:
                 **passed_over(served.tally.reasons, d.key),
             }
         )
-        self.rt.metrics.latency.labels(ctx.headers["x-maestro-route"]).observe(time.perf_counter() - ctx.started)
+        self.rt.metrics.latency.labels(ctx.headers["x-maestro-route"]).observe(
+            time.perf_counter() - ctx.started, _exemplar(ctx)
+        )
 
         def finish(end: StreamEnd) -> None:
             usage = end.usage or _estimate(ctx.call, end.output_chars)
@@ -205,11 +207,11 @@ class Chat:
         m, route = self.rt.metrics, ctx.headers["x-maestro-route"]
         m.requests.labels(route, str(status)).inc()
         if observe:
-            m.latency.labels(route).observe(time.perf_counter() - ctx.started)
+            m.latency.labels(route).observe(time.perf_counter() - ctx.started, _exemplar(ctx))
         if ctx.reservation is not None:
             self.rt.budgets.settle(ctx.reservation, cost)
         if d is not None:
-            m.cost.labels(route, d.key).inc(cost)
+            m.cost.labels(route, d.key).inc(cost, _exemplar(ctx))
             ctx.span.set_attribute(attr.SERVED_BY, d.key)
             if usage is not None:
                 self.rt.limits.used(d.provider.name, usage.input_tokens + usage.output_tokens)
@@ -220,6 +222,11 @@ class Chat:
                 self.rt.config.record(ctx.decision, d.key if d else None, cost)
             except MaestroError as e:  # a sink that refuses must not take the answer down with it
                 ctx.span.add_event("record-failed", {"message": str(e)})
+
+
+def _exemplar(ctx: _Ctx) -> dict[str, str] | None:
+    """The decision id as an OpenMetrics exemplar (none before a decision)."""
+    return None if ctx.decision is None else {"decision_id": ctx.decision.decision_id}
 
 
 async def _opened(opened: Opened) -> Opened:

@@ -37,7 +37,8 @@ class Info:
         m = self.rt.metrics
         for key, circuit in self.rt.breakers.circuits().items():
             m.circuit.labels(key).set(CIRCUIT_VALUES[circuit.value])
-        return Response(m.render(), 200, decision_headers(), media_type=m.content_type)
+        body, content_type = m.render(request.headers.get("accept", ""))
+        return Response(body, 200, decision_headers(), media_type=content_type)
 
     async def openapi(self, request: Request) -> Response:
         return json_response(document())

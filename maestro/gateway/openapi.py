@@ -343,8 +343,17 @@ def document() -> dict[str, Any]:
             },
             "/metrics": {
                 "get": {
-                    "summary": "Prometheus metrics.",
-                    "responses": {"200": _ok("Metrics.", {"type": "string"}, "text/plain")},
+                    "summary": "Prometheus metrics: the text format, or OpenMetrics with the decision id as exemplars "
+                    "when the Accept header asks for application/openmetrics-text.",
+                    "responses": {
+                        "200": {
+                            **_ok("Metrics.", {"type": "string"}, "text/plain"),
+                            "content": {
+                                "text/plain": {"schema": {"type": "string"}},
+                                "application/openmetrics-text": {"schema": {"type": "string"}},
+                            },
+                        }
+                    },
                 }
             },
             "/openapi.json": {

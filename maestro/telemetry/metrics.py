@@ -3,6 +3,11 @@
 Each metric keeps the children its ``labels(...)`` calls made, by their label values: prometheus_client
 takes a lock and rebuilds the key on every call, and the gateway makes several a request. No child is ever
 removed (``remove``/``clear`` are not used), so a kept child is always the registry's.
+
+Per-request identities (the decision id) are never labels, which would make a series a request: they ride
+on the served-cost counter and the latency histogram as OpenMetrics exemplars, which a scraper sees when it
+asks for ``application/openmetrics-text`` (Prometheus does, with exemplar storage on); the classic text
+format leaves them out.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Any, Self
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.openmetrics import exposition as openmetrics
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 CIRCUIT_VALUES = {"closed": 0, "half-open": 1, "open": 2}
@@ -45,8 +51,6 @@ class _Histogram(_KeptChildren, Histogram):
 
 
 class Metrics:
-    content_type = CONTENT_TYPE_LATEST
-
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -98,5 +102,8 @@ class Metrics:
             "maestro_gateway_budget_refusals", "Requests refused by a budget.", ["budget"], registry=r
         )
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """The exposition and its content type: OpenMetrics (with exemplars) when ``accept`` asks for it."""
+        if "application/openmetrics-text" in accept:
+            return openmetrics.generate_latest(self.registry), openmetrics.CONTENT_TYPE_LATEST  # type: ignore[no-untyped-call]
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

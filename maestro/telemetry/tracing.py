@@ -102,11 +102,17 @@ def fail(span: Span, error_type: str, message: str = "") -> None:
     span.set_status(Status(StatusCode.ERROR, message[:200]))
 
 
-def usage(span: Span, model: str | None, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+def usage(
+    span: Span, model: str | None, input_tokens: int | None, output_tokens: int | None, cost_usd: float | None
+) -> None:
+    """The answer's model, tokens and cost on ``span``; what is None is not known (yet) and left out."""
     if not span.is_recording():
         return
     if model:
         span.set_attribute(a.RESPONSE_MODEL, model)
-    span.set_attribute(a.INPUT_TOKENS, input_tokens)
-    span.set_attribute(a.OUTPUT_TOKENS, output_tokens)
-    span.set_attribute(a.COST_USD, cost_usd)
+    if input_tokens is not None:
+        span.set_attribute(a.INPUT_TOKENS, input_tokens)
+    if output_tokens is not None:
+        span.set_attribute(a.OUTPUT_TOKENS, output_tokens)
+    if cost_usd is not None:
+        span.set_attribute(a.COST_USD, cost_usd)

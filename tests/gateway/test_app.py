@@ -376,16 +376,31 @@ def test_metrics_count_requests_and_attempts(tmp_path: Path) -> None:
 
     config = offline_config(tmp_path, {"alpha": mock(down), "beta": mock(ok)})
 
-    async def go() -> str:
+    async def go() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
         async with app_client(config) as c:
-            await c.post("/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
-            return (await c.get("/metrics")).text
+            answer = await c.post("/v1/chat/completions", json={"model": "chat", "messages": MESSAGES})
+            plain = await c.get("/metrics")
+            openmetrics = await c.get("/metrics", headers={"accept": "application/openmetrics-text; version=1.0.0"})
+            return answer, plain, openmetrics
 
-    text = run(go())
-    assert isinstance(text, str)
+    answer, plain, om = run(go())
+    text = plain.text
+    assert plain.headers["content-type"].startswith("text/plain")
     assert 'maestro_gateway_requests_total{route="chat-route",status="200"} 1.0' in text
     assert 'maestro_gateway_attempts_total{deployment="alpha/m1",outcome="connect-error"} 1.0' in text
     assert 'maestro_gateway_attempts_total{deployment="beta/m1",outcome="ok"} 1.0' in text
+    cost = float(answer.headers["x-maestro-cost-usd"])
+    assert cost > 0
+    line = next(x for x in text.splitlines() if x.startswith("maestro_gateway_cost_usd_total{"))
+    assert line.startswith('maestro_gateway_cost_usd_total{deployment="beta/m1",route="chat-route"}')
+    assert float(line.rsplit(" ", 1)[1]) == pytest.approx(cost)
+    assert "decision_id" not in text  # the classic format has no exemplars, and an id is never a label
+    # OpenMetrics carries the decision on the cost and the latency as exemplars
+    assert om.headers["content-type"].startswith("application/openmetrics-text")
+    decision = answer.headers["x-maestro-decision-id"]
+    cost_line = next(x for x in om.text.splitlines() if x.startswith("maestro_gateway_cost_usd_total{"))
+    assert f'# {{decision_id="{decision}"}}' in cost_line
+    assert any(x.startswith("maestro_gateway_request_seconds_bucket") and decision in x for x in om.text.splitlines())
 
 
 def test_openapi_document_is_served_and_matches_the_file(tmp_path: Path) -> None:
@@ -479,3 +494,28 @@ def test_a_provider_whose_key_is_unset_is_skipped_with_the_reason(tmp_path: Path
     assert refused.json()["error"]["unavailable"] == [
         {"deployment": "alpha/m1", "reason": "its API key is not set: $ALPHA_KEY is empty"}
     ]
+
+
+def test_a_route_budget_blocks_the_route_once_spent(tmp_path: Path) -> None:
+    # an answer costs (7 * 1 + 2 * 2) / 1e6 = $0.000011 at alpha's prices, and is estimated at $0.000009
+    # before the call; the route may spend $0.00002 a day: two fit, the third finds nothing left
+    budget = Budget("route-chat", 0.00002, "day", "block", route="chat-route")
+    config = offline_config(
+        tmp_path, {"alpha": mock(ok), "beta": mock(ok)}, budgets=(budget,), state_path=tmp_path / "s.db"
+    )
+    body = {"model": "chat", "messages": MESSAGES, "max_tokens": 2}
+
+    async def go() -> list[httpx.Response]:
+        async with app_client(config) as c:
+            return [await c.post("/v1/chat/completions", json=body) for _ in range(3)]
+
+    responses = run(go())
+    assert isinstance(responses, list)
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    from maestro import state
+
+    spent = Budgets(state.connect(tmp_path / "s.db"), [budget]).spent(budget)
+    assert spent == pytest.approx(sum(float(r.headers["x-maestro-cost-usd"]) for r in responses[:2]))
+    refused = responses[2].json()["error"]
+    assert refused["code"] == "budget_exceeded" and "budget 'route-chat'" in refused["message"]
+    assert responses[2].headers["x-maestro-cost-usd"] == "0.00000000"  # and nothing reserved stays charged

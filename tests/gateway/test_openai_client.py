@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -135,6 +136,36 @@ def test_open_circuit_keeps_requests_off_a_down_primary(tmp_path: Path) -> None:
     assert served_by == ["beta/m1"] * 6
     assert len(rig.fakes["alpha"].calls) == 2
     assert health["circuits"] == {"alpha/m1": "open"}
+
+
+def test_after_the_cooldown_exactly_one_probe_reaches_the_primary(tmp_path: Path) -> None:
+    # the primary fails slowly (150 ms), so each burst's requests all arrive while its one probe is in flight
+    faults = {"alpha": Faults(error_rate=1.0, latency_ms=150)}
+    with (
+        two_up(tmp_path, faults, breaker=BreakerSettings(failures=1, cooldown_s=0.4)) as rig,
+        served(rig.config) as url,
+    ):
+        alpha = rig.fakes["alpha"]
+
+        async def burst(n: int) -> list[str]:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as h:
+                body = {"model": "chat", "messages": MESSAGES}
+                answers = await asyncio.gather(*(h.post("/v1/chat/completions", json=body) for _ in range(n)))
+            assert all(a.status_code == 200 for a in answers)
+            return [a.headers["x-maestro-served-by"] for a in answers]
+
+        assert asyncio.run(burst(1)) == ["beta/m1"] and len(alpha.calls) == 1  # the failure opens the circuit
+        assert asyncio.run(burst(5)) == ["beta/m1"] * 5 and len(alpha.calls) == 1  # open: none reach it
+        time.sleep(0.45)
+        assert asyncio.run(burst(5)) == ["beta/m1"] * 5
+        assert len(alpha.calls) == 2  # half-open: one probe of five; it failed, so the circuit is open again
+        assert httpx.get(url + "/healthz").json()["circuits"] == {"alpha/m1": "open"}
+        alpha.faults = Faults(latency_ms=150)  # healed, still slow
+        time.sleep(0.45)
+        assert sorted(asyncio.run(burst(5))) == ["alpha/m1"] + ["beta/m1"] * 4  # the probe answers
+        assert len(alpha.calls) == 3
+        assert asyncio.run(burst(3)) == ["alpha/m1"] * 3  # closed again: the primary serves
+    assert [outcome for _, outcome in alpha.calls] == ["error", "error", "ok", "ok", "ok", "ok"]
 
 
 def test_everything_down_is_a_503_listing_each_reason(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ def test_labels_give_the_same_child_each_time_and_count_into_it() -> None:
     m.requests.labels("chat-route", "200").inc(2)
     m.latency.labels("chat-route").observe(0.003)
     m.circuit.labels("alpha/m1").set(2)
-    text = m.render().decode()
+    text = m.render()[0].decode()
     assert 'maestro_gateway_requests_total{route="chat-route",status="200"} 3.0' in text
     assert 'maestro_gateway_request_seconds_bucket{le="0.005",route="chat-route"} 1.0' in text
     assert 'maestro_gateway_circuit_state{deployment="alpha/m1"} 2.0' in text
@@ -23,4 +23,4 @@ def test_labels_give_the_same_child_each_time_and_count_into_it() -> None:
 def test_each_app_has_its_own_registry() -> None:
     a, b = Metrics(), Metrics()
     a.requests.labels("r", "200").inc()
-    assert 'route="r"' not in b.render().decode()
+    assert 'route="r"' not in b.render()[0].decode()

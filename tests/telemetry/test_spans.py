@@ -82,6 +82,15 @@ def test_request_and_attempt_spans_and_no_key_anywhere(
     assert first.attributes["gen_ai.provider.name"] == "alpha"  # type: ignore[index]
     assert first.attributes["error.type"] == "auth"  # type: ignore[index]
     assert second.attributes["gen_ai.provider.name"] == "beta"  # type: ignore[index]
+    served = dict(second.attributes or {})
+    assert served["gen_ai.request.model"] == "m1" and served["gen_ai.response.model"] == "m1"
+    assert served["maestro.deployment"] == "beta/m1" and served["maestro.attempt"] == 2
+    if stream:  # the attempt span ends when the answer starts flowing: its usage is only on the request span
+        assert "gen_ai.usage.output_tokens" not in served
+    else:
+        assert (served["gen_ai.usage.input_tokens"], served["gen_ai.usage.output_tokens"]) == (7, 2)
+        assert served["maestro.cost.usd"] == pytest.approx(attrs["maestro.cost.usd"])
+    assert "gen_ai.response.model" not in dict(first.attributes or {})  # the failed attempt got no answer
     assert all(s.parent is not None and s.parent.span_id == server[0].context.span_id for s in client)
     everything = " ".join(
         [
