@@ -161,7 +161,7 @@ class Chat:
             time.perf_counter() - ctx.started, _exemplar(ctx)
         )
 
-        def finish(end: StreamEnd) -> None:
+        def finish(end: StreamEnd) -> float:
             usage = end.usage or _estimate(ctx.call, end.output_chars)
             cost = cost_of(self.rt, d, usage)
             tracing.usage(ctx.span, served.value.stream.model, usage.input_tokens, usage.output_tokens, cost)
@@ -169,6 +169,7 @@ class Chat:
                 tracing.fail(ctx.span, end.error.kind.value, str(end.error))
             self._done(ctx, d, cost, 200, usage, observe=False)
             ctx.span.end()
+            return cost
 
         body = relay(self.rt, served.value, ctx.call.include_usage, finish)
         return StreamingResponse(body, 200, ctx.headers, media_type="text/event-stream")

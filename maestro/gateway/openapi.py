@@ -31,7 +31,9 @@ _CHAT_HEADERS: dict[str, Any] = {
         "schema": {"type": "string"},
     },
     "x-maestro-cost-kind": {
-        "description": "`estimate` on a stream: its x-maestro-cost-usd was estimated before the answer was read.",
+        "description": "`estimate` on a stream: its x-maestro-cost-usd was estimated before the answer was read; "
+        "the real cost comes at the stream's end, in the comment `: x-maestro-cost-usd 0.00001100` before "
+        "`[DONE]` (or before the error event of a cut answer).",
         "schema": {"type": "string", "enum": ["estimate"]},
     },
     "retry-after": {

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.gateway.attempts import Opened, next_chunk
+from maestro.gateway.responses import COST
 from maestro.gateway.runtime import Runtime
 from maestro.providers import FaultKind, ProviderFault, Usage, sse
 
@@ -121,10 +122,22 @@ class StreamEnd:
 
 
 async def relay(
-    rt: Runtime, opened: Opened, include_usage: bool, finish: Callable[[StreamEnd], None]
+    rt: Runtime, opened: Opened, include_usage: bool, finish: Callable[[StreamEnd], float]
 ) -> AsyncIterator[bytes]:
-    """The answer as SSE bytes; ``finish`` is called once at the end, however the stream ended."""
+    """The answer as SSE bytes; ``finish`` is called once, however the stream ended, and returns its cost.
+
+    When the upstream's stream has ended (whole or cut), the cost comes before the last event as a comment,
+    ``: x-maestro-cost-usd 0.00001100``: the header had only the estimate, sent before the answer was read.
+    """
     end = StreamEnd(None, None, 0)
+    settled = False
+
+    def settle() -> float:
+        nonlocal settled
+        settled = True
+        end.usage = opened.stream.usage
+        return finish(end)
+
     try:
         for chunk in opened.head:
             end.output_chars += _chars(chunk)
@@ -141,16 +154,15 @@ async def relay(
             end.output_chars += _chars(more)
             if include_usage or more.get("choices"):
                 yield sse.encode(more)
-        if end.error is None:
-            yield sse.encode("[DONE]")
-        else:
+        if end.error is not None:
             rt.breakers.failure(opened.deployment.key)
             rt.metrics.stream_errors.labels(opened.deployment.key, end.error.kind.value).inc()
-            yield sse.encode(_error_event(end.error))
+        yield sse.comment(f"{COST} {settle():.8f}")
+        yield sse.encode("[DONE]") if end.error is None else sse.encode(_error_event(end.error))
     finally:
         await opened.stream.aclose()
-        end.usage = opened.stream.usage
-        finish(end)
+        if not settled:  # the client went away first
+            settle()
 
 
 def _error_event(fault: ProviderFault) -> dict[str, Any]:

@@ -34,6 +34,11 @@ class SseReader:
         return None
 
 
+def comment(text: str) -> bytes:
+    """An SSE comment line: a reader (the openai client among them) skips it; a raw one can read it."""
+    return f": {text}\n\n".encode()
+
+
 def encode(data: Mapping[str, Any] | str) -> bytes:
     """One ``data:`` event (a JSON object, or a literal such as ``[DONE]``)."""
     text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))

@@ -109,6 +109,22 @@ def test_raw_stream_cut_has_no_done_marker(tmp_path: Path) -> None:
         text = httpx.post(url + "/v1/chat/completions", json=body, timeout=10).text
     assert "[DONE]" not in text
     assert '"code":"stream_interrupted"' in text
+    assert "\n: x-maestro-cost-usd 0.000" in text  # what the cut answer cost, before its error event
+
+
+def test_a_stream_ends_with_its_real_cost(tmp_path: Path) -> None:
+    with two_up(tmp_path) as rig, served(rig.config) as url:
+        body = {"model": "chat", "messages": MESSAGES, "stream": True, "max_tokens": 500}
+        with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=10) as response:
+            estimate = float(response.headers["x-maestro-cost-usd"])
+            text = response.read().decode()
+        metrics = httpx.get(url + "/metrics").text
+    *_, comment, done, _ = text.split("\n\n")
+    assert done == "data: [DONE]" and comment.startswith(": x-maestro-cost-usd ")
+    cost = float(comment.removeprefix(": x-maestro-cost-usd "))
+    assert 0 < cost < estimate  # the estimate counted all 500 tokens; the answer had 5
+    line = next(x for x in metrics.splitlines() if x.startswith('maestro_gateway_cost_usd_total{deployment="alpha/m1"'))
+    assert float(line.rsplit(" ", 1)[1]) == pytest.approx(cost, abs=1e-8)  # the metric and the budget got the same
 
 
 def test_a_primary_that_never_answers_is_rescued_within_the_first_token_deadline(tmp_path: Path) -> None:
