@@ -62,9 +62,11 @@ def _print(results: list[probe.Probe], fmt: str, *, test: bool) -> None:
                 "no key needed" if r.secret_set is None else f"${r.secret_env} {'set' if r.secret_set else 'NOT SET'}"
             )
             latency = f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "-"
-            reach = "reachable" if r.reachable else "UNREACHABLE"
+            reach = "not called" if r.outcome == "no-key" else "reachable" if r.reachable else "UNREACHABLE"
             line = f"{'ok ' if r.ok else 'ERR'} {r.provider:<16} {r.type:<18} {reach:<12} {latency:>8}  {secret}"
-            if r.outcome != "ok":
+            if r.outcome == "no-key":
+                line += f"  {r.detail}"
+            elif r.outcome != "ok":
                 line += f"  {r.outcome}: {r.detail}"
             elif test:
                 tokens = f"{r.usage.input_tokens}+{r.usage.output_tokens} tokens" if r.usage else "usage unknown"

@@ -28,7 +28,7 @@ class Probe:
     secret_set: bool | None  # None: the provider needs no key
     reachable: bool = False
     latency_ms: float | None = None
-    outcome: str = "ok"  # "ok", a fault kind, or "caller-fault"
+    outcome: str = "ok"  # "ok", a fault kind, "caller-fault", or "no-key" (a test call not made)
     detail: str = ""
     model: str | None = None
     answer: str | None = None
@@ -86,6 +86,9 @@ async def _list(client: ChatClient) -> Probe:
 
 async def _call(client: ChatClient, model: str) -> Probe:
     probe, started = replace(_start(client), model=model), time.perf_counter()
+    if probe.secret_set is False:  # the call could only be refused (and, at some providers, still be counted)
+        detail = f"${probe.secret_env} is not set; set it to make a test call"
+        return replace(probe, outcome="no-key", detail=detail)
     body = {"messages": [{"role": "user", "content": TEST_PROMPT}], "max_tokens": 8}
     text = ""
     try:

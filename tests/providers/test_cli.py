@@ -19,6 +19,8 @@ def test_status_and_test_show_reachability_and_secret_state(tmp_path: Path, monk
         status = run_cli("providers", "status", *paths, "--format", "json")
         text = run_cli("providers", "status", *paths)
         tested = run_cli("providers", "test", "alpha", *paths)
+        every = run_cli("providers", "test", *paths, "--format", "json")
+        every_text = run_cli("providers", "test", *paths)
         unknown = run_cli("providers", "test", "nope", *paths)
     rows = {r["provider"]: r for r in json.loads(status.output)}
     assert rows["alpha"]["reachable"] and rows["alpha"]["secret_set"] is True and rows["alpha"]["ok"]
@@ -30,6 +32,16 @@ def test_status_and_test_show_reachability_and_secret_state(tmp_path: Path, monk
     for result in (status, text, tested):
         assert KEYS["alpha"] not in result.output
     assert unknown.exit_code == 2 and "known: alpha, beta" in unknown.output
+    # no NAME: one call to each; beta, whose key is unset, is not called and says why
+    both = {r["provider"]: r for r in json.loads(every.output)}
+    assert every.exit_code == 1 and set(both) == {"alpha", "beta"}
+    assert both["alpha"]["ok"] and both["alpha"]["latency_ms"] > 0 and both["alpha"]["secret_set"] is True
+    assert not both["beta"]["ok"] and both["beta"]["secret_set"] is False
+    assert both["beta"]["outcome"] == "no-key" and "$BETA_KEY is not set" in both["beta"]["detail"]
+    assert len(rig.fakes["alpha"].calls) == 3 and rig.fakes["beta"].calls == []  # a call without its key: never
+    assert "not called" in every_text.output and "UNREACHABLE" not in every_text.output
+    assert rows["alpha"]["latency_ms"] > 0 and rows["beta"]["latency_ms"] > 0  # status: the GET /models
+    assert KEYS["alpha"] not in every.output
 
 
 def test_an_unreachable_provider_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
