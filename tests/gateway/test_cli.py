@@ -9,7 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openai
@@ -26,50 +29,75 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def gateway_process(rig: Any, state: Path, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
+    """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "maestro.cli.main",
+        "gateway",
+        "-m",
+        str(rig.repo / "manifests"),
+        "-m",
+        str(rig.repo / "policies"),
+        "--port",
+        str(port),
+        "--state",
+        str(state),
+        "--log-level",
+        "warning",
+    ]
+    env = {**os.environ, **environ()}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(stop)
+        _out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err.decode()
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signals) -> None:
-    with two_up(tmp_path) as rig:
-        port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "maestro.cli.main",
-            "gateway",
-            "-m",
-            str(rig.repo / "manifests"),
-            "-m",
-            str(rig.repo / "policies"),
-            "--port",
-            str(port),
-            "--state",
-            str(tmp_path / "state.db"),
-            "--log-level",
-            "warning",
-        ]
-        env = {**os.environ, **environ()}
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise
-                    time.sleep(0.1)
-            with openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0) as client:
-                raw = client.chat.completions.with_raw_response.create(
-                    model="chat", messages=[{"role": "user", "content": "hi"}]
-                )
-            assert raw.headers["x-maestro-served-by"] == "alpha/m1"
-            assert raw.parse().choices[0].message.content == "Hello from the upstream."
-        finally:
-            process.send_signal(stop)
-            _out, err = process.communicate(timeout=20)
-    assert process.returncode == 0, err.decode()
+    with two_up(tmp_path) as rig, gateway_process(rig, tmp_path / "state.db", stop) as url:
+        with openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0) as client:
+            raw = client.chat.completions.with_raw_response.create(
+                model="chat", messages=[{"role": "user", "content": "hi"}]
+            )
+        assert raw.headers["x-maestro-served-by"] == "alpha/m1"
+        assert raw.parse().choices[0].message.content == "Hello from the upstream."
     assert (tmp_path / "state.db").exists()
+
+
+def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path) -> None:
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    admin = {"authorization": "Bearer admin-token"}
+    state = tmp_path / ".maestro" / "state.db"
+    with two_up(tmp_path) as rig, gateway_process(rig, state) as one, gateway_process(rig, state) as two:
+        before = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
+        engaged = httpx.post(one + "/admin/kill-switch", json={"engaged": True}, headers=admin, timeout=10)
+        killed = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
+        httpx.post(one + "/admin/kill-switch", json={"engaged": False}, headers=admin, timeout=10)
+        released = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
+    assert engaged.status_code == 200
+    assert before.status_code == 200 and released.status_code == 200
+    assert killed.status_code == 503 and killed.json()["error"]["code"] == "kill_switch"
+    import sqlite3
+
+    with sqlite3.connect(state) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 SCENARIO = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -277,3 +278,19 @@ def test_past_max_in_flight_requests_get_a_503_at_once(tmp_path: Path) -> None:
     assert took < 0.5
     assert after.status_code == 200  # the slot came back when the stream ended
     assert len(rig.fakes["alpha"].calls) == 2
+
+
+def test_an_oversized_chunked_body_is_a_413(tmp_path: Path) -> None:
+    def body() -> Iterator[bytes]:  # chunked, no content-length: the gateway must count as it reads
+        yield b'{"model": "chat", "messages": [{"role": "user", "content": "'
+        for _ in range(64):
+            yield b"x" * 1024
+        yield b'"}]}'
+
+    with two_up(tmp_path, max_body_bytes=4096) as rig, served(rig.config) as url:
+        response = httpx.post(url + "/v1/chat/completions", content=body(), timeout=10)
+        after = httpx.post(url + "/v1/chat/completions", json={"model": "chat", "messages": MESSAGES}, timeout=10)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+    assert "4096-byte limit" in response.json()["error"]["message"]
+    assert after.status_code == 200  # the process is fine
+    assert rig.fakes["alpha"].calls == [(rig.fakes["alpha"].calls[0][0], "ok")]  # only the second reached it
