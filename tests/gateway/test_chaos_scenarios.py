@@ -26,6 +26,8 @@ def test_a_shipped_scenario_meets_every_target(path: Path) -> None:
     for name in parsed.targets:  # every target was measured, none skipped for want of a value
         assert report[name] is not None, (name, report)
     assert report["policy_violations"] == 0 and report["silent_truncations"] == 0
+    slowest = max(u.faults.latency_ms for u in parsed.upstreams if u.name in parsed.candidates)
+    assert report["p50_added_ms"] >= slowest  # an injected delay shows in what the drill measures
 
 
 def test_the_issue_targets_are_the_shipped_ones() -> None:
