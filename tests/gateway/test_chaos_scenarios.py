@@ -91,3 +91,5 @@ def test_a_target_with_nothing_to_measure_is_missed() -> None:
 def test_allowed_must_name_known_upstreams() -> None:
     with pytest.raises(ValueError, match=r"allowed\['pii.email'\] names upstream\(s\) nowhere"):
         _small(allowed={"pii.email": ["nowhere"]})
+    with pytest.raises(TypeError, match=r"allowed\['pii.email'\] must be a list of upstream names"):
+        _small(allowed={"pii.email": "fallback"})

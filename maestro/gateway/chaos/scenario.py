@@ -129,11 +129,7 @@ def load(path: Path) -> Scenario:
 
 
 def parse(data: Any) -> Scenario:
-    top = _keys(
-        data,
-        "scenario",
-        {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets", "allowed"},
-    )
+    top = _keys(data, "scenario", _TOP)
     upstreams = tuple(_upstream(name, spec) for name, spec in _keys(top["upstreams"], "upstreams", None).items())
     names = {u.name for u in upstreams}
     route = _keys(
@@ -145,15 +141,6 @@ def parse(data: Any) -> Scenario:
     breaker = _keys(top.get("breaker", {}), "breaker", {"failures", "cooldown_s"})
     load_ = _keys(top.get("load", {}), "load", {f.name for f in fields(Load)})
     targets = {**_ALWAYS, **_keys(top.get("targets", {}), "targets", set(TARGETS))}
-    allowed = {
-        str(tag): frozenset(map(str, who)) for tag, who in _keys(top.get("allowed", {}), "allowed", None).items()
-    }
-    for tag, who in allowed.items():
-        if not who <= names:
-            unknown = ", ".join(sorted(who - names))
-            raise ValueError(
-                f"allowed['{tag}'] names upstream(s) {unknown}, not in upstreams ({', '.join(sorted(names))})"
-            )
     phases = tuple(
         Phase(float(p["at_s"]), {n: _faults(f, n) for n, f in _keys(p["faults"], "phase faults", names).items()})
         for p in (_keys(p, "phase", {"at_s", "faults"}) for p in top.get("phases", []))
@@ -173,8 +160,20 @@ def parse(data: Any) -> Scenario:
         phases=phases,
         load=Load(**{**load_, "tags": tuple(load_.get("tags", ()))}),
         targets={k: float(v) for k, v in targets.items()},
-        allowed=allowed,
+        allowed=_allowed(top.get("allowed", {}), names),
     )
+
+
+def _allowed(data: Any, names: set[str]) -> dict[str, frozenset[str]]:
+    out = {}
+    for tag, who in _keys(data, "allowed", None).items():
+        if not isinstance(who, list) or not all(isinstance(n, str) for n in who):
+            raise TypeError(f"allowed['{tag}'] must be a list of upstream names")
+        if not set(who) <= names:
+            unknown, known = ", ".join(sorted(set(who) - names)), ", ".join(sorted(names))
+            raise ValueError(f"allowed['{tag}'] names upstream(s) {unknown}, not in upstreams ({known})")
+        out[str(tag)] = frozenset(who)
+    return out
 
 
 def _upstream(name: str, spec: Any) -> UpstreamSpec:
