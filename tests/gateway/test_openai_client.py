@@ -156,10 +156,11 @@ def test_open_circuit_keeps_requests_off_a_down_primary(tmp_path: Path) -> None:
 
 
 def test_after_the_cooldown_exactly_one_probe_reaches_the_primary(tmp_path: Path) -> None:
-    # the primary fails slowly (150 ms), so each burst's requests all arrive while its one probe is in flight
-    faults = {"alpha": Faults(error_rate=1.0, latency_ms=150)}
+    # the primary fails slowly (500 ms), so each burst's requests all arrive while its one probe is in flight;
+    # the cooldown (2 s) is long enough for a loaded machine to send a burst inside it
+    faults = {"alpha": Faults(error_rate=1.0, latency_ms=500)}
     with (
-        two_up(tmp_path, faults, breaker=BreakerSettings(failures=1, cooldown_s=0.4)) as rig,
+        two_up(tmp_path, faults, breaker=BreakerSettings(failures=1, cooldown_s=2.0)) as rig,
         served(rig.config) as url,
     ):
         alpha = rig.fakes["alpha"]
@@ -173,12 +174,12 @@ def test_after_the_cooldown_exactly_one_probe_reaches_the_primary(tmp_path: Path
 
         assert asyncio.run(burst(1)) == ["beta/m1"] and len(alpha.calls) == 1  # the failure opens the circuit
         assert asyncio.run(burst(5)) == ["beta/m1"] * 5 and len(alpha.calls) == 1  # open: none reach it
-        time.sleep(0.45)
+        time.sleep(2.1)
         assert asyncio.run(burst(5)) == ["beta/m1"] * 5
         assert len(alpha.calls) == 2  # half-open: one probe of five; it failed, so the circuit is open again
         assert httpx.get(url + "/healthz").json()["circuits"] == {"alpha/m1": "open"}
-        alpha.faults = Faults(latency_ms=150)  # healed, still slow
-        time.sleep(0.45)
+        alpha.faults = Faults(latency_ms=500)  # healed, still slow
+        time.sleep(2.1)
         assert sorted(asyncio.run(burst(5))) == ["alpha/m1"] + ["beta/m1"] * 4  # the probe answers
         assert len(alpha.calls) == 3
         assert asyncio.run(burst(3)) == ["alpha/m1"] * 3  # closed again: the primary serves
