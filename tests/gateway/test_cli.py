@@ -12,13 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import openai
 import pytest
 from helpers.cli import run_cli
-from helpers.gateway import environ, two_up
+from helpers.gateway import Rig, environ, two_up
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +29,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gateway_process(rig: Any, state: Path, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
+def gateway_process(rig: Rig, state: Path, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
     """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL."""
     port = free_port()
     command = [
