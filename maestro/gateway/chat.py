@@ -12,6 +12,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
@@ -96,7 +97,8 @@ class Chat:
 
     async def _serve(self, ctx: _Ctx) -> Response:
         rt, call = self.rt, ctx.call
-        decision = decide(rt.config.table, call.request, rt.live.snapshot())
+        # content detection and the token estimate are CPU work on the whole body: off the event loop
+        decision = await run_in_threadpool(decide, rt.config.table, call.request, rt.live.snapshot())
         ctx.decision = decision
         ctx.headers = decision_headers(decision.route, None, decision.decision_id)
         ctx.span.set_attribute(attr.ROUTE, decision.route)
