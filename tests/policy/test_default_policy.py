@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers.router import pair, provider, route
 
 from maestro import router
 from maestro.manifests.loader import SourceFile
 from maestro.manifests.validate import builtin_policy, validate_sources
 from maestro.policy.detect import Limits
 from maestro.router import Request, decide
-from tests.helpers.router import pair, provider, route
 
 PLACES = {"us-cloud": "us", "eu-cloud": "eu", "uk-cloud": "uk", "lane": "onprem"}
 
