@@ -113,6 +113,7 @@ class Rule:
     engine: str  # "re2" or "re"
     matcher: Matcher
     is_valid: Validator = _anything
+    cost: int = 1  # the work of one check, as in :class:`maestro.policy.detect.Limits`
 
 
 # The standard library's own parser of patterns (``sre_parse``, whose public name is deprecated): the
@@ -167,8 +168,10 @@ def _plugin_rules(plugin: type[RegexBasedDetector]) -> tuple[list[Rule], list[st
         if engine is None:
             left_out.append(f"{plugin.__name__}: {pattern.pattern[:60]}")
             continue
-        valid = JwtTokenDetector.is_formally_valid if plugin is JwtTokenDetector else _anything
-        rules.append(Rule(plugin.__name__, engine, _compile(pattern, engine), valid))
+        if plugin is JwtTokenDetector:  # a JWT is checked by decoding its parts
+            rules.append(Rule(plugin.__name__, engine, _compile(pattern, engine), plugin.is_formally_valid, 3))
+        else:
+            rules.append(Rule(plugin.__name__, engine, _compile(pattern, engine)))
     return rules, left_out
 
 
@@ -190,7 +193,7 @@ def _entropy_rule(plugin: Base64HighEntropyString) -> Rule:
             and not is_potential_uuid(token)
         )
 
-    return Rule(type(plugin).__name__, "re2", _compile(pattern, "re2"), is_valid)
+    return Rule(type(plugin).__name__, "re2", _compile(pattern, "re2"), is_valid, cost=10)  # 64 counts a string
 
 
 def build(plugins: Sequence[type[RegexBasedDetector]] = PLUGINS) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
@@ -214,6 +217,10 @@ class CredentialDetector:
 
     rule: Rule
     tag: str = TAG
+
+    @property
+    def cost(self) -> int:
+        return self.rule.cost
 
     def find(self, text: str, taken: Taken) -> Iterator[Finding]:
         rule = self.rule

@@ -24,10 +24,13 @@ class Detector(Protocol):
     """Finds one kind of content in ``text``, leaving alone any span for which ``taken(start, end)`` holds.
 
     ``taken`` is called once for each candidate, before the candidate is checked: it is also how the scan
-    counts its work (see :class:`maestro.policy.detect.Limits`).
+    counts its work, ``cost`` for each candidate (see :class:`maestro.policy.detect.Limits`).
     """
 
     @property
     def tag(self) -> str: ...
+
+    @property
+    def cost(self) -> int: ...
 
     def find(self, text: str, taken: Taken) -> Iterator[Finding]: ...

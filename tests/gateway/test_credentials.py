@@ -62,6 +62,6 @@ def test_a_large_body_is_scanned_and_one_past_the_scan_limit_goes_on_prem_only(t
         assert _post(url, prose + "mail jane@example.com").headers["x-maestro-served-by"].startswith("beta/")
         past = prose + "nothing sensitive at all. " * 101  # past the limit, fails closed: every tag
         assert _post(url, past).headers["x-maestro-served-by"].startswith("gamma/")
-        many = "a@b.cc 8.8.8.8 " * (Limits().candidates + 1)  # more candidates than one scan checks
+        many = "a@b.cc 8.8.8.8 " * (Limits().checks + 1)  # more candidates than one scan checks
         assert _post(url, many).headers["x-maestro-served-by"].startswith("gamma/")
         assert r.fakes["alpha"].bodies == []

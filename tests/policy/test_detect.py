@@ -368,12 +368,12 @@ CROWDED = st.lists(FRAGMENTS | DIGITISH, max_size=40).map("".join)
 
 @given(CROWDED)
 def test_sorted_interval_overlap_checks_find_what_the_brute_force_reference_finds(text: str) -> None:
-    assert detect(text, limits=Limits(candidates=10**9)) == _brute_force(text)
+    assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
 
 
 @given(st.text(max_size=200))
 def test_the_reference_agrees_on_any_text(text: str) -> None:
-    assert detect(text, limits=Limits(candidates=10**9)) == _brute_force(text)
+    assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
 
 
 def test_a_text_past_the_character_limit_is_refused_by_detect() -> None:
@@ -390,7 +390,7 @@ def test_messages_past_the_character_limit_carry_every_detectable_tag() -> None:
 
 
 def test_messages_with_more_candidates_than_the_limit_carry_every_detectable_tag() -> None:
-    limits = Limits(candidates=10)
+    limits = Limits(checks=10)
     five = {"role": "user", "content": "jane@example.com " * 5}  # one candidate each, for one detector
     assert detect_messages([five, five], limits=limits) == {"pii.email"}
     assert detect_messages([five, five, {"role": "user", "content": "jo@example.com"}], limits=limits) == (
@@ -398,6 +398,15 @@ def test_messages_with_more_candidates_than_the_limit_carry_every_detectable_tag
     )
     with pytest.raises(ScanLimitExceeded, match="candidates"):
         detect("jane@example.com " * 11, limits=limits)
+
+
+def test_a_costly_check_spends_more_of_the_budget() -> None:
+    limits = Limits(checks=50)
+    mails = {"role": "user", "content": "jane@example.com, " * 5}
+    phones = {"role": "user", "content": "+44 20 7946 0958, " * 5}  # a telephone number costs 20
+    assert detect_messages([mails], limits=limits) == {"pii.email"}
+    assert detect_messages([phones], limits=limits) == detectable_tags()
+    assert detect_messages([phones], limits=Limits(checks=1000)) == {"pii.phone"}
 
 
 def test_the_default_limits_read_a_long_prompt_and_fail_closed_past_it() -> None:
