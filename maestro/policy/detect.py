@@ -414,7 +414,7 @@ class Limits:
     """
 
     characters: int = 256 * 1024
-    checks: int = 10_000
+    checks: int = 5_000
 
 
 class _Budget:
