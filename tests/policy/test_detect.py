@@ -7,7 +7,7 @@ import itertools
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maestro.errors import UsageError
@@ -366,11 +366,13 @@ FRAGMENTS = st.sampled_from(
 CROWDED = st.lists(FRAGMENTS | DIGITISH, max_size=40).map("".join)
 
 
+@settings(deadline=None)  # an invariant, not a timing: a loaded machine must not fail it
 @given(CROWDED)
 def test_sorted_interval_overlap_checks_find_what_the_brute_force_reference_finds(text: str) -> None:
     assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_the_reference_agrees_on_any_text(text: str) -> None:
     assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
