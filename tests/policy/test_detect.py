@@ -418,10 +418,23 @@ def test_the_default_limits_read_a_long_prompt_and_fail_closed_past_it() -> None
     assert detect_messages([{"role": "user", "content": prose + "x" * 45}]) == detectable_tags()
 
 
+ALL = "every detectable tag"
+
+
 @pytest.mark.parametrize(
-    "unit", ["a@b.cc 8.8.8.8 ", "@", "1234567890", ":", "DE89 3704 0044 0532 0130 01 ", "4111 1111 1111 1112 "]
+    ("unit", "expected"),
+    [
+        ("a@b.cc 8.8.8.8 ", ALL),  # 35,000 addresses: more checking than one scan does
+        ("@", frozenset()),
+        ("1234567890", frozenset()),
+        (":", frozenset()),
+        ("DE89 3704 0044 0532 0130 01 ", ALL),  # IBAN-like groups that fail the checksum, one after another
+        ("4111 1111 1111 1112 ", ALL),
+        ("eyJ", frozenset()),
+        ("sk-", frozenset()),
+    ],
 )
-def test_an_adversarial_text_at_the_limit_is_scanned_or_fails_closed(unit: str) -> None:
+def test_an_adversarial_text_at_the_limit_is_scanned_or_fails_closed(unit: str, expected: object) -> None:
     text = (unit * (Limits().characters // len(unit) + 1))[: Limits().characters]
     tags = detect_messages([{"role": "user", "content": text}])
-    assert tags in ({"pii.ip-address", "pii.email"}, frozenset(), detectable_tags())
+    assert tags == (detectable_tags() if expected == ALL else expected)
