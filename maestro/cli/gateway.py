@@ -26,7 +26,13 @@ def gateway_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     state_path: Annotated[
-        Path | None, typer.Option("--state", help="State store (budgets, switches); default .maestro/state.db.")
+        str | None,
+        typer.Option(
+            "--state",
+            metavar="PATH|URL",
+            help="State store (budgets, switches): a SQLite file or a postgresql:// URL; default "
+            "$MAESTRO_STATE_URL, else .maestro/state.db.",
+        ),
     ] = None,
     max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
     stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,

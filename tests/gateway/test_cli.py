@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gateway_process(rig: Rig, state: Path, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
+def gateway_process(rig: Rig, state: Path | str, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
     """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL."""
     port = free_port()
     command = [
@@ -80,11 +80,10 @@ def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signa
     assert (tmp_path / "state.db").exists()
 
 
-def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path) -> None:
+def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path, state_url: str) -> None:
     body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
     admin = {"authorization": "Bearer admin-token"}
-    state = tmp_path / ".maestro" / "state.db"
-    with two_up(tmp_path) as rig, gateway_process(rig, state) as one, gateway_process(rig, state) as two:
+    with two_up(tmp_path) as rig, gateway_process(rig, state_url) as one, gateway_process(rig, state_url) as two:
         before = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
         engaged = httpx.post(one + "/admin/kill-switch", json={"engaged": True}, headers=admin, timeout=10)
         killed = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
@@ -93,10 +92,11 @@ def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp
     assert engaged.status_code == 200
     assert before.status_code == 200 and released.status_code == 200
     assert killed.status_code == 503 and killed.json()["error"]["code"] == "kill_switch"
-    import sqlite3
+    if not state_url.startswith("postgresql:"):
+        import sqlite3
 
-    with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        with sqlite3.connect(state_url) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 SCENARIO = {
