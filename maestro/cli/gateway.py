@@ -13,7 +13,7 @@ from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
-from maestro.gateway.recording import ledger_sink
+from maestro.gateway.recording import change_sink, ledger_sink
 from maestro.gateway.serve import run
 from maestro.ledger import Writer, load_keyring
 from maestro.ledger.keys import KEYS_DIR, SigningKey
@@ -67,6 +67,7 @@ def gateway_command(
         "api_keys": api_keys_from_json(keys_text, f"${keys_env}") if keys_text else {},
         "tracer_provider": from_env(),
         "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
+        "record_change": None if writer is None else change_sink(writer),
     }
 
     def reload() -> GatewayConfig:

@@ -92,7 +92,7 @@ def decide(
         return Decision(order=(), removed=(), scores=(), allowed=frozenset(), denied=denial, **base)
     removed: list[Removal] = []
     allowed = _allowed(ask, removed)
-    eligible = _eligible(ask, allowed, removed)
+    eligible = _off_by_live_weight(ask, _eligible(ask, allowed, removed), removed)
     candidates = [d for d, _ in route.candidates if d.key in eligible]
     scores = _scores(ask, candidates, {key: cost for key, (_, cost) in eligible.items()})
     pinned, primary = _primary(ask, candidates, scores, eligible)
@@ -111,6 +111,18 @@ def decide(
         denied=denied,
         **base,
     )
+
+
+def _off_by_live_weight(ask: _Ask, eligible: dict[str, Any], removed: list[Removal]) -> dict[str, Any]:
+    """A candidate whose live weight is 0 (a rollback, an abort) gets no traffic, not even as a fallback."""
+    live = ask.state.weights.get(ask.route.name)
+    if not live:
+        return eligible
+    off = [key for key, weight in live.items() if weight == 0 and key in eligible]
+    for key in off:
+        reason = f"its live weight on route '{ask.route.name}' is 0 (set at run time, e.g. a rollback)"
+        removed.append(Removal(key, Stage.WEIGHT, "live-weights", reason))
+    return {k: v for k, v in eligible.items() if k not in off}
 
 
 def _why_none(removed: Sequence[Removal]) -> str:
@@ -293,7 +305,8 @@ def _primary(
     for pin in ask.route.pins:
         if pin.target.key in eligible and _holds(pin.program, ask.view, on_error=False):
             return pin.name, pin.target.key
-    weighted = [(d, w) for d, w in ask.route.candidates if d.key in scores and w > 0]
+    live = [(d, ask.state.weight(ask.route.name, d.key, w)) for d, w in ask.route.candidates]
+    weighted = [(d, w) for d, w in live if d.key in scores and w > 0]
     if len({w for _, w in weighted}) > 1:
         total = sum(w for _, w in weighted)
         point = _draw(ask.decision_id, f"weight:{ask.seed}") * total
