@@ -61,3 +61,13 @@ def test_a_symlinked_key_at_the_revision_is_refused(repo):
     commit_all(repo, "a link")
     with pytest.raises(KeyFileError, match=r"main:\.maestro/keys/dave\.pub is not a plain file"):
         keyring_at(repo, "main")
+
+
+def test_the_shipped_workflow_verifies_the_ledger_with_the_base_branchs_keys():
+    from maestro.manifests import yamlio
+
+    workflow = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "maestro-eval.yml"
+    (doc,) = yamlio.parse(workflow.read_text(encoding="utf-8"), yamlio.Limits())
+    runs = [s.get("run", "") for s in doc.data["jobs"]["eval"]["steps"]]
+    (step,) = [r for r in runs if "maestro ledger verify" in r]
+    assert '--keys-from "origin/${{ github.base_ref }}"' in step
