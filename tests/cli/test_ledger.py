@@ -341,3 +341,30 @@ def test_a_pull_request_that_adds_its_own_approver_key_is_refused_with_keys_from
     assert both.exit_code == 2 and "not both" in both.output
     unknown = run_cli("ledger", "verify", "--keys-from", "no-such-branch")
     assert unknown.exit_code == 2 and "'no-such-branch' is not a git revision" in unknown.output
+
+
+def test_verify_with_a_real_sigstore_bundle_of_the_head_checkpoint(keyed, tmp_path):
+    import json
+
+    pytest.importorskip("sigstore")
+    from helpers.sigstore_ca import LocalSigstore
+
+    workflow = "https://github.com/o/r/.github/workflows/ledger.yml@refs/heads/main"
+    run_cli("validate")
+    run_cli("validate")
+    exported = tmp_path / "l.intoto.jsonl"
+    assert run_cli("ledger", "export", str(exported)).exit_code == 0
+    note = json.loads(run_cli("ledger", "prove", "1", "-f", "json").output)["checkpoint"]
+    checkpoint = tmp_path / "l.intoto.jsonl.checkpoint"  # what `ledger anchor` writes beside the export
+    checkpoint.write_text(note, encoding="utf-8")
+    local = LocalSigstore()
+    root = local.trusted_root(tmp_path / "trusted-root.json")
+    bundle = local.bundle(note.encode(), workflow, "https://token.actions.githubusercontent.com", tmp_path / "b")
+    bundle = bundle.rename(tmp_path / "l.intoto.jsonl.checkpoint.sigstore.json")
+    args = ["ledger", "verify", str(exported), "--bundle", str(bundle), "--trusted-root", str(root)]
+    accepted = run_cli(*args, "--identity", workflow)
+    assert accepted.exit_code == 0, accepted.output
+    assert accepted.output.startswith("ok: ")
+    refused = run_cli(*args, "--identity", workflow.replace("o/r", "attacker/fork"))
+    assert refused.exit_code == 2
+    assert "does not verify for identity https://github.com/attacker/fork" in refused.output
