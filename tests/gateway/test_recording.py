@@ -68,7 +68,9 @@ def test_each_decision_is_a_signed_entry_with_what_served_it_and_the_cost(tmp_pa
 def test_a_denied_request_is_recorded_with_the_policy_that_denied_it(tmp_path: Path) -> None:
     store = tmp_path / "state.db"
     writer = Writer(store, key("alice"))
-    config = offline_config(tmp_path, {"alpha": mock(ok), "beta": mock(ok)}, record=ledger_sink(writer, "gw"))
+    config = offline_config(
+        tmp_path, {"alpha": mock(ok), "beta": mock(ok)}, record=ledger_sink(writer, "gateway:alice")
+    )
     body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}], "tags": ["no.such-tag"]}
 
     async def go() -> httpx.Response:
