@@ -129,7 +129,7 @@ def test_a_python_scorer_that_raises_fails_only_its_case(repo: Path) -> None:
     assertions = "    - {name: custom, type: python, value: 'score.py:check', threshold: 0.5}\n"
     with serve(echo) as up:
         write(repo, up.url, suite("refunds", DATASET, assertions))
-        result = run_cli("eval")
+        result = run_cli("eval", "--allow-code")
     assert result.exit_code == 1
     assert "case 'c2': custom (python, line 16) raised ValueError: cannot score c2" in result.output
     data = card(repo, "refunds")
