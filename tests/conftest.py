@@ -23,9 +23,9 @@ def example_repo(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The eval test repository's provider (helpers.eval_repo) names $FAKE_KEY, and maestro never calls a
+    """The eval test repository's provider (helpers.eval_repo) names $FAKE_API_KEY, and maestro never calls a
     provider whose key is unset."""
-    monkeypatch.setenv("FAKE_KEY", "sk-fake-eval-key-0001")
+    monkeypatch.setenv("FAKE_API_KEY", "sk-fake-eval-key-0001")
 
 
 @pytest.fixture(scope="session")
