@@ -85,6 +85,13 @@ class Plan:
     body: dict[str, Any]
     settings: RouteSettings
     estimates: Mapping[str, float] = field(default_factory=dict)  # estimated cost by deployment (for hedging)
+    limits: Mapping[str, int] = field(default_factory=dict)  # the output limit sent to each deployment
+    limit_field: str = "max_tokens"
+
+    def body_for(self, d: Deployment) -> dict[str, Any]:
+        """The body sent to ``d``: ``body`` with its output limit."""
+        limit = self.limits.get(d.key)
+        return self.body if limit is None else {**self.body, self.limit_field: limit}
 
 
 async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
@@ -264,7 +271,7 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
     try:
         async with asyncio.timeout(deadline):
             client = rt.lanes.client(d.provider.name, plan.body.get("messages")) or rt.pool[d.provider.name]
-            stream = await client.open(plan.body, d.model)
+            stream = await client.open(plan.body_for(d), d.model)
             async for chunk in stream:
                 head.append(chunk)
                 if has_token(chunk):

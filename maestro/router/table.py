@@ -34,6 +34,7 @@ class Deployment:
     price_in: float
     price_out: float
     quality: float
+    max_output_tokens: int | None = None  # the model's maxOutputTokens, when its Provider declares one
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.price_in + output_tokens * self.price_out) / 1_000_000
@@ -180,6 +181,7 @@ def _deployments(manifests: ManifestSet) -> dict[str, Deployment]:
                 price["inputPer1M"],
                 price["outputPer1M"],
                 m.get("quality", 0.5),
+                m.get("maxOutputTokens"),
             )
     return out
 

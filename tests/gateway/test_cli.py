@@ -18,6 +18,11 @@ import openai
 import pytest
 from helpers.cli import run_cli
 from helpers.gateway import Rig, Up, environ, rig, route, two_up
+from typer.testing import CliRunner
+
+import maestro.cli.main  # noqa: F401  (registers the commands on the app)
+from maestro.cli.app import app
+from maestro.cli.gateway import is_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +34,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gateway_process(rig: Rig, state: Path | str, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
-    """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL."""
+def gateway_process(
+    rig: Rig, state: Path | str, stop: signal.Signals = signal.SIGTERM, stderr: list[str] | None = None
+) -> Iterator[str]:
+    """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL (and appends what
+    it wrote to stderr to ``stderr``, once it has stopped)."""
     port = free_port()
     command = [
         sys.executable,
@@ -65,12 +73,15 @@ def gateway_process(rig: Rig, state: Path | str, stop: signal.Signals = signal.S
     finally:
         process.send_signal(stop)
         _out, err = process.communicate(timeout=20)
+        if stderr is not None:
+            stderr.append(err.decode())
     assert process.returncode == 0, err.decode()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signals) -> None:
-    with two_up(tmp_path) as rig, gateway_process(rig, tmp_path / "state.db", stop) as url:
+    stderr: list[str] = []
+    with two_up(tmp_path) as rig, gateway_process(rig, tmp_path / "state.db", stop, stderr) as url:
         with openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0) as client:
             raw = client.chat.completions.with_raw_response.create(
                 model="chat", messages=[{"role": "user", "content": "hi"}]
@@ -78,6 +89,26 @@ def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signa
         assert raw.headers["x-maestro-served-by"] == "alpha/m1"
         assert raw.parse().choices[0].message.content == "Hello from the upstream."
     assert (tmp_path / "state.db").exists()
+    assert "gateway: OPEN, no gateway keys ($MAESTRO_GATEWAY_KEYS is unset)" in stderr[0]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "gateway.example.com"])
+def test_an_open_gateway_refuses_a_non_loopback_host(host: str) -> None:
+    result = CliRunner().invoke(app, ["gateway", "--host", host], env={"MAESTRO_GATEWAY_KEYS": ""})
+    assert result.exit_code == 2
+    assert f"--host {host} would serve the gateway beyond this machine with no gateway keys" in result.output
+    assert "--allow-open" in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        *[("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("[::1]", True), ("localhost", True)],
+        *[("0.0.0.0", False), ("192.168.1.4", False), ("example.com", False)],
+    ],
+)
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
 
 
 def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path, state_url: str) -> None:
