@@ -82,6 +82,12 @@ RULES: dict[str, Rule] = {
             _I,
             "An agent's tool needs approval at the agent's autonomy level.",
         ),
+        Rule(
+            "autonomy.tool-forbidden",
+            _E,
+            "An agent's tool, or a pipeline's tool step, has an action in neither list of its autonomy level: "
+            "forbidden there.",
+        ),
         Rule("pipeline.unknown-step", _E, "An edge or start names a step that does not exist."),
         Rule("pipeline.unbounded-loop", _E, "The pipeline graph has a cycle with no maxIterations bound."),
         Rule("pipeline.unreachable", _E, "A step (a human approval, say) cannot be reached from the start."),

@@ -85,7 +85,7 @@ def _with_default_policy(loaded: LoadResult, schemas: SchemaSet, diagnostics: li
     if any(kind == "Policy" for kind, _ in loaded.manifests.names):
         return loaded
     extra = load([builtin_policy()], schemas)
-    loaded.manifests.locator.texts.update(extra.manifests.locator.texts)
+    loaded.manifests.locator.update(extra.manifests.locator)
     merged = ManifestSet(
         loaded.manifests.documents + extra.manifests.documents,
         loaded.manifests.locator,

@@ -325,6 +325,34 @@ CASES = [
         "no assertion produces metric 'close-to-referense'",
     ),
     case(
+        "eval-threshold-names-the-type-of-a-named-assertion",
+        Break(EVALS, "close-to-reference: {min: 0.75}", "similarity: {min: 0.75}"),
+        "eval.threshold",
+        "similarity: {min",
+        "no assertion produces metric 'similarity'",
+    ),
+    case(
+        "eval-threshold-old-metric-name",
+        Break(EVALS, "latency_ms_p95: {max: 6000}", "cost_usd_mean: {max: 0.01}"),
+        "eval.threshold",
+        "cost_usd_mean",
+        "pass_rate",
+    ),
+    case(
+        "agent-tool-forbidden-at-its-level",
+        Break(AGENTS, "      action: write", "      action: deploy"),
+        "autonomy.tool-forbidden",
+        "action: |deploy",
+        "tool 'issue_refund' (deploy) is forbidden at L2",
+    ),
+    case(
+        "pipeline-tool-forbidden-at-its-level",
+        Break(PIPELINES, "  autonomyLevel: L2", "  autonomyLevel: L0"),
+        "autonomy.tool-forbidden",
+        "tool: |issue_refund",
+        "tool 'issue_refund' (write) is forbidden at L0",
+    ),
+    case(
         "eval-missing-dataset",
         Break(EVALS, "file: evals/support-quality.jsonl", "file: evals/support.jsonl"),
         "ref.file",
@@ -428,3 +456,14 @@ def test_strict_makes_warnings_fail_on_the_command_line(repo: Path, args: tuple[
     result = run_cli("validate", *args)
     assert result.exit_code == code, result.output
     assert "warning rollout.weights" in result.output
+
+
+@pytest.mark.parametrize(
+    "metric", ["pass_rate", "score", "cost_usd", "cost_usd_total", "latency_ms_p50", "hallucination_rate", "cel-3"]
+)
+def test_every_metric_the_gate_knows_validates(repo: Path, metric: str) -> None:
+    """validate accepts exactly the names the gate reads: its run metrics, and TYPE-N for an unnamed assertion."""
+    Break(EVALS, "latency_ms_p95: {max: 6000}", f"{metric}: {{max: 6000}}").apply(repo)
+    if metric == "cel-3":
+        Break(EVALS, "    - name: mentions-key-fact\n", "    -\n").apply(repo)
+    assert [d for d in run(repo).diagnostics if d.severity != Severity.INFO] == []
