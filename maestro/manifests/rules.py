@@ -97,6 +97,12 @@ RULES: dict[str, Rule] = {
         Rule("cel.syntax", _E, "A CEL expression does not compile."),
         Rule("cel.unknown-variable", _E, "A CEL expression uses a variable its context does not have."),
         Rule("cel.unknown-field", _E, "A CEL expression reads a field that does not exist."),
+        Rule(
+            "cel.type",
+            _E,
+            "A CEL expression applies an operator to the wrong types (an int compared with a string), or a "
+            "condition is not a boolean.",
+        ),
         Rule("eval.threshold", _W, "A metric threshold names a metric no assertion produces."),
     )
 }
