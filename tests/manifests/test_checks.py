@@ -520,3 +520,22 @@ def test_every_metric_the_gate_knows_validates(repo: Path, metric: str) -> None:
     if metric == "cel-3":
         Break(EVALS, "    - name: mentions-key-fact\n", "    -\n").apply(repo)
     assert [d for d in run(repo).diagnostics if d.severity != Severity.INFO] == []
+
+
+def test_a_file_named_alone_resolves_against_its_repository(repo: Path) -> None:
+    """`validate manifests/routes.yaml` reads the rest of the repository for references, reports only that file."""
+    Break(AGENTS, "  route: support-chat", "  route: suport-chat").apply(repo)  # a mistake in another file
+    clean = validate([Path(ROUTES)])
+    assert [d for d in clean.diagnostics if d.severity != Severity.INFO] == []
+    assert (clean.summary.files, clean.summary.documents) == (1, 3)
+    Break(
+        ROUTES, "{provider: openai-us, model: gpt-4o-mini, weight", "{provider: openai-usa, model: gpt-4o-mini, weight"
+    ).apply(repo)
+    broken = validate([Path(ROUTES)])
+    assert [(d.rule, d.file) for d in broken.diagnostics if d.severity != Severity.INFO] == [("ref.unresolved", ROUTES)]
+
+
+def test_a_duplicate_of_a_document_elsewhere_in_the_repository_is_reported_in_the_named_file(repo: Path) -> None:
+    Break(PROVIDERS, "", SECOND_SUPPORT_CHAT.replace("alias: support-two", "alias: support-three")).apply(repo)
+    found = [(d.rule, d.file) for d in validate([Path(PROVIDERS)]).diagnostics if d.severity != Severity.INFO]
+    assert found == [("set.duplicate-name", PROVIDERS)]
