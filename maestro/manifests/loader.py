@@ -176,11 +176,11 @@ def load(sources: Iterable[SourceFile], schemas: SchemaSet, limits: yamlio.Limit
             continue
         try:
             text = yamlio.decode(source.raw, limits)
+            found.locator.texts[source.name] = text  # kept for the excerpt under a YAML error too
             parsed = yamlio.parse(text, limits)
         except yamlio.YamlProblem as p:
             found.diagnostics.append(_diag(source.name, p.line, p.column, p.rule, p.message))
             continue
-        found.locator.texts[source.name] = text
         for doc in parsed:
             found.admit(source, doc, schemas)
     manifests = ManifestSet(tuple(found.documents), found.locator, frozenset(found.names))

@@ -256,6 +256,9 @@ def _syntax_problem(e: MarkedYAMLError, text: str) -> YamlProblem:
         )
     problem = e.problem or "invalid YAML"
     context = f" {e.context}" if e.context else ""
+    started = e.context_mark
+    if e.context and started is not None and (started.line + 1, started.column + 1) != (line, column):
+        context += f" (it starts at line {started.line + 1}, column {started.column + 1})"
     return YamlProblem("yaml.syntax", f"{problem}{context}; fix the YAML at this place", line, column)
 
 
