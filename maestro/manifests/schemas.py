@@ -152,9 +152,7 @@ def _findings(error: ValidationError) -> Iterator[Finding]:
         missing: Any = error.validator_value
         names = [m for m in missing if isinstance(error.instance, dict) and m not in error.instance]
         for name in names:
-            yield Finding(
-                "schema.required", f"{where} is missing the required key '{name}'; add it", path, True, name
-            )
+            yield Finding("schema.required", f"{where} is missing the required key '{name}'; add it", path, True, name)
     elif keyword == "type":
         if path and path[-1] == "apiKey" and isinstance(error.instance, str):
             yield Finding(
