@@ -94,6 +94,12 @@ RULES: dict[str, Rule] = {
             _I,
             "An agent's tool needs approval at the agent's autonomy level.",
         ),
+        Rule(
+            "autonomy.tool-forbidden",
+            _E,
+            "An agent's tool, or a pipeline's tool step, has an action in neither list of its autonomy level: "
+            "forbidden there.",
+        ),
         Rule("pipeline.unknown-step", _E, "An edge or start names a step that does not exist."),
         Rule("pipeline.unbounded-loop", _E, "The pipeline graph has a cycle with no maxIterations bound."),
         Rule("pipeline.unreachable", _E, "A step (a human approval, say) cannot be reached from the start."),
@@ -103,6 +109,12 @@ RULES: dict[str, Rule] = {
         Rule("cel.syntax", _E, "A CEL expression does not compile."),
         Rule("cel.unknown-variable", _E, "A CEL expression uses a variable its context does not have."),
         Rule("cel.unknown-field", _E, "A CEL expression reads a field that does not exist."),
+        Rule(
+            "cel.type",
+            _E,
+            "A CEL expression applies an operator to the wrong types (an int compared with a string), or a "
+            "condition is not a boolean.",
+        ),
         Rule("eval.threshold", _W, "A metric threshold names a metric no assertion produces."),
     )
 }

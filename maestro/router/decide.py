@@ -161,20 +161,36 @@ def _draw(decision: str, purpose: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+_EVALUATION_ERRORS = (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError)
+
+
 def _holds(program: Any, view: Mapping[str, Any], *, on_error: bool = True) -> bool:
     """A condition over the request. A rule that cannot be evaluated holds (fail closed); a pin does not."""
     try:
         return bool(program.execute({"request": view}))
-    except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError):
+    except _EVALUATION_ERRORS:
         return on_error
+
+
+def _first_sentence(error: Exception) -> str:
+    """The start of a CEL error (its messages run to several sentences of advice)."""
+    text = str(error).split(". ")[0].strip().rstrip(".")
+    return f"{type(error).__name__}: {text[:120]}" if text else type(error).__name__
 
 
 def _denial(ask: _Ask, team: str) -> str | None:
     if ask.table.kill_all or ask.route.name in ask.table.kill_routes:
         return "the kill switch is engaged"
     for rule in ask.route.rules:
-        if rule.deny and _holds(rule.program, ask.view):
-            return f"route rule '{rule.name}' denies the request"
+        if rule.deny:
+            try:
+                if bool(rule.program.execute({"request": ask.view})):
+                    return f"route rule '{rule.name}' denies the request"
+            except _EVALUATION_ERRORS as e:
+                return (
+                    f"route rule '{rule.name}' failed to evaluate ({_first_sentence(e)}), so it denies the request "
+                    "(a rule that fails holds: fail closed); `maestro validate` finds such rules"
+                )
     for budget in ask.table.budgets:  # a budget of a gateway key is the gateway's to judge: the router knows no key
         spent = ask.state.spend_usd.get(budget.name, 0.0)
         if budget.applies(ask.route.name, team, "") and budget.on_exceed == "block" and spent >= budget.limit_usd:

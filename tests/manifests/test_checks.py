@@ -248,11 +248,64 @@ CASES = [
         "start step 'triaj' does not exist",
     ),
     case(
-        "cel-syntax",
+        "cel-syntax-at-its-column-in-words",
         Break(PIPELINES, 'when: "output.approved"}', 'when: "output.approved &&"}'),
         "cel.syntax",
-        '"output.approved &&"',
-        "CEL does not compile",
+        '"output.approved &&|"',
+        "CEL does not compile: the expression ends too early: an operand or a closing bracket is missing",
+    ),
+    case(
+        "cel-syntax-unexpected-token",
+        Break(ROUTES, "when: \"request.caller == 'batch-jobs'\"", "when: \"request.caller == 'batch-jobs' >> 3\""),
+        "cel.syntax",
+        "'batch-jobs' >|> 3",
+        "CEL does not compile: unexpected '>' here",
+    ),
+    case(
+        "cel-syntax-in-a-block-scalar",
+        Break(ROUTES, "when: \"request.caller == 'batch-jobs'\"", "when: >-\n        request.caller == 'batch-jobs' ("),
+        "cel.syntax",
+        "'batch-jobs' |(",
+        "CEL does not compile: unexpected '(' after a complete expression",
+    ),
+    case(
+        "cel-int-compared-with-a-string",
+        Break(ROUTES, "when: \"'secret.credential' in request.tags\"", "when: \"request.tokens > '100'\""),
+        "cel.type",
+        "\"request.tokens > '100'",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-type-error-behind-a-tag-test",
+        Break(
+            ROUTES,
+            "when: \"'secret.credential' in request.tags\"",
+            "when: \"'secret.credential' in request.tags && request.tokens > '100'\"",
+        ),
+        "cel.type",
+        "\"'secret.credential' in request.tags &&",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-condition-not-a-boolean",
+        Break(ROUTES, "when: \"'secret.credential' in request.tags\"", 'when: "request.tokens"'),
+        "cel.type",
+        '"request.tokens"',
+        "a condition must be a boolean, and this expression is an int",
+    ),
+    case(
+        "cel-policy-provider-field-type",
+        Break(POLICY, "provider.trainingUse", "provider.dataRetentionDays > '30'"),
+        "cel.type",
+        "\"'secret.credential' in request.tags && provider.dataRetentionDays",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-rollout-metric-compared-with-a-string",
+        Break(ROLLOUTS, '"metrics.error_rate > 0.05"', "\"metrics.error_rate > '0.05'\""),
+        "cel.type",
+        "\"metrics.error_rate > '0.05'",
+        "CEL types do not match",
     ),
     case(
         "cel-unknown-variable",
@@ -323,6 +376,34 @@ CASES = [
         "eval.threshold",
         "close-to-referense",
         "no assertion produces metric 'close-to-referense'",
+    ),
+    case(
+        "eval-threshold-names-the-type-of-a-named-assertion",
+        Break(EVALS, "close-to-reference: {min: 0.75}", "similarity: {min: 0.75}"),
+        "eval.threshold",
+        "similarity: {min",
+        "no assertion produces metric 'similarity'",
+    ),
+    case(
+        "eval-threshold-old-metric-name",
+        Break(EVALS, "latency_ms_p95: {max: 6000}", "cost_usd_mean: {max: 0.01}"),
+        "eval.threshold",
+        "cost_usd_mean",
+        "pass_rate",
+    ),
+    case(
+        "agent-tool-forbidden-at-its-level",
+        Break(AGENTS, "      action: write", "      action: deploy"),
+        "autonomy.tool-forbidden",
+        "action: |deploy",
+        "tool 'issue_refund' (deploy) is forbidden at L2",
+    ),
+    case(
+        "pipeline-tool-forbidden-at-its-level",
+        Break(PIPELINES, "  autonomyLevel: L2", "  autonomyLevel: L0"),
+        "autonomy.tool-forbidden",
+        "tool: |issue_refund",
+        "tool 'issue_refund' (write) is forbidden at L0",
     ),
     case(
         "eval-missing-dataset",
@@ -484,3 +565,33 @@ def test_a_policy_can_allow_more_key_names_but_never_the_machines_own(repo: Path
     Break(PROVIDERS, "apiKey: {env: MISTRAL_API_KEY}", "apiKey: {env: GITHUB_TOKEN}").apply(repo)
     found = [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
     assert [(d.rule, d.message.split("'")[1]) for d in found] == [("secret.env-name", "GITHUB_TOKEN")]
+
+
+@pytest.mark.parametrize(
+    "metric", ["pass_rate", "score", "cost_usd", "cost_usd_total", "latency_ms_p50", "hallucination_rate", "cel-3"]
+)
+def test_every_metric_the_gate_knows_validates(repo: Path, metric: str) -> None:
+    """validate accepts exactly the names the gate reads: its run metrics, and TYPE-N for an unnamed assertion."""
+    Break(EVALS, "latency_ms_p95: {max: 6000}", f"{metric}: {{max: 6000}}").apply(repo)
+    if metric == "cel-3":
+        Break(EVALS, "    - name: mentions-key-fact\n", "    -\n").apply(repo)
+    assert [d for d in run(repo).diagnostics if d.severity != Severity.INFO] == []
+
+
+def test_a_file_named_alone_resolves_against_its_repository(repo: Path) -> None:
+    """`validate manifests/routes.yaml` reads the rest of the repository for references, reports only that file."""
+    Break(AGENTS, "  route: support-chat", "  route: suport-chat").apply(repo)  # a mistake in another file
+    clean = validate([Path(ROUTES)])
+    assert [d for d in clean.diagnostics if d.severity != Severity.INFO] == []
+    assert (clean.summary.files, clean.summary.documents) == (1, 3)
+    Break(
+        ROUTES, "{provider: openai-us, model: gpt-4o-mini, weight", "{provider: openai-usa, model: gpt-4o-mini, weight"
+    ).apply(repo)
+    broken = validate([Path(ROUTES)])
+    assert [(d.rule, d.file) for d in broken.diagnostics if d.severity != Severity.INFO] == [("ref.unresolved", ROUTES)]
+
+
+def test_a_duplicate_of_a_document_elsewhere_in_the_repository_is_reported_in_the_named_file(repo: Path) -> None:
+    Break(PROVIDERS, "", SECOND_SUPPORT_CHAT.replace("alias: support-two", "alias: support-three")).apply(repo)
+    found = [(d.rule, d.file) for d in validate([Path(PROVIDERS)]).diagnostics if d.severity != Severity.INFO]
+    assert found == [("set.duplicate-name", PROVIDERS)]

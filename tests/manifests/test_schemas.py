@@ -60,6 +60,10 @@ TYPOS = [
     pytest.param("manifests/rollouts.yaml", "evalSuite", "evalSuit", id="Rollout"),
     pytest.param("manifests/providers.yaml", "maxOutputTokens", "maxOutputToken", id="in-a-list-item"),
     pytest.param("manifests/routes.yaml", "description", "descriptoin", id="in-metadata"),
+    # A misspelt required key is one mistake: the unknown key with its hint, not also "missing 'alias'".
+    pytest.param("manifests/routes.yaml", "alias", "alais", id="a-required-key"),
+    pytest.param("manifests/agents.yaml", "route", "rout", id="a-required-key-of-an-agent"),
+    pytest.param("manifests/autonomy.yaml", "level", "levle", id="a-required-key-of-a-level"),
 ]
 
 

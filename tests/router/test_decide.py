@@ -467,6 +467,10 @@ def test_a_policy_rule_that_cannot_be_evaluated_holds(caller: str, fails_closed:
     if fails_closed:
         assert decision.order == ()
         assert set(stages(decision)) == {"trainer/m", "clean/m", "eu/m"}
+        reasons = {r.reason for r in decision.removed}
+        if caller != "9":  # 9 > 3 holds; the others fail to evaluate and say so
+            assert all("policy rule 'guard/numbered-callers' failed to evaluate (" in r for r in reasons), reasons
+            assert all(r.endswith("so it denies it (fail closed)") for r in reasons)
     else:
         assert decision.removed == ()
 
@@ -484,7 +488,15 @@ def test_a_route_deny_rule_that_cannot_be_evaluated_denies(when: str) -> None:
     routes = _ruled([], [{"name": "broken", "when": when, "deny": True}])
     decision = router.decide(routes, ask(caller="web", input_tokens=0))
     assert decision.order == ()
-    assert decision.denied == "route rule 'broken' denies the request"
+    assert decision.denied is not None
+    assert decision.denied.startswith("route rule 'broken' failed to evaluate (")
+    assert "so it denies the request (a rule that fails holds: fail closed)" in decision.denied
+
+
+def test_a_route_deny_rule_that_holds_says_it_denies() -> None:
+    routes = _ruled([], [{"name": "web-only", "when": "request.caller == 'web'", "deny": True}])
+    decision = router.decide(routes, ask(caller="web"))
+    assert decision.denied == "route rule 'web-only' denies the request"
 
 
 @pytest.mark.parametrize(("when", "applies"), [("'sensitivity.public' in request.tags", True), ("false", False)])

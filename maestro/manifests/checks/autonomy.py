@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
+from maestro.manifests.autonomy import Permission, permission
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
 from maestro.manifests.references import outside
@@ -58,15 +59,31 @@ def check_agents(c: Checker) -> None:
             check_file(c, agent, ("spec", "prompt", "file"), spec["prompt"]["file"])
         if level is None:
             continue
-        free = set(level.spec["allowedWithoutApproval"])
         for i, tool in enumerate(spec.get("tools", [])):
-            if tool["action"] not in free:
+            allowed = permission(level.spec, tool["action"])
+            if allowed is Permission.NEEDS_APPROVAL:
                 c.report(
                     agent,
                     ("spec", "tools", i, "action"),
                     "autonomy.tool-needs-approval",
                     f"tool '{tool['name']}' ({tool['action']}) needs a human approval at {level.name}",
                 )
+            elif allowed is Permission.FORBIDDEN:
+                report_forbidden(c, agent, ("spec", "tools", i, "action"), tool, level)
+
+
+def report_forbidden(
+    c: Checker, doc: Document, path: tuple[str | int, ...], tool: dict[str, str], level: Document
+) -> None:
+    """A tool whose action is in neither of its level's lists: forbidden there, so an error."""
+    c.report(
+        doc,
+        path,
+        "autonomy.tool-forbidden",
+        f"tool '{tool['name']}' ({tool['action']}) is forbidden at {level.name}: '{tool['action']}' is in neither "
+        f"allowedWithoutApproval nor requiresApproval; add it to {level.name}'s requiresApproval, or run "
+        f"{doc.ref} at a level that allows it",
+    )
 
 
 def check_file(c: Checker, doc: Document, path: tuple[str | int, ...], relative: str) -> None:
