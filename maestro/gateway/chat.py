@@ -111,7 +111,9 @@ class Chat:
             self.shadows.launch(decision, call.upstream)
         settings, order = rt.config.route(decision.route), ctx.reservation.order
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
-        plan = Plan(order, dict(call.upstream), settings, estimates)
+        plan = Plan(order, dict(call.upstream), settings, estimates, panic=decision.panic is not None)
+        if decision.panic:
+            rt.metrics.panics.labels(decision.route).inc()
         try:
             if call.stream:
                 opened = await try_order(rt, plan, _opened)
