@@ -127,7 +127,11 @@ class Chat:
         settings, order = rt.config.route(decision.route), ctx.reservation.order
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
         limits = {k: call.output_tokens(rt.config.table.deployments[k]) for k in order}
-        plan = Plan(order, dict(call.upstream), settings, estimates, limits, call.limit_field)
+        plan = Plan(
+            order, dict(call.upstream), settings, estimates, limits, call.limit_field, panic=decision.panic is not None
+        )
+        if decision.panic:
+            rt.metrics.panics.labels(decision.route).inc()
         if decision.shadow:
             self.shadows.launch(decision, partial(_body_for, call))
         try:

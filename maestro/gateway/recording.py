@@ -32,6 +32,8 @@ def decision_action(decision: Decision, served_by: str | None, cost_usd: float, 
         "pinned_by": decision.pinned_by,
         "denied": decision.denied,
     }
+    if decision.panic:  # the order holds deployments whose circuit was open: say why
+        summary["panic"] = decision.panic
     policies = [PolicyResult(r.rule, f"removed {r.deployment}") for r in decision.removed if r.stage in POLICY_STAGES]
     if decision.denied:
         policies.append(PolicyResult("router.decision", "denied"))

@@ -124,6 +124,8 @@ class Decision:
     pinned_by: str | None = None
     denied: str | None = None
     policy_versions: Mapping[str, str] = field(default_factory=dict)
+    # why the order holds deployments whose circuit is open: the route's panic threshold (None: it does not)
+    panic: str | None = None
 
     @property
     def primary(self) -> str | None:
