@@ -92,6 +92,7 @@ class Plan:
         """The body sent to ``d``: ``body`` with its output limit."""
         limit = self.limits.get(d.key)
         return self.body if limit is None else {**self.body, self.limit_field: limit}
+
     panic: bool = False  # the decision ignored open circuits (the route's panic threshold): so do the breakers
 
 
