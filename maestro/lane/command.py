@@ -49,11 +49,15 @@ def kept(name: str) -> bool:
     return name in KEEP_NAMES or name.startswith(KEEP_PREFIXES)
 
 
+def minimal_env(base: Mapping[str, str]) -> dict[str, str]:
+    """What any process in the lane virtualenv gets: the kept part of ``base``, offline."""
+    return {k: v for k, v in base.items() if kept(k)} | OFFLINE_ENV
+
+
 def server_env(base: Mapping[str, str], *, gpu: bool, api_key: str | None = None) -> dict[str, str]:
     """The server's environment: the kept part of the caller's, offline, on a CPU without vLLM's GPU-only
     settings, and the key it demands of callers (``VLLM_API_KEY``, so it never shows in ``ps``)."""
-    env = {k: v for k, v in base.items() if kept(k)}
-    env.update(OFFLINE_ENV)
+    env = minimal_env(base)
     env.setdefault("VLLM_LOGGING_LEVEL", "INFO")
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not gpu:
