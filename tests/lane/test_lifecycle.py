@@ -133,11 +133,12 @@ SECRETS = {
 
 
 def test_the_server_starts_with_a_minimal_environment(lane: Lane, tmp_path: Path) -> None:
-    lane.set(**SECRETS, VLLM_FAKE_ENV=str(tmp_path / "env.json"), HF_HOME="/hf", LC_ALL="C.UTF-8")
+    lane.set(**SECRETS, VLLM_FAKE_ENV=str(tmp_path / "env.json"), HF_HOME="/hf", LC_ALL="C.UTF-8", OMP_NUM_THREADS="2")
     lifecycle.up(lane.config, lane.paths, lane.conn, wait=True, timeout_s=30, env=lane.env, gpu=False)
     env = json.loads((tmp_path / "env.json").read_text())
     assert not set(SECRETS) & set(env), "a secret reached the lane's server"
-    assert (env["HF_HOME"], env["LC_ALL"], env["PATH"]) == ("/hf", "C.UTF-8", os.environ["PATH"])
+    assert (env["HF_HOME"], env["LC_ALL"], env["OMP_NUM_THREADS"]) == ("/hf", "C.UTF-8", "2")
+    assert env["PATH"] == os.environ["PATH"]
     assert env["HF_HUB_OFFLINE"] == "1"
 
 
