@@ -44,7 +44,7 @@ def repository_root() -> Path:
     return root()
 
 
-def _store(path: Path | None) -> Path:
+def _store(path: Path | None) -> Path | str:
     return path or state.default_path(repository_root())
 
 

@@ -106,7 +106,7 @@ class Ledger:
         row = self._read("SELECT value FROM ledger_meta WHERE key = 'origin'").fetchone()
         if row is None:
             raise LedgerError(f"{self.where}: the ledger has no origin; the store is damaged, restore it")
-        return str(row[0])
+        return _blob(row[0]).decode("utf-8", "surrogateescape")  # a BLOB column: PostgreSQL gives it back as bytes
 
     def count(self) -> int:
         """How many entry rows the store holds (``size`` trusts the last index; this counts)."""
@@ -245,7 +245,7 @@ class Ledger:
 
     def lines(self, start: int = 0, stop: int | None = None) -> list[bytes]:
         """Envelope lines ``start..stop`` by position (not by the stored index, which could be tampered)."""
-        limit = -1 if stop is None else max(0, stop - start)
+        limit = 2**62 if stop is None else max(0, stop - start)  # no limit, in SQL both backends accept
         sql = "SELECT envelope FROM ledger_entries ORDER BY idx LIMIT ? OFFSET ?"
         return [_blob(r[0]) for r in self._read(sql, (limit, start))]
 

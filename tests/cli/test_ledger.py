@@ -344,6 +344,7 @@ def test_a_pull_request_that_adds_its_own_approver_key_is_refused_with_keys_from
     assert both.exit_code == 2 and "not both" in both.output
     unknown = run_cli("ledger", "verify", "--keys-from", "no-such-branch")
     assert unknown.exit_code == 2 and "'no-such-branch' is not a git revision" in unknown.output
+    git(keyed, "update-ref", "refs/remotes/origin/main", "main")  # what actions/checkout fetches
     step = _workflow_step(keyed, "main")
     assert step.returncode == 1 and "not a trusted key" in step.stdout  # the shipped workflow's step refuses it
 
@@ -356,7 +357,7 @@ def _workflow_step(repo: Path, base: str) -> subprocess.CompletedProcess[str]:
     workflow = (root / ".github" / "workflows" / "maestro-eval.yml").read_text(encoding="utf-8")
     (doc,) = yamlio.parse(workflow, yamlio.Limits())
     (step,) = [s for s in doc.data["jobs"]["eval"]["steps"] if "maestro ledger verify" in s.get("run", "")]
-    env = {**os.environ, "BASE": base, "PYTHONPATH": str(root)}
+    env = {**os.environ, "BASE_REF": base, "PYTHONPATH": str(root)}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     return subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True, check=False)
 

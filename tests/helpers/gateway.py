@@ -25,7 +25,7 @@ spec:
   apiKey: {{env: {env}}}
   jurisdiction: {jurisdiction}
   models:
-    - {{name: m1, contextWindow: 100000, price: {{inputPer1M: {price_in}, outputPer1M: {price_out}}}}}
+    - {{name: m1, contextWindow: 100000, price: {{inputPer1M: {price_in}, outputPer1M: {price_out}}}{extra}}}
 ---
 """
 ROUTE = """apiVersion: maestro.dev/v1
@@ -51,6 +51,7 @@ class Up:
     type: str = "openai"
     price_in: float = 1.0
     price_out: float = 2.0
+    max_output_tokens: int | None = None  # the model's maxOutputTokens (none declared by default)
 
 
 def write_repo(root: Path, urls: Mapping[str, str], ups: list[Up], routes: str) -> Path:
@@ -65,6 +66,7 @@ def write_repo(root: Path, urls: Mapping[str, str], ups: list[Up], routes: str) 
             jurisdiction=u.jurisdiction,
             price_in=u.price_in,
             price_out=u.price_out,
+            extra="" if u.max_output_tokens is None else f", maxOutputTokens: {u.max_output_tokens}",
         )
         for u in ups
     )
