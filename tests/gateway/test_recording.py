@@ -126,3 +126,17 @@ def test_a_ledger_store_that_takes_no_appends_never_stalls_a_request(tmp_path: P
     holder.close()
     writer.close()  # what it accepted is appended once the store is free
     assert len(_entries(store)) == 2
+
+
+def test_a_live_weight_change_is_recorded_as_the_admin_through_the_gateways_key(tmp_path: Path) -> None:
+    from maestro.gateway.recording import change_sink
+    from maestro.state.weights import Change
+
+    store = tmp_path / "ledger.db"
+    with Writer(store, key("alice")) as writer:
+        change = Change("chat-route", {"alpha/m1": 100.0}, {"alpha/m1": 0.0}, "admin", "rollback", 0.0)
+        change_sink(writer, "alice")(change)
+    (entry,) = _entries(store)
+    assert entry["action"] == "weights.set" and entry["actor"] == "admin:alice"
+    with Ledger.open(store) as led:
+        assert verify_store(led, keyring("alice")).ok
