@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from maestro import state
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
@@ -90,4 +91,10 @@ def _signing_key(root: Path, key: Path | None) -> SigningKey | None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("gateway")(gateway_command)
+    app.command(
+        "gateway",
+        epilog=examples(
+            "maestro gateway --port 8080",
+            'MAESTRO_GATEWAY_KEYS=\'[{"id": "ci", "token": "t0k3n", "team": "web"}]\' maestro gateway --host 0.0.0.0',
+        ),
+    )(gateway_command)

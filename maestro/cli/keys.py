@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.output import as_json as json_text
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.ledger.keys import KEYS_DIR, SigningKey, key_path, load_keyring, write_public_key, write_signing_key
 from maestro.manifests.validate import repository_root
@@ -17,7 +20,7 @@ keys_app = typer.Typer(help="Signing keys of the provenance ledger.", no_args_is
 _GITIGNORE = "# the ledger's state store is local; commit keys/*.pub only\nstate.db*\n"
 
 
-@keys_app.command("init")
+@keys_app.command("init", epilog=examples("maestro keys init --name alice"))
 def init_command(
     name: Annotated[str | None, typer.Option("--name", help="Who holds the key (default: your user name).")] = None,
     key: Annotated[
@@ -45,10 +48,18 @@ def init_command(
     typer.echo(f"\nNext: git add {public.relative_to(root)} && git commit")
 
 
-@keys_app.command("list")
-def list_command() -> None:
+@keys_app.command("list", epilog=examples("maestro keys list --json"))
+def list_command(
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
+) -> None:
     """The public keys this repository trusts (.maestro/keys/*.pub)."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring = load_keyring(repository_root() / KEYS_DIR)
+    if fmt == "json":
+        typer.echo(json_text([{"name": public.name, "keyid": public.keyid} for public in keyring]), nl=False)
+        return
     for public in keyring:
         typer.echo(f"{public.name:<24} {public.keyid}")
     if not len(keyring):

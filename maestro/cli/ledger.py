@@ -10,7 +10,8 @@ import typer
 
 from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import write_output
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, write_output
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.ledger import anchor, export, query, requests
 from maestro.ledger import report as out
@@ -24,7 +25,7 @@ ledger_app = typer.Typer(help="The signed provenance ledger of every action.", n
 
 StateOpt = Annotated[Path | None, typer.Option("--state", help="State store (default: .maestro/state.db).")]
 KeysOpt = Annotated[Path | None, typer.Option("--keys", help="Trusted public keys (default: .maestro/keys/).")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")]
+OutputOpt = Annotated[str | None, output_option(TEXT_AND_JSON)]
 ManifestsOpt = Annotated[
     list[Path] | None, typer.Option("--manifests", "-m", help="Manifests whose dual-control rules apply.")
 ]
@@ -69,26 +70,23 @@ def _rules(paths: list[Path] | None) -> list[Rule]:
     return rules_from(policies, levels)
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
-
-
-@ledger_app.command("show")
+@ledger_app.command("show", epilog=examples("maestro ledger show --since 7d", "maestro ledger show --json"))
 def show_command(
     since: Annotated[str | None, typer.Option("--since", help="From this date/time or age (2h, 7d).")] = None,
-    fmt: FormatOpt = "text",
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     store: StateOpt = None,
 ) -> None:
     """List the entries: index, time, action, actor, autonomy level, signers (json: one Statement a line)."""
-    _check_format(fmt)
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     cutoff = query.parse_since(since) if since else None
     with _open(store) as ledger:
         shown = list(query.show(ledger, cutoff))
     write_output(out.shown_text(shown) if fmt == "text" else out.shown_json(shown), None)
 
 
-@ledger_app.command("export")
+@ledger_app.command("export", epilog=examples("maestro ledger export ledger.intoto.jsonl"))
 def export_command(
     file: Annotated[Path, typer.Argument(help="The .intoto.jsonl file to write.")], store: StateOpt = None
 ) -> None:
@@ -98,7 +96,7 @@ def export_command(
     typer.echo(f"wrote {count} entries to {file}")
 
 
-@ledger_app.command("import")
+@ledger_app.command("import", epilog=examples("maestro ledger import ledger.intoto.jsonl"))
 def import_command(
     file: Annotated[Path, typer.Argument(help="An .intoto.jsonl export.")],
     store: StateOpt = None,
@@ -112,18 +110,22 @@ def import_command(
     typer.echo(f"imported {added} entries from {file}")
 
 
-@ledger_app.command("prove")
+@ledger_app.command(
+    "prove", epilog=examples("maestro ledger prove 3", "maestro ledger prove 0 --consistency-from 2 --json")
+)
 def prove_command(
     entry: Annotated[int, typer.Argument(help="Index of the entry.", min=0)],
     since_size: Annotated[
         int | None, typer.Option("--consistency-from", help="Instead: prove the tree of N entries is a prefix.")
     ] = None,
-    fmt: FormatOpt = "text",
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
 ) -> None:
     """An inclusion proof of ENTRY in the latest signed checkpoint (RFC 9162), checked before it is printed."""
-    _check_format(fmt)
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring = _keyring(keys)
     with _open(store) as ledger:
         if since_size is not None:
@@ -135,7 +137,10 @@ def prove_command(
     write_output(text, None)
 
 
-@ledger_app.command("verify")
+@ledger_app.command(
+    "verify",
+    epilog=examples("maestro ledger verify", "maestro ledger verify ledger.intoto.jsonl --checkpoint kept.checkpoint"),
+)
 def verify_command(
     file: Annotated[Path | None, typer.Argument(help="An .intoto.jsonl export (default: the state store).")] = None,
     checkpoint: Annotated[
@@ -151,13 +156,15 @@ def verify_command(
     trusted_root: Annotated[
         Path | None, typer.Option("--trusted-root", help="Sigstore trusted root (default: the pinned one).")
     ] = None,
-    fmt: FormatOpt = "text",
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
     manifests: ManifestsOpt = None,
 ) -> None:
     """Check offline: every signature, chain link, checkpoint root, checkpoint signature and consistency."""
-    _check_format(fmt)
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring, rules = _keyring(keys), _rules(manifests)
     notes = [_read_text(p) for p in checkpoint or []]
     if bundle is not None:
@@ -180,7 +187,7 @@ def verify_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-@ledger_app.command("anchor")
+@ledger_app.command("anchor", epilog=examples("maestro ledger anchor ledger.intoto.jsonl"))
 def anchor_command(
     file: Annotated[Path, typer.Argument(help="An .intoto.jsonl export whose head checkpoint to anchor.")],
     keys: KeysOpt = None,
@@ -202,10 +209,15 @@ KeyOpt = Annotated[
 ]
 
 
-@ledger_app.command("request")
+@ledger_app.command(
+    "request",
+    epilog=examples(
+        "maestro ledger request autonomy.raise --level L3 --subject level=manifests/autonomy.yaml --out-file raise.json"
+    ),
+)
 def request_command(
     action: Annotated[str, typer.Argument(help="The guarded action, e.g. autonomy.raise.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="The request file to write.")],
+    out_file: Annotated[Path, typer.Option("--out-file", "--out", metavar="FILE", help="The request file to write.")],
     subject: Annotated[list[str], typer.Option("--subject", help="NAME=FILE: what the action is about (repeatable).")],
     level: Annotated[str | None, typer.Option("--level", help="The autonomy level it concerns.")] = None,
     key: KeyOpt = None,
@@ -220,7 +232,7 @@ def request_command(
     typer.echo(f"wrote {out_file}: ask the approvers to run `maestro ledger approve {out_file}`")
 
 
-@ledger_app.command("approve")
+@ledger_app.command("approve", epilog=examples("maestro ledger approve raise.json"))
 def approve_command(
     file: Annotated[Path, typer.Argument(help="A request from `maestro ledger request`.")], key: KeyOpt = None
 ) -> None:
@@ -231,7 +243,7 @@ def approve_command(
     typer.echo(f"{signing.name} approved '{entry.action}'{level} requested by {entry.actor} ({file})")
 
 
-@ledger_app.command("submit")
+@ledger_app.command("submit", epilog=examples("maestro ledger submit raise.json"))
 def submit_command(
     file: Annotated[Path, typer.Argument(help="An approved request.")],
     key: KeyOpt = None,

@@ -87,3 +87,24 @@ def test_bench_json_without_baseline(here: Lane) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [lv["concurrency"] for lv in data["levels"]] == [1, 2] and data["ratios"] == {}
+
+
+def test_up_wait_off_a_terminal_prints_a_heartbeat_while_it_waits(here: Lane, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_DELAY", "1.5")
+    monkeypatch.setenv("MAESTRO_HEARTBEAT_S", "0.1")
+    try:
+        result = run_cli("lane", "up", "--wait", "--timeout", "30")
+    finally:
+        run_cli("lane", "down")
+    assert result.exit_code == 0, result.output
+    waiting = f"lane up: lane-a: waiting for {here.config.base}/health (at most 30 s)"
+    lines = result.stderr.splitlines()
+    assert lines[0] == waiting
+    assert any(line.startswith(f"{waiting}: still running (") for line in lines[1:]), lines
+
+
+def test_a_bad_heartbeat_interval_is_a_usage_error(here: Lane, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAESTRO_HEARTBEAT_S", "often")
+    result = run_cli("lane", "up", "--wait")
+    assert result.exit_code == 2
+    assert "$MAESTRO_HEARTBEAT_S is 'often'" in result.output
