@@ -24,11 +24,12 @@ from maestro.telemetry import from_env
 def ask_command(
     prompt: Annotated[str, typer.Argument(help="What to ask.")],
     model: Annotated[
-        str | None, typer.Option("--model", help="A route's alias or name (default: the only route).")
+        str | None, typer.Option("--model", metavar="ALIAS", help="A route's alias or name (default: the only route).")
     ] = None,
     paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
     gateway: Annotated[
-        str | None, typer.Option(help="A running gateway's URL (default: one started here for this request).")
+        str | None,
+        typer.Option(metavar="URL", help="A running gateway's URL (default: one started here for this request)."),
     ] = None,
     max_tokens: Annotated[int, typer.Option(min=1, max=4096, help="Largest answer, in tokens.")] = 64,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the answer.")] = 300.0,

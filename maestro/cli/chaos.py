@@ -24,7 +24,10 @@ chaos_app = typer.Typer(help="Fault-injection drills against the gateway.", no_a
     ),
 )
 def drill_command(
-    name: Annotated[str, typer.Option("--scenario", "-s", help="A scenario name in manifests/chaos/, or a file.")],
+    name: Annotated[
+        str,
+        typer.Option("--scenario", "-s", metavar="NAME|FILE", help="A scenario name in manifests/chaos/, or a file."),
+    ],
     folder: Annotated[Path, typer.Option("--scenarios", metavar="DIR", help="Where named scenarios live.")] = Path(
         "manifests/chaos"
     ),

@@ -25,7 +25,12 @@ def diff_command(
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
     fail_on: Annotated[
-        str | None, typer.Option("--fail-on", help=f"Exit 1 when a change is at least this risky: {', '.join(_RISKS)}.")
+        str | None,
+        typer.Option(
+            "--fail-on",
+            metavar="low|medium|high",
+            help=f"Exit 1 when a change is at least this risky: {', '.join(_RISKS)}.",
+        ),
     ] = None,
     out_file: OutFile = None,
 ) -> None:

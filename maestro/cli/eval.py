@@ -115,16 +115,22 @@ def _write(cards: list[dict[str, Any]], out_dir: Path) -> None:
 )
 def run_command(
     suites: Annotated[list[str] | None, typer.Argument(help="EvalSuite names (default: all).")] = None,
-    target: Annotated[str | None, typer.Option(help="Evaluate this Route instead of each suite's target.")] = None,
+    target: Annotated[
+        str | None, typer.Option(metavar="ROUTE", help="Evaluate this Route instead of each suite's target.")
+    ] = None,
     repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Repeats per case.")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Cases in flight.")] = None,
-    baseline: Annotated[str | None, typer.Option(help="Git revision to compare with, case by case.")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(metavar="REV", help="Git revision to compare with, case by case.")
+    ] = None,
     regrade: Annotated[
         bool, typer.Option("--regrade", help="Score cached answers again (no new generations).")
     ] = False,
-    executor: Annotated[str, typer.Option(help="local (asyncio) or ray (model calls on Ray actors).")] = "local",
+    executor: Annotated[
+        str, typer.Option(metavar="local|ray", help="local (asyncio) or ray (model calls on Ray actors).")
+    ] = "local",
     ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster to join (e.g. auto); default: start a local one.")
+        str | None, typer.Option(metavar="ADDRESS", help="Ray cluster to join (e.g. auto); default: start a local one.")
     ] = None,
     out_dir: Annotated[
         Path, typer.Option("--out-dir", "--out", metavar="DIR", help="Folder for the JSON scorecards.")
@@ -137,7 +143,7 @@ def run_command(
     output: Annotated[str | None, output_option(RUN_FORMATS)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
-    state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
+    state: Annotated[Path | None, typer.Option(metavar="FILE", help="State store (default .maestro/state.db).")] = None,
     paths: Paths = None,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")] = False,
 ) -> None:
@@ -184,7 +190,9 @@ def _rendered(fmt: str, cards: list[dict[str, Any]]) -> str:
 def plan_command(
     suites: Annotated[list[str] | None, typer.Argument(help="EvalSuite names (default: all).")] = None,
     repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Plan for this many repeats.")] = None,
-    discordant: Annotated[float, typer.Option(help="Share of cases expected to flip between two runs.")] = 0.10,
+    discordant: Annotated[
+        float, typer.Option(metavar="SHARE", help="Share of cases expected to flip between two runs.")
+    ] = 0.10,
     paths: Paths = None,
     output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
     as_json: JsonFlag = False,
@@ -216,7 +224,7 @@ def plan_command(
 def history_command(
     suite: Annotated[str, typer.Argument(help="EvalSuite name.")],
     limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
-    state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
+    state: Annotated[Path | None, typer.Option(metavar="FILE", help="State store (default .maestro/state.db).")] = None,
     output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,

@@ -23,7 +23,10 @@ def explain_command(
     target: Annotated[str, typer.Argument(help="A manifest file, KIND/NAME (Route/support-chat), or KIND NAME.")],
     name: Annotated[str | None, typer.Argument(help="The NAME, when KIND and NAME are given apart.")] = None,
     request: Annotated[
-        Path | None, typer.Option("--request", help="A request file (JSON/YAML): trace the route's decision for it.")
+        Path | None,
+        typer.Option(
+            "--request", metavar="FILE", help="A request file (JSON/YAML): trace the route's decision for it."
+        ),
     ] = None,
     output: Annotated[str | None, output_option(report.FORMATS)] = None,
     as_json: JsonFlag = False,

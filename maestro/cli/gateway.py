@@ -24,25 +24,35 @@ from maestro.telemetry import from_env
 
 def gateway_command(
     paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     state_path: Annotated[
-        Path | None, typer.Option("--state", help="State store (budgets, switches); default .maestro/state.db.")
+        Path | None,
+        typer.Option("--state", metavar="FILE", help="State store (budgets, switches); default .maestro/state.db."),
     ] = None,
     max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
-    stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,
+    stall: Annotated[
+        float, typer.Option("--stall-timeout", metavar="SECONDS", help="Seconds a stream may go without a chunk.")
+    ] = 10.0,
     max_in_flight: Annotated[
         int, typer.Option(help="Chat requests in progress before new ones get a 503 at once (0: no limit).")
     ] = 1024,
     keys_env: Annotated[
-        str, typer.Option(help='Variable holding gateway keys: [{"id", "token", "team"}]; unset: no key needed.')
+        str,
+        typer.Option(
+            metavar="VAR", help='Variable holding gateway keys: [{"id", "token", "team"}]; unset: no key needed.'
+        ),
     ] = "MAESTRO_GATEWAY_KEYS",
-    admin_env: Annotated[str, typer.Option(help="Variable holding the admin token.")] = "MAESTRO_ADMIN_TOKEN",
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    admin_env: Annotated[
+        str, typer.Option(metavar="VAR", help="Variable holding the admin token.")
+    ] = "MAESTRO_ADMIN_TOKEN",
+    log_level: Annotated[str, typer.Option(metavar="LEVEL", help="uvicorn log level.")] = "info",
     no_ledger: Annotated[
         bool, typer.Option("--no-ledger", help="Do not record decisions, even where .maestro/keys exists.")
     ] = False,
-    key: Annotated[Path | None, typer.Option("--key", help="Signing key for the ledger (default: yours).")] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", metavar="FILE", help="Signing key for the ledger (default: yours).")
+    ] = None,
 ) -> None:
     """Serve the OpenAI-compatible gateway: POST /v1/chat/completions, GET /v1/models, /healthz, /metrics.
 

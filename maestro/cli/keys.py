@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, say
 from maestro.cli.output import as_json as json_text
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
@@ -22,13 +22,22 @@ _GITIGNORE = "# the ledger's state store is local; commit keys/*.pub only\nstate
 
 @keys_app.command("init", epilog=examples("maestro keys init --name alice"))
 def init_command(
-    name: Annotated[str | None, typer.Option("--name", help="Who holds the key (default: your user name).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Who holds the key (default: your user name).")
+    ] = None,
     key: Annotated[
-        Path | None, typer.Option("--key", help="Private key file (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro).")
+        Path | None,
+        typer.Option(
+            "--key", metavar="FILE", help="Private key file (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Create an Ed25519 signing key (file mode 0600, outside the repository) and commit its public key."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     root = repository_root()
     signing = SigningKey.generate(name or getpass.getuser())
     where = key_path(key)
@@ -42,10 +51,13 @@ def init_command(
     ignore = root / ".maestro" / ".gitignore"
     if not ignore.exists():
         ignore.write_text(_GITIGNORE, encoding="utf-8")
-    typer.echo(f"private key: {where} (mode 0600; keep it out of the repository)")
-    typer.echo(f"public key:  {public}")
-    typer.echo(f"key id:      {signing.keyid}")
-    typer.echo(f"\nNext: git add {public.relative_to(root)} && git commit")
+    next_step = f"git add {public.relative_to(root)} && git commit"
+    text = (
+        f"private key: {where} (mode 0600; keep it out of the repository)\n"
+        f"public key:  {public}\nkey id:      {signing.keyid}\n\nNext: {next_step}"
+    )
+    data = {"private_key": str(where), "public_key": str(public), "keyid": signing.keyid, "next": next_step}
+    say(fmt, text, data)
 
 
 @keys_app.command("list", epilog=examples("maestro keys list --json"))

@@ -86,3 +86,8 @@ def write_output(text: str, out_file: Path | None = None) -> None:
         out_file.write_text(text, encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot write {out_file}: {e.strerror or e}") from e
+
+
+def say(fmt: str, text: str, data: Any) -> None:
+    """What a step did: ``text`` as a line, or ``data`` as JSON with ``-o json``."""
+    write_output(as_json(data) if fmt == "json" else text + "\n")

@@ -35,7 +35,9 @@ def status_command(
 @providers_app.command("test", epilog=examples("maestro providers test openai-us --model gpt-4o-mini"))
 def test_command(
     name: Annotated[str | None, typer.Argument(help="One provider (default: all).")] = None,
-    model: Annotated[str | None, typer.Option(help="Model to call (default: the provider's first).")] = None,
+    model: Annotated[
+        str | None, typer.Option(metavar="MODEL", help="Model to call (default: the provider's first).")
+    ] = None,
     paths: Paths = None,
     output: Output = None,
     as_json: JsonFlag = False,

@@ -34,8 +34,12 @@ route_app = typer.Typer(help="Replay requests through the router.", no_args_is_h
     ),
 )
 def simulate_command(
-    requests: Annotated[Path, typer.Option("--requests", "-r", help="JSONL file, one request per line.")],
-    outage: Annotated[list[str] | None, typer.Option("--outage", help="A provider that is down (repeatable).")] = None,
+    requests: Annotated[
+        Path, typer.Option("--requests", "-r", metavar="FILE", help="JSONL file, one request per line.")
+    ],
+    outage: Annotated[
+        list[str] | None, typer.Option("--outage", metavar="PROVIDER", help="A provider that is down (repeatable).")
+    ] = None,
     output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,

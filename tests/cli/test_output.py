@@ -18,22 +18,8 @@ from maestro import __version__
 from maestro.cli.app import COMMANDS, PANELS, app
 from maestro.cli.output import resolve_format
 
-# Commands that print no report of their own: the server, and steps that say one line of what they did.
-NO_OUTPUT_FORMAT = {
-    "maestro gateway",
-    "maestro lane install",
-    "maestro lane prepare",
-    "maestro lane up",
-    "maestro lane down",
-    "maestro lane logs",
-    "maestro ledger export",
-    "maestro ledger import",
-    "maestro ledger anchor",
-    "maestro ledger request",
-    "maestro ledger approve",
-    "maestro ledger submit",
-    "maestro keys init",
-}
+# The one command that prints no result of its own: it serves until stopped (uvicorn logs its requests).
+NO_OUTPUT_FORMAT = {"maestro gateway"}
 PYTHON_TYPE = re.compile(r"<(bool|str|int|float|path|file|list\[[^\]]*\]|int range|float range|[a-z]+\[.*?\])>")
 
 

@@ -108,3 +108,17 @@ def test_a_bad_heartbeat_interval_is_a_usage_error(here: Lane, monkeypatch: pyte
     result = run_cli("lane", "up", "--wait")
     assert result.exit_code == 2
     assert "$MAESTRO_HEARTBEAT_S is 'often'" in result.output
+
+
+def test_up_status_and_down_print_json_with_dash_o_json(here: Lane) -> None:
+    try:
+        up = run_cli("lane", "up", "--wait", "--timeout", "30", "-o", "json")
+        assert up.exit_code == 0, up.output
+        (started,) = json.loads(up.stdout)
+        assert started["name"] == "lane-a" and started["status"] == "ready"
+        assert started["url"] == f"{here.config.base}/v1"
+        logs = json.loads(run_cli("lane", "logs", "lane-a", "--json").stdout)
+        assert logs["name"] == "lane-a" and any("fake vllm: listening" in line for line in logs["lines"])
+    finally:
+        down = run_cli("lane", "down", "--json")
+    assert json.loads(down.stdout) == [{"name": "lane-a", "result": "stopped"}]
