@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import typer
-from helpers.cli import run_cli
+from helpers.cli import leaves, run_cli
 from typer.testing import CliRunner
 
 from maestro import __version__
@@ -21,21 +18,6 @@ from maestro.cli.output import resolve_format
 # The one command that prints no result of its own: it serves until stopped (uvicorn logs its requests).
 NO_OUTPUT_FORMAT = {"maestro gateway"}
 PYTHON_TYPE = re.compile(r"<(bool|str|int|float|path|file|list\[[^\]]*\]|int range|float range|[a-z]+\[.*?\])>")
-
-
-def leaves() -> Iterator[tuple[str, Any]]:
-    """Every command that runs (not a group), with its path: ("maestro ledger show", command)."""
-    root = typer.main.get_command(app)
-    ctx = root.context_class(root, info_name="maestro", help_option_names=["-h", "--help"])
-    stack = [(root, ctx)]
-    while stack:
-        command, context = stack.pop()
-        if not hasattr(command, "list_commands"):
-            yield context.command_path, command
-            continue
-        for name in command.list_commands(context):
-            sub = command.get_command(context, name)
-            stack.append((sub, sub.context_class(sub, info_name=name, parent=context)))
 
 
 LEAVES = dict(leaves())
