@@ -82,13 +82,18 @@ def _row(param: Any) -> str:
         opts = sorted([*param.opts, *param.secondary_opts], key=lambda opt: not opt.startswith("--"))
         names = ", ".join(f"`{opt}`" for opt in opts)
         value = f"`{param.metavar}`" if param.metavar else ""
-    description = (param.help or "").replace("|", "\\|").replace("\n", " ")
+    description = param.help or ""
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if low is not None or high is not None:
+        description += f" From {low} to {high}." if low is not None and high is not None else ""
+        description += f" At least {low}." if high is None else f" At most {high}." if low is None else ""
     default = _default(param)
     if default:
         description += f" Default: `{default}`."
     if param.required:
         description += " Required."
-    return f"| {names} | {value} | {description.strip()} |"
+    cells = [names, value, " ".join(description.split())]
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _default(param: Any) -> str:
