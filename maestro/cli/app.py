@@ -44,12 +44,14 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "providers": "maestro.cli.providers",
         "chaos": "maestro.cli.chaos",
         "ask": "maestro.cli.ask",
+        "tour": "maestro.cli.tour",
     }
 )
 
 # command name -> its panel in the top-level help, in the order a newcomer meets them
 PANELS: Mapping[str, str] = MappingProxyType(
     {
+        "tour": "Authoring",
         "init": "Authoring",
         "validate": "Authoring",
         "explain": "Authoring",

@@ -13,7 +13,7 @@ from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, say, write_output
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
-from maestro.ledger import anchor, export, query, requests
+from maestro.ledger import anchor, export, pinned, query, requests
 from maestro.ledger import report as out
 from maestro.ledger.dualcontrol import Rule, rules_from
 from maestro.ledger.keys import KEYS_DIR, Keyring, key_path, load_keyring, read_signing_key
@@ -29,6 +29,14 @@ StateOpt = Annotated[
 KeysOpt = Annotated[
     Path | None, typer.Option("--keys", metavar="DIR", help="Trusted public keys (default: .maestro/keys/).")
 ]
+KeysFromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keys-from",
+        metavar="REV",
+        help="Trust the keys in .maestro/keys/ at this git revision (e.g. main), not the checkout.",
+    ),
+]
 OutputOpt = Annotated[str | None, output_option(TEXT_AND_JSON)]
 ManifestsOpt = Annotated[
     list[Path] | None, typer.Option("--manifests", "-m", help="Manifests whose dual-control rules apply.")
@@ -43,7 +51,7 @@ def repository_root() -> Path:
     return root()
 
 
-def _store(path: Path | None) -> Path:
+def _store(path: Path | None) -> Path | str:
     return path or state.default_path(repository_root())
 
 
@@ -51,7 +59,14 @@ def _open(path: Path | None) -> Ledger:
     return Ledger.open(_store(path), readonly=True)
 
 
-def _keyring(folder: Path | None) -> Keyring:
+def _keyring(folder: Path | None, ref: str | None = None) -> Keyring:
+    if ref is not None:
+        if folder is not None:
+            raise UsageError("pass --keys DIR or --keys-from REF, not both")
+        keyring = pinned.keyring_at(repository_root(), ref)
+        if not len(keyring):
+            raise UsageError(f"no trusted public keys in {KEYS_DIR} at {ref}; commit them there first")
+        return keyring
     where = folder or repository_root() / KEYS_DIR
     keyring = load_keyring(where)
     if not len(keyring):
@@ -182,11 +197,12 @@ def verify_command(
     format_alias: FormatAlias = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
+    keys_from: KeysFromOpt = None,
     manifests: ManifestsOpt = None,
 ) -> None:
     """Check offline: every signature, chain link, checkpoint root, checkpoint signature and consistency."""
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
-    keyring, rules = _keyring(keys), _rules(manifests)
+    keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     notes = [_read_text(p) for p in checkpoint or []]
     if bundle is not None:
         if not identity:
@@ -297,6 +313,7 @@ def submit_command(
     key: KeyOpt = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
+    keys_from: KeysFromOpt = None,
     manifests: ManifestsOpt = None,
     output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
     as_json: JsonFlag = False,
@@ -306,7 +323,7 @@ def submit_command(
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     signing = read_signing_key(key_path(key))
     envelope, _ = requests.read(file)
-    keyring, rules = _keyring(keys), _rules(manifests)
+    keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     with Ledger.open(_store(store)) as ledger:
         index = ledger.append_envelope(envelope, keyring, rules, signing)
     say(fmt, f"appended entry {index}", {"file": str(file), "index": index})

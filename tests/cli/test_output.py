@@ -15,8 +15,9 @@ from maestro import __version__
 from maestro.cli.app import COMMANDS, PANELS, app
 from maestro.cli.output import resolve_format
 
-# The one command that prints no result of its own: it serves until stopped (uvicorn logs its requests).
-NO_OUTPUT_FORMAT = {"maestro gateway"}
+# Commands that print no result of their own: the gateway serves until stopped (uvicorn logs its requests);
+# the tour relays the output of the commands it runs.
+NO_OUTPUT_FORMAT = {"maestro gateway", "maestro tour"}
 PYTHON_TYPE = re.compile(r"<(bool|str|int|float|path|file|list\[[^\]]*\]|int range|float range|[a-z]+\[.*?\])>")
 
 
