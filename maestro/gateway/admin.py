@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -51,7 +52,7 @@ class Admin:
             )
 
     async def switches(self, request: Request) -> dict[str, Any]:
-        return self.rt.switches.engaged()
+        return await self.rt.store.read(self.rt.switches.engaged)
 
     async def kill(self, request: Request) -> dict[str, Any]:
         body = await _flag_body(request, extra={"route"})
@@ -62,16 +63,17 @@ class Admin:
                 raise GatewayError(
                     404, f"no route named '{route}'; known: {', '.join(sorted(names))}", "route_not_found"
                 )
-        self.rt.switches.set_kill(route, body["engaged"])
-        return self.rt.switches.engaged()
+        switches = self.rt.switches
+        await self.rt.store.read(partial(switches.set_kill, route, body["engaged"]))
+        return await self.rt.store.read(switches.engaged)
 
     async def freeze(self, request: Request) -> dict[str, Any]:
         body = await _flag_body(request, extra=set())
-        self.rt.switches.set_freeze(body["engaged"])
-        return self.rt.switches.engaged()
+        await self.rt.store.read(partial(self.rt.switches.set_freeze, body["engaged"]))
+        return await self.rt.store.read(self.rt.switches.engaged)
 
     async def reload(self, request: Request) -> dict[str, Any]:
-        if self.rt.switches.frozen():
+        if await self.rt.store.read(self.rt.switches.frozen):
             raise GatewayError(
                 409,
                 "the gateway is frozen: configuration changes wait until the freeze is lifted",

@@ -29,7 +29,7 @@ class Info:
             "status": "ok",
             "routes": len(rt.config.table.routes),
             "circuits": circuits,
-            "switches": rt.switches.engaged(),
+            "switches": await rt.store.read(rt.switches.engaged),
         }
         return json_response(body)
 

@@ -1,0 +1,36 @@
+"""The state store's work runs off the event loop: a store another process holds locked stalls no one else."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from helpers.gateway import served, two_up
+
+from maestro import state
+from maestro.router import Budget
+
+BODY = {"model": "chat", "messages": [{"role": "user", "content": "hi"}], "team": "t"}
+
+
+def test_a_locked_store_stalls_neither_health_checks_nor_the_request_waiting_on_it(tmp_path: Path) -> None:
+    budget = Budget("team-t", 10.0, "day", "block", team="t")
+    store = tmp_path / "s.db"
+    with two_up(tmp_path, budgets=(budget,), state_path=store) as rig, served(rig.config) as url:
+        other = state.connect(store)  # another gateway process, in the middle of a write
+        other.execute("BEGIN IMMEDIATE")
+        answers: list[httpx.Response] = []
+        waiting = threading.Thread(
+            target=lambda: answers.append(httpx.post(url + "/v1/chat/completions", json=BODY, timeout=30))
+        )
+        waiting.start()
+        time.sleep(0.5)  # let the request reach its reservation, which waits for the lock
+        health = httpx.get(url + "/healthz", timeout=30)  # answered while the lock is still held
+        still_waiting = waiting.is_alive()
+        other.execute("COMMIT")
+        waiting.join(30)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert still_waiting, answers[0].text
+    assert answers[0].status_code == 200, answers[0].text  # served once the lock was released, within the busy timeout
