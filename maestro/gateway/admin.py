@@ -89,8 +89,8 @@ class Admin:
 async def _flag_body(request: Request, extra: set[str]) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise bad_request("the body is not valid JSON", "invalid_json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise bad_request("the body is not valid JSON (or nested too deep)", "invalid_json") from None
     if not isinstance(body, dict) or not isinstance(body.get("engaged"), bool):
         raise bad_request('send {"engaged": true} or {"engaged": false}', "invalid_body")
     unknown = set(body) - {"engaged"} - extra

@@ -218,7 +218,10 @@ class Chat:
         if observe:
             m.latency.labels(route).observe(time.perf_counter() - ctx.started, _exemplar(ctx))
         if ctx.reservation is not None and ctx.reservation.ids:
-            await self.rt.store.write(partial(self.rt.budgets.settle, ctx.reservation, cost))
+            try:
+                await self.rt.store.write(partial(self.rt.budgets.settle, ctx.reservation, cost))
+            except GatewayError as e:  # the store stayed locked: the reservation expires, charged as reserved
+                ctx.span.add_event("settle-failed", {"message": e.message})
         if d is not None:
             m.cost.labels(route, d.key).inc(cost, _exemplar(ctx))
             ctx.span.set_attribute(attr.SERVED_BY, d.key)

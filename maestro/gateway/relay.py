@@ -162,9 +162,9 @@ async def relay(
         yield sse.comment(f"{COST} {await settle():.8f}")
         yield sse.encode("[DONE]") if end.error is None else sse.encode(_error_event(end.error))
     finally:
-        await opened.stream.aclose()
-        if not settled:  # the client went away first: settle even while the stream's task is being cancelled
-            with anyio.CancelScope(shield=True):
+        with anyio.CancelScope(shield=True):  # the client went away: the task is being cancelled, finish anyway
+            await opened.stream.aclose()
+            if not settled:
                 await settle()
 
 
