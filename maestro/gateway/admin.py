@@ -52,7 +52,7 @@ class Admin:
             )
 
     async def switches(self, request: Request) -> dict[str, Any]:
-        return await self.rt.store.read(self.rt.switches.engaged)
+        return self.rt.switches.engaged()
 
     async def kill(self, request: Request) -> dict[str, Any]:
         body = await _flag_body(request, extra={"route"})
@@ -64,16 +64,16 @@ class Admin:
                     404, f"no route named '{route}'; known: {', '.join(sorted(names))}", "route_not_found"
                 )
         switches = self.rt.switches
-        await self.rt.store.read(partial(switches.set_kill, route, body["engaged"]))
-        return await self.rt.store.read(switches.engaged)
+        await self.rt.store.write(partial(switches.set_kill, route, body["engaged"]))
+        return switches.engaged()
 
     async def freeze(self, request: Request) -> dict[str, Any]:
         body = await _flag_body(request, extra=set())
-        await self.rt.store.read(partial(self.rt.switches.set_freeze, body["engaged"]))
-        return await self.rt.store.read(self.rt.switches.engaged)
+        await self.rt.store.write(partial(self.rt.switches.set_freeze, body["engaged"]))
+        return self.rt.switches.engaged()
 
     async def reload(self, request: Request) -> dict[str, Any]:
-        if await self.rt.store.read(self.rt.switches.frozen):
+        if self.rt.switches.frozen():
             raise GatewayError(
                 409,
                 "the gateway is frozen: configuration changes wait until the freeze is lifted",

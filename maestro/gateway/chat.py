@@ -110,7 +110,7 @@ class Chat:
         ctx.headers = decision_headers(decision.route, None, decision.decision_id)
         ctx.span.set_attribute(attr.ROUTE, decision.route)
         ctx.span.set_attribute(attr.DECISION_ID, decision.decision_id)
-        if await rt.store.read(partial(rt.switches.killed, decision.route)):
+        if rt.switches.killed(decision.route):  # cached; a pragma on a connection that never waits
             raise unavailable(f"the kill switch is engaged for route '{decision.route}'", "kill_switch")
         refusal = _refusal(decision, rt.lanes)
         if refusal is not None:

@@ -50,7 +50,7 @@ class Runtime:
             Tracer(config.tracer_provider),
             Metrics(),
             conn,
-            Switches(store.reads),
+            Switches(store.reads, store.writes),
             Budgets(conn, config.budgets),
             store,
             FirstTokenWatch(config.breaker.silent_after),

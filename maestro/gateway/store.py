@@ -2,10 +2,12 @@
 
 A call on a connection may wait up to the busy timeout for another process's write lock, and SQLite holds the
 connection's mutex while it waits, so no call is made on the event loop: each runs in a worker thread (anyio's).
-Two connections keep reads apart from writes: budgets' reservations and settlements (``write``) take turns on
-one, the switches and the lane registry (``read``: WAL readers never wait for a writer; the admin's rare
-switch changes go there too) on the other, so a health check or the kill-switch check of a request is not
-queued behind a reservation that waits for a lock.
+Two connections keep reads apart from writes. Every write (budgets' reservations and settlements, the admin's
+switch changes) takes its turn on ``writes`` (``write``). The switches are read on ``reads``, straight from
+the event loop: a cached pragma on a connection that only ever reads never waits for a lock (WAL readers do
+not). The lane registry is read there too, in a worker thread (``read``). So a health check or the kill-switch
+check of a request is never queued behind a reservation waiting for another process's lock, and a request
+with no budget makes no thread hop (one costs ~70 us, and milliseconds at p99 on a loaded machine).
 An in-memory store (tests) is one connection, private to the process, used by one thread at a time.
 """
 
