@@ -14,7 +14,7 @@ from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
-from maestro.gateway.recording import ledger_sink
+from maestro.gateway.recording import change_sink, ledger_sink
 from maestro.gateway.serve import run
 from maestro.ledger import Writer, load_keyring
 from maestro.ledger.keys import KEYS_DIR, SigningKey
@@ -27,7 +27,13 @@ def gateway_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     state_path: Annotated[
-        Path | None, typer.Option("--state", help="State store (budgets, switches); default .maestro/state.db.")
+        str | None,
+        typer.Option(
+            "--state",
+            metavar="PATH|URL",
+            help="State store (budgets, switches): a SQLite file or a postgresql:// URL; default "
+            "$MAESTRO_STATE_URL, else .maestro/state.db.",
+        ),
     ] = None,
     max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
     stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,
@@ -77,6 +83,7 @@ def gateway_command(
         "api_keys": api_keys,
         "tracer_provider": from_env(),
         "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
+        "record_change": None if writer is None or signing is None else change_sink(writer, signing.name),
     }
 
     def reload() -> GatewayConfig:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from maestro.evals import stats
 from maestro.evals.errors import EvalError
+from maestro.manifests.metrics import RUN_METRICS
 
 
 class Verdict(StrEnum):
@@ -59,7 +60,7 @@ class GateResult:
 
 
 MIN_PAIRED = 20
-BUILTIN = ("pass_rate", "score", "cost_usd", "cost_usd_total", "latency_ms_p50", "latency_ms_p95", "hallucination_rate")
+BUILTIN = RUN_METRICS
 Card = Mapping[str, Any]
 
 

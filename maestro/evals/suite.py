@@ -15,6 +15,7 @@ from typing import Any
 
 from maestro.evals.errors import EvalError
 from maestro.manifests.loader import Document, ManifestSet
+from maestro.manifests.metrics import assertion_metric
 
 FileReader = Callable[[str, str], bytes | None]  # (base_dir, relative path) -> bytes, None if missing
 
@@ -161,7 +162,7 @@ def _check(manifests: ManifestSet, doc: Document, index: int, data: Mapping[str,
     kind = data["type"]
     line, _ = manifests.locator.at(doc, ("spec", "assertions", index))
     return Check(
-        name=data.get("name", f"{kind}-{index + 1}"),
+        name=assertion_metric(data, index),
         type=kind,
         line=line,
         value=data.get("value"),

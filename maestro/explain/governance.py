@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from maestro.explain.model import Explanation, Section, money
+from maestro.manifests.autonomy import Permission, actions_by_permission
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.loader import Document, ManifestSet
 from maestro.manifests.requirements import ProviderFacts
 from maestro.policy.allow import PolicyBook, request_view
-
-ACTIONS = ("read", "suggest", "low-risk-write", "write", "external-call", "spend", "deploy", "irreversible")
 
 
 def explain_policy(manifests: ManifestSet, policy: Document) -> Explanation:
@@ -88,8 +87,8 @@ def _freeze(window: dict[str, str]) -> str:
 
 def explain_level(manifests: ManifestSet, level: Document) -> Explanation:
     spec = level.spec
-    free = list(spec["allowedWithoutApproval"])
-    gated = [a for a in ACTIONS if a not in free]
+    grouped = actions_by_permission(spec)
+    free, gated, forbidden = grouped[Permission.FREE], grouped[Permission.NEEDS_APPROVAL], grouped[Permission.FORBIDDEN]
     approvals = spec.get("approvals", {})
     required = approvals.get("required", 0)
     who = f"{required} approver(s)" + (
@@ -101,7 +100,8 @@ def explain_level(manifests: ManifestSet, level: Document) -> Explanation:
         who += f"; an approval expires after {approvals['expiresAfter']}"
     sections = [
         Section("Without approval", (", ".join(free) or "nothing",)),
-        Section("Needs approval", (f"{', '.join(gated) or 'nothing'}: {who}",)),
+        Section("Needs approval", (f"{', '.join(gated)}: {who}" if gated else "nothing",)),
+        Section("Forbidden (in neither list)", (", ".join(forbidden) or "nothing",)),
     ]
     higher = [d for d in manifests.of_kind("AutonomyLevel") if d.spec["level"] == spec["level"] + 1]
     if higher and higher[0].spec.get("promotion"):
@@ -118,8 +118,15 @@ def explain_level(manifests: ManifestSet, level: Document) -> Explanation:
         level.ref,
         level.file,
         level.line,
-        f"At {level.name} (level {spec['level']}) an actor may {', '.join(free) or 'do nothing'} on its own; "
-        f"everything else needs {who.split(';')[0]}.",
+        f"At {level.name} (level {spec['level']}) an actor may {', '.join(free) or 'do nothing'} on its own"
+        + (f"; {', '.join(gated)} need {who.split(';')[0]}" if gated else "")
+        + (f"; {', '.join(forbidden)} are forbidden." if forbidden else "."),
         tuple(sections),
-        {"level": spec["level"], "withoutApproval": free, "needsApproval": gated, "approvers": required},
+        {
+            "level": spec["level"],
+            "withoutApproval": free,
+            "needsApproval": gated,
+            "forbidden": forbidden,
+            "approvers": required,
+        },
     )

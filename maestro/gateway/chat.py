@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import anyio.to_thread
 from opentelemetry import trace
 from opentelemetry.trace import Span
 from starlette.requests import ClientDisconnect
@@ -66,6 +67,9 @@ class Chat:
     def __init__(self, rt: Runtime, shadows: Shadows) -> None:
         self.rt = rt
         self.shadows = shadows
+        # decisions run off the event loop, one at a time: they are CPU work under the GIL, so a second
+        # thread would add no throughput, only make the event loop wait longer for its turn
+        self._deciding = anyio.CapacityLimiter(1)
 
     async def __call__(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
@@ -105,7 +109,11 @@ class Chat:
 
     async def _serve(self, ctx: _Ctx) -> Response:
         rt, call = self.rt, ctx.call
-        decision = decide(rt.config.table, call.request, rt.live.snapshot())
+        # content detection and the token estimate read the whole body: off the event loop
+        snapshot = rt.live.snapshot()
+        decision = await anyio.to_thread.run_sync(
+            decide, rt.config.table, call.request, snapshot, limiter=self._deciding
+        )
         ctx.decision = decision
         ctx.headers = decision_headers(decision.route, None, decision.decision_id)
         ctx.span.set_attribute(attr.ROUTE, decision.route)
@@ -119,7 +127,11 @@ class Chat:
         settings, order = rt.config.route(decision.route), ctx.reservation.order
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
         limits = {k: call.output_tokens(rt.config.table.deployments[k]) for k in order}
-        plan = Plan(order, dict(call.upstream), settings, estimates, limits, call.limit_field)
+        plan = Plan(
+            order, dict(call.upstream), settings, estimates, limits, call.limit_field, panic=decision.panic is not None
+        )
+        if decision.panic:
+            rt.metrics.panics.labels(decision.route).inc()
         if decision.shadow:
             self.shadows.launch(decision, partial(_body_for, call))
         try:

@@ -17,6 +17,7 @@ from maestro.lane import LaneConfig, lanes_of
 from maestro.manifests.loader import ManifestSet
 from maestro.providers import ProviderSpec, specs_of
 from maestro.router import Budget, Decision, RouterTable, RouteSettings, build
+from maestro.state.weights import Change
 
 # (decision, the deployment that served or None, cost in USD): the ledger's seam
 RecordSink = Callable[[Decision, str | None, float], None]
@@ -69,6 +70,7 @@ class GatewayConfig:
     budgets: tuple[Budget, ...] = ()
     state_path: Path | str = ":memory:"  # budgets and switches; a file shares them between processes
     record: RecordSink | None = None
+    record_change: Callable[[Change], None] | None = None  # live weight changes made through /admin/weights
     tracer_provider: TracerProvider | None = None
     reload: Callable[[], GatewayConfig] | None = None  # how POST /admin/reload rebuilds (None: not offered)
     lanes: Mapping[str, LaneConfig] = field(default_factory=dict)  # vLLM lanes whose /metrics are polled

@@ -15,6 +15,7 @@ from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.store import Store
 from maestro.gateway.switches import Switches
 from maestro.gateway.watch import FirstTokenWatch
+from maestro.state.weights import LiveWeights
 from maestro.telemetry import Metrics, Tracer
 
 
@@ -46,7 +47,7 @@ class Runtime:
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers, lanes),
+            Live(breakers, lanes, weights=LiveWeights(conn)),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,

@@ -34,7 +34,7 @@ class Summary:
     documents: int
     errors: int
     warnings: int
-    infos: int
+    info: int
 
     @classmethod
     def of(cls, diagnostics: list[Diagnostic], files: int, documents: int) -> Summary:

@@ -54,21 +54,24 @@ class Document:
 
 @dataclass
 class Locator:
-    """Finds the line and column of a path in a document, composing its file again only when asked."""
+    """Finds the line and column of a path in a document from the positions recorded when it was parsed.
+
+    ``texts`` keeps each file's text (for excerpts); ``positions`` each valid document's places, keyed by
+    file and document index, so no file is parsed twice however many findings it has.
+    """
 
     texts: dict[str, str] = field(default_factory=dict)
-    _trees: dict[str, list[Any]] = field(default_factory=dict)
+    positions: dict[tuple[str, int], yamlio.Positions] = field(default_factory=dict)
 
     def at(self, doc: Document, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
-        trees = self._trees.get(doc.file)
-        if trees is None:
-            text = self.texts.get(doc.file)
-            trees = yamlio.compose(text) if text is not None else []
-            self._trees[doc.file] = trees
-        for node in trees:
-            if node.start_mark.line + 1 == doc.line and node.start_mark.column + 1 == doc.column:
-                return yamlio.locate(node, path, key=key)
-        return doc.line, doc.column
+        positions = self.positions.get((doc.file, doc.index))
+        if positions is None:
+            return doc.line, doc.column
+        return positions.locate(path, key=key)
+
+    def update(self, other: Locator) -> None:
+        self.texts.update(other.texts)
+        self.positions.update(other.positions)
 
     def diagnostic(
         self, doc: Document, path: tuple[str | int, ...], rule: str, message: str, *, key: bool = False
@@ -173,11 +176,11 @@ def load(sources: Iterable[SourceFile], schemas: SchemaSet, limits: yamlio.Limit
             continue
         try:
             text = yamlio.decode(source.raw, limits)
+            found.locator.texts[source.name] = text  # kept for the excerpt under a YAML error too
             parsed = yamlio.parse(text, limits)
         except yamlio.YamlProblem as p:
             found.diagnostics.append(_diag(source.name, p.line, p.column, p.rule, p.message))
             continue
-        found.locator.texts[source.name] = text
         for doc in parsed:
             found.admit(source, doc, schemas)
     manifests = ManifestSet(tuple(found.documents), found.locator, frozenset(found.names))
@@ -200,13 +203,14 @@ class _Found:
                 self.names.add((data["kind"], name))
         findings = schemas.check(data)
         for f in findings:
-            line, column = yamlio.locate(doc.node, f.path, key=f.at_key)
+            line, column = doc.positions.locate(f.path, key=f.at_key)
             self.diagnostics.append(_diag(source.name, line, column, f.rule, f.message, path=json_path(f.path)))
         if not findings:
             kind, name = data["kind"], data["metadata"]["name"]
             self.documents.append(
                 Document(source.name, doc.index, kind, name, data, doc.line, doc.column, source.base_dir)
             )
+            self.locator.positions[source.name, doc.index] = doc.positions
 
 
 def _diag(file: str, line: int, column: int, rule: str, message: str, *, path: str = "") -> Diagnostic:

@@ -45,6 +45,7 @@ class Finding:
     message: str
     path: tuple[str | int, ...]
     at_key: bool = False
+    key: str = ""  # schema.unknown-key: the key it likely meant; schema.required: the missing key
 
 
 def schema_text(name: str) -> str:
@@ -98,7 +99,14 @@ class SchemaSet:
                 if (finding.message, finding.path) not in seen:
                     seen.add((finding.message, finding.path))
                     findings.append(finding)
-        return findings
+        return _one_per_mistake(findings)
+
+
+def _one_per_mistake(findings: list[Finding]) -> list[Finding]:
+    """A misspelt required key is one mistake: keep "unknown key 'modle'; did you mean 'model'?" and drop
+    "missing the required key 'model'" at the same mapping."""
+    meant = {(f.path[:-1], f.key) for f in findings if f.rule == "schema.unknown-key" and f.key}
+    return [f for f in findings if not (f.rule == "schema.required" and (f.path, f.key) in meant)]
 
 
 def _check_head(data: dict[str, Any]) -> Iterator[Finding]:
@@ -137,17 +145,19 @@ def _findings(error: ValidationError) -> Iterator[Finding]:
                 continue
             hint = _did_you_mean(key, allowed)
             tail = f"did you mean '{hint}'?" if hint else f"allowed keys: {', '.join(allowed) or 'none'}"
-            yield Finding("schema.unknown-key", f"unknown key '{key}' in {where}; {tail}", (*path, key), True)
+            yield Finding(
+                "schema.unknown-key", f"unknown key '{key}' in {where}; {tail}", (*path, key), True, hint or ""
+            )
     elif keyword == "required":
         missing: Any = error.validator_value
         names = [m for m in missing if isinstance(error.instance, dict) and m not in error.instance]
         for name in names:
-            yield Finding("schema.required", f"{where} is missing the required key '{name}'; add it", path, True)
+            yield Finding("schema.required", f"{where} is missing the required key '{name}'; add it", path, True, name)
     elif keyword == "type":
         if path and path[-1] == "apiKey" and isinstance(error.instance, str):
             yield Finding(
                 "secret.inline",
-                "apiKey holds a literal value: never commit a secret; write apiKey: {env: YOUR_ENV_VAR} and set it "
+                "apiKey holds a literal value: never commit a secret; write apiKey: {env: YOUR_API_KEY} and set it "
                 "in the environment",
                 path,
             )

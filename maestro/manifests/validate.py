@@ -12,10 +12,21 @@ from maestro.manifests import yamlio
 from maestro.manifests.checks import check_set
 from maestro.manifests.diagnostics import Diagnostic, Severity, Summary
 from maestro.manifests.loader import LoadResult, ManifestSet, SourceFile, discover, load, read_files
+from maestro.manifests.references import DEFAULT_DIRS, repository_root
 from maestro.manifests.schemas import SchemaSet
 
 BUILTIN_POLICY = "<builtin>/policies/default.yaml"
-DEFAULT_DIRS = ("manifests", "policies")
+
+__all__ = [
+    "BUILTIN_POLICY",
+    "DEFAULT_DIRS",
+    "ValidationResult",
+    "builtin_policy",
+    "default_paths",
+    "repository_root",
+    "validate",
+    "validate_sources",
+]
 
 
 @dataclass(frozen=True)
@@ -26,15 +37,6 @@ class ValidationResult:
 
     def failed(self, strict: bool = False) -> bool:
         return self.summary.errors > 0 or (strict and self.summary.warnings > 0)
-
-
-def repository_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` holding manifests/, policies/ or .git."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if any((folder / name).exists() for name in (*DEFAULT_DIRS, ".git")):
-            return folder
-    return here
 
 
 def default_paths(root: Path | None = None) -> list[Path]:
@@ -54,16 +56,41 @@ def builtin_policy() -> SourceFile:
 
 
 def validate(paths: Sequence[Path], *, limits: yamlio.Limits | None = None) -> ValidationResult:
-    """Validate every YAML file at or below ``paths``."""
-    return validate_sources(read_files(discover(paths)), limits=limits)
+    """Validate every YAML file at or below ``paths``.
+
+    A file named on its own is checked against the repository it belongs to: the rest of that repository's
+    manifests are read so that its references resolve, and findings are reported for the named files only.
+    """
+    named = discover(paths)
+    context = _context(paths, named)
+    return validate_sources(read_files(named), limits=limits, context=read_files(context))
 
 
-def validate_sources(sources: Iterable[SourceFile], *, limits: yamlio.Limits | None = None) -> ValidationResult:
-    """Validate already-read sources (files on disk or at a git revision)."""
+def _context(paths: Sequence[Path], named: Sequence[Path]) -> list[Path]:
+    """The other manifest files of the repositories that the files named in ``paths`` belong to."""
+    roots = {repository_root(p.parent) for p in paths if p.is_file()}
+    folders = [root / d for root in sorted(roots) for d in DEFAULT_DIRS if (root / d).is_dir()]
+    seen = {p.resolve() for p in named}
+    return [p for p in discover(folders) if p.resolve() not in seen]
+
+
+def validate_sources(
+    sources: Iterable[SourceFile],
+    *,
+    limits: yamlio.Limits | None = None,
+    context: Iterable[SourceFile] = (),
+) -> ValidationResult:
+    """Validate already-read sources (files on disk or at a git revision).
+
+    ``context`` sources are read only to resolve references: their documents join the set, but their own
+    findings are not reported and they are not counted.
+    """
     schemas = SchemaSet()
     loaded = load(sources, schemas, limits)
     diagnostics = list(loaded.diagnostics)
     files, documents = loaded.files, len(loaded.manifests.documents)
+    reported = set(loaded.manifests.locator.texts) | {d.file for d in diagnostics}
+    loaded = _with_context(loaded, load(context, schemas, limits))
     if files == 0 or not loaded.manifests.names:
         diagnostics.append(
             Diagnostic(
@@ -76,16 +103,30 @@ def validate_sources(sources: Iterable[SourceFile], *, limits: yamlio.Limits | N
             )
         )
     loaded = _with_default_policy(loaded, schemas, diagnostics)
-    diagnostics.extend(check_set(loaded.manifests))
+    diagnostics.extend(d for d in check_set(loaded.manifests) if d.file in reported or d.file == ".")
     summary = Summary.of(diagnostics, files, documents)
     return ValidationResult(diagnostics, summary, loaded.manifests)
+
+
+def _with_context(loaded: LoadResult, extra: LoadResult) -> LoadResult:
+    """``loaded`` with the documents of ``extra`` first (so a duplicate name is reported in a named file)."""
+    if not extra.files:
+        return loaded
+    locator = loaded.manifests.locator
+    locator.positions.update(extra.manifests.locator.positions)
+    merged = ManifestSet(
+        extra.manifests.documents + loaded.manifests.documents,
+        locator,
+        loaded.manifests.names | extra.manifests.names,
+    )
+    return LoadResult(merged, loaded.diagnostics, loaded.files)
 
 
 def _with_default_policy(loaded: LoadResult, schemas: SchemaSet, diagnostics: list[Diagnostic]) -> LoadResult:
     if any(kind == "Policy" for kind, _ in loaded.manifests.names):
         return loaded
     extra = load([builtin_policy()], schemas)
-    loaded.manifests.locator.texts.update(extra.manifests.locator.texts)
+    loaded.manifests.locator.update(extra.manifests.locator)
     merged = ManifestSet(
         loaded.manifests.documents + extra.manifests.documents,
         loaded.manifests.locator,

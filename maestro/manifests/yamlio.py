@@ -2,9 +2,9 @@
 
 Files are composed (not constructed) with ruamel.yaml's C parser, and plain data is built from the node
 tree here, so that nothing language-specific is ever constructed and every problem has a line and column:
-duplicate keys, unknown tags, alias bombs and over-deep nesting are found while building. Positions are
-not kept for every node (that would cost memory on large repositories); ``locate`` walks a composed tree
-along a JSON path when a diagnostic needs a place.
+duplicate keys, unknown tags, alias bombs and over-deep nesting are found while building. While building,
+the place of every key and value is written into compact integer arrays (``Positions``), one per mapping
+or list, so a diagnostic finds its line and column without composing the file again.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -48,15 +49,53 @@ class YamlProblem(Exception):
         self.column = column
 
 
+class Positions:
+    """Where each key and value of one document's data sits (1-based), recorded while it was built.
+
+    ``table`` maps ``id()`` of each mapping or list in ``root`` to a flat array: for a mapping, key line,
+    key column, value line, value column for each key in the mapping's order; for a list, line and column
+    of each item. The data holds every container alive, so the ids stay valid as long as ``root`` does.
+    """
+
+    __slots__ = ("column", "line", "root", "table")
+
+    def __init__(self, root: Any, line: int, column: int, table: dict[int, array[int]]) -> None:
+        self.root = root
+        self.line = line
+        self.column = column
+        self.table = table
+
+    def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
+        """As ``locate`` on the composed tree: the deepest place along ``path`` (its key with ``key=True``)."""
+        here, place, key_place = self.root, (self.line, self.column), None
+        for part in path:
+            places = self.table.get(id(here))
+            if places is None:
+                return place
+            if isinstance(here, dict):
+                if not isinstance(part, str) or part not in here:
+                    return place
+                i = 4 * list(here).index(part)
+                key_place, place = (places[i], places[i + 1]), (places[i + 2], places[i + 3])
+                here = here[part]
+            elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+                key_place, place = None, (places[2 * part], places[2 * part + 1])
+                here = here[part]
+            else:
+                return place
+        return key_place if key and key_place is not None else place
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """One YAML document as plain JSON-like data, with where it starts and its composed tree."""
+    """One YAML document as plain JSON-like data, with where it starts, its composed tree and its positions."""
 
     index: int
     data: Any
     line: int
     column: int
     node: Node
+    positions: Positions
 
 
 class _CachedResolver(VersionedResolver):
@@ -167,7 +206,9 @@ def parse(text: str, limits: Limits) -> list[ParsedDocument]:
         data = builder.build(node, 0)
         if data is None:
             continue
-        docs.append(ParsedDocument(index, data, node.start_mark.line + 1, node.start_mark.column + 1, node))
+        line, column = _pos(node)
+        positions = Positions(data, line, column, builder.places)
+        docs.append(ParsedDocument(index, data, line, column, node, positions))
     return docs
 
 
@@ -215,6 +256,9 @@ def _syntax_problem(e: MarkedYAMLError, text: str) -> YamlProblem:
         )
     problem = e.problem or "invalid YAML"
     context = f" {e.context}" if e.context else ""
+    started = e.context_mark
+    if e.context and started is not None and (started.line + 1, started.column + 1) != (line, column):
+        context += f" (it starts at line {started.line + 1}, column {started.column + 1})"
     return YamlProblem("yaml.syntax", f"{problem}{context}; fix the YAML at this place", line, column)
 
 
@@ -226,6 +270,7 @@ class _Builder:
         self.nodes = 0
         self.aliased = False
         self.seen: set[int] = set()
+        self.places: dict[int, array[int]] = {}
 
     def build(self, node: Node, depth: int) -> Any:
         self.nodes += 1
@@ -249,21 +294,30 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return _scalar(node, tag)
         if isinstance(node, SequenceNode):
-            return [self.build(item, depth + 1) for item in node.value]
+            items = [self.build(item, depth + 1) for item in node.value]
+            places = array("I")
+            for item in node.value:
+                places.extend(_pos(item))
+            self.places[id(items)] = places
+            return items
         if isinstance(node, MappingNode):
             return self._mapping(node, depth)
         raise YamlProblem("yaml.syntax", "unexpected YAML node", *_pos(node))
 
     def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        places = array("I")
         explicit: set[str] = set()
-        merged: dict[str, Any] = {}
+        merged: dict[str, tuple[Any, tuple[int, int, int, int]]] = {}
         for key_node, value_node in node.value:
             key_tag = _tag_of(key_node)
             if key_tag == _MERGE:
                 for source in _merge_sources(value_node):
-                    for k, v in self._mapping(source, depth + 1).items():
-                        merged.setdefault(k, v)
+                    built = self._mapping(source, depth + 1)
+                    source_places = self.places.pop(id(built))  # the merged copy is dropped: so is its entry
+                    for i, (k, v) in enumerate(built.items()):
+                        at = source_places[4 * i : 4 * i + 4]
+                        merged.setdefault(k, (v, (at[0], at[1], at[2], at[3])))
                 continue
             _check_tag(key_node, key_tag)
             if not isinstance(key_node, ScalarNode) or key_tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
@@ -277,8 +331,12 @@ class _Builder:
                 )
             explicit.add(key)
             out[key] = self.build(value_node, depth + 1)
-        for k, v in merged.items():
-            out.setdefault(k, v)
+            places.extend((*_pos(key_node), *_pos(value_node)))
+        for k, (v, where) in merged.items():
+            if k not in out:
+                out[k] = v
+                places.extend(where)
+        self.places[id(out)] = places
         return out
 
 

@@ -54,14 +54,18 @@ class DenyRule:
         )
 
     def holds(self, request: Mapping[str, Any], provider: Mapping[str, Any]) -> bool:
+        return self.verdict(request, provider)[0]
+
+    def verdict(self, request: Mapping[str, Any], provider: Mapping[str, Any]) -> tuple[bool, str | None]:
+        """Whether the rule holds, and why it failed to evaluate when it did (it then holds: fail closed)."""
         activation = {
             "request": {f: request.get(f) for f in self.request_fields},
             "provider": {f: provider.get(f) for f in self.provider_fields},
         }
         try:
-            return bool(self.program.execute(activation))
-        except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError):
-            return True
+            return bool(self.program.execute(activation)), None
+        except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError) as e:
+            return True, f"{type(e).__name__}: {str(e).split('. ')[0].strip().rstrip('.')[:120]}"
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,12 @@ class PolicyBook:
         if self.deny_rules:
             provider = facts.as_cel()
             for rule in self.deny_rules:
-                if rule.holds(request, provider):
+                held, failure = rule.verdict(request, provider)
+                if held and failure is None:
                     out.append(Finding(DENY_RULE, f"policy rule '{rule.name}' denies it"))
+                elif held:
+                    why = f"policy rule '{rule.name}' failed to evaluate ({failure}), so it denies it (fail closed)"
+                    out.append(Finding(DENY_RULE, why))
         return tuple(out)
 
 

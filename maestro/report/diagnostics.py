@@ -55,7 +55,7 @@ def summary_line(summary: Summary) -> str:
     status = "failed" if summary.errors else "passed"
     return (
         f"{status}: {summary.files} file(s), {summary.documents} valid document(s): {summary.errors} error(s), "
-        f"{summary.warnings} warning(s), {summary.infos} note(s)"
+        f"{summary.warnings} warning(s), {summary.info} info"
     )
 
 
@@ -78,7 +78,7 @@ def as_json(diagnostics: Sequence[Diagnostic], summary: Summary, sources: Mappin
             "documents": summary.documents,
             "errors": summary.errors,
             "warnings": summary.warnings,
-            "infos": summary.infos,
+            "info": summary.info,
             "ok": summary.errors == 0,
         },
     }

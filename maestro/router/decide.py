@@ -92,7 +92,8 @@ def decide(
         return Decision(order=(), removed=(), scores=(), allowed=frozenset(), denied=denial, **base)
     removed: list[Removal] = []
     allowed = _allowed(ask, removed)
-    eligible = _eligible(ask, allowed, removed)
+    eligible, panic = _eligible(ask, allowed, removed)
+    eligible = _off_by_live_weight(ask, eligible, removed)
     candidates = [d for d, _ in route.candidates if d.key in eligible]
     scores = _scores(ask, candidates, {key: cost for key, (_, cost) in eligible.items()})
     pinned, primary = _primary(ask, candidates, scores, eligible)
@@ -109,8 +110,21 @@ def decide(
         shadow=shadow,
         pinned_by=pinned,
         denied=denied,
+        panic=panic,
         **base,
     )
+
+
+def _off_by_live_weight(ask: _Ask, eligible: dict[str, Any], removed: list[Removal]) -> dict[str, Any]:
+    """A candidate whose live weight is 0 (a rollback, an abort) gets no traffic, not even as a fallback."""
+    live = ask.state.weights.get(ask.route.name)
+    if not live:
+        return eligible
+    off = [key for key, weight in live.items() if weight == 0 and key in eligible]
+    for key in off:
+        reason = f"its live weight on route '{ask.route.name}' is 0 (set at run time, e.g. a rollback)"
+        removed.append(Removal(key, Stage.WEIGHT, "live-weights", reason))
+    return {k: v for k, v in eligible.items() if k not in off}
 
 
 def _why_none(removed: Sequence[Removal]) -> str:
@@ -149,20 +163,36 @@ def _draw(decision: str, purpose: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+_EVALUATION_ERRORS = (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError)
+
+
 def _holds(program: Any, view: Mapping[str, Any], *, on_error: bool = True) -> bool:
     """A condition over the request. A rule that cannot be evaluated holds (fail closed); a pin does not."""
     try:
         return bool(program.execute({"request": view}))
-    except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError):
+    except _EVALUATION_ERRORS:
         return on_error
+
+
+def _first_sentence(error: Exception) -> str:
+    """The start of a CEL error (its messages run to several sentences of advice)."""
+    text = str(error).split(". ")[0].strip().rstrip(".")
+    return f"{type(error).__name__}: {text[:120]}" if text else type(error).__name__
 
 
 def _denial(ask: _Ask, team: str) -> str | None:
     if ask.table.kill_all or ask.route.name in ask.table.kill_routes:
         return "the kill switch is engaged"
     for rule in ask.route.rules:
-        if rule.deny and _holds(rule.program, ask.view):
-            return f"route rule '{rule.name}' denies the request"
+        if rule.deny:
+            try:
+                if bool(rule.program.execute({"request": ask.view})):
+                    return f"route rule '{rule.name}' denies the request"
+            except _EVALUATION_ERRORS as e:
+                return (
+                    f"route rule '{rule.name}' failed to evaluate ({_first_sentence(e)}), so it denies the request "
+                    "(a rule that fails holds: fail closed); `maestro validate` finds such rules"
+                )
     for budget in ask.table.budgets:  # a budget of a gateway key is the gateway's to judge: the router knows no key
         spent = ask.state.spend_usd.get(budget.name, 0.0)
         if budget.applies(ask.route.name, team, "") and budget.on_exceed == "block" and spent >= budget.limit_usd:
@@ -201,9 +231,14 @@ def _provider_reasons(
     return tuple(out)
 
 
-def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> dict[str, tuple[Deployment, float]]:
-    """The allowed deployments that meet every hard constraint, each with its estimated cost."""
+def _eligible(
+    ask: _Ask, allowed: set[str], removed: list[Removal]
+) -> tuple[dict[str, tuple[Deployment, float]], str | None]:
+    """The allowed deployments that meet every hard constraint, each with its estimated cost, and why open
+    circuits were ignored (the route's panic threshold), if they were."""
     out = {}
+    opened: dict[str, tuple[Deployment, float]] = {}  # only their circuit keeps them out
+    at: list[int] = []  # where each one's removal goes in ``removed`` when there is no panic
     live_of = ask.state.deployments.get
     fits = ask.input_tokens + ask.output_tokens
     cap, limit = ask.route.max_cost_usd, ask.route.max_latency_ms
@@ -218,17 +253,47 @@ def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> dict[str,
             and (
                 live is None
                 or (
-                    live.circuit != Circuit.OPEN
-                    and not live.saturated
+                    not live.saturated
                     and (limit is None or live.latency_p95_ms is None or live.latency_p95_ms <= limit)
                 )
             )
         ):
-            out[d.key] = (d, cost)
+            if live is None or live.circuit != Circuit.OPEN:
+                out[d.key] = (d, cost)
+            else:
+                opened[d.key] = (d, cost)
+                at.append(len(removed) + len(at))
             continue
         stage, reason = _constraint(ask, d, cost, live)
         removed.append(Removal(d.key, stage, stage.value, reason))
-    return out
+    if not opened:
+        return out, None
+    panic = _panic(ask.route, out, opened)
+    if panic is not None:
+        return {**out, **opened}, panic
+    for i, (key, _) in zip(at, opened.items(), strict=True):
+        removed.insert(i, Removal(key, Stage.CIRCUIT, Stage.CIRCUIT.value, "its circuit is open after recent failures"))
+    return out, None
+
+
+def _panic(route: RouteTable, closed: Mapping[str, object], opened: Mapping[str, object]) -> str | None:
+    """Why the open circuits are ignored: fewer than the panic threshold of the deployments the route may
+    serve from (allowed, and fit but for their circuit) have a closed one. None when they are not ignored."""
+    threshold = route.settings.panic_threshold
+    if threshold <= 0:
+        return None
+    serving = {d.key for d, _ in route.candidates} | {p.target.key for p in route.pins}
+    serving |= {d.key for d in route.fallback}
+    healthy = sum(1 for k in closed if k in serving)
+    ejected = [k for k in opened if k in serving]
+    total = healthy + len(ejected)
+    if not ejected or healthy / total >= threshold:
+        return None
+    return (
+        f"panic: {len(ejected)} of the {total} allowed deployment(s) have an open circuit ({', '.join(ejected)}); "
+        f"with fewer than {threshold:.0%} closed, the route's panic threshold, their circuits are ignored and every "
+        "allowed deployment is tried"
+    )
 
 
 def _constraint(ask: _Ask, d: Deployment, cost: float, live: DeploymentState | None) -> tuple[Stage, str]:
@@ -293,7 +358,8 @@ def _primary(
     for pin in ask.route.pins:
         if pin.target.key in eligible and _holds(pin.program, ask.view, on_error=False):
             return pin.name, pin.target.key
-    weighted = [(d, w) for d, w in ask.route.candidates if d.key in scores and w > 0]
+    live = [(d, ask.state.weight(ask.route.name, d.key, w)) for d, w in ask.route.candidates]
+    weighted = [(d, w) for d, w in live if d.key in scores and w > 0]
     if len({w for _, w in weighted}) > 1:
         total = sum(w for _, w in weighted)
         point = _draw(ask.decision_id, f"weight:{ask.seed}") * total

@@ -84,6 +84,9 @@ class RouteSettings:
     first_token_s: float | None = None
     hedge_after_s: float | None = None  # send a copy to the next deployment after this long without a token
     hedge_max_cost_usd: float = 0.0  # the most that copy may cost (estimated)
+    # Envoy's healthy panic threshold: when fewer than this share of the route's allowed deployments have a
+    # closed circuit, the circuits are ignored and every allowed one is tried (0 turns panic off)
+    panic_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,7 @@ def _settings(spec: Mapping[str, Any]) -> RouteSettings:
         first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
         hedge_after_s=seconds(hedge["after"]) if "after" in hedge else None,
         hedge_max_cost_usd=float(hedge.get("maxCostUsd", 0.0)),
+        panic_threshold=float(spec.get("panicThreshold", 0.5)),
     )
 
 

@@ -104,6 +104,17 @@ def test_autonomy_level_counts_approvers():
     assert "irreversible" in facts["needsApproval"]
 
 
+def test_autonomy_level_says_actions_in_neither_list_are_forbidden():
+    code, out = run("AutonomyLevel/L2", "--format", "json")
+    facts = json.loads(out)["explanations"][0]["facts"]
+    assert code == 0
+    assert facts["forbidden"] == ["deploy", "irreversible"]
+    assert "deploy" not in facts["needsApproval"]
+    text = run("AutonomyLevel/L2")[1]
+    assert "deploy, irreversible are forbidden" in text
+    assert "Forbidden (in neither list)" in text
+
+
 def test_provider_says_whether_its_secret_is_set_never_its_value(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-very-secret-value")
     code, out = run("Provider/openai-us")

@@ -17,7 +17,7 @@ import httpx
 import openai
 import pytest
 from helpers.cli import run_cli
-from helpers.gateway import Rig, environ, two_up
+from helpers.gateway import Rig, Up, environ, rig, route, two_up
 from typer.testing import CliRunner
 
 import maestro.cli.main  # noqa: F401  (registers the commands on the app)
@@ -35,7 +35,7 @@ def free_port() -> int:
 
 @contextmanager
 def gateway_process(
-    rig: Rig, state: Path, stop: signal.Signals = signal.SIGTERM, stderr: list[str] | None = None
+    rig: Rig, state: Path | str, stop: signal.Signals = signal.SIGTERM, stderr: list[str] | None = None
 ) -> Iterator[str]:
     """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL (and appends what
     it wrote to stderr to ``stderr``, once it has stopped)."""
@@ -111,11 +111,10 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
 
-def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path) -> None:
+def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path, state_url: str) -> None:
     body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
     admin = {"authorization": "Bearer admin-token"}
-    state = tmp_path / ".maestro" / "state.db"
-    with two_up(tmp_path) as rig, gateway_process(rig, state) as one, gateway_process(rig, state) as two:
+    with two_up(tmp_path) as rig, gateway_process(rig, state_url) as one, gateway_process(rig, state_url) as two:
         before = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
         engaged = httpx.post(one + "/admin/kill-switch", json={"engaged": True}, headers=admin, timeout=10)
         killed = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
@@ -124,10 +123,46 @@ def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp
     assert engaged.status_code == 200
     assert before.status_code == 200 and released.status_code == 200
     assert killed.status_code == 503 and killed.json()["error"]["code"] == "kill_switch"
-    import sqlite3
+    if not state_url.startswith("postgresql:"):
+        import sqlite3
 
-    with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        with sqlite3.connect(state_url) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_live_weight_change_reaches_every_gateway_process_without_a_reload(tmp_path: Path, state_url: str) -> None:
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    admin = {"authorization": "Bearer admin-token"}
+    both = route("chat-route", "chat", ["alpha", "beta"], [])
+
+    def served_by(url: str) -> set[str]:
+        return {
+            httpx.post(url + "/v1/chat/completions", json={**body, "user": str(i)}, timeout=10).headers[
+                "x-maestro-served-by"
+            ]
+            for i in range(10)
+        }
+
+    def weights(url: str, change: dict[str, object]) -> httpx.Response:
+        return httpx.post(url + "/admin/weights", json={"route": "chat-route", **change}, headers=admin, timeout=10)
+
+    with (
+        rig(tmp_path, [Up("alpha"), Up("beta")], both) as r,
+        gateway_process(r, state_url) as one,
+        gateway_process(r, state_url) as two,
+    ):
+        assert weights(one, {"weights": {"alpha/m1": 0}}).status_code == 200
+        only_beta = served_by(two)  # the very next requests of the other process, no sleep, no reload
+        assert weights(two, {"weights": {"alpha/m1": 100, "beta/m1": 0}}).status_code == 200
+        only_alpha = served_by(one)
+        httpx.post(one + "/admin/freeze", json={"engaged": True}, headers=admin, timeout=10)
+        more = weights(two, {"weights": {"beta/m1": 50}})
+        less = weights(two, {"weights": {"alpha/m1": 20}})
+        listed = httpx.get(one + "/admin/weights", headers=admin, timeout=10).json()
+    assert only_beta == {"beta/m1"} and only_alpha == {"alpha/m1"}
+    assert more.status_code == 409 and more.json()["error"]["code"] == "frozen"
+    assert less.status_code == 200
+    assert listed == {"chat-route": {"alpha/m1": 20.0, "beta/m1": 0.0}}
 
 
 SCENARIO = {

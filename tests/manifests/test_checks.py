@@ -248,11 +248,64 @@ CASES = [
         "start step 'triaj' does not exist",
     ),
     case(
-        "cel-syntax",
+        "cel-syntax-at-its-column-in-words",
         Break(PIPELINES, 'when: "output.approved"}', 'when: "output.approved &&"}'),
         "cel.syntax",
-        '"output.approved &&"',
-        "CEL does not compile",
+        '"output.approved &&|"',
+        "CEL does not compile: the expression ends too early: an operand or a closing bracket is missing",
+    ),
+    case(
+        "cel-syntax-unexpected-token",
+        Break(ROUTES, "when: \"request.caller == 'batch-jobs'\"", "when: \"request.caller == 'batch-jobs' >> 3\""),
+        "cel.syntax",
+        "'batch-jobs' >|> 3",
+        "CEL does not compile: unexpected '>' here",
+    ),
+    case(
+        "cel-syntax-in-a-block-scalar",
+        Break(ROUTES, "when: \"request.caller == 'batch-jobs'\"", "when: >-\n        request.caller == 'batch-jobs' ("),
+        "cel.syntax",
+        "'batch-jobs' |(",
+        "CEL does not compile: unexpected '(' after a complete expression",
+    ),
+    case(
+        "cel-int-compared-with-a-string",
+        Break(ROUTES, "when: \"'secret.credential' in request.tags\"", "when: \"request.tokens > '100'\""),
+        "cel.type",
+        "\"request.tokens > '100'",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-type-error-behind-a-tag-test",
+        Break(
+            ROUTES,
+            "when: \"'secret.credential' in request.tags\"",
+            "when: \"'secret.credential' in request.tags && request.tokens > '100'\"",
+        ),
+        "cel.type",
+        "\"'secret.credential' in request.tags &&",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-condition-not-a-boolean",
+        Break(ROUTES, "when: \"'secret.credential' in request.tags\"", 'when: "request.tokens"'),
+        "cel.type",
+        '"request.tokens"',
+        "a condition must be a boolean, and this expression is an int",
+    ),
+    case(
+        "cel-policy-provider-field-type",
+        Break(POLICY, "provider.trainingUse", "provider.dataRetentionDays > '30'"),
+        "cel.type",
+        "\"'secret.credential' in request.tags && provider.dataRetentionDays",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-rollout-metric-compared-with-a-string",
+        Break(ROLLOUTS, '"metrics.error_rate > 0.05"', "\"metrics.error_rate > '0.05'\""),
+        "cel.type",
+        "\"metrics.error_rate > '0.05'",
+        "CEL types do not match",
     ),
     case(
         "cel-unknown-variable",
@@ -325,11 +378,67 @@ CASES = [
         "no assertion produces metric 'close-to-referense'",
     ),
     case(
+        "eval-threshold-names-the-type-of-a-named-assertion",
+        Break(EVALS, "close-to-reference: {min: 0.75}", "similarity: {min: 0.75}"),
+        "eval.threshold",
+        "similarity: {min",
+        "no assertion produces metric 'similarity'",
+    ),
+    case(
+        "eval-threshold-old-metric-name",
+        Break(EVALS, "latency_ms_p95: {max: 6000}", "cost_usd_mean: {max: 0.01}"),
+        "eval.threshold",
+        "cost_usd_mean",
+        "pass_rate",
+    ),
+    case(
+        "agent-tool-forbidden-at-its-level",
+        Break(AGENTS, "      action: write", "      action: deploy"),
+        "autonomy.tool-forbidden",
+        "action: |deploy",
+        "tool 'issue_refund' (deploy) is forbidden at L2",
+    ),
+    case(
+        "pipeline-tool-forbidden-at-its-level",
+        Break(PIPELINES, "  autonomyLevel: L2", "  autonomyLevel: L0"),
+        "autonomy.tool-forbidden",
+        "tool: |issue_refund",
+        "tool 'issue_refund' (write) is forbidden at L0",
+    ),
+    case(
         "eval-missing-dataset",
         Break(EVALS, "file: evals/support-quality.jsonl", "file: evals/support.jsonl"),
         "ref.file",
         "evals/support.jsonl",
         "file 'evals/support.jsonl' does not exist",
+    ),
+    case(
+        "prompt-file-outside-the-repository",
+        Break(AGENTS, "file: prompts/support-agent.md", "file: ../../../../../../../../etc/hostname"),
+        "ref.outside-repo",
+        "../../../../../../../../etc/hostname",
+        "'../../../../../../../../etc/hostname' resolves to /etc/hostname, outside the repository",
+    ),
+    case(
+        "eval-dataset-outside-the-repository",
+        Break(EVALS, "file: evals/support-quality.jsonl", "file: ../../elsewhere.jsonl"),
+        "ref.outside-repo",
+        "../../elsewhere.jsonl",
+        "'../../elsewhere.jsonl' resolves to",
+    ),
+    case(
+        "api-key-env-not-allowed",
+        Break(PROVIDERS, "apiKey: {env: OPENAI_API_KEY}", "apiKey: {env: GITHUB_TOKEN}"),
+        "secret.env-name",
+        "GITHUB_TOKEN",
+        "'GITHUB_TOKEN' holds one of the machine's own credentials",
+    ),
+    case(
+        "api-key-env-off-pattern",
+        Break(PROVIDERS, "apiKey: {env: OPENAI_API_KEY}", "apiKey: {env: DATABASE_URL}"),
+        "secret.env-name",
+        "DATABASE_URL",
+        "'DATABASE_URL' does not match the Policy's apiKeyEnv (*_API_KEY)",
     ),
     case(
         "agent-unknown-route",
@@ -428,3 +537,61 @@ def test_strict_makes_warnings_fail_on_the_command_line(repo: Path, args: tuple[
     result = run_cli("validate", *args)
     assert result.exit_code == code, result.output
     assert "warning rollout.weights" in result.output
+
+
+def test_a_prompt_symlinked_out_of_the_repository_is_refused(repo: Path, tmp_path_factory: Any) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "secret.md"
+    elsewhere.write_text("not yours\n", encoding="utf-8")
+    prompt = repo / "manifests" / "prompts" / "support-agent.md"
+    prompt.unlink()
+    prompt.symlink_to(elsewhere)
+    (finding,) = [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
+    assert (finding.rule, finding.file, finding.path) == ("ref.outside-repo", AGENTS, "spec.prompt.file")
+    assert (finding.line, finding.column) == spot(repo / AGENTS, "prompts/support-agent.md")
+    assert "through a symbolic link" in finding.message and str(elsewhere) in finding.message
+
+
+def test_a_symlink_that_stays_inside_the_repository_is_fine(repo: Path) -> None:
+    prompt = repo / "manifests" / "prompts" / "support-agent.md"
+    (repo / "shared.md").write_text(prompt.read_text(encoding="utf-8"), encoding="utf-8")
+    prompt.unlink()
+    prompt.symlink_to(repo / "shared.md")
+    assert not [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
+
+
+def test_a_policy_can_allow_more_key_names_but_never_the_machines_own(repo: Path) -> None:
+    Break(POLICY, "spec:\n  taxonomy:", "spec:\n  apiKeyEnv: ['*_API_KEY', '*_TOKEN']\n  taxonomy:").apply(repo)
+    Break(PROVIDERS, "apiKey: {env: OPENAI_API_KEY}", "apiKey: {env: OPENAI_TOKEN}").apply(repo)
+    Break(PROVIDERS, "apiKey: {env: MISTRAL_API_KEY}", "apiKey: {env: GITHUB_TOKEN}").apply(repo)
+    found = [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
+    assert [(d.rule, d.message.split("'")[1]) for d in found] == [("secret.env-name", "GITHUB_TOKEN")]
+
+
+@pytest.mark.parametrize(
+    "metric", ["pass_rate", "score", "cost_usd", "cost_usd_total", "latency_ms_p50", "hallucination_rate", "cel-3"]
+)
+def test_every_metric_the_gate_knows_validates(repo: Path, metric: str) -> None:
+    """validate accepts exactly the names the gate reads: its run metrics, and TYPE-N for an unnamed assertion."""
+    Break(EVALS, "latency_ms_p95: {max: 6000}", f"{metric}: {{max: 6000}}").apply(repo)
+    if metric == "cel-3":
+        Break(EVALS, "    - name: mentions-key-fact\n", "    -\n").apply(repo)
+    assert [d for d in run(repo).diagnostics if d.severity != Severity.INFO] == []
+
+
+def test_a_file_named_alone_resolves_against_its_repository(repo: Path) -> None:
+    """`validate manifests/routes.yaml` reads the rest of the repository for references, reports only that file."""
+    Break(AGENTS, "  route: support-chat", "  route: suport-chat").apply(repo)  # a mistake in another file
+    clean = validate([Path(ROUTES)])
+    assert [d for d in clean.diagnostics if d.severity != Severity.INFO] == []
+    assert (clean.summary.files, clean.summary.documents) == (1, 3)
+    Break(
+        ROUTES, "{provider: openai-us, model: gpt-4o-mini, weight", "{provider: openai-usa, model: gpt-4o-mini, weight"
+    ).apply(repo)
+    broken = validate([Path(ROUTES)])
+    assert [(d.rule, d.file) for d in broken.diagnostics if d.severity != Severity.INFO] == [("ref.unresolved", ROUTES)]
+
+
+def test_a_duplicate_of_a_document_elsewhere_in_the_repository_is_reported_in_the_named_file(repo: Path) -> None:
+    Break(PROVIDERS, "", SECOND_SUPPORT_CHAT.replace("alias: support-two", "alias: support-three")).apply(repo)
+    found = [(d.rule, d.file) for d in validate([Path(PROVIDERS)]).diagnostics if d.severity != Severity.INFO]
+    assert found == [("set.duplicate-name", PROVIDERS)]

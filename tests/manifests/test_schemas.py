@@ -60,6 +60,10 @@ TYPOS = [
     pytest.param("manifests/rollouts.yaml", "evalSuite", "evalSuit", id="Rollout"),
     pytest.param("manifests/providers.yaml", "maxOutputTokens", "maxOutputToken", id="in-a-list-item"),
     pytest.param("manifests/routes.yaml", "description", "descriptoin", id="in-metadata"),
+    # A misspelt required key is one mistake: the unknown key with its hint, not also "missing 'alias'".
+    pytest.param("manifests/routes.yaml", "alias", "alais", id="a-required-key"),
+    pytest.param("manifests/agents.yaml", "route", "rout", id="a-required-key-of-an-agent"),
+    pytest.param("manifests/autonomy.yaml", "level", "levle", id="a-required-key-of-a-level"),
 ]
 
 
@@ -214,7 +218,7 @@ def test_every_problem_of_a_document_is_reported(example_repo: Path, schemas: Sc
 def test_a_literal_api_key_is_secret_inline(example_repo: Path, schemas: SchemaSet) -> None:
     where, found = schema_diagnostics(example_repo, LITERAL_KEY, schemas)
     assert [(d.rule, (d.line, d.column), d.path) for d in found] == [("secret.inline", where, "spec.apiKey")]
-    assert "{env: YOUR_ENV_VAR}" in found[0].message
+    assert "{env: YOUR_API_KEY}" in found[0].message
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -245,6 +245,8 @@ spec:
 def test_locate_finds_keys_and_values(path: tuple[str | int, ...], key: bool, expected: tuple[int, int]) -> None:
     (node,) = yamlio.compose(LOCATE_TEXT)
     assert yamlio.locate(node, path, key=key) == expected
+    (doc,) = yamlio.parse(LOCATE_TEXT, LIMITS)
+    assert doc.positions.locate(path, key=key) == expected  # recorded while parsing: no second parse
 
 
 def test_parsed_documents_know_where_they_start() -> None:

@@ -54,3 +54,44 @@ def test_json_data_round_trips_through_yaml(value: object) -> None:
 
     docs = yamlio.parse(json.dumps({"root": value}), yamlio.Limits())
     assert docs[0].data == {"root": value}
+
+
+def _paths(value: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    out = [prefix]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*prefix, i))
+    return [*out, (*prefix, "missing"), (*prefix, 99)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(alphabet="abc xyz", max_size=6),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(alphabet="abcdef", min_size=1, max_size=3), children, max_size=3)
+        ),
+        max_leaves=15,
+    ),
+    st.sampled_from(["block", "flow"]),
+)
+def test_recorded_positions_agree_with_the_composed_tree(value: object, style: str) -> None:
+    import io
+    import json
+
+    from ruamel.yaml import YAML
+
+    text = json.dumps({"root": value})
+    if style == "block":
+        stream = io.StringIO()
+        YAML(typ="safe", pure=True).dump({"root": value}, stream)
+        text = stream.getvalue()
+    (doc,) = yamlio.parse(text, yamlio.Limits())
+    (node,) = yamlio.compose(text)
+    for path in _paths(doc.data):
+        for key in (False, True):
+            assert doc.positions.locate(path, key=key) == yamlio.locate(node, path, key=key), path

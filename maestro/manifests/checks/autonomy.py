@@ -5,8 +5,10 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
+from maestro.manifests.autonomy import Permission, permission
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
+from maestro.manifests.references import outside
 
 DUAL_CONTROL_LEVEL = 4
 
@@ -57,20 +59,40 @@ def check_agents(c: Checker) -> None:
             check_file(c, agent, ("spec", "prompt", "file"), spec["prompt"]["file"])
         if level is None:
             continue
-        free = set(level.spec["allowedWithoutApproval"])
         for i, tool in enumerate(spec.get("tools", [])):
-            if tool["action"] not in free:
+            allowed = permission(level.spec, tool["action"])
+            if allowed is Permission.NEEDS_APPROVAL:
                 c.report(
                     agent,
                     ("spec", "tools", i, "action"),
                     "autonomy.tool-needs-approval",
                     f"tool '{tool['name']}' ({tool['action']}) needs a human approval at {level.name}",
                 )
+            elif allowed is Permission.FORBIDDEN:
+                report_forbidden(c, agent, ("spec", "tools", i, "action"), tool, level)
+
+
+def report_forbidden(
+    c: Checker, doc: Document, path: tuple[str | int, ...], tool: dict[str, str], level: Document
+) -> None:
+    """A tool whose action is in neither of its level's lists: forbidden there, so an error."""
+    c.report(
+        doc,
+        path,
+        "autonomy.tool-forbidden",
+        f"tool '{tool['name']}' ({tool['action']}) is forbidden at {level.name}: '{tool['action']}' is in neither "
+        f"allowedWithoutApproval nor requiresApproval; add it to {level.name}'s requiresApproval, or run "
+        f"{doc.ref} at a level that allows it",
+    )
 
 
 def check_file(c: Checker, doc: Document, path: tuple[str | int, ...], relative: str) -> None:
-    """A file named relative to the manifest's folder must exist (skipped for sources with no folder)."""
+    """A file named relative to the manifest's folder must lie inside the repository (symbolic links
+    followed) and exist there (skipped for sources with no folder)."""
     if not doc.base_dir:
         return
-    if not (Path(doc.base_dir) / relative).is_file():
+    problem = outside(doc.base_dir, relative)
+    if problem is not None:
+        c.report(doc, path, "ref.outside-repo", f"{problem}; maestro reads no file outside the repository")
+    elif not (Path(doc.base_dir) / relative).is_file():
         c.report(doc, path, "ref.file", f"file '{relative}' does not exist next to {doc.file}; fix the path")

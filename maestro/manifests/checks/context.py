@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from maestro.manifests import expressions
@@ -80,10 +80,24 @@ class Checker:
         fields: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         for problem in expressions.check(expression, context, fields):
-            self.report(doc, path, problem.rule, f"{problem.message} (in `{_short(expression)}`)")
+            self.diagnostics.append(self._cel_diagnostic(doc, path, expression, problem))
         if context in ("request", "policy"):
             for tag in expressions.tags_tested(expression):
                 self.tag(doc, path, tag)
+
+    def _cel_diagnostic(self, doc: Document, path: Path, expression: str, problem: expressions.Problem) -> Diagnostic:
+        """At the problem's own column inside the expression when it has one, else at the expression."""
+        found = self.manifests.locator.diagnostic(
+            doc, path, problem.rule, f"{problem.message} (in `{_short(expression)}`)"
+        )
+        texts = self.manifests.locator.texts
+        spot = expressions.place_in_file(texts.get(doc.file), found.line, found.column, expression, problem)
+        if spot is not None:
+            return replace(found, line=spot[0], column=spot[1])
+        if problem.column is not None:
+            where = f"line {problem.line}, column {problem.column}" if problem.line != 1 else f"column {problem.column}"
+            return replace(found, message=f"{found.message}, at {where} of the expression")
+        return found
 
     def tag(self, doc: Document, path: Path, tag: str) -> None:
         if tag not in self.taxonomy.tags:

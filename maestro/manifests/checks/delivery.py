@@ -7,12 +7,9 @@ from itertools import pairwise
 from maestro.manifests.checks.autonomy import check_file
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
+from maestro.manifests.metrics import RUN_METRICS, assertion_metric
 
 TARGET_KINDS = {"route": "Route", "agent": "Agent", "pipeline": "Pipeline"}
-# Aggregates every eval run reports, whatever its assertions.
-RUN_METRICS = frozenset(
-    {"passRate", "cost_usd_mean", "cost_usd_total", "latency_ms_p50", "latency_ms_p95", "hallucination_rate"}
-)
 
 
 def check_evals(c: Checker) -> None:
@@ -23,7 +20,7 @@ def check_evals(c: Checker) -> None:
             check_file(c, suite, ("spec", "dataset", "file"), spec["dataset"]["file"])
         metrics = set(RUN_METRICS)
         for i, assertion in enumerate(spec["assertions"]):
-            metrics.update({assertion["type"], assertion.get("name", assertion["type"])})
+            metrics.add(assertion_metric(assertion, i))
             _assertion(c, suite, ("spec", "assertions", i), assertion)
         for name in spec.get("thresholds", {}).get("metrics", {}):
             if name not in metrics:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
+from maestro.manifests.autonomy import Permission, permission
+from maestro.manifests.checks.autonomy import report_forbidden
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
 
@@ -23,7 +25,9 @@ def check_pipelines(c: Checker) -> None:
         ids = _steps(c, pipeline)
         spec = pipeline.spec
         if "autonomyLevel" in spec:
-            c.ref(pipeline, ("spec", "autonomyLevel"), "AutonomyLevel", spec["autonomyLevel"])
+            level = c.ref(pipeline, ("spec", "autonomyLevel"), "AutonomyLevel", spec["autonomyLevel"])
+            if level is not None:
+                _forbidden_tools(c, pipeline, level)
         start = spec.get("start", spec["steps"][0]["id"])
         if start not in ids:
             c.report(pipeline, ("spec", "start"), "pipeline.unknown-step", f"start step '{start}' does not exist")
@@ -67,6 +71,20 @@ def _steps(c: Checker, pipeline: Document) -> list[str]:
                     f"agent '{agent.name}' has no tool '{step['tool']}'; its tools: {', '.join(tools) or 'none'}",
                 )
     return ids
+
+
+def _forbidden_tools(c: Checker, pipeline: Document, level: Document) -> None:
+    """A tool step whose tool's action is forbidden at the pipeline's level is an error at the step's tool.
+
+    When the step's agent runs at the same level, the agent's tool already has that finding: one per mistake.
+    """
+    for i, step in enumerate(pipeline.spec["steps"]):
+        agent = c.manifests.get("Agent", step["agent"]) if step["type"] == "tool" and "agent" in step else None
+        if agent is not None and agent.spec["autonomyLevel"] == level.name:
+            continue
+        tool = next((t for t in agent.spec.get("tools", []) if t["name"] == step["tool"]), None) if agent else None
+        if tool is not None and permission(level.spec, tool["action"]) is Permission.FORBIDDEN:
+            report_forbidden(c, pipeline, ("spec", "steps", i, "tool"), tool, level)
 
 
 def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
