@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -67,12 +68,13 @@ class Admin:
                 raise GatewayError(
                     404, f"no route named '{route}'; known: {', '.join(sorted(names))}", "route_not_found"
                 )
-        self.rt.switches.set_kill(route, body["engaged"])
-        return self.rt.switches.engaged()
+        switches = self.rt.switches
+        await self.rt.store.write(partial(switches.set_kill, route, body["engaged"]))
+        return switches.engaged()
 
     async def freeze(self, request: Request) -> dict[str, Any]:
         body = await _flag_body(request, extra=set())
-        self.rt.switches.set_freeze(body["engaged"])
+        await self.rt.store.write(partial(self.rt.switches.set_freeze, body["engaged"]))
         return self.rt.switches.engaged()
 
     async def weights(self, request: Request) -> dict[str, Any]:
@@ -117,8 +119,8 @@ class Admin:
 async def _flag_body(request: Request, extra: set[str]) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise bad_request("the body is not valid JSON", "invalid_json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise bad_request("the body is not valid JSON (or nested too deep)", "invalid_json") from None
     if not isinstance(body, dict) or not isinstance(body.get("engaged"), bool):
         raise bad_request('send {"engaged": true} or {"engaged": false}', "invalid_body")
     unknown = set(body) - {"engaged"} - extra
