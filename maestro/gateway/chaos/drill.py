@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-import time
 from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -49,8 +48,7 @@ def run(scenario: Scenario) -> DrillReport:
         runtime: Runtime = app.state.runtime
         url = stack.enter_context(Background(app))
         base = asyncio.run(load.baseline(baseline.url, scenario))
-        started = time.monotonic()
-        outcomes = asyncio.run(load.run(url, scenario, urls))
+        started, outcomes = load.in_process(url, scenario, urls)  # the load in a process of its own too
         calls = {up.name: up.calls() for up in fakes}
         return report(
             scenario, outcomes, baseline=base, calls=calls, runtime=runtime, table=config.table, started=started

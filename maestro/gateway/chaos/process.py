@@ -43,9 +43,6 @@ class UpstreamProcess:
 
     def start(self) -> None:
         """Start the child; ``ready`` waits for it (start several, then wait for each: they start in parallel)."""
-        env = dict(os.environ)
-        root = str(Path(maestro.__file__).resolve().parents[1])  # this maestro, wherever it is imported from
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         spec = json.dumps({"name": self.name, "seed": self.seed, "faults": asdict(self.faults)})
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "maestro.gateway.chaos.process", spec],
@@ -53,7 +50,7 @@ class UpstreamProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
+            env=child_env(),
         )
 
     def ready(self) -> UpstreamProcess:
@@ -84,6 +81,14 @@ class UpstreamProcess:
             return
         proc.kill()
         proc.communicate(timeout=30)
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a child ``python -m maestro...``: this one, with this maestro first on the path."""
+    env = dict(os.environ)
+    root = str(Path(maestro.__file__).resolve().parents[1])  # this maestro, wherever it is imported from
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 async def set_faults(client: httpx.AsyncClient, url: str, faults: Faults) -> None:
