@@ -1,6 +1,7 @@
 """A stand-in for vLLM's OpenAI server: parses its flags, serves /health, /metrics and chat completions.
 
-Run as the lane venv's ``python`` (``python fake_vllm.py -m vllm.entrypoints.openai.api_server --port N ...``).
+Run as the lane venv's ``python`` (``python fake_vllm.py -m vllm.entrypoints.openai.api_server --port N ...``);
+``python fake_vllm.py -c CODE`` runs CODE with the real python (the bench's transformers baseline).
 Behaviour from the environment:
   FAKE_MODE      ok (default) | exit (print lines, exit 3) | ignore-term (SIGTERM is ignored)
   FAKE_CHILD     1: start a child process (like vLLM's engine core) that sleeps in the same group
@@ -25,6 +26,8 @@ argv = sys.argv[1:]
 if os.environ.get("FAKE_ARGV"):
     with open(os.environ["FAKE_ARGV"], "w", encoding="utf-8") as f:
         json.dump(argv, f)
+if argv[:1] == ["-c"]:  # the venv's python also runs scripts (the bench's baseline): as the real python does
+    os.execv(sys.executable, [sys.executable, *argv])
 mode = os.environ.get("FAKE_MODE", "ok")
 print("fake vllm: starting", flush=True)
 if mode == "exit":
