@@ -19,11 +19,14 @@ def drill_command(
     name: Annotated[str, typer.Option("--scenario", "-s", help="A scenario name in manifests/chaos/, or a file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     folder: Annotated[Path, typer.Option("--scenarios", help="Where named scenarios live.")] = Path("manifests/chaos"),
+    isolate: Annotated[
+        bool, typer.Option("--isolate", help="Run each fake upstream and the load in a process of its own.")
+    ] = False,
 ) -> None:
     """Start fault-injecting upstreams on 127.0.0.1, run the scenario's load through a gateway, report.
 
     Exit 1 when a target of the scenario is missed."""
-    report = drill.run(scenario.load(scenario.find(name, [folder])))
+    report = drill.run(scenario.load(scenario.find(name, [folder])), isolate=isolate)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

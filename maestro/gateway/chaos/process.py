@@ -24,7 +24,7 @@ import uvicorn
 
 import maestro
 from maestro.gateway.chaos.upstream import FakeUpstream, Faults
-from maestro.gateway.serve import KEEP_ALIVE_S
+from maestro.gateway.serve import KEEP_ALIVE_S, Background
 
 _START_S = 30.0  # a loaded machine may take long to import starlette and uvicorn
 
@@ -81,6 +81,32 @@ class UpstreamProcess:
             return
         proc.kill()
         proc.communicate(timeout=30)
+
+
+class UpstreamThread:
+    """The same fake upstream, the same interface, on a thread of this process (``serve.Background``)."""
+
+    def __init__(self, name: str, faults: Faults | None = None, *, seed: int = 0) -> None:
+        self.name = name
+        self.fake = FakeUpstream(name, faults or Faults(), seed=seed)
+        self.url = ""
+        self._served: Background | None = None
+
+    def start(self) -> None:
+        self._served = Background(self.fake.app())
+
+    def ready(self) -> UpstreamThread:
+        assert self._served is not None, "start() first"
+        self.url = self._served.__enter__()
+        return self
+
+    def calls(self) -> list[tuple[float, str]]:
+        return list(self.fake.calls)
+
+    def stop(self) -> None:
+        served, self._served = self._served, None
+        if served is not None and self.url:
+            served.__exit__(None, None, None)
 
 
 def child_env() -> dict[str, str]:
