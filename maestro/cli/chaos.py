@@ -34,12 +34,15 @@ def drill_command(
     output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
+    isolate: Annotated[
+        bool, typer.Option("--isolate", help="Run each fake upstream and the load in a process of its own.")
+    ] = False,
 ) -> None:
     """Start fault-injecting upstreams on 127.0.0.1, run the scenario's load through a gateway, report.
 
     Exit 1 when a target of the scenario is missed."""
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
-    report = drill.run(scenario.load(scenario.find(name, [folder])))
+    report = drill.run(scenario.load(scenario.find(name, [folder])), isolate=isolate)
     if fmt == "json":
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

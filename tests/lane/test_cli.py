@@ -90,7 +90,7 @@ def test_bench_json_without_baseline(here: Lane) -> None:
 
 
 def test_up_wait_off_a_terminal_prints_a_heartbeat_while_it_waits(here: Lane, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAKE_DELAY", "1.5")
+    monkeypatch.setenv("VLLM_FAKE_DELAY", "1.5")
     monkeypatch.setenv("MAESTRO_HEARTBEAT_S", "0.1")
     try:
         result = run_cli("lane", "up", "--wait", "--timeout", "30")
