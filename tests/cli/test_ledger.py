@@ -312,3 +312,14 @@ def test_eval_and_gate_record_nothing_without_keys(repo):
 
     record_eval([{"suite": "s", "summary": {"cases": 1, "passRate": 1.0}, "problems": [], "cost": {"totalUsd": 0}}])
     assert not (repo / ".maestro").exists()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_show_on_a_new_repository_is_an_empty_state_that_names_the_next_command(repo, fmt):
+    result = run_cli("ledger", "show", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    if fmt == "text":
+        assert result.output.startswith("no ledger entries yet")
+        assert "`maestro keys init`, then `maestro validate`" in result.output
+    else:
+        assert result.output.strip() == ""  # JSON lines: no entries, no lines
