@@ -571,8 +571,13 @@ def run_maestro(cmd: list[str], data: Path, files: int) -> Run:
             f"INVALID BENCHMARK: maestro must pass all {files} files with 0 errors; it reported "
             f"{summary} (exit {run.returncode}); first errors: {json.dumps(first, indent=2)}"
         )
-    run.stdout = f"0 errors, {summary['warnings']} warnings, {summary['info']} info"
+    run.stdout = f"0 errors, {summary['warnings']} warnings, {_info(summary)} info"
     return run
+
+
+def _info(summary: dict[str, int]) -> int:
+    """The info count; maestro before 2026-12-06 named it "infos" (so --maestro can measure an older tree)."""
+    return summary.get("info", summary.get("infos", 0))
 
 
 def run_maestro_findings(cmd: list[str], data: Path, files: int) -> Run:
@@ -581,13 +586,13 @@ def run_maestro_findings(cmd: list[str], data: Path, files: int) -> Run:
         summary = json.loads(run.stdout)["summary"]
     except (ValueError, KeyError) as e:
         raise SystemExit(f"maestro produced no JSON report (exit {run.returncode}): {e}\n{run.stderr[-2000:]}") from e
-    findings = summary["errors"] + summary["warnings"] + summary["info"]
+    findings = summary["errors"] + summary["warnings"] + _info(summary)
     if run.returncode != 1 or summary["files"] != files or findings < files:
         raise SystemExit(
             f"INVALID BENCHMARK: maestro must read all {files} copied files and report findings in them (exit 1); "
             f"it reported {summary} (exit {run.returncode})"
         )
-    run.stdout = f"{summary['errors']} errors, {summary['warnings']} warnings, {summary['info']} info"
+    run.stdout = f"{summary['errors']} errors, {summary['warnings']} warnings, {_info(summary)} info"
     return run
 
 
