@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cel
 
@@ -72,7 +73,21 @@ class Problem:
 
 
 def check(expression: str, context: str, fields: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
-    """Problems in ``expression`` for ``context``; ``fields`` narrows free variables (rollout metrics)."""
+    """Problems in ``expression`` for ``context``; ``fields`` narrows free variables (rollout metrics).
+
+    The answer depends only on its arguments, so it is remembered (bounded): a repository repeats its
+    conditions (``'pii.email' in request.tags`` on many routes), and each is compiled and sampled once.
+    """
+    frozen = tuple(sorted((k, frozenset(v)) for k, v in fields.items())) if fields else ()
+    return list(_check(expression, context, frozen))
+
+
+@lru_cache(maxsize=4096)
+def _check(expression: str, context: str, frozen: tuple[tuple[str, frozenset[str]], ...]) -> tuple[Problem, ...]:
+    return tuple(_problems(expression, context, dict(frozen) or None))
+
+
+def _problems(expression: str, context: str, fields: Mapping[str, Collection[str]] | None) -> list[Problem]:
     try:
         program = cel.compile(expression)
     except ValueError as e:
