@@ -1,6 +1,7 @@
-"""Benchmark content-tag detection (``maestro.policy.detect``) on a 2 KB prompt, with and without PII.
+"""Benchmark content-tag detection (``maestro.policy.detect``) on a 2 KB prompt, with and without PII, on
+adversarial 1 MiB texts, and ``/healthz`` of a real gateway while four clients send 1 MiB adversarial bodies.
 
-    python benchmarks/detect_bench.py [--repeat N] [--json]
+    python benchmarks/detect_bench.py [--repeat N] [--adversarial-repeat N] [--healthz-seconds S] [--json]
 
 Both prompts are exactly 2,048 characters of a realistic support-ticket prompt, full of numbers that are
 not personal data (order numbers, dates, prices, versions, SKUs); the PII one has a paragraph with an
@@ -16,6 +17,20 @@ Each repetition times every case once, interleaved, so drift on a shared machine
 time (``perf_counter_ns``) is what the target is about; the thread's CPU time is shown next to it
 because on a busy machine the wall-time tail is mostly the scheduler, not the detector. Target
 (issue 3): PII detection on 2 KB at most 1 ms p95.
+
+Adversarial texts (issue 13): each input repeats one unit (an e-mail and an IP address, ``@``, digits, an
+IBAN-like or card-like group that fails its checksum, ``:``, JWT and OpenAI-key prefixes, quoted strings)
+to 1 MiB, and is timed through ``detect_messages``, the request path, which reads at most
+``Limits.characters`` and spends at most ``Limits.checks`` on checking candidates, and otherwise answers every
+tag.
+Each input is also timed cut to exactly ``Limits.characters``, the largest text a request gets scanned,
+which is the worst case the limits leave. Target: p95 at most 100 ms for each 1 MiB input; ``--json``
+prints ``adversarial_1mib_p95_ms`` (the worst input's p95) and ``adversarial_at_limit_p95_ms``.
+
+``/healthz`` under load: the fake upstream and ``maestro gateway`` run as processes of their own (the route
+goes to one on-prem deployment, so every request is served); four client threads send 1 MiB adversarial
+bodies back to back while this process asks ``/healthz`` every 20 ms. Target: ``/healthz`` p99 at most
+50 ms (``healthz_p99_ms``). The same again with bodies at the scan limit, which are scanned in full.
 """
 
 from __future__ import annotations
@@ -26,16 +41,39 @@ import json
 import logging
 import os
 import platform
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-from maestro.policy.detect import detect_tags
+import httpx
+
+from maestro.policy.detect import Limits, detect_messages, detect_tags, detectable_tags
 
 TARGET_P95_MS = 1.0
 SIZE = 2048
+MIB = 1 << 20
+TARGET_ADVERSARIAL_P95_MS = 100.0
+TARGET_HEALTHZ_P99_MS = 50.0
+ADVERSARIAL = {
+    "email+ip": "a@b.cc 8.8.8.8 ",
+    "all-at": "@",
+    "digits": "1234567890",
+    "iban-like": "DE89 3704 0044 0532 0130 01 ",
+    "card-like": "4111 1111 1111 1112 ",
+    "colons": ":",
+    "hex-colons": "2001:db8:",
+    "phone-like": "030 1234567 ",
+    "jwt-prefix": "eyJ",
+    "openai-prefix": "sk-",
+    "quoted": "'q8Zr2Lw9Xk4Vt7Nb1Mc6Hd3Jf5Gs0Pa8Ye2Tu' ",
+}
 
 CLEAN = """You are a helpful assistant for the support team. Summarise the ticket thread below and propose \
 next steps. Keep the answer under 200 words and use bullet points.
@@ -222,9 +260,156 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def fill(unit: str, size: int) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def adversarial(repeat: int) -> dict[str, dict[str, Any]]:
+    """Each adversarial input at 1 MiB and at the scan limit, through ``detect_messages``, interleaved."""
+    sizes = {"1mib": MIB, "at_limit": Limits().characters}
+    bodies = {
+        (name, size): [{"role": "user", "content": fill(unit, chars)}]
+        for name, unit in ADVERSARIAL.items()
+        for size, chars in sizes.items()
+    }
+    wall: dict[tuple[str, str], list[int]] = {key: [] for key in bodies}
+    cpu: dict[tuple[str, str], list[int]] = {key: [] for key in bodies}
+    for round_ in range(2 + repeat):
+        for key, messages in bodies.items():
+            started, started_cpu = time.perf_counter_ns(), time.thread_time_ns()
+            detect_messages(messages)
+            spent_cpu, spent = time.thread_time_ns() - started_cpu, time.perf_counter_ns() - started
+            if round_ >= 2:
+                wall[key].append(spent)
+                cpu[key].append(spent_cpu)
+    out: dict[str, dict[str, Any]] = {}
+    for (name, size), messages in bodies.items():
+        tags = detect_messages(messages)
+        outcome = "fail-closed" if tags == detectable_tags() else "scanned"
+        row = asdict(stats(wall[name, size], cpu[name, size], sorted(tags)))
+        out.setdefault(size, {})[name] = row | {"outcome": outcome}
+    return out
+
+
+def write_gateway_manifests(folder: Path, upstream: str) -> Path:
+    """One on-prem deployment behind ``chat``: every request is served, whatever detection finds."""
+    provider = {
+        "apiVersion": "maestro.dev/v1",
+        "kind": "Provider",
+        "metadata": {"name": "lane"},
+        "spec": {
+            "type": "openai-compatible",
+            "baseUrl": upstream + "/v1",
+            "jurisdiction": "onprem",
+            "models": [{"name": "m1", "contextWindow": 10_000_000, "price": {"inputPer1M": 0, "outputPer1M": 0}}],
+        },
+    }
+    route = {
+        "apiVersion": "maestro.dev/v1",
+        "kind": "Route",
+        "metadata": {"name": "bench"},
+        "spec": {"alias": "chat", "candidates": [{"provider": "lane", "model": "m1"}]},
+    }
+    (folder / "manifests").mkdir(parents=True)
+    (folder / "manifests" / "bench.yaml").write_text(json.dumps(provider) + "\n---\n" + json.dumps(route) + "\n")
+    return folder / "manifests"
+
+
+def healthz_under_load(seconds: float, chars: int) -> dict[str, Any]:
+    """``/healthz`` latency while four clients send adversarial bodies of ``chars`` characters."""
+    from gateway_bench import free_port, wait_up  # the sibling benchmark's process helpers
+
+    up_port, gw_port = free_port(), free_port()
+    upstream, gateway = f"http://127.0.0.1:{up_port}", f"http://127.0.0.1:{gw_port}"
+    bench = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as tmp:
+        manifests = write_gateway_manifests(Path(tmp), upstream)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        serve = [sys.executable, str(bench / "gateway_bench.py"), "--serve-upstream", str(up_port)]
+        command = [sys.executable, "-m", "maestro.cli.main", "gateway", "-m", str(manifests), "--port", str(gw_port)]
+        command += ["--state", str(Path(tmp) / "state.db"), "--log-level", "warning", "--no-ledger"]
+        command += ["--max-body-bytes", str(4 * MIB)]
+        procs = [subprocess.Popen(serve, env=env), subprocess.Popen(command, env=env, cwd=tmp)]
+        try:
+            wait_up(upstream, "/v1/models")
+            wait_up(gateway, "/healthz")
+            return _load_and_poll(gateway, seconds, chars)
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(30)
+
+
+def _load_and_poll(gateway: str, seconds: float, chars: int) -> dict[str, Any]:
+    units = list(ADVERSARIAL.values())
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def client(index: int) -> None:
+        with httpx.Client(timeout=120) as http:
+            turn = index
+            while not stop.is_set():
+                content = fill(units[turn % len(units)], chars)
+                body = {"model": "chat", "messages": [{"role": "user", "content": content}]}
+                statuses.append(http.post(f"{gateway}/v1/chat/completions", json=body).status_code)
+                turn += 4
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # every client has a body in flight
+    latencies: list[int] = []
+    with httpx.Client(timeout=60) as http:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter_ns()
+            http.get(f"{gateway}/healthz").raise_for_status()
+            latencies.append(time.perf_counter_ns() - started)
+            time.sleep(0.02)
+    stop.set()
+    for thread in threads:
+        thread.join(120)
+    latencies.sort()
+    return {
+        "body_characters": chars,
+        "probes": len(latencies),
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": round(latencies[-1] / 1e6, 3),
+        "bodies_sent": len(statuses),
+        "bodies_ok": sum(1 for status in statuses if status == 200),
+    }
+
+
+def adversarial_table(result: dict[str, Any]) -> str:
+    lines = [
+        "",
+        f"adversarial inputs through detect_messages (limits: {Limits().characters:,} characters, "
+        f"{Limits().checks:,} units of checks)",
+        "",
+        f"{'input':<14} {'size':<9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p95':>8}  outcome",
+    ]
+    for size, rows in result["adversarial"].items():
+        for name, row in rows.items():
+            lines.append(
+                f"{name:<14} {size:<9} {row['p50_ms']:>8.3f} {row['p95_ms']:>8.3f} {row['max_ms']:>8.3f} "
+                f"{row['cpu_p95_ms']:>8.3f}  {row['outcome']}"
+            )
+    for name, row in result["healthz"].items():
+        lines.append(
+            f"/healthz with 4 clients sending {row['body_characters']:,}-character bodies ({name}): "
+            f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, max {row['max_ms']} ms over {row['probes']} probes; "
+            f"{row['bodies_ok']}/{row['bodies_sent']} bodies answered 200"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=2000, help="timed runs per case (default 2000)")
+    parser.add_argument("--adversarial-repeat", type=int, default=40, help="timed runs per adversarial input")
+    parser.add_argument("--healthz-seconds", type=float, default=15.0, help="how long /healthz is probed")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     args = parser.parse_args(argv)
 
@@ -239,7 +424,15 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "maestro": {name: asdict(row) for name, row in measured["maestro"].items()},
         "presidio": {name: asdict(row) for name, row in measured["presidio"].items()} if peer else None,
+        "adversarial": adversarial(max(1, args.adversarial_repeat)),
+        "healthz": {
+            "1mib": healthz_under_load(args.healthz_seconds, MIB),
+            "at_limit": healthz_under_load(args.healthz_seconds, Limits().characters),
+        },
     }
+    result["adversarial_1mib_p95_ms"] = max(row["p95_ms"] for row in result["adversarial"]["1mib"].values())
+    result["adversarial_at_limit_p95_ms"] = max(row["p95_ms"] for row in result["adversarial"]["at_limit"].values())
+    result["healthz_p99_ms"] = result["healthz"]["1mib"]["p99_ms"]
     result["targets"] = [
         {
             "check": f"maestro {name} p95 <= {TARGET_P95_MS} ms",
@@ -248,7 +441,24 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, row in result["maestro"].items()
     ]
-    print(json.dumps(result, indent=2) if args.json else table(result))
+    result["targets"] += [
+        {
+            "check": f"adversarial 1 MiB worst p95 <= {TARGET_ADVERSARIAL_P95_MS} ms",
+            "value": result["adversarial_1mib_p95_ms"],
+            "met": result["adversarial_1mib_p95_ms"] <= TARGET_ADVERSARIAL_P95_MS,
+        },
+        {
+            "check": f"adversarial at the scan limit worst p95 <= {TARGET_ADVERSARIAL_P95_MS} ms",
+            "value": result["adversarial_at_limit_p95_ms"],
+            "met": result["adversarial_at_limit_p95_ms"] <= TARGET_ADVERSARIAL_P95_MS,
+        },
+        {
+            "check": f"/healthz p99 under 4 x 1 MiB adversarial bodies <= {TARGET_HEALTHZ_P99_MS} ms",
+            "value": result["healthz_p99_ms"],
+            "met": result["healthz_p99_ms"] <= TARGET_HEALTHZ_P99_MS,
+        },
+    ]
+    print(json.dumps(result, indent=2) if args.json else table(result) + "\n" + adversarial_table(result))
     return 0
 
 

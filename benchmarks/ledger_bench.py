@@ -53,7 +53,7 @@ def routing_action(i: int) -> st.Action:
     request = b'{"model":"chat","messages":[{"role":"user","content":"request %d"}]}' % i
     return st.Action(
         action="route",
-        actor="team-support",
+        actor="gateway:bench",  # the actor is bound to the signer: the key is "bench"
         subjects=[st.Subject.of("request", request), st.Subject.of("response", request[::-1])],
         manifests={"Route/support-chat": hashlib.sha256(b"route").hexdigest()},
         policies=[

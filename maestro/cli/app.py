@@ -43,6 +43,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "providers": "maestro.cli.providers",
         "chaos": "maestro.cli.chaos",
         "ask": "maestro.cli.ask",
+        "tour": "maestro.cli.tour",
     }
 )
 

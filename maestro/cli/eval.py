@@ -114,6 +114,9 @@ def run_command(
     state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
     paths: Paths = None,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")] = False,
+    allow_code: Annotated[
+        bool, typer.Option("--allow-code", help="Run python checks (code from the repository): trusted code only.")
+    ] = False,
 ) -> None:
     """Run eval suites through their routes; write scorecards. Exit 1 when a case could not be run or graded.
 
@@ -124,7 +127,7 @@ def run_command(
         paths=paths or default_paths(),
         suites=suites or [],
         target=target,
-        options=Options(repeats=repeat, concurrency=concurrency, regrade=regrade),
+        options=Options(repeats=repeat, concurrency=concurrency, regrade=regrade, allow_code=allow_code),
         baseline=baseline,
         state_path=str(state or root / ".maestro" / "state.db"),
         executor=executor,

@@ -56,13 +56,13 @@ def gate_command(
     forecasts = {c["suite"]: f for c in cards if (f := forecast(c)) is not None}
     text = report.markdown(result, cards, forecasts) if fmt == "markdown" else report.FORMATS[fmt](result, cards)
     write_output(text, output)
+    if not no_ledger:
+        record_gate(result, cards)  # before GitHub: the verdict is recorded whatever the API answers
     if github:
         from maestro.github.publish import publish_from_environment
 
         for line in publish_from_environment(os.environ, result, cards, forecasts, strict=strict):
             typer.echo(line, err=True)
-    if not no_ledger:
-        record_gate(result, cards)
     if result.failed(strict):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -1,7 +1,8 @@
-"""maestro gateway [--manifests DIR] [--host 127.0.0.1] [--port 8080]"""
+"""maestro gateway [--manifests DIR] [--host 127.0.0.1] [--port 8080] [--allow-open]"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
-from maestro.gateway.recording import ledger_sink
+from maestro.gateway.recording import change_sink, ledger_sink
 from maestro.gateway.serve import run
 from maestro.ledger import Writer, load_keyring
 from maestro.ledger.keys import KEYS_DIR, SigningKey
@@ -26,16 +27,32 @@ def gateway_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     state_path: Annotated[
-        Path | None, typer.Option("--state", help="State store (budgets, switches); default .maestro/state.db.")
+        str | None,
+        typer.Option(
+            "--state",
+            metavar="PATH|URL",
+            help="State store (budgets, switches): a SQLite file or a postgresql:// URL; default "
+            "$MAESTRO_STATE_URL, else .maestro/state.db.",
+        ),
     ] = None,
     max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
     stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option("--body-timeout", help="Seconds a chat request's body may take to arrive (else 408).")
+    ] = 10.0,
+    default_max_tokens: Annotated[
+        int, typer.Option(help="Output limit sent upstream when a request sets no max_tokens.", min=1)
+    ] = 256,
     max_in_flight: Annotated[
         int, typer.Option(help="Chat requests in progress before new ones get a 503 at once (0: no limit).")
     ] = 1024,
     keys_env: Annotated[
-        str, typer.Option(help='Variable holding gateway keys: [{"id", "token", "team"}]; unset: no key needed.')
+        str,
+        typer.Option(help='Variable holding gateway keys: [{"id", "token", "team", "caller"}]; unset: no key needed.'),
     ] = "MAESTRO_GATEWAY_KEYS",
+    allow_open: Annotated[
+        bool, typer.Option("--allow-open", help="Serve a non-loopback --host with no gateway keys (anyone may call).")
+    ] = False,
     admin_env: Annotated[str, typer.Option(help="Variable holding the admin token.")] = "MAESTRO_ADMIN_TOKEN",
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     no_ledger: Annotated[
@@ -49,6 +66,9 @@ def gateway_command(
     decision is recorded in it, signed off the request path; the queue is flushed on shutdown.
     """
     keys_text = os.environ.get(keys_env)
+    api_keys = api_keys_from_json(keys_text, f"${keys_env}") if keys_text else {}
+    if not api_keys:
+        check_open(host, allow_open, keys_env)
     store = state_path or state.default_path(Path.cwd())
     signing = None if no_ledger else _signing_key(Path.cwd(), key)
     writer = None if signing is None else Writer(store, signing)
@@ -56,11 +76,14 @@ def gateway_command(
         "state_path": store,
         "max_body_bytes": max_body,
         "stall_s": stall,
+        "body_timeout_s": body_timeout,
+        "default_max_tokens": default_max_tokens,
         "max_in_flight": max_in_flight,
         "admin_token_env": admin_env,
-        "api_keys": api_keys_from_json(keys_text, f"${keys_env}") if keys_text else {},
+        "api_keys": api_keys,
         "tracer_provider": from_env(),
         "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
+        "record_change": None if writer is None or signing is None else change_sink(writer, signing.name),
     }
 
     def reload() -> GatewayConfig:
@@ -68,12 +91,38 @@ def gateway_command(
 
     try:
         config = from_manifests(load_manifests(paths), reload=reload, **options)
+        if not api_keys:
+            typer.echo(
+                f"gateway: OPEN, no gateway keys (${keys_env} is unset): anyone who reaches {host}:{port} may call "
+                "it and name any team or caller",
+                err=True,
+            )
         if signing is not None:
             typer.echo(f"ledger: recording every decision in {store}, signed by '{signing.name}'", err=True)
         run(create_app(config), host, port, log_level)
     finally:
         if writer is not None:
             writer.close()
+
+
+def check_open(host: str, allow_open: bool, keys_env: str) -> None:
+    """Refuse to serve a non-loopback address with no keys, unless ``--allow-open`` says so."""
+    if allow_open or is_loopback(host):
+        return
+    raise UsageError(
+        f"--host {host} would serve the gateway beyond this machine with no gateway keys: set ${keys_env} "
+        '(a JSON list of {"id", "token", "team", "caller"}), or pass --allow-open to serve it open'
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve anywhere
 
 
 def _signing_key(root: Path, key: Path | None) -> SigningKey | None:

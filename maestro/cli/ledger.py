@@ -12,7 +12,7 @@ from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import write_output
 from maestro.errors import UsageError
-from maestro.ledger import anchor, export, query, requests
+from maestro.ledger import anchor, export, pinned, query, requests
 from maestro.ledger import report as out
 from maestro.ledger.dualcontrol import Rule, rules_from
 from maestro.ledger.keys import KEYS_DIR, Keyring, key_path, load_keyring, read_signing_key
@@ -24,6 +24,12 @@ ledger_app = typer.Typer(help="The signed provenance ledger of every action.", n
 
 StateOpt = Annotated[Path | None, typer.Option("--state", help="State store (default: .maestro/state.db).")]
 KeysOpt = Annotated[Path | None, typer.Option("--keys", help="Trusted public keys (default: .maestro/keys/).")]
+KeysFromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keys-from", help="Trust the keys in .maestro/keys/ at this git revision (e.g. main), not the checkout."
+    ),
+]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")]
 ManifestsOpt = Annotated[
     list[Path] | None, typer.Option("--manifests", "-m", help="Manifests whose dual-control rules apply.")
@@ -38,7 +44,7 @@ def repository_root() -> Path:
     return root()
 
 
-def _store(path: Path | None) -> Path:
+def _store(path: Path | None) -> Path | str:
     return path or state.default_path(repository_root())
 
 
@@ -46,7 +52,14 @@ def _open(path: Path | None) -> Ledger:
     return Ledger.open(_store(path), readonly=True)
 
 
-def _keyring(folder: Path | None) -> Keyring:
+def _keyring(folder: Path | None, ref: str | None = None) -> Keyring:
+    if ref is not None:
+        if folder is not None:
+            raise UsageError("pass --keys DIR or --keys-from REF, not both")
+        keyring = pinned.keyring_at(repository_root(), ref)
+        if not len(keyring):
+            raise UsageError(f"no trusted public keys in {KEYS_DIR} at {ref}; commit them there first")
+        return keyring
     where = folder or repository_root() / KEYS_DIR
     keyring = load_keyring(where)
     if not len(keyring):
@@ -157,11 +170,12 @@ def verify_command(
     fmt: FormatOpt = "text",
     store: StateOpt = None,
     keys: KeysOpt = None,
+    keys_from: KeysFromOpt = None,
     manifests: ManifestsOpt = None,
 ) -> None:
     """Check offline: every signature, chain link, checkpoint root, checkpoint signature and consistency."""
     _check_format(fmt)
-    keyring, rules = _keyring(keys), _rules(manifests)
+    keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     notes = [_read_text(p) for p in checkpoint or []]
     if bundle is not None:
         if not identity:
@@ -240,12 +254,13 @@ def submit_command(
     key: KeyOpt = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
+    keys_from: KeysFromOpt = None,
     manifests: ManifestsOpt = None,
 ) -> None:
     """Append an approved request; refused when its approvals fall short of the dual-control rules."""
     signing = read_signing_key(key_path(key))
     envelope, _ = requests.read(file)
-    keyring, rules = _keyring(keys), _rules(manifests)
+    keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     with Ledger.open(_store(store)) as ledger:
         index = ledger.append_envelope(envelope, keyring, rules, signing)
     typer.echo(f"appended entry {index}")

@@ -63,7 +63,10 @@ class Store:
 
     def put_generation(self, key: str, g: Generation) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO eval_generations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO eval_generations VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "output = excluded.output, deployment = excluded.deployment, cost_usd = excluded.cost_usd, "
+            "latency_ms = excluded.latency_ms, input_tokens = excluded.input_tokens, "
+            "output_tokens = excluded.output_tokens, created = excluded.created",
             (key, g.output, g.deployment, g.cost_usd, g.latency_ms, g.input_tokens, g.output_tokens, time.time()),
         )
 
@@ -72,7 +75,11 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def put_grade(self, key: str, grade: dict[str, Any]) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO eval_grades VALUES (?, ?, ?)", (key, json.dumps(grade), time.time()))
+        self.conn.execute(
+            "INSERT INTO eval_grades VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET grade = excluded.grade, created = excluded.created",
+            (key, json.dumps(grade), time.time()),
+        )
 
     def put_scorecard(self, suite: str, suite_digest: str, revision: str, scorecard: dict[str, Any]) -> None:
         self.conn.execute(

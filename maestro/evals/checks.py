@@ -123,6 +123,11 @@ def cel_check(check: Check, case: Case, gen: Generation, ctx: Context) -> Grade:
 
 
 def _function(check: Check, ctx: Context) -> Callable[..., Any]:
+    if not ctx.allow_code:
+        raise CaseError(
+            f"{check.name} (python, line {check.line}) runs code from the repository, which needs "
+            "`maestro eval --allow-code`; never pass it for an untrusted pull request"
+        )
     path, _, name = str(check.value).rpartition(":")
     key = f"{ctx.suite.base_dir}/{path}:{name}"
     if key in ctx.loaded:

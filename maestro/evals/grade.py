@@ -42,6 +42,7 @@ class Context:
     embed: Callable[[list[str]], list[list[float]]] | None = None
     loaded: dict[str, Any] = field(default_factory=dict)
     judge_salt: int = 0  # set when a judge grades the same answer again, to measure its noise
+    allow_code: bool = False  # whether checks that execute the repository's code may run
 
 
 Grader = Callable[[Check, Case, Generation, Context], Any]  # returns a Grade, or an awaitable of one

@@ -73,6 +73,7 @@ class Options:
     concurrency: int | None = None
     regrade: bool = False
     judge_rechecks: int = JUDGE_RECHECKS
+    allow_code: bool = False  # run checks that execute the repository's code (maestro eval --allow-code)
 
 
 class Progress(Protocol):
@@ -111,7 +112,7 @@ async def run_suite(
     repeats = options.repeats or suite.repeats
     jobs = [(case, r) for case in dataset.cases for r in range(repeats)]
     recheck = {(c.id, 0) for c in dataset.cases[: options.judge_rechecks]}
-    job = _Job(suite, caller, store, Context(suite, read, caller), options, result)
+    job = _Job(suite, caller, store, Context(suite, read, caller, allow_code=options.allow_code), options, result)
     gate = asyncio.Semaphore(options.concurrency or suite.concurrency)
     progress.start(suite.name, len(jobs))
 

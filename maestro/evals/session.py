@@ -27,10 +27,9 @@ from maestro.evals.errors import EvalError
 from maestro.evals.generate import Caller
 from maestro.evals.runner import Options, Progress, run_suite
 from maestro.evals.suite import FileReader, Suite, suite_of, suites_of
+from maestro.evals.trust import confined_reader, refuse_code
 from maestro.manifests.loader import ManifestSet, SourceFile, discover, read_files
 from maestro.manifests.validate import ValidationResult, validate_sources
-
-MAX_FILE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -48,14 +47,7 @@ class Request:
     ray_address: str | None = None  # None: a new local cluster (or the one this process already joined)
 
 
-def disk_reader(base_dir: str, relative: str) -> bytes | None:
-    path = Path(base_dir) / relative
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
+disk_reader = confined_reader  # files a manifest names, read only from inside the repository
 
 
 def usable(result: ValidationResult, where: str) -> ManifestSet:
@@ -78,6 +70,7 @@ def evaluate(request: Request, progress: Progress | None = None) -> list[dict[st
     sources = tuple(read_files(discover(request.paths)))
     manifests = usable(validate_sources(sources), "")
     suites = suites_of(manifests, list(request.suites), disk_reader, target=request.target)
+    refuse_code(suites, allowed=request.options.allow_code)
     store = Store.open(request.state_path)
     try:
         return asyncio.run(_evaluate(request, manifests, sources, suites, store, progress=progress))
@@ -139,6 +132,7 @@ async def _with_baseline(
                 card["baseline"] = {"ref": ref, "revision": revision.commit, "missing": True}
                 continue
             suite = suite_of(manifests, doc, side.files, target=request.target)
+            refuse_code([suite], allowed=request.options.allow_code, where=f" at {ref}")
             base = store.scorecard(suite.name, suite.digest, revision.commit)
             cached = base is not None
             if base is None:

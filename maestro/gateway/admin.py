@@ -4,6 +4,10 @@ GET  /admin/switches                  what is engaged
 POST /admin/kill-switch {"engaged": true, "route": "support-chat"}   (no route: every route)
 POST /admin/freeze      {"engaged": true}                            (refuse reloads while engaged)
 POST /admin/reload                    rebuild from the manifests, unless frozen
+GET  /admin/weights                   the live weight overrides, by route
+POST /admin/weights     {"route": "support-chat", "weights": {"openai-us/gpt-4o": 0}}   (or "clear": true)
+                        applied by every process sharing the store; in a freeze only a change that raises no
+                        weight (a rollback) is accepted
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from starlette.responses import Response
 from maestro.gateway.errors import GatewayError, bad_request
 from maestro.gateway.responses import error_response, json_response
 from maestro.gateway.runtime import Runtime
+from maestro.state.weights import WeightError
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -70,6 +75,31 @@ class Admin:
         self.rt.switches.set_freeze(body["engaged"])
         return self.rt.switches.engaged()
 
+    async def weights(self, request: Request) -> dict[str, Any]:
+        live = self.rt.live.weights
+        if request.method == "POST" and live is not None:
+            body = await _weights_body(request)
+            route = self._route(body["route"])
+            manifest = {d.key: float(w) for d, w in route.candidates}
+            frozen = self.rt.switches.frozen()
+            actor, reason = "admin", str(body.get("reason", ""))
+            try:
+                if body.get("clear"):
+                    change = live.clear(route.name, manifest, actor=actor, frozen=frozen)
+                else:
+                    change = live.set(route.name, body["weights"], manifest, actor=actor, frozen=frozen, reason=reason)
+            except WeightError as e:
+                raise GatewayError(409 if frozen else 400, str(e), "frozen" if frozen else "invalid_weights") from e
+            if self.rt.config.record_change is not None:
+                self.rt.config.record_change(change)
+        return {name: dict(w) for name, w in (live.current() if live is not None else {}).items()}
+
+    def _route(self, name: object) -> Any:
+        routes = {t.name: t for t in self.rt.config.table.routes.values()}
+        if name not in routes:
+            raise GatewayError(404, f"no route named '{name}'; known: {', '.join(sorted(routes))}", "route_not_found")
+        return routes[str(name)]
+
     async def reload(self, request: Request) -> dict[str, Any]:
         if self.rt.switches.frozen():
             raise GatewayError(
@@ -96,4 +126,20 @@ async def _flag_body(request: Request, extra: set[str]) -> dict[str, Any]:
         raise bad_request(f"unknown field(s): {', '.join(sorted(unknown))}", "invalid_body")
     if "route" in body and body["route"] is not None and not isinstance(body["route"], str):
         raise bad_request("'route' must be a route name", "invalid_body")
+    return body
+
+
+async def _weights_body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise bad_request("the body is not valid JSON", "invalid_json") from None
+    if not isinstance(body, dict) or not isinstance(body.get("route"), str):
+        raise bad_request(
+            'send {"route": NAME, "weights": {"provider/model": WEIGHT}} or {"route": NAME, "clear": true}',
+            "invalid_body",
+        )
+    weights = body.get("weights")
+    if not body.get("clear") and not (isinstance(weights, dict) and weights):
+        raise bad_request('"weights" must map deployments ("provider/model") to numbers', "invalid_body")
     return body

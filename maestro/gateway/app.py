@@ -45,6 +45,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         Route("/admin/kill-switch", admin.guarded(admin.kill), methods=["POST"]),
         Route("/admin/freeze", admin.guarded(admin.freeze), methods=["POST"]),
         Route("/admin/reload", admin.guarded(admin.reload), methods=["POST"]),
+        Route("/admin/weights", admin.guarded(admin.weights), methods=["GET", "POST"]),
     ]
 
     @asynccontextmanager

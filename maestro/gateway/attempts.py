@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from maestro.gateway.runtime import Runtime
 from maestro.providers import CallerFault, ChatStream, FaultKind, ProviderFault, Usage
-from maestro.router import Deployment, RouteSettings
+from maestro.router import Circuit, Deployment, RouteSettings
 from maestro.telemetry import tracing
 
 T = TypeVar("T")
@@ -85,6 +85,15 @@ class Plan:
     body: dict[str, Any]
     settings: RouteSettings
     estimates: Mapping[str, float] = field(default_factory=dict)  # estimated cost by deployment (for hedging)
+    limits: Mapping[str, int] = field(default_factory=dict)  # the output limit sent to each deployment
+    limit_field: str = "max_tokens"
+
+    def body_for(self, d: Deployment) -> dict[str, Any]:
+        """The body sent to ``d``: ``body`` with its output limit."""
+        limit = self.limits.get(d.key)
+        return self.body if limit is None else {**self.body, self.limit_field: limit}
+
+    panic: bool = False  # the decision ignored open circuits (the route's panic threshold): so do the breakers
 
 
 async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
@@ -98,7 +107,7 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
         tried = False
         remaining = _pass_order(rt, plan.order)
         while remaining:
-            deployment = _admit(rt, remaining.pop(0), tally)
+            deployment = _admit(rt, remaining.pop(0), tally, panic=plan.panic)
             if deployment is None:
                 continue
             hedging = plan.settings.hedge_after_s is not None and round_ == 0 and not tried
@@ -114,8 +123,11 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
     raise Exhausted(tally)
 
 
-def _admit(rt: Runtime, key: str, tally: Tally) -> Deployment | None:
-    """The deployment ``key`` when a request may go to it now; else None, with the reason in the tally."""
+def _admit(rt: Runtime, key: str, tally: Tally, *, panic: bool = False) -> Deployment | None:
+    """The deployment ``key`` when a request may go to it now; else None, with the reason in the tally.
+
+    In panic an open circuit does not keep a request out (the decision put the deployment in the order
+    knowing its circuit was open); a missing key or a rate limit still does."""
     deployment = rt.config.table.deployments[key]
     missing = rt.pool.missing_key(deployment.provider.name)
     if missing is not None:
@@ -125,7 +137,9 @@ def _admit(rt: Runtime, key: str, tally: Tally) -> Deployment | None:
     if limited is not None:
         tally.reasons[key] = limited
         return None
-    if not rt.breakers.admit(key):
+    if panic and rt.breakers.circuit(key) == Circuit.OPEN:
+        rt.metrics.panic_attempts.labels(key).inc()
+    elif not rt.breakers.admit(key):
         tally.reasons.setdefault(key, "its circuit is open after recent failures")
         return None
     return deployment
@@ -177,7 +191,7 @@ def _hedge_partner(rt: Runtime, plan: Plan, remaining: list[str], tally: Tally) 
         if plan.estimates.get(remaining[i], 0.0) > plan.settings.hedge_max_cost_usd:
             i += 1  # too dear for a copy; it stays in the order for a plain fallback
             continue
-        deployment = _admit(rt, remaining.pop(i), tally)
+        deployment = _admit(rt, remaining.pop(i), tally, panic=plan.panic)
         if deployment is not None:
             return deployment
     return None
@@ -264,7 +278,7 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
     try:
         async with asyncio.timeout(deadline):
             client = rt.lanes.client(d.provider.name, plan.body.get("messages")) or rt.pool[d.provider.name]
-            stream = await client.open(plan.body, d.model)
+            stream = await client.open(plan.body_for(d), d.model)
             async for chunk in stream:
                 head.append(chunk)
                 if has_token(chunk):

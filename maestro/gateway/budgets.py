@@ -3,7 +3,9 @@
 A request reserves its estimated cost (the dearest deployment it may be served by) before the upstream call,
 in one ``BEGIN IMMEDIATE`` transaction, so processes sharing the store cannot overspend together; the
 reservation is settled to the real cost afterwards (0 when nothing was served). A reservation never settled
-(a process died) stops counting after ``STALE_S``.
+(its process died) is settled at its reserved amount once it is ``STALE_S`` old: what it may have spent is
+charged, never forgotten. A request that is still alive past that (a very long stream) settles to its real
+cost when it ends.
 
 ``onExceed``: ``block`` refuses the request (429); ``downgrade`` keeps only the deployments whose estimate
 still fits, cheapest first, and refuses when none does; ``alert`` lets it through and counts it.
@@ -27,8 +29,10 @@ MIGRATIONS = [
     "CREATE TABLE budget_spend (id INTEGER PRIMARY KEY, budget TEXT NOT NULL, period TEXT NOT NULL, "
     "amount_usd REAL NOT NULL, settled INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);"
     "CREATE INDEX budget_spend_by_period ON budget_spend (budget, period)",
+    # the reservations not yet settled, by age: what ``expire`` reads on every reservation
+    "CREATE INDEX budget_spend_unsettled ON budget_spend (created) WHERE settled = 0",
 ]
-STALE_S = 900.0
+STALE_S = 900.0  # an unsettled reservation this old is taken as settled at its reserved amount
 
 
 def period_start(period: str, now: float) -> str:
@@ -73,18 +77,25 @@ class Budgets:
         return [b for b in self.budgets if b.applies(route, team, api_key)]
 
     def spent(self, budget: Budget) -> float:
-        now = self.clock()
+        """What ``budget``'s current period has spent: settled costs and reservations (expired ones included)."""
         row = self.conn.execute(
-            "SELECT COALESCE(SUM(amount_usd), 0) FROM budget_spend WHERE budget = ? AND period = ? "
-            "AND (settled = 1 OR created > ?)",
-            (budget.name, period_start(budget.period, now), now - STALE_S),
+            "SELECT COALESCE(SUM(amount_usd), 0) FROM budget_spend WHERE budget = ? AND period = ?",
+            (budget.name, period_start(budget.period, self.clock())),
         ).fetchone()
         return float(row[0])
+
+    def expire(self) -> int:
+        """Settle the reservations older than ``STALE_S`` at their reserved amount; return how many."""
+        cursor = self.conn.execute(
+            "UPDATE budget_spend SET settled = 1 WHERE settled = 0 AND created <= ?", (self.clock() - STALE_S,)
+        )
+        return cursor.rowcount
 
     def reserve(self, budgets: Sequence[Budget], order: Sequence[str], estimates: Mapping[str, float]) -> Reservation:
         """Reserve for ``order`` (or a cheaper part of it); raise BudgetRefused when nothing fits."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            self.expire()
             kept, alerts = tuple(order), []
             for budget in budgets:
                 remaining = budget.limit_usd - self.spent(budget)
@@ -111,6 +122,9 @@ class Budgets:
                 for b in budgets
             )
             self.conn.execute("COMMIT")
+        except BudgetRefused:
+            self.conn.execute("COMMIT")  # nothing reserved; the expired reservations stay settled
+            raise
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

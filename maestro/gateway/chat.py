@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 import uuid
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import anyio.to_thread
 from opentelemetry import trace
 from opentelemetry.trace import Span
 from starlette.requests import ClientDisconnect
@@ -35,6 +37,7 @@ from maestro.gateway.responses import (
 )
 from maestro.gateway.runtime import Runtime
 from maestro.gateway.shadow import Shadows
+from maestro.gateway.shedding import take_slot
 from maestro.policy.allow import UNKNOWN_TAG
 from maestro.providers import Usage
 from maestro.router import Decision, Deployment, Stage, decide, estimate_tokens
@@ -64,15 +67,25 @@ class Chat:
     def __init__(self, rt: Runtime, shadows: Shadows) -> None:
         self.rt = rt
         self.shadows = shadows
+        # decisions run off the event loop, one at a time: they are CPU work under the GIL, so a second
+        # thread would add no throughput, only make the event loop wait longer for its turn
+        self._deciding = anyio.CapacityLimiter(1)
 
     async def __call__(self, request: HttpRequest) -> Response:
         started = time.perf_counter()
+        config = self.rt.config
         try:
-            raw = await read_body(request, self.rt.config.max_body_bytes)
-            key = authenticate(self.rt.config.api_keys, request.headers)
+            key = authenticate(config.api_keys, request.headers)  # on the headers, before any body is read
+            raw = await read_body(request, config.max_body_bytes, config.body_timeout_s)
             call = parse_chat(
-                raw, request.headers, request.headers.get("x-request-id") or uuid.uuid4().hex, self.rt.config.table
+                raw,
+                request.headers,
+                request.headers.get("x-request-id") or uuid.uuid4().hex,
+                config.table,
+                key=key if config.api_keys else None,
+                default_max_tokens=config.default_max_tokens,
             )
+            take_slot(request.scope)  # in flight from here on, not while a slow body trickles in
         except GatewayError as e:
             self.rt.metrics.requests.labels("none", str(e.status)).inc()
             return error_response(e)
@@ -96,7 +109,11 @@ class Chat:
 
     async def _serve(self, ctx: _Ctx) -> Response:
         rt, call = self.rt, ctx.call
-        decision = decide(rt.config.table, call.request, rt.live.snapshot())
+        # content detection and the token estimate read the whole body: off the event loop
+        snapshot = rt.live.snapshot()
+        decision = await anyio.to_thread.run_sync(
+            decide, rt.config.table, call.request, snapshot, limiter=self._deciding
+        )
         ctx.decision = decision
         ctx.headers = decision_headers(decision.route, None, decision.decision_id)
         ctx.span.set_attribute(attr.ROUTE, decision.route)
@@ -107,11 +124,16 @@ class Chat:
         if refusal is not None:
             raise refusal
         ctx.reservation = self._reserve(ctx, decision)
-        if decision.shadow:
-            self.shadows.launch(decision, call.upstream)
         settings, order = rt.config.route(decision.route), ctx.reservation.order
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
-        plan = Plan(order, dict(call.upstream), settings, estimates)
+        limits = {k: call.output_tokens(rt.config.table.deployments[k]) for k in order}
+        plan = Plan(
+            order, dict(call.upstream), settings, estimates, limits, call.limit_field, panic=decision.panic is not None
+        )
+        if decision.panic:
+            rt.metrics.panics.labels(decision.route).inc()
+        if decision.shadow:
+            self.shadows.launch(decision, partial(_body_for, call))
         try:
             if call.stream:
                 opened = await try_order(rt, plan, _opened)
@@ -144,10 +166,7 @@ class Chat:
 
     def _stream(self, ctx: _Ctx, served: Served[Opened]) -> Response:
         d = served.deployment
-        estimate = d.cost(
-            ctx.call.request.input_tokens or estimate_tokens(ctx.call.request.messages),
-            ctx.call.request.max_output_tokens,
-        )
+        estimate = d.cost(estimate_tokens(ctx.call.request.messages), ctx.call.output_tokens(d))
         ctx.headers.update(
             {
                 SERVED_BY: d.key,
@@ -175,10 +194,11 @@ class Chat:
         return StreamingResponse(body, 200, ctx.headers, media_type="text/event-stream")
 
     def _estimates(self, ctx: _Ctx, order: tuple[str, ...]) -> dict[str, float]:
-        """Each deployment's estimated cost for this request: its tokens and ``max_tokens`` at list price."""
-        req, table = ctx.call.request, self.rt.config.table
-        tokens = req.input_tokens if req.input_tokens is not None else estimate_tokens(req.messages)
-        return {k: table.deployments[k].cost(tokens, req.max_output_tokens) for k in order}
+        """Each deployment's estimated cost for this request: the messages' tokens and the output limit sent to
+        it (``max_tokens`` capped by its ``maxOutputTokens``) at list price. Never the caller's own counts."""
+        call, table = ctx.call, self.rt.config.table
+        tokens = estimate_tokens(call.request.messages)
+        return {k: table.deployments[k].cost(tokens, call.output_tokens(table.deployments[k])) for k in order}
 
     def _reserve(self, ctx: _Ctx, decision: Decision) -> Reservation:
         budgets = self.rt.budgets
@@ -234,15 +254,22 @@ async def _opened(opened: Opened) -> Opened:
     return opened
 
 
-async def read_body(request: HttpRequest, limit: int) -> bytes:
+async def read_body(request: HttpRequest, limit: int, timeout_s: float) -> bytes:
+    """The whole body, at most ``limit`` bytes, arrived within ``timeout_s`` (else 413 or 408)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise GatewayError(413, f"the body is over the {limit}-byte limit", "body_too_large")
     raw = bytearray()
-    async for part in request.stream():
-        raw += part
-        if len(raw) > limit:
-            raise GatewayError(413, f"the body is over the {limit}-byte limit", "body_too_large")
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for part in request.stream():
+                raw += part
+                if len(raw) > limit:
+                    raise GatewayError(413, f"the body is over the {limit}-byte limit", "body_too_large")
+    except TimeoutError:
+        raise GatewayError(
+            408, f"the body did not arrive within {timeout_s:g} s; send it at once, then retry", "body_timeout"
+        ) from None
     return bytes(raw)
 
 
@@ -287,8 +314,11 @@ def _reasons(decision: Decision, tried: Mapping[str, str], lanes: Lanes) -> list
 
 
 def _estimate(call: ChatCall, output_chars: int) -> Usage:
-    req = call.request
-    return Usage(req.input_tokens or estimate_tokens(req.messages), output_chars // 4)
+    return Usage(estimate_tokens(call.request.messages), output_chars // 4)
+
+
+def _body_for(call: ChatCall, d: Deployment) -> dict[str, Any]:
+    return {**call.upstream, call.limit_field: call.output_tokens(d)}
 
 
 def _content_chars(completion: Mapping[str, Any]) -> int:

@@ -17,6 +17,7 @@ from maestro.lane import LaneConfig, lanes_of
 from maestro.manifests.loader import ManifestSet
 from maestro.providers import ProviderSpec, specs_of
 from maestro.router import Budget, Decision, RouterTable, RouteSettings, build
+from maestro.state.weights import Change
 
 # (decision, the deployment that served or None, cost in USD): the ledger's seam
 RecordSink = Callable[[Decision, str | None, float], None]
@@ -35,10 +36,18 @@ class BreakerSettings:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
-    """A gateway key: its id (what budgets' ``scope.apiKey`` names) and the team it bills to."""
+    """A gateway key: its id (what budgets' ``scope.apiKey`` names), the team it bills to and the caller it
+    speaks for (``request.caller`` in route rules and pins; the key's id when not given). When keys are
+    configured these are the request's identity: a body or header naming another team or caller is refused."""
 
     id: str
     team: str = ""
+    caller: str = ""
+
+    @property
+    def who(self) -> str:
+        """The caller this key speaks for."""
+        return self.caller or self.id
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class GatewayConfig:
     environ: Mapping[str, str] | None = None  # where keys are read (default: the process environment)
     transports: Mapping[str, httpx.AsyncBaseTransport] = field(default_factory=dict)  # by provider (tests)
     max_body_bytes: int = 1024 * 1024
+    body_timeout_s: float = 10.0  # a chat body must arrive within this long after its headers (else 408)
+    default_max_tokens: int = 256  # the answer's limit when the caller sets no max_tokens (sent upstream)
     max_in_flight: int = 1024  # chat requests in progress before new ones get a 503 at once (0: no limit)
     stall_s: float = 10.0
     default_first_token_s: float = 15.0
@@ -59,6 +70,7 @@ class GatewayConfig:
     budgets: tuple[Budget, ...] = ()
     state_path: Path | str = ":memory:"  # budgets and switches; a file shares them between processes
     record: RecordSink | None = None
+    record_change: Callable[[Change], None] | None = None  # live weight changes made through /admin/weights
     tracer_provider: TracerProvider | None = None
     reload: Callable[[], GatewayConfig] | None = None  # how POST /admin/reload rebuilds (None: not offered)
     lanes: Mapping[str, LaneConfig] = field(default_factory=dict)  # vLLM lanes whose /metrics are polled
@@ -80,23 +92,32 @@ class ConfigError(MaestroError):
 
 
 def api_keys_from_json(text: str, where: str) -> dict[str, ApiKey]:
-    """Gateway keys from JSON: ``[{"id": "support-bot", "token": "...", "team": "support"}, ...]``."""
+    """Gateway keys from JSON: ``[{"id": "support-bot", "token": "...", "team": "support", "caller": "bot"}]``
+    (``team`` and ``caller`` optional; the caller defaults to the id)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConfigError(f"{where} is not valid JSON ({e.msg}); expected a list of {{id, token, team}}") from None
+        raise ConfigError(f"{where} is not valid JSON ({e.msg}); expected a list of {_SHAPE}") from None
     if not isinstance(data, list):
-        raise ConfigError(f"{where} must be a JSON list of {{id, token, team}} objects")
+        raise ConfigError(f"{where} must be a JSON list of {_SHAPE} objects")
     out: dict[str, ApiKey] = {}
     for i, entry in enumerate(data):
         if (
             not isinstance(entry, dict)
-            or set(entry) - {"id", "token", "team"}
+            or set(entry) - {"id", "token", "team", "caller"}
             or not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("id", "token"))
+            or not all(isinstance(entry.get(k, ""), str) for k in ("team", "caller"))
         ):
-            raise ConfigError(f"{where}[{i}] must be an object with string 'id' and 'token' (and 'team')")
-        out[entry["token"]] = ApiKey(entry["id"], str(entry.get("team", "")))
+            raise ConfigError(
+                f"{where}[{i}] must be an object with string 'id' and 'token' (and optional 'team', 'caller')"
+            )
+        if entry["token"] in out:
+            raise ConfigError(f"{where}[{i}] ('{entry['id']}') reuses the token of '{out[entry['token']].id}'")
+        out[entry["token"]] = ApiKey(entry["id"], entry.get("team", ""), entry.get("caller", ""))
     return out
+
+
+_SHAPE = "{id, token, team, caller}"
 
 
 def from_manifests(manifests: ManifestSet, **options: Any) -> GatewayConfig:

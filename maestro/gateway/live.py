@@ -11,6 +11,7 @@ from maestro.gateway.breaker import Breakers
 from maestro.gateway.lanes import Lanes
 from maestro.router import DeploymentState, LiveState
 from maestro.router.stats import LiveStats
+from maestro.state.weights import LiveWeights
 
 _STATS_REFRESH_S = 0.25
 
@@ -19,10 +20,15 @@ class Live:
     """Records attempts; ``snapshot`` gives a fresh LiveState (quantiles are recomputed every 250 ms)."""
 
     def __init__(
-        self, breakers: Breakers, lanes: Lanes | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        breakers: Breakers,
+        lanes: Lanes | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        weights: LiveWeights | None = None,
     ) -> None:
         self.breakers = breakers
         self.lanes = lanes
+        self.weights = weights
         self.stats = LiveStats()
         self.clock = clock
         self._cached: dict[str, DeploymentState] = {}
@@ -41,4 +47,4 @@ class Live:
             states[key] = replace(states.get(key, DeploymentState()), circuit=circuit)
         if self.lanes is not None:
             self.lanes.overlay(states)
-        return LiveState(deployments=states)
+        return LiveState(deployments=states, weights=self.weights.current() if self.weights is not None else {})

@@ -81,14 +81,25 @@ _MESSAGE = {
         "tool_call_id": {"type": "string"},
     },
 }
-_TOKENS = {"type": ["integer", "null"], "minimum": 0}
+_LIMIT = {
+    "type": ["integer", "null"],
+    "minimum": 1,
+    "description": "The answer's limit in tokens (default: the gateway's --default-max-tokens). The cost estimate "
+    "assumes it, and it is sent upstream, capped by the model's maxOutputTokens.",
+}
+_KEYED = "With gateway keys, the key's; naming another is a 403."
 _STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
 _ANY = "Any JSON value."
 # OpenAI's parameters: relayed to the upstream unchecked (the upstream refuses what it does not take)
 _OPENAI: dict[str, Any] = {
     "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
     "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-    "n": {"type": ["integer", "null"], "minimum": 1},
+    "n": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": 1,
+        "description": "One choice only: estimates, budgets and maxCostUsd are per choice (n > 1 is a 400).",
+    },
     "stop": {"type": ["string", "array", "null"], "items": {"type": "string"}},
     "tools": {"type": "array", "items": {"type": "object"}},
     "tool_choice": {"type": ["string", "object"]},
@@ -123,21 +134,22 @@ _CHAT_REQUEST = {
             "properties": {"include_usage": {"type": "boolean"}},
             "additionalProperties": False,
         },
-        "max_tokens": _TOKENS,
-        "max_completion_tokens": _TOKENS,
-        "user": {"type": "string", "description": "The caller, unless `caller` is given."},
+        "max_tokens": _LIMIT,
+        "max_completion_tokens": _LIMIT,
+        "user": {"type": "string", "description": "The caller, unless `caller` is given (or a gateway key is)."},
         **_OPENAI,
         "tags": {
             "type": "array",
             "items": {"type": "string"},
             "description": "maestro: data tags of the request (also `x-maestro-tags`); an unknown tag is a 400.",
         },
-        "team": {"type": "string", "description": "maestro: the team billed (budgets); also `x-maestro-team`."},
-        "caller": {"type": "string", "description": "maestro: who calls (route rules may read it)."},
+        "team": {
+            "type": "string",
+            "description": f"maestro: the team billed (budgets); also `x-maestro-team`. {_KEYED}",
+        },
+        "caller": {"type": "string", "description": f"maestro: who calls (route rules may read it). {_KEYED}"},
         "headers": {**_STRINGS, "description": "maestro: request headers route rules may read."},
         "metadata": {**_STRINGS, "description": "maestro: request metadata route rules may read."},
-        "input_tokens": {**_TOKENS, "description": "maestro: the prompt's size in tokens, when known."},
-        "max_output_tokens": {**_TOKENS, "description": "maestro: the answer's limit in tokens (routing only)."},
         "request_id": {"description": f"maestro: the request's id (default: x-request-id). {_ANY}"},
         "id": {"description": f"maestro: the request's id, when request_id is not given. {_ANY}"},
         "alias": {"description": f"maestro: read in request files; the gateway reads `model`. {_ANY}"},
@@ -309,7 +321,8 @@ def _chat() -> dict[str, Any]:
         "security": [{}, {"gatewayKey": []}],
         "parameters": [
             _header("x-maestro-tags", "More data tags, comma-separated (added to the body's `tags`)."),
-            _header("x-maestro-team", "The team billed, unless the body names one."),
+            _header("x-maestro-team", "The team billed, unless the body names one (with gateway keys: the key's)."),
+            _header("x-maestro-caller", "With gateway keys: must be the key's caller, if sent (else a 403)."),
             _header("x-request-id", "The request's id, unless the body gives one."),
         ],
         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ChatRequest")}}},
@@ -322,7 +335,7 @@ def _chat() -> dict[str, Any]:
                     "text/event-stream": {"schema": _EVENT},
                 },
             },
-            **_errors(400, 401, 403, 404, 413, 429, 503, headers=_CHAT_HEADERS),
+            **_errors(400, 401, 403, 404, 408, 413, 429, 503, headers=_CHAT_HEADERS),
             **_errors("4XX", description=_RELAYED, headers=_CHAT_HEADERS),
         },
     }

@@ -10,10 +10,12 @@ manifests the decision read, and the cost. The writer signs and appends in batch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from maestro.gateway.config import RecordSink
 from maestro.ledger import Action, PolicyResult, Subject, Writer
 from maestro.router import POLICY_STAGES, Decision
+from maestro.state.weights import Change
 
 
 def decision_action(decision: Decision, served_by: str | None, cost_usd: float, actor: str) -> Action:
@@ -30,6 +32,8 @@ def decision_action(decision: Decision, served_by: str | None, cost_usd: float, 
         "pinned_by": decision.pinned_by,
         "denied": decision.denied,
     }
+    if decision.panic:  # the order holds deployments whose circuit was open: say why
+        summary["panic"] = decision.panic
     policies = [PolicyResult(r.rule, f"removed {r.deployment}") for r in decision.removed if r.stage in POLICY_STAGES]
     if decision.denied:
         policies.append(PolicyResult("router.decision", "denied"))
@@ -49,5 +53,34 @@ def ledger_sink(writer: Writer, actor: str) -> RecordSink:
 
     def record(decision: Decision, served_by: str | None, cost_usd: float) -> None:
         writer.submit(decision_action(decision, served_by, cost_usd, actor))
+
+    return record
+
+
+def weight_change_action(change: Change, signer: str | None = None) -> Action:
+    """The ledger entry for one live weight change: who, which route, the weights before and after.
+
+    The actor is ``ROLE:SIGNER`` (``admin:alice``): the ledger binds an entry's actor to the key that signs it.
+    """
+    details = {
+        "route": change.route,
+        "before": dict(change.before),
+        "after": dict(change.after),
+        "reason": change.reason,
+        "adds_traffic": change.adds_traffic,
+    }
+    return Action(
+        action="weights.set",
+        actor=f"{change.actor}:{signer}" if signer else change.actor,
+        subjects=[Subject.of(f"Route/{change.route}", json.dumps(details, sort_keys=True).encode())],
+        details=details,
+    )
+
+
+def change_sink(writer: Writer, signer: str) -> Callable[[Change], None]:
+    """A ``GatewayConfig.record_change`` that queues each weight change on ``writer`` (whose key is ``signer``'s)."""
+
+    def record(change: Change) -> None:
+        writer.submit(weight_change_action(change, signer))
 
     return record

@@ -14,6 +14,7 @@ from maestro.gateway.live import Live
 from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.switches import Switches
 from maestro.gateway.watch import FirstTokenWatch
+from maestro.state.weights import LiveWeights
 from maestro.telemetry import Metrics, Tracer
 
 
@@ -43,7 +44,7 @@ class Runtime:
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers, lanes),
+            Live(breakers, lanes, weights=LiveWeights(conn)),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 from maestro.gateway.attempts import cost_of
@@ -27,14 +27,16 @@ class Shadows:
         self.rt = rt
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def launch(self, decision: Decision, body: Mapping[str, Any]) -> None:
+    def launch(self, decision: Decision, body_for: Callable[[Deployment], dict[str, Any]]) -> None:
+        """Send each sampled shadow ``body_for(its deployment)`` (the caller's body with that model's limit)."""
         for key in decision.shadow:
             if self.rt.breakers.circuit(key) != Circuit.CLOSED:
                 continue
             if len(self.tasks) >= MAX_IN_FLIGHT:
                 self.rt.metrics.shadow.labels(key, "dropped").inc()
                 continue
-            task = asyncio.create_task(self._one(self.rt.config.table.deployments[key], dict(body)))
+            d = self.rt.config.table.deployments[key]
+            task = asyncio.create_task(self._one(d, body_for(d)))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 

@@ -2,22 +2,26 @@
 
 A gateway that accepts more than it can serve queues every request behind the others, and all of them get
 slow (seconds, in ``docs/performance.md``); refusing the excess at once keeps the rest fast and tells callers
-to come back (``Retry-After: 1``). Counted at the ASGI level, so a stream counts until its last byte, however
-it ends.
+to come back (``Retry-After: 1``).
+
+A request counts only from the moment its body is read, checked and parsed (the handler calls ``take`` on the
+slot this middleware leaves in the scope): a caller sending its body slowly, or not at all, holds no slot and
+cannot starve the others (its body has a deadline of its own). Once taken, the slot is released at the ASGI
+level, so a stream counts until its last byte, however it ends.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import MutableMapping
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maestro.gateway.errors import GatewayError
-from maestro.gateway.responses import decision_headers
 from maestro.telemetry import Metrics
 
 CHAT_PATH = "/v1/chat/completions"
+SLOT = "maestro.in_flight"  # the scope key of a chat request's Slot
 
 
 class InFlightLimit:
@@ -31,29 +35,44 @@ class InFlightLimit:
         if scope["type"] != "http" or scope["path"] != CHAT_PATH or self.limit <= 0:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.limit:
-            await self._refuse(send)
-            return
-        self.in_flight += 1
+        slot = Slot(self)
+        scope[SLOT] = slot
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            slot.release()
 
-    async def _refuse(self, send: Send) -> None:
-        self.metrics.requests.labels("none", "503").inc()
-        error = GatewayError(
-            503,
-            f"the gateway is at its limit of {self.limit} requests in progress; retry shortly",
-            "overloaded",
-            "service_unavailable",
-        )
-        body = json.dumps(error.body()).encode()
-        headers: list[Any] = [(k.encode(), v.encode()) for k, v in decision_headers().items()]
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"retry-after", b"1"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+class Slot:
+    """One chat request's place among those in progress: taken once its body is parsed, released at its end."""
+
+    def __init__(self, limit: InFlightLimit) -> None:
+        self.limit = limit
+        self.held = False
+
+    def take(self) -> None:
+        """Count this request in flight, or raise a 503 (``overloaded``) when the gateway is at its limit."""
+        if self.held:
+            return
+        if self.limit.in_flight >= self.limit.limit:
+            raise GatewayError(
+                503,
+                f"the gateway is at its limit of {self.limit.limit} requests in progress; retry shortly",
+                "overloaded",
+                "service_unavailable",
+                headers={"retry-after": "1"},
+            )
+        self.limit.in_flight += 1
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.limit.in_flight -= 1
+
+
+def take_slot(scope: MutableMapping[str, Any]) -> None:
+    """Take the request's in-flight slot, where shedding is on (raises the 503 when full)."""
+    slot = scope.get(SLOT)
+    if isinstance(slot, Slot):
+        slot.take()

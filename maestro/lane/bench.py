@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from maestro.lane.command import OFFLINE_ENV
+from maestro.lane.command import minimal_env
 from maestro.lane.config import LaneConfig
 from maestro.lane.errors import LaneError
 from maestro.lane.health import healthy
@@ -181,7 +181,7 @@ def run_baseline(python: Path, model_dir: str, job: Job, timeout_s: float = 3600
             input=json.dumps(spec),
             capture_output=True,
             text=True,
-            env={**os.environ, **OFFLINE_ENV},
+            env=minimal_env(os.environ),
             timeout=timeout_s,
             check=False,
         )

@@ -3,7 +3,10 @@
 maestro starts one *driver* process in the lane virtualenv (which needs ``ray``: ``maestro lane install
 --ray``), as the lane's process group with the usual log and pid file. The driver connects to the cluster,
 creates ``replicas`` actors spread over its nodes (``num_cpus`` each), and each actor starts vLLM's server
-on a free port of its node (``--host 0.0.0.0``), killed with the actor (``PR_SET_PDEATHSIG``). The driver
+on a free port of its node (``--host 0.0.0.0``), killed with the actor (``PR_SET_PDEATHSIG``). Since the
+replicas listen on every interface, a Ray lane needs ``serve.apiKey``; the key travels in the driver's
+environment and the actor's arguments, never on a command line, and each replica's environment is the
+node's, cut down to what ``command.kept`` allows. The driver
 writes the replicas' URLs to ``run/NAME.replicas.json`` and waits; on SIGTERM (``maestro lane down``) it
 stops every replica (SIGTERM, grace, SIGKILL on the node) and exits. The lane virtualenv and the model
 folder must exist at the same paths on every node. Route over the replicas with ``affinity.pick``.
@@ -19,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from maestro.lane import health, process, registry
-from maestro.lane.command import OFFLINE_ENV, server_argv
+from maestro.lane.command import KEEP_NAMES, KEEP_PREFIXES, OFFLINE_ENV, SECRET_WORDS, api_key, kept, server_argv
 from maestro.lane.config import LaneConfig
 from maestro.lane.errors import LaneError, LaneStartError, first_error, log_tail
 from maestro.lane.models import resolve
@@ -36,6 +39,12 @@ job = json.loads(sys.argv[1])
 ray.init(address=job["address"], log_to_driver=False)
 
 
+def kept(name):
+    if any(word in name.upper() for word in job["secret_words"]):
+        return False
+    return name in job["keep_names"] or name.startswith(tuple(job["keep_prefixes"]))
+
+
 def _die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     os.setpgrp()
@@ -43,14 +52,16 @@ def _die_with_parent():
 
 @ray.remote
 class Replica:
-    def __init__(self, index):
+    def __init__(self, index, key):
         with socket.socket() as s:
             s.bind(("", 0))
             self.port = s.getsockname()[1]
         self.host = ray.util.get_node_ip_address()
         log = open(os.path.join(job["log_dir"], f"{job['name']}.replica-{index}.log"), "ab")
         argv = [*job["argv"], "--host", "0.0.0.0", "--port", str(self.port)]
-        self.proc = subprocess.Popen(argv, env={**os.environ, **job["env"]}, stdin=subprocess.DEVNULL,
+        env = {k: v for k, v in os.environ.items() if kept(k)}
+        env.update(job["env"], VLLM_API_KEY=key)
+        self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def endpoint(self):
@@ -73,7 +84,8 @@ class Replica:
         return "survived"
 
 
-replicas = [Replica.options(num_cpus=job["cpus"], scheduling_strategy="SPREAD").remote(i)
+key = os.environ.pop("VLLM_API_KEY")
+replicas = [Replica.options(num_cpus=job["cpus"], scheduling_strategy="SPREAD").remote(i, key)
             for i in range(job["replicas"])]
 endpoints = ray.get([r.endpoint.remote() for r in replicas])
 tmp = job["endpoints"] + ".tmp"
@@ -113,6 +125,12 @@ def up_on_ray(
         raise LaneError(f"lane '{config.name}' already runs (pid {pid}); `maestro lane down {config.name}` first")
     if not paths.python.exists():
         raise LaneError(f"the lane virtualenv {paths.venv} does not exist; run `maestro lane install --ray` first")
+    if config.api_key_env is None:
+        raise LaneError(
+            f"{config.source}: lane '{config.name}' on Ray listens on every interface of its nodes, so it needs "
+            "serve.apiKey: {env: LANE_API_KEY} (and the same apiKey on the provider)"
+        )
+    key = api_key(config, os.environ if env is None else env) or ""
     spec = {
         "address": address,
         "name": config.name,
@@ -120,6 +138,9 @@ def up_on_ray(
         "cpus": cpus,
         "argv": _without_host_port(server_argv(config, server_python or paths.python, resolve(config, paths, env))),
         "env": {**OFFLINE_ENV, "PYTHONUNBUFFERED": "1"},
+        "keep_names": sorted(KEEP_NAMES),
+        "keep_prefixes": list(KEEP_PREFIXES),
+        "secret_words": list(SECRET_WORDS),
         "log_dir": str(paths.run_dir()),
         "endpoints": str(endpoints_file(paths, config.name)),
         "grace": REPLICA_GRACE_S,
@@ -129,9 +150,9 @@ def up_on_ray(
     script = paths.run_dir() / f"{config.name}.ray-driver.py"
     script.write_text(DRIVER, encoding="utf-8")
     driver = [str(paths.python), str(script), json.dumps(spec)]
-    run = process.start(
-        driver, dict(os.environ if env is None else env), paths.log(config.name), paths.pid(config.name)
-    )
+    base = os.environ if env is None else env
+    driver_env = {k: v for k, v in base.items() if kept(k)} | {"VLLM_API_KEY": key}
+    run = process.start(driver, driver_env, paths.log(config.name), paths.pid(config.name))
     registry.record_start(conn, config, run.pid, run.log)
     started = time.monotonic()
     urls = _await_endpoints(config, paths, conn, run.pid, deadline=started + timeout_s)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from maestro.lane.errors import LaneError
-from maestro.manifests.checks.serve import flag_names, unknown_arg
+from maestro.manifests.checks.serve import arg_problems, loopback, open_bind_message
 from maestro.manifests.loader import Document, ManifestSet
 
 
@@ -37,6 +37,7 @@ class LaneConfig:
     extra_args: tuple[str, ...] = ()
     saturation: Saturation = Saturation()
     price_per_hour: float | None = None
+    api_key_env: str | None = None  # the variable holding the key the server demands (serve.apiKey.env)
     source: str = ""  # file:line of the provider, for messages
 
     @property
@@ -58,6 +59,8 @@ class LaneConfig:
             raise LaneError(f"{where}: {doc.ref} baseUrl '{spec['baseUrl']}' names no host")
         port = url.port or (443 if url.scheme == "https" else 80)
         _check_extra_args(where, doc.ref, serve.get("extraArgs", []))
+        key_env = serve.get("apiKey", {}).get("env")
+        _check_bind(where, doc.ref, url.hostname, key_env)
         sat = serve.get("saturation", {})
         return cls(
             name=doc.name,
@@ -74,14 +77,20 @@ class LaneConfig:
             extra_args=tuple(serve.get("extraArgs", [])),
             saturation=Saturation(sat.get("maxWaiting"), sat.get("maxKvCacheUsage")),
             price_per_hour=serve.get("pricePerHour"),
+            api_key_env=key_env,
             source=where,
         )
 
 
 def _check_extra_args(where: str, ref: str, args: list[str]) -> None:
-    problems = [p for _, flag in flag_names(args) if (p := unknown_arg(flag))]
+    problems = [problem for _, _, problem in arg_problems(args)]
     if problems:
         raise LaneError(f"{where}: {ref} serve.extraArgs: " + "; ".join(problems))
+
+
+def _check_bind(where: str, ref: str, host: str, key_env: str | None) -> None:
+    if key_env is None and not loopback(host):
+        raise LaneError(f"{where}: {ref}: {open_bind_message(host)}")
 
 
 def lanes_of(manifests: ManifestSet) -> dict[str, LaneConfig]:

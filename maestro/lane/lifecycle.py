@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from maestro.lane import health, process, registry
-from maestro.lane.command import server_argv, server_env
+from maestro.lane.command import api_key, server_argv, server_env
 from maestro.lane.config import LaneConfig
 from maestro.lane.errors import LaneError, LaneStartError, first_error, log_tail
 from maestro.lane.install import gpu_present
@@ -75,9 +75,9 @@ def up(
         )
     argv = server_argv(config, paths.python, model)
     gpu = gpu_present() if gpu is None else gpu
-    run = process.start(
-        argv, server_env(os.environ if env is None else env, gpu=gpu), paths.log(config.name), paths.pid(config.name)
-    )
+    base = os.environ if env is None else env
+    environ = server_env(base, gpu=gpu, api_key=api_key(config, base))
+    run = process.start(argv, environ, paths.log(config.name), paths.pid(config.name))
     registry.record_start(conn, config, run.pid, run.log)
     if wait:
         return _await(config, paths, conn, run.pid, started=started, timeout_s=timeout_s)

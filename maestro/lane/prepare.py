@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from maestro.lane.command import OFFLINE_ENV
+from maestro.lane.command import minimal_env
 from maestro.lane.errors import LaneError
 from maestro.lane.models import embedded_dir, is_prepared
 from maestro.lane.paths import LanePaths
@@ -61,7 +61,7 @@ def prepare(paths: LanePaths, *, force: bool = False, timeout_s: float = 1800) -
     work = target.with_name(target.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **OFFLINE_ENV}
+    env = minimal_env(os.environ)
     started = time.monotonic()
     try:
         done = subprocess.run(

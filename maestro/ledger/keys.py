@@ -11,8 +11,9 @@ signs DSSE envelopes and checkpoints::
     public:   <name>+<key hash, 8 hex>+<base64(0x01 || 32-byte public key)>            (.maestro/keys/NAME.pub)
 
 The key id is SHA-256(name || "\\n" || 0x01 || public key): its first 4 bytes are the note key hash, its hex is
-the DSSE ``keyid``. The name is who holds the key: dual control counts distinct names and distinct keys.
-Private key bytes never appear in a message or an exception.
+the DSSE ``keyid``. The name is who holds the key. Since the id hashes the name, one key under two names
+would have two ids: a keyring refuses that (one public key, one holder), and dual control counts distinct
+public keys and distinct names. Private key bytes never appear in a message or an exception.
 """
 
 from __future__ import annotations
@@ -204,7 +205,19 @@ class Keyring:
     keys: Mapping[str, PublicKey]
 
     @classmethod
-    def of(cls, keys: Iterable[PublicKey]) -> Keyring:
+    def of(cls, keys: Iterable[PublicKey], where: Iterable[str] | None = None) -> Keyring:
+        """A keyring of ``keys`` (``where`` each came from, for messages); one public key under two names is
+        refused: it would let one holder count as two approvers."""
+        keys = list(keys)
+        places = list(where) if where is not None else [f"the key of '{k.name}'" for k in keys]
+        seen: dict[bytes, tuple[str, str]] = {}
+        for key, place in zip(keys, places, strict=True):
+            name, first = seen.setdefault(key.raw, (key.name, place))
+            if name != key.name:
+                raise KeyFileError(
+                    f"{first} and {place} hold the same public key under two names ('{name}', '{key.name}'); "
+                    "a key is trusted under one name only, its holder's: remove one of the two"
+                )
         return cls({k.keyid: k for k in keys})
 
     def get(self, keyid: str) -> PublicKey | None:
@@ -240,8 +253,11 @@ def write_public_key(key: PublicKey, root: Path, *, force: bool = False) -> Path
 
 
 def load_keyring(folder: Path) -> Keyring:
-    """Every ``*.pub`` in ``folder`` (a repository's ``.maestro/keys``); empty when the folder is absent."""
-    keys = []
+    """Every ``*.pub`` in ``folder`` (a repository's ``.maestro/keys``); empty when the folder is absent.
+
+    One public key in two files (under two names) is refused, naming both files.
+    """
+    keys, places = [], []
     for path in sorted(folder.glob("*.pub")) if folder.is_dir() else []:
         try:
             text = path.read_text(encoding="ascii")
@@ -250,4 +266,5 @@ def load_keyring(folder: Path) -> Keyring:
                 f"cannot read the public key {path}: {getattr(e, 'strerror', None) or 'not text'}"
             ) from e
         keys.append(PublicKey.parse(text, str(path)))
-    return Keyring.of(keys)
+        places.append(str(path))
+    return Keyring.of(keys, places)

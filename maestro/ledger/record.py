@@ -22,7 +22,7 @@ from maestro.ledger.store import Ledger
 @dataclass(frozen=True, slots=True)
 class Recorded:
     index: int | None
-    store: Path
+    store: Path | str
     note: str = ""
 
 

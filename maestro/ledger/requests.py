@@ -14,6 +14,7 @@ from pathlib import Path
 
 from maestro.ledger import dsse
 from maestro.ledger import statement as st
+from maestro.ledger.dualcontrol import holder
 from maestro.ledger.errors import ApprovalError, LedgerError
 from maestro.ledger.keys import SigningKey
 
@@ -40,7 +41,7 @@ def read(path: Path) -> tuple[dsse.Envelope, st.Entry]:
 def approve(path: Path, key: SigningKey) -> st.Entry:
     """Add ``key``'s signature to the request at ``path``; the requester may not approve their own request."""
     envelope, entry = read(path)
-    if key.name == entry.actor:
+    if key.name == holder(entry.actor):
         raise ApprovalError(f"'{key.name}' requested this '{entry.action}' and cannot approve it; ask someone else")
     if any(s.keyid == key.keyid for s in envelope.signatures):
         raise ApprovalError(f"'{key.name}' has already signed {path}; a key counts once")

@@ -2,7 +2,8 @@
 
 Each append is one transaction: the entries, their leaf hashes, the new right edge of the Merkle tree and
 a signed checkpoint for the new size are written together, or nothing is. Triggers refuse UPDATE and
-DELETE on entries and checkpoints.
+DELETE on entries and checkpoints. A checkpoint's statement carries the time it was signed, which bounds
+when the entries before it were appended (``verify`` checks approvals' expiry against it).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from maestro import state
 from maestro.ledger import checkpoint as cp
 from maestro.ledger import dsse
 from maestro.ledger import statement as st
-from maestro.ledger.dualcontrol import Rule, shortfall
+from maestro.ledger.dualcontrol import Rule, expired, expiry, shortfall, unsigned_actor
 from maestro.ledger.errors import ApprovalError, LedgerError
 from maestro.ledger.keys import Keyring, SigningKey
 from maestro.ledger.merkle import CompactRange, leaf_hash
@@ -50,11 +52,15 @@ class StoredCheckpoint:
     envelope: bytes
 
 
-def checkpoint_envelope(note: str, checkpoint: cp.Checkpoint, key: SigningKey) -> bytes:
+def checkpoint_envelope(note: str, checkpoint: cp.Checkpoint, key: SigningKey, signed_at: datetime) -> bytes:
     """A checkpoint as an in-toto Statement in a DSSE envelope, so an export is envelopes only."""
     statement = {
         "_type": st.STATEMENT_TYPE,
-        "predicate": {"checkpoint": note, "entries": checkpoint.size},
+        "predicate": {
+            "checkpoint": note,
+            "entries": checkpoint.size,
+            "time": signed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        },
         "predicateType": st.CHECKPOINT_PREDICATE,
         "subject": [{"digest": {"sha256": checkpoint.root.hex()}, "name": checkpoint.origin}],
     }
@@ -100,7 +106,7 @@ class Ledger:
         row = self._read("SELECT value FROM ledger_meta WHERE key = 'origin'").fetchone()
         if row is None:
             raise LedgerError(f"{self.where}: the ledger has no origin; the store is damaged, restore it")
-        return str(row[0])
+        return _blob(row[0]).decode("utf-8", "surrogateescape")  # a BLOB column: PostgreSQL gives it back as bytes
 
     def count(self) -> int:
         """How many entry rows the store holds (``size`` trusts the last index; this counts)."""
@@ -111,9 +117,16 @@ class Ledger:
         return 0 if row[0] is None else int(row[0]) + 1
 
     def append(self, actions: Sequence[st.Action], key: SigningKey) -> range:
-        """Sign and append ``actions`` in one transaction; return their indexes."""
+        """Sign and append ``actions`` in one transaction; return their indexes.
+
+        Every action's actor must be ``key``'s holder (``alice`` or ``ROLE:alice``): ``ApprovalError`` else.
+        """
         if not actions:
             return range(self.size(), self.size())
+        for action in actions:
+            unsigned = unsigned_actor(action.actor, [key.public])
+            if unsigned:
+                raise ApprovalError(f"entry not appended: {unsigned}")
 
         def build(index: int, previous: str) -> list[tuple[bytes, str, str]]:
             out = []
@@ -133,13 +146,24 @@ class Ledger:
         payload = st.encode(st.statement(action, size, self._previous(size)))
         return dsse.sign(payload, [key])
 
-    def append_envelope(self, envelope: dsse.Envelope, keyring: Keyring, rules: Sequence[Rule], key: SigningKey) -> int:
-        """Append a prepared, co-signed entry; refuse it when approvals fall short or the head moved on."""
+    def append_envelope(
+        self,
+        envelope: dsse.Envelope,
+        keyring: Keyring,
+        rules: Sequence[Rule],
+        key: SigningKey,
+        now: datetime | None = None,
+    ) -> int:
+        """Append a prepared, co-signed entry; refuse it when its actor did not sign it, approvals fall short
+        or expired (at ``now``, default the clock), or the head moved on."""
         entry = st.parse(envelope.payload)
         signers = envelope.valid_signers(keyring)
         if len(signers) != len(envelope.signatures):
             raise ApprovalError("a signature on the entry is repeated, not by a trusted key, or does not verify")
-        problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers)
+        now = now or datetime.now(UTC)
+        problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers) or expired(
+            expiry(rules, entry.action, entry.autonomy_level), entry.time, now
+        )
         if problem:
             raise ApprovalError(f"entry not appended: {problem}")
         line = envelope.encode()
@@ -152,14 +176,14 @@ class Ledger:
                 )
             return [(line, entry.time, entry.action)]
 
-        return self._write(build, key).start
+        return self._write(build, key, now).start
 
     def _previous(self, size: int) -> str:
         if size == 0:
             return st.GENESIS
         return bytes(self._read("SELECT leaf FROM ledger_entries WHERE idx = ?", (size - 1,)).fetchone()[0]).hex()
 
-    def _write(self, build: _Builder, key: SigningKey) -> range:
+    def _write(self, build: _Builder, key: SigningKey, now: datetime | None = None) -> range:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -173,7 +197,7 @@ class Ledger:
                     "INSERT INTO ledger_entries (idx, envelope, leaf, time, action) VALUES (?, ?, ?, ?, ?)",
                     [(start + i, line, leaf_hash(line), t, a) for i, (line, t, a) in enumerate(rows)],
                 )
-                self._checkpoint(edge, key)
+                self._checkpoint(edge, key, now or datetime.now(UTC))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -196,12 +220,12 @@ class Ledger:
             edge.append(bytes(leaf))
         return edge
 
-    def _checkpoint(self, edge: CompactRange, key: SigningKey) -> None:
+    def _checkpoint(self, edge: CompactRange, key: SigningKey, signed_at: datetime) -> None:
         checkpoint = cp.Checkpoint(self.origin, edge.size, edge.root())
         note = checkpoint.sign(key)
         self._conn.execute(
             "INSERT INTO ledger_checkpoints (size, note, envelope) VALUES (?, ?, ?)",
-            (edge.size, note, checkpoint_envelope(note, checkpoint, key)),
+            (edge.size, note, checkpoint_envelope(note, checkpoint, key, signed_at)),
         )
         blob = edge.size.to_bytes(8, "big") + b"".join(edge.hashes)
         self._conn.execute(
@@ -221,7 +245,7 @@ class Ledger:
 
     def lines(self, start: int = 0, stop: int | None = None) -> list[bytes]:
         """Envelope lines ``start..stop`` by position (not by the stored index, which could be tampered)."""
-        limit = -1 if stop is None else max(0, stop - start)
+        limit = 2**62 if stop is None else max(0, stop - start)  # no limit, in SQL both backends accept
         sql = "SELECT envelope FROM ledger_entries ORDER BY idx LIMIT ? OFFSET ?"
         return [_blob(r[0]) for r in self._read(sql, (limit, start))]
 

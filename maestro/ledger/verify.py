@@ -3,11 +3,13 @@
 Entries are checked in chunks, in worker processes when there are many (Ed25519 verification dominates);
 the Merkle tree and the checkpoints are checked in this process over the chunks' leaf hashes. A problem
 names the entry index where the log breaks: the first entry that is altered, missing, out of place or
-not covered by the signed checkpoints.
+not covered by the signed checkpoints, or whose actor did not sign it, or whose approvals fall short or had
+expired when the first checkpoint after it was signed (``dualcontrol``).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import multiprocessing
 import os
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from maestro.ledger import checkpoint as cp
 from maestro.ledger import dsse
 from maestro.ledger import statement as st
-from maestro.ledger.dualcontrol import Rule, shortfall
+from maestro.ledger.dualcontrol import Rule, expired, expiry, parse_time, shortfall
 from maestro.ledger.keys import Keyring, PublicKey
 from maestro.ledger.merkle import Tree, leaf_hash, verify_consistency
 
@@ -92,7 +94,7 @@ def verify(
 
     ``trusted`` are checkpoint notes kept elsewhere (an anchored one): the log must be consistent with each.
     """
-    leaves, problems, omitted = _check_entries(entries, keyring, rules, workers)
+    leaves, problems, omitted, timed = _check_entries(entries, keyring, rules, workers)
     tree = Tree(leaves)
     checker = _Checkpoints(tree, keyring, origin, problems)
     if head is not None:
@@ -102,6 +104,8 @@ def verify(
     checker.coverage()
     for note in trusted:
         checker.external(note)
+    for approval in timed:
+        checker.approval(approval)
     return Report(len(entries), len(checkpoints), checker.origin, tuple(sorted(problems, key=_order)), omitted)
 
 
@@ -109,9 +113,21 @@ def _order(p: Problem) -> tuple[int, int]:
     return (-1, 0) if p.index is None else (p.index, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """An entry whose approvals expire: checked against the first signed checkpoint after it."""
+
+    index: int
+    time: str
+    rule: Rule
+
+
+_Result = tuple[list[bytes], list[Problem], int, list[Timed]]
+
+
 def _check_entries(
     entries: Sequence[bytes] | StoreEntries, keyring: Keyring, rules: Sequence[Rule], workers: int | None
-) -> tuple[list[bytes], list[Problem], int]:
+) -> _Result:
     n = len(entries)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if n >= PARALLEL_FROM else 1
@@ -123,6 +139,7 @@ def _check_entries(
     leaves: list[bytes] = []
     problems: list[Problem] = []
     omitted = 0
+    timed: list[Timed] = []
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         if isinstance(entries, StoreEntries):
             store_jobs = [(entries, i, min(n, i + step), keys, list(rules)) for i in range(0, n, step)]
@@ -133,11 +150,12 @@ def _check_entries(
                 for i in range(0, n, step)
             ]
             results = pool.map(_chunk, jobs)
-        for part, found, more in results:
+        for part, found, more, expiring in results:
             leaves.extend(part)
             problems.extend(found)
             omitted += more
-    return leaves, problems, omitted
+            timed.extend(expiring)
+    return leaves, problems, omitted, timed
 
 
 _Job = tuple[Sequence[bytes], int, str, list[tuple[str, bytes]], list[Rule]]
@@ -152,9 +170,6 @@ def _store_chunk(job: tuple[StoreEntries, int, int, list[tuple[str, bytes]], lis
     return _chunk((lines[1:], start, leaf_hash(lines[0]).hex(), keys, rules))
 
 
-_Result = tuple[list[bytes], list[Problem], int]
-
-
 def _chunk(job: _Job) -> _Result:
     """Check entries ``start..`` of one chunk; return their leaf hashes and the problems found."""
     lines, start, previous, keys, rules = job
@@ -162,21 +177,24 @@ def _chunk(job: _Job) -> _Result:
     leaves: list[bytes] = []
     problems: list[Problem] = []
     omitted = 0
+    timed: list[Timed] = []
     for offset, line in enumerate(lines):
         index = start + offset
         leaf = leaf_hash(line)
         leaves.append(leaf)
-        message = _check_entry(line, index, previous, keyring, rules)
+        message = _check_entry(line, index, previous, keyring, rules, timed=timed)
         previous = leaf.hex()
         if message:
             if len(problems) < MAX_PROBLEMS_PER_CHUNK:
                 problems.append(Problem(index, f"entry {index}: {message}"))
             else:
                 omitted += 1
-    return leaves, problems, omitted
+    return leaves, problems, omitted, timed
 
 
-def _check_entry(line: bytes, index: int, previous: str, keyring: Keyring, rules: Sequence[Rule]) -> str:
+def _check_entry(
+    line: bytes, index: int, previous: str, keyring: Keyring, rules: Sequence[Rule], *, timed: list[Timed]
+) -> str:
     try:
         envelope = dsse.decode(line)
     except dsse.EnvelopeFormatError as e:
@@ -199,7 +217,11 @@ def _check_entry(line: bytes, index: int, previous: str, keyring: Keyring, rules
         return f"claims to be entry {entry.index}: an entry was deleted, inserted or moved here"
     if entry.previous != previous:
         return "its link to the previous entry is broken: an entry before it was altered or replaced"
-    return shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers)
+    problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers)
+    rule = None if problem else expiry(rules, entry.action, entry.autonomy_level)
+    if rule is not None:
+        timed.append(Timed(index, entry.time, rule))
+    return problem
 
 
 def read_checkpoint(line: bytes, keyring: Keyring) -> cp.SignedCheckpoint:
@@ -234,6 +256,7 @@ class _Checkpoints:
         self.head_size: int | None = None
         self.last_good: cp.Checkpoint | None = None
         self.tail: tuple[int | None, int] | None = None  # (position, size) of the last checkpoint line read
+        self.times: dict[int, str] = {}  # size -> when a checkpoint of that size was signed
 
     def _read(self, line: bytes, where: str, index: int | None) -> cp.Checkpoint | None:
         try:
@@ -271,6 +294,9 @@ class _Checkpoints:
                 )
             )
         if self._against_tree(checkpoint, f"the checkpoint for {checkpoint.size} entries"):
+            signed_at = _signed_at(line.envelope)
+            if signed_at is not None:
+                self.times.setdefault(checkpoint.size, signed_at)
             previous = self.last_good
             if previous is not None and previous.size <= checkpoint.size:
                 proof = self.tree.consistency_proof(previous.size, checkpoint.size)
@@ -327,3 +353,29 @@ class _Checkpoints:
             self.problems.append(
                 Problem(0, f"the log is not an extension of the given checkpoint ({checkpoint.size} entries)")
             )
+
+    def approval(self, timed: Timed) -> None:
+        """Whether ``timed``'s approvals still stood when the first signed checkpoint after it was signed."""
+        sizes = sorted(self.times)
+        at = bisect.bisect_right(sizes, timed.index)
+        if at == len(sizes):
+            self.problems.append(
+                Problem(
+                    timed.index,
+                    f"entry {timed.index}: its approvals expire (rule {timed.rule.name}) but no signed checkpoint "
+                    "after it says when it was appended",
+                )
+            )
+            return
+        message = expired(timed.rule, timed.time, parse_time(self.times[sizes[at]]))
+        if message:
+            self.problems.append(Problem(timed.index, f"entry {timed.index}: {message}"))
+
+
+def _signed_at(line: bytes) -> str | None:
+    """The time in a checkpoint statement (already verified), or None when it has none that reads."""
+    try:
+        value = json.loads(dsse.decode(line).payload)["predicate"].get("time")
+        return value if isinstance(value, str) and parse_time(value) else None
+    except (ValueError, KeyError, TypeError, AttributeError, dsse.EnvelopeFormatError):
+        return None

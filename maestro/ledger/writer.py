@@ -1,9 +1,12 @@
 """A background writer for hot paths: ``submit`` queues an action, a thread signs and appends in batches.
 
-``submit`` never signs or touches the database; it blocks only when ``max_pending`` actions wait (back
-pressure rather than loss). The thread takes up to ``batch_size`` actions, or what arrived within
-``max_delay`` seconds, and appends them in one transaction. ``close()`` appends everything submitted
-before it and then returns; ``flush()`` waits until everything submitted so far is appended.
+``submit`` never signs, touches the database or waits: an event loop may call it (the gateway records every
+decision from its loop). Past ``max_pending`` waiting actions, a sign the store has stopped taking appends,
+it raises ``LedgerError`` at once rather than block the caller; what it has accepted is never dropped.
+An action whose actor is not the key's holder is refused there too (``ApprovalError``).
+The thread takes up to ``batch_size`` actions, or what arrived within ``max_delay`` seconds, and appends
+them in one transaction. ``close()`` appends everything submitted before it and then returns; ``flush()``
+waits until everything submitted so far is appended.
 A batch that fails (the store busy past its timeout, a full disk) is retried; ``close()`` raises
 ``LedgerError`` if entries are still unwritten after ``close_timeout``. An action that cannot be encoded
 (``details`` that are not JSON) is not retried: it lands in ``rejected`` and ``on_error`` is called.
@@ -17,7 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from maestro.ledger.errors import LedgerError
+from maestro.ledger.dualcontrol import unsigned_actor
+from maestro.ledger.errors import ApprovalError, LedgerError
 from maestro.ledger.keys import SigningKey
 from maestro.ledger.statement import Action
 from maestro.ledger.store import Ledger
@@ -43,7 +47,8 @@ class Writer:
         self._ledger = Ledger.open(path)
         self._key = key
         self._batch_size, self._max_delay, self._close_timeout = batch_size, max_delay, close_timeout
-        self._queue: queue.Queue[object] = queue.Queue(max_pending)
+        self._max_pending = max_pending
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()  # unbounded: flush and stop never wait
         self._on_error = on_error
         self._closed = False
         self._lock = threading.Lock()
@@ -56,12 +61,21 @@ class Writer:
         self._thread.start()
 
     def submit(self, action: Action) -> None:
-        """Queue ``action``; it is signed and appended shortly after, in order of submission."""
+        """Queue ``action``; it is signed and appended shortly after, in order of submission. Never blocks."""
+        unsigned = unsigned_actor(action.actor, [self._key.public])
+        if unsigned:
+            raise ApprovalError(f"not recorded: {unsigned}")
         with self._lock:
             if self._closed:
                 raise LedgerError("the ledger writer is closed; create a new Writer")
+            waiting = self.pending
+            if waiting >= self._max_pending:
+                raise LedgerError(
+                    f"not recorded: {waiting} ledger entries already wait for {self._ledger.where}, which is not "
+                    f"taking appends ({self.last_error or 'still busy'}); free the store, then look at its log"
+                )
             self._submitted += 1
-        self._queue.put(action)
+            self._queue.put(action)
 
     @property
     def pending(self) -> int:
@@ -157,6 +171,8 @@ class Writer:
         while True:
             try:
                 self._ledger.append(batch, self._key)
+            except ApprovalError:
+                raise  # not the store's fault: retrying would not help
             except LedgerError as e:  # retried: a busy or full store must not lose entries
                 self.last_error = e
                 if self._on_error is not None:

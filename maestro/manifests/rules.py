@@ -48,6 +48,11 @@ RULES: dict[str, Rule] = {
         Rule("schema.variant", _E, "A value matches none of the allowed shapes."),
         Rule("schema.invalid", _E, "The document breaks another schema constraint."),
         Rule("secret.inline", _E, "A secret is written inline; reference an environment variable instead."),
+        Rule(
+            "secret.env-name",
+            _E,
+            "A key's environment variable does not match the Policy's apiKeyEnv patterns (default *_API_KEY).",
+        ),
         # The set as a whole.
         Rule("set.duplicate-name", _E, "Two documents of the same kind share a name."),
         Rule("set.no-documents", _W, "No manifest documents were found below the given paths."),
@@ -56,9 +61,16 @@ RULES: dict[str, Rule] = {
         Rule("ref.model", _E, "A provider/model pair names a model the provider does not offer."),
         Rule("ref.tool", _E, "A pipeline step names a tool its agent does not have."),
         Rule("ref.file", _E, "A referenced file (prompt, dataset) does not exist."),
+        Rule(
+            "ref.outside-repo",
+            _E,
+            "A referenced file (prompt, dataset, scorer) resolves outside the repository, symbolic links followed.",
+        ),
         Rule("ref.alias", _E, "Two routes claim the same alias."),
         Rule("serve.served-name", _E, "A vLLM serve block's servedName is not one of the provider's models."),
         Rule("serve.extra-arg", _E, "A vLLM serve block's extraArgs holds an unknown flag or one maestro sets itself."),
+        Rule("serve.code-loading", _E, "A vLLM serve block's extraArgs loads code (remote code, a class, a plugin)."),
+        Rule("serve.open-bind", _E, "A vLLM lane binds a non-loopback address without serve.apiKey."),
         Rule("route.fallback-cycle", _E, "Route fallbacks form a cycle."),
         Rule("route.fallback-duplicate", _W, "A fallback repeats a candidate or an earlier fallback."),
         Rule("route.weights", _E, "All candidate weights are zero: no traffic can be served."),

@@ -157,7 +157,7 @@ def _findings(error: ValidationError) -> Iterator[Finding]:
         if path and path[-1] == "apiKey" and isinstance(error.instance, str):
             yield Finding(
                 "secret.inline",
-                "apiKey holds a literal value: never commit a secret; write apiKey: {env: YOUR_ENV_VAR} and set it "
+                "apiKey holds a literal value: never commit a secret; write apiKey: {env: YOUR_API_KEY} and set it "
                 "in the environment",
                 path,
             )

@@ -18,6 +18,7 @@ from pathlib import Path
 from maestro.errors import SourceError, UsageError
 from maestro.manifests.diff import FileReader
 from maestro.manifests.loader import YAML_SUFFIXES, SourceFile, discover, read_files
+from maestro.manifests.references import outside
 from maestro.manifests.validate import DEFAULT_DIRS, default_paths, repository_root
 
 GIT_TIMEOUT_S = 60
@@ -72,6 +73,8 @@ def _read_paths(paths: Sequence[Path]) -> tuple[SourceFile, ...]:
 
 
 def _disk_reader(base_dir: str, relative: str) -> bytes | None:
+    if outside(base_dir, relative) is not None:
+        return None  # never read (or show) a file outside the repository; validate reports it
     path = Path(base_dir) / relative
     try:
         if path.stat().st_size > MAX_REFERENCED_BYTES:

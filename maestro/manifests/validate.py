@@ -12,10 +12,21 @@ from maestro.manifests import yamlio
 from maestro.manifests.checks import check_set
 from maestro.manifests.diagnostics import Diagnostic, Severity, Summary
 from maestro.manifests.loader import LoadResult, ManifestSet, SourceFile, discover, load, read_files
+from maestro.manifests.references import DEFAULT_DIRS, repository_root
 from maestro.manifests.schemas import SchemaSet
 
 BUILTIN_POLICY = "<builtin>/policies/default.yaml"
-DEFAULT_DIRS = ("manifests", "policies")
+
+__all__ = [
+    "BUILTIN_POLICY",
+    "DEFAULT_DIRS",
+    "ValidationResult",
+    "builtin_policy",
+    "default_paths",
+    "repository_root",
+    "validate",
+    "validate_sources",
+]
 
 
 @dataclass(frozen=True)
@@ -26,15 +37,6 @@ class ValidationResult:
 
     def failed(self, strict: bool = False) -> bool:
         return self.summary.errors > 0 or (strict and self.summary.warnings > 0)
-
-
-def repository_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` holding manifests/, policies/ or .git."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if any((folder / name).exists() for name in (*DEFAULT_DIRS, ".git")):
-            return folder
-    return here
 
 
 def default_paths(root: Path | None = None) -> list[Path]:

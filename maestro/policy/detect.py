@@ -21,10 +21,13 @@ pii.national-id   one per scheme    python-stdnum's validators: ``us.ssn``, ``de
 pii.phone         ``phone``         phonenumbers: valid for the country its ``+``/``00`` code names,
                                     or, written nationally, valid in one of the detector's regions and
                                     grouped the way that country groups it
+secret.credential one per rule      the plugins of Yelp's ``detect-secrets`` (cloud keys, VCS and chat
+                                    tokens, private keys, JWTs, passwords in URLs, quoted high-entropy
+                                    strings), run so the scan stays linear (:mod:`.credentials`)
 ================  ================  ==================================================================
 
-Tags no pattern finds reliably (``pii.name``, ``pii.address``, ``phi.health``, ``secret.credential``,
-every ``sensitivity.*`` and ``jurisdiction.*``) are never detected: callers assert them.
+Tags no pattern finds reliably (``pii.name``, ``pii.address``, ``phi.health``, every ``sensitivity.*``
+and ``jurisdiction.*``) are never detected: callers assert them.
 
 A :class:`Finding` says which tag, where (character offsets) and which detector, never the matched text,
 so findings can be logged without leaking what they point at. Where candidates overlap, the detector
@@ -34,16 +37,22 @@ telephone number). Nothing here touches the network.
 Each pattern starts with a plain character class and checks "not inside a word" with a look-behind
 after it: a pattern that starts with a class lets the regex engine skip straight to possible starts,
 which keeps the whole scan of a 2 KB prompt well under a millisecond (``benchmarks/detect_bench.py``).
+
+Whatever the text, a scan's time is bounded: every pattern's repetitions are bounded (or it runs on
+RE2), kept findings are disjoint and sorted, so an overlap check is a binary search, and :class:`Limits`
+caps the characters read and the checking of candidates by a library. Past a limit, :func:`detect` raises
+:class:`ScanLimitExceeded` and :func:`detect_messages` answers every detectable tag (fail closed).
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 import phonenumbers
 from phonenumbers import Leniency, NumberParseException, PhoneNumberMatcher
@@ -60,31 +69,25 @@ from stdnum.pl import pesel
 from stdnum.se import personnummer
 from stdnum.us import ssn as us_ssn
 
-from maestro.errors import UsageError
+from maestro.errors import MaestroError, UsageError
+from maestro.policy import credentials
+from maestro.policy.finding import Detector, Finding, Taken
+
+__all__ = [
+    "DETECTORS",
+    "Detector",
+    "Finding",
+    "Limits",
+    "ScanLimitExceeded",
+    "Taken",
+    "detect",
+    "detect_messages",
+    "detect_tags",
+    "detectable_tags",
+    "message_texts",
+]
 
 Validator = Callable[[str], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A span of the text that carries ``tag``, as found by ``detector``; the text itself is not kept."""
-
-    tag: str
-    start: int
-    end: int
-    detector: str
-
-
-Taken = Callable[[int, int], bool]
-
-
-class Detector(Protocol):
-    """Finds one kind of content in ``text``, leaving alone any span for which ``taken(start, end)`` holds."""
-
-    @property
-    def tag(self) -> str: ...
-
-    def find(self, text: str, taken: Taken) -> Iterator[Finding]: ...
 
 
 def token_pattern(lead: str, rest: str, *, not_after: str = r"\w-", end: str = r"(?![\w-])") -> re.Pattern[str]:
@@ -112,6 +115,7 @@ class PatternDetector:
     is_valid: Validator
     trim: str = ""
     worth_scanning: Validator = _anything
+    cost: int = 1
 
     def find(self, text: str, taken: Taken) -> Iterator[Finding]:
         if not self.worth_scanning(text):
@@ -144,22 +148,23 @@ _EMAIL = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class EmailDetector:
-    """E-mail addresses, looked for only around each ``@`` (local part at most 64 characters, RFC 5321)."""
+    """E-mail addresses (local part at most 64 characters, RFC 5321).
+
+    The pattern's look-behind fails at once inside a word, so a scan costs at most 64 steps at each
+    word's first character: linear in the text, with no Python work at an ``@`` that is no address.
+    """
 
     tag: str = "pii.email"
     name: str = "email"
     pattern: re.Pattern[str] = _EMAIL
+    cost: int = 1
 
     def find(self, text: str, taken: Taken) -> Iterator[Finding]:
-        position = 0
-        while (at := text.find("@", position)) != -1:
-            match = self.pattern.search(text, max(position, at - 64), at + 256)
-            if match is None:
-                position = at + 1
-                continue
+        if "@" not in text:
+            return
+        for match in self.pattern.finditer(text):
             if not taken(*match.span()) and _is_address(match.group()):
                 yield Finding(self.tag, match.start(), match.end(), self.name)
-            position = match.end()
 
 
 _TLD = re.compile(r"\.[^\W\d_][\w-]*")
@@ -192,6 +197,7 @@ class SchemeDetector:
     tag: str
     pattern: re.Pattern[str]
     groups: Mapping[str, tuple[Scheme, ...]]
+    cost: int = 3  # up to three schemes share a shape
 
     @classmethod
     def of(cls, tag: str, schemes: Sequence[Scheme]) -> SchemeDetector:
@@ -243,6 +249,7 @@ class PhoneDetector:
     tag: str = "pii.phone"
     name: str = "phone"
     pattern: re.Pattern[str] = _PHONE
+    cost: int = 20  # a parse and a grouping check in each region
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.regions) - phonenumbers.SUPPORTED_REGIONS)
@@ -373,42 +380,122 @@ _CARD = token_pattern(
     r"(?:[0-9]{12,18}|[0-9]{3}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?|[0-9]{3}([ -])[0-9]{6}\2[0-9]{4,5})",
 )
 
-# The registry: what ``detect`` runs, in order of precedence where candidates overlap.
+# The registry: what ``detect`` runs, in order of precedence where candidates overlap. Credentials come
+# first: the digits of a key are not a telephone number, and the user:password@host of a connection string
+# is no e-mail address.
 DETECTORS: Mapping[str, Detector] = MappingProxyType(
     {
+        **credentials.detectors(),
         "email": EmailDetector(),
         "ipv6": PatternDetector("ipv6", "pii.ip-address", _IPV6, _is_ipv6, worth_scanning=_may_hold_ipv6),
         "ipv4": PatternDetector("ipv4", "pii.ip-address", _IPV4, _is_ipv4),
-        "iban": PatternDetector("iban", "pii.iban", _IBAN, iban.is_valid, trim=" "),
-        "payment-card": PatternDetector("payment-card", "pii.payment-card", _CARD, _is_card, trim=" -"),
+        "iban": PatternDetector("iban", "pii.iban", _IBAN, iban.is_valid, trim=" ", cost=10),
+        "payment-card": PatternDetector("payment-card", "pii.payment-card", _CARD, _is_card, trim=" -", cost=2),
         "national-id": SchemeDetector.of("pii.national-id", ID_SCHEMES),
         "phone": PhoneDetector(),
     }
 )
 
 
-def detect(text: str, detectors: Mapping[str, Detector] = DETECTORS) -> tuple[Finding, ...]:
-    """Every finding in ``text``, by offset; text an earlier detector found is not looked at by later ones."""
-    kept: list[Finding] = []
+class ScanLimitExceeded(MaestroError):
+    """The text is longer, or asks for more checking, than :class:`Limits` lets one scan do."""
 
-    def taken(start: int, end: int) -> bool:
-        return any(start < finding.end and finding.start < end for finding in kept)
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much one scan (one request's texts together) may do.
+
+    ``characters`` bounds the text read. ``checks`` bounds the work of confirming candidates (pattern
+    matches) with a library: each candidate costs its detector's ``cost``, in units of about one IPv4
+    check (a few microseconds): an e-mail address or a credential pattern 1, a card 2, a national id or a
+    JWT 3, an IBAN or a quoted high-entropy string 10, a telephone number 20. Together they bound a
+    scan's time, whatever the text. Past either, :func:`detect` raises :class:`ScanLimitExceeded` and
+    :func:`detect_messages` fails closed: the request carries every tag the detectors can find.
+    """
+
+    characters: int = 256 * 1024
+    checks: int = 10_000
+
+
+class _Budget:
+    """The checking work one scan has left."""
+
+    def __init__(self, checks: int) -> None:
+        self.left = checks
+
+    def spend(self, cost: int) -> None:
+        self.left -= cost
+        if self.left < 0:
+            raise ScanLimitExceeded("the text holds more candidates than one scan checks")
+
+
+class _Kept:
+    """The findings kept so far, disjoint and sorted by offset, so an overlap check is a binary search."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.findings: list[Finding] = []
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._budget = budget
+
+    def taken_at(self, cost: int) -> Taken:
+        """The ``taken`` of a detector whose candidates cost ``cost`` each to check."""
+
+        def taken(start: int, end: int) -> bool:
+            """Whether [start, end) overlaps a kept finding; each call spends ``cost`` of the budget."""
+            self._budget.spend(cost)
+            index = bisect.bisect_left(self._starts, end) - 1  # the last finding that starts before ``end``
+            return index >= 0 and self._ends[index] > start  # findings are disjoint: ends rise with starts
+
+        return taken
+
+    def add(self, found: Iterable[Finding]) -> None:
+        """Merge one detector's findings in (they overlap neither each other nor the kept ones)."""
+        self.findings = sorted([*self.findings, *found], key=lambda finding: finding.start)
+        self._starts = [finding.start for finding in self.findings]
+        self._ends = [finding.end for finding in self.findings]
+
+
+def detect(text: str, detectors: Mapping[str, Detector] = DETECTORS, limits: Limits = Limits()) -> tuple[Finding, ...]:
+    """Every finding in ``text``, by offset; text an earlier detector found is not looked at by later ones.
+
+    Raises :class:`ScanLimitExceeded` past ``limits``.
+    """
+    if len(text) > limits.characters:
+        raise ScanLimitExceeded(f"the text has {len(text):,} characters; one scan reads at most {limits.characters:,}")
+    return _scan(text, detectors, _Budget(limits.checks))
+
+
+def _scan(text: str, detectors: Mapping[str, Detector], budget: _Budget) -> tuple[Finding, ...]:
+    kept = _Kept(budget)
     for detector in detectors.values():
-        kept.extend(list(detector.find(text, taken)))
-    return tuple(sorted(kept, key=lambda finding: (finding.start, finding.end)))
+        kept.add(
+            list(detector.find(text, kept.taken_at(detector.cost)))
+        )  # a later detector sees the earlier ones' findings
+    return tuple(sorted(kept.findings, key=lambda finding: (finding.start, finding.end)))
 
 
-def detect_tags(text: str, detectors: Mapping[str, Detector] = DETECTORS) -> frozenset[str]:
+def detect_tags(text: str, detectors: Mapping[str, Detector] = DETECTORS, limits: Limits = Limits()) -> frozenset[str]:
     """The tags detected in ``text``."""
-    return frozenset(finding.tag for finding in detect(text, detectors))
+    return frozenset(finding.tag for finding in detect(text, detectors, limits))
 
 
 def detect_messages(
-    messages: Sequence[Mapping[str, Any]], detectors: Mapping[str, Detector] = DETECTORS
+    messages: Sequence[Mapping[str, Any]], detectors: Mapping[str, Detector] = DETECTORS, limits: Limits = Limits()
 ) -> frozenset[str]:
-    """The tags detected in OpenAI-style chat messages (see :func:`message_texts` for what is read)."""
-    return frozenset(tag for text in message_texts(messages) for tag in detect_tags(text, detectors))
+    """The tags detected in OpenAI-style chat messages (see :func:`message_texts` for what is read).
+
+    The texts share one budget (``limits``); past it, the answer is every tag the detectors can find
+    (fail closed), without reading the rest.
+    """
+    texts = list(message_texts(messages))
+    if sum(len(text) for text in texts) > limits.characters:
+        return detectable_tags(detectors)
+    budget = _Budget(limits.checks)
+    try:
+        return frozenset(finding.tag for text in texts for finding in _scan(text, detectors, budget))
+    except ScanLimitExceeded:
+        return detectable_tags(detectors)
 
 
 def message_texts(messages: Sequence[Mapping[str, Any]]) -> Iterator[str]:

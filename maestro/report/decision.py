@@ -34,6 +34,8 @@ def decision_text(d: Decision) -> str:
         lines.append(f"  DENIED: {d.denied}")
     if d.pinned_by:
         lines.append(f"  pinned by '{d.pinned_by}'")
+    if d.panic:
+        lines.append(f"  {d.panic}")
     if d.removed:
         lines.append("\n  removed:")
         lines += [f"    - {r.deployment}: [{r.stage}] {r.reason}" for r in d.removed]

@@ -92,7 +92,8 @@ def decide(
         return Decision(order=(), removed=(), scores=(), allowed=frozenset(), denied=denial, **base)
     removed: list[Removal] = []
     allowed = _allowed(ask, removed)
-    eligible = _eligible(ask, allowed, removed)
+    eligible, panic = _eligible(ask, allowed, removed)
+    eligible = _off_by_live_weight(ask, eligible, removed)
     candidates = [d for d, _ in route.candidates if d.key in eligible]
     scores = _scores(ask, candidates, {key: cost for key, (_, cost) in eligible.items()})
     pinned, primary = _primary(ask, candidates, scores, eligible)
@@ -109,8 +110,21 @@ def decide(
         shadow=shadow,
         pinned_by=pinned,
         denied=denied,
+        panic=panic,
         **base,
     )
+
+
+def _off_by_live_weight(ask: _Ask, eligible: dict[str, Any], removed: list[Removal]) -> dict[str, Any]:
+    """A candidate whose live weight is 0 (a rollback, an abort) gets no traffic, not even as a fallback."""
+    live = ask.state.weights.get(ask.route.name)
+    if not live:
+        return eligible
+    off = [key for key, weight in live.items() if weight == 0 and key in eligible]
+    for key in off:
+        reason = f"its live weight on route '{ask.route.name}' is 0 (set at run time, e.g. a rollback)"
+        removed.append(Removal(key, Stage.WEIGHT, "live-weights", reason))
+    return {k: v for k, v in eligible.items() if k not in off}
 
 
 def _why_none(removed: Sequence[Removal]) -> str:
@@ -217,9 +231,14 @@ def _provider_reasons(
     return tuple(out)
 
 
-def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> dict[str, tuple[Deployment, float]]:
-    """The allowed deployments that meet every hard constraint, each with its estimated cost."""
+def _eligible(
+    ask: _Ask, allowed: set[str], removed: list[Removal]
+) -> tuple[dict[str, tuple[Deployment, float]], str | None]:
+    """The allowed deployments that meet every hard constraint, each with its estimated cost, and why open
+    circuits were ignored (the route's panic threshold), if they were."""
     out = {}
+    opened: dict[str, tuple[Deployment, float]] = {}  # only their circuit keeps them out
+    at: list[int] = []  # where each one's removal goes in ``removed`` when there is no panic
     live_of = ask.state.deployments.get
     fits = ask.input_tokens + ask.output_tokens
     cap, limit = ask.route.max_cost_usd, ask.route.max_latency_ms
@@ -234,17 +253,47 @@ def _eligible(ask: _Ask, allowed: set[str], removed: list[Removal]) -> dict[str,
             and (
                 live is None
                 or (
-                    live.circuit != Circuit.OPEN
-                    and not live.saturated
+                    not live.saturated
                     and (limit is None or live.latency_p95_ms is None or live.latency_p95_ms <= limit)
                 )
             )
         ):
-            out[d.key] = (d, cost)
+            if live is None or live.circuit != Circuit.OPEN:
+                out[d.key] = (d, cost)
+            else:
+                opened[d.key] = (d, cost)
+                at.append(len(removed) + len(at))
             continue
         stage, reason = _constraint(ask, d, cost, live)
         removed.append(Removal(d.key, stage, stage.value, reason))
-    return out
+    if not opened:
+        return out, None
+    panic = _panic(ask.route, out, opened)
+    if panic is not None:
+        return {**out, **opened}, panic
+    for i, (key, _) in zip(at, opened.items(), strict=True):
+        removed.insert(i, Removal(key, Stage.CIRCUIT, Stage.CIRCUIT.value, "its circuit is open after recent failures"))
+    return out, None
+
+
+def _panic(route: RouteTable, closed: Mapping[str, object], opened: Mapping[str, object]) -> str | None:
+    """Why the open circuits are ignored: fewer than the panic threshold of the deployments the route may
+    serve from (allowed, and fit but for their circuit) have a closed one. None when they are not ignored."""
+    threshold = route.settings.panic_threshold
+    if threshold <= 0:
+        return None
+    serving = {d.key for d, _ in route.candidates} | {p.target.key for p in route.pins}
+    serving |= {d.key for d in route.fallback}
+    healthy = sum(1 for k in closed if k in serving)
+    ejected = [k for k in opened if k in serving]
+    total = healthy + len(ejected)
+    if not ejected or healthy / total >= threshold:
+        return None
+    return (
+        f"panic: {len(ejected)} of the {total} allowed deployment(s) have an open circuit ({', '.join(ejected)}); "
+        f"with fewer than {threshold:.0%} closed, the route's panic threshold, their circuits are ignored and every "
+        "allowed deployment is tried"
+    )
 
 
 def _constraint(ask: _Ask, d: Deployment, cost: float, live: DeploymentState | None) -> tuple[Stage, str]:
@@ -309,7 +358,8 @@ def _primary(
     for pin in ask.route.pins:
         if pin.target.key in eligible and _holds(pin.program, ask.view, on_error=False):
             return pin.name, pin.target.key
-    weighted = [(d, w) for d, w in ask.route.candidates if d.key in scores and w > 0]
+    live = [(d, ask.state.weight(ask.route.name, d.key, w)) for d, w in ask.route.candidates]
+    weighted = [(d, w) for d, w in live if d.key in scores and w > 0]
     if len({w for _, w in weighted}) > 1:
         total = sum(w for _, w in weighted)
         point = _draw(ask.decision_id, f"weight:{ask.seed}") * total

@@ -50,12 +50,18 @@ class LiveState:
 
     deployments: Mapping[str, DeploymentState] = field(default_factory=dict)
     spend_usd: Mapping[str, float] = field(default_factory=dict)  # by budget name
+    weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # live weights: route -> deployment
+
+    def weight(self, route: str, deployment: str, written: float) -> float:
+        """A candidate's weight: the live override when there is one, else the manifest's."""
+        return self.weights.get(route, _NO_WEIGHTS).get(deployment, written)
 
     def of(self, deployment: str) -> DeploymentState:
         return self.deployments.get(deployment, _HEALTHY)
 
 
 _HEALTHY = DeploymentState()
+_NO_WEIGHTS: Mapping[str, float] = MappingProxyType({})
 
 
 class Stage(StrEnum):
@@ -118,6 +124,8 @@ class Decision:
     pinned_by: str | None = None
     denied: str | None = None
     policy_versions: Mapping[str, str] = field(default_factory=dict)
+    # why the order holds deployments whose circuit is open: the route's panic threshold (None: it does not)
+    panic: str | None = None
 
     @property
     def primary(self) -> str | None:

@@ -73,17 +73,25 @@ def simulate(
         count += 1
         key = ", ".join(sorted(decision.tags)) or "(untagged)"
         tag_class = classes.setdefault(key, TagClass(key))
-        _count(table, tag_class, request, decision, providers)
+        _count(table, tag_class, request, decision, providers, down=state)
     return Simulation(tuple(outages), tuple(sorted(classes.values(), key=lambda c: c.tags)), dict(providers), count)
 
 
-def _count(table: RouterTable, c: TagClass, request: Request, decision: Decision, providers: Counter[str]) -> None:
+def _count(
+    table: RouterTable, c: TagClass, request: Request, decision: Decision, providers: Counter[str], *, down: LiveState
+) -> None:
+    """Count who serves ``request``: the first of the order that is up. In panic (see ``Decision.panic``) the
+    order holds deployments whose circuit is open; in a simulated outage they are down, and fail."""
     c.requests += 1
-    if decision.primary is None:
-        c.denied[decision.denied or "no allowed deployment"] += 1
+    serving = next((k for k in decision.order if down.of(k).circuit != Circuit.OPEN), None)
+    if serving is None:
+        why = decision.denied or "no allowed deployment"
+        if decision.order:
+            why = "every allowed deployment is down (tried in panic, each failed)"
+        c.denied[why] += 1
         return
     c.served += 1
-    c.primaries[decision.primary] += 1
-    providers[decision.primary.split("/", 1)[0]] += 1
+    c.primaries[serving] += 1
+    providers[serving.split("/", 1)[0]] += 1
     tokens = request.input_tokens if request.input_tokens is not None else estimate_tokens(request.messages)
-    c.cost_usd += table.deployments[decision.primary].cost(tokens, request.max_output_tokens)
+    c.cost_usd += table.deployments[serving].cost(tokens, request.max_output_tokens)

@@ -34,6 +34,7 @@ class Deployment:
     price_in: float
     price_out: float
     quality: float
+    max_output_tokens: int | None = None  # the model's maxOutputTokens, when its Provider declares one
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.price_in + output_tokens * self.price_out) / 1_000_000
@@ -83,6 +84,9 @@ class RouteSettings:
     first_token_s: float | None = None
     hedge_after_s: float | None = None  # send a copy to the next deployment after this long without a token
     hedge_max_cost_usd: float = 0.0  # the most that copy may cost (estimated)
+    # Envoy's healthy panic threshold: when fewer than this share of the route's allowed deployments have a
+    # closed circuit, the circuits are ignored and every allowed one is tried (0 turns panic off)
+    panic_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ def _deployments(manifests: ManifestSet) -> dict[str, Deployment]:
                 price["inputPer1M"],
                 price["outputPer1M"],
                 m.get("quality", 0.5),
+                m.get("maxOutputTokens"),
             )
     return out
 
@@ -262,6 +267,7 @@ def _settings(spec: Mapping[str, Any]) -> RouteSettings:
         first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
         hedge_after_s=seconds(hedge["after"]) if "after" in hedge else None,
         hedge_max_cost_usd=float(hedge.get("maxCostUsd", 0.0)),
+        panic_threshold=float(spec.get("panicThreshold", 0.5)),
     )
 
 

@@ -1,32 +1,43 @@
-"""Opening the SQLite state store and applying each component's migrations."""
+"""Opening the state store and applying each component's migrations.
+
+The embedded default is SQLite (``.maestro/state.db``, WAL: several processes on one machine). A
+``postgresql://`` URL, from ``--state`` or ``$MAESTRO_STATE_URL``, opens the same components on PostgreSQL
+(``maestro.state.postgres``), so processes on several machines share budgets, switches, lanes and the ledger.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from maestro.errors import MaestroError
 
 BUSY_TIMEOUT_MS = 5000
+URL_ENV = "MAESTRO_STATE_URL"
 
 
 class StateError(MaestroError):
     """The state store cannot be opened, read or migrated; the message says which file and what to do."""
 
 
-def default_path(root: Path) -> Path:
-    """The store of the repository at ``root``: ``root/.maestro/state.db``."""
-    return root / ".maestro" / "state.db"
+def default_path(root: Path) -> Path | str:
+    """The store of the repository at ``root``: ``$MAESTRO_STATE_URL`` when set, else ``root/.maestro/state.db``."""
+    return os.environ.get(URL_ENV) or root / ".maestro" / "state.db"
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
-    """A connection in WAL mode with a busy timeout, so several processes on one machine share the file.
+    """A connection in autocommit mode: callers open transactions with ``BEGIN IMMEDIATE`` where they write.
 
-    The connection is in autocommit mode (``isolation_level=None``): callers open transactions with
-    ``BEGIN IMMEDIATE`` where they write. ``:memory:`` gives a private in-memory store (tests).
+    A ``postgresql://`` URL connects to PostgreSQL (a ``sqlite3``-shaped connection, see
+    ``maestro.state.postgres``). Anything else is a SQLite file in WAL mode with a busy timeout, so several
+    processes on one machine share it; ``:memory:`` gives a private in-memory store (tests).
     """
     where = str(path)
+    if where.startswith(("postgresql:", "postgres:")):
+        return _connect_postgres(where, readonly=readonly)
     if where != ":memory:":
         target = Path(path)
         if readonly and not target.exists():
@@ -52,6 +63,19 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def _connect_postgres(url: str, *, readonly: bool) -> sqlite3.Connection:
+    from maestro.state import postgres
+
+    if not postgres.is_url(url):
+        raise StateError(f"{postgres.redact(url)}: a PostgreSQL state URL starts with postgresql://")
+    try:
+        return cast("sqlite3.Connection", postgres.connect(url, readonly=readonly))  # sqlite3-shaped, by design
+    except sqlite3.Error as e:
+        raise StateError(
+            f"{e}; check that the server is up and the URL (--state or ${URL_ENV}) names a database you may use"
+        ) from e
+
+
 def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:
     """Apply ``component``'s migrations not yet applied, each in its own transaction; return its version.
 
@@ -59,26 +83,33 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
     used with a schema this code does not understand.
     """
     try:
+        if schema_version(conn, component) == len(migrations):
+            return len(migrations)  # the common case: one read, no write lock
+        conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE IF NOT EXISTS maestro_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
         current = schema_version(conn, component)
+        conn.execute("COMMIT")
         if current > len(migrations):
             raise StateError(
                 f"the state store's '{component}' schema is version {current}, newer than this maestro knows "
                 f"({len(migrations)}); upgrade maestro"
             )
-        for version, sql in enumerate(migrations[current:], start=current + 1):
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO maestro_schema (component, version) VALUES (?, ?) "
-                "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
-                (component, version),
-            )
+        for version in range(current + 1, len(migrations) + 1):
+            conn.execute("BEGIN IMMEDIATE")  # re-read under the lock: another process may have migrated meanwhile
+            if schema_version(conn, component) < version:
+                for statement in _statements(migrations[version - 1]):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO maestro_schema (component, version) VALUES (?, ?) "
+                    "ON CONFLICT(component) DO UPDATE SET version = excluded.version",
+                    (component, version),
+                )
             conn.execute("COMMIT")
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, StateError) as e:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+        if isinstance(e, StateError):
+            raise
         raise StateError(f"cannot migrate the state store for '{component}': {e}") from e
     return schema_version(conn, component)
 

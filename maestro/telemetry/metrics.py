@@ -98,6 +98,18 @@ class Metrics:
         self.shadow_cost = _Counter(
             "maestro_gateway_shadow_cost_usd", "Cost of shadow answers, USD.", ["deployment"], registry=r
         )
+        self.panics = _Counter(
+            "maestro_gateway_panic_decisions",
+            "Decisions that ignored open circuits: fewer of the route's deployments than its panic threshold closed.",
+            ["route"],
+            registry=r,
+        )
+        self.panic_attempts = _Counter(
+            "maestro_gateway_panic_attempts",
+            "Attempts sent past an open circuit in panic (the route's panic threshold), by deployment.",
+            ["deployment"],
+            registry=r,
+        )
         self.budget_refusals = _Counter(
             "maestro_gateway_budget_refusals", "Requests refused by a budget.", ["budget"], registry=r
         )

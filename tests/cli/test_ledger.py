@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -323,3 +326,75 @@ def test_show_on_a_new_repository_is_an_empty_state_that_names_the_next_command(
         assert "`maestro keys init`, then `maestro validate`" in result.output
     else:
         assert result.output.strip() == ""  # JSON lines: no entries, no lines
+
+
+def test_a_pull_request_that_adds_its_own_approver_key_is_refused_with_keys_from_main(keyed, tmp_path):
+    from helpers.eval_repo import commit_all, git
+
+    bob = outside(tmp_path) / "bob.key"
+    assert run_cli("keys", "init", "--name", "bob", "--key", str(bob)).exit_code == 0
+    run_cli("validate")
+    commit_all(keyed, "the keys the team trusts: alice, bob")
+    git(keyed, "checkout", "-q", "-b", "pr")
+    mallory = outside(tmp_path) / "mallory.key"  # alice's second identity, added by her own pull request
+    assert run_cli("keys", "init", "--name", "mallory", "--key", str(mallory)).exit_code == 0
+    request = tmp_path / "raise.dsse.json"
+    subject = "Agent/refund-bot=manifests/agents.yaml"
+    made = run_cli("ledger", "request", "autonomy.raise", "--subject", subject, "--level", "L4", "--out", str(request))
+    assert made.exit_code == 0, made.output
+    for approver in (bob, mallory):
+        assert run_cli("ledger", "approve", str(request), "--key", str(approver)).exit_code == 0
+    pinned = run_cli("ledger", "submit", str(request), "--keys-from", "main")
+    assert pinned.exit_code == 2 and "not by a trusted key" in pinned.output
+    assert run_cli("ledger", "submit", str(request)).exit_code == 0  # the checkout's keys would let it in
+    assert run_cli("ledger", "verify").exit_code == 0
+    result = run_cli("ledger", "verify", "--keys-from", "main")
+    assert result.exit_code == 1, result.output
+    assert "entry 1: signature by key" in result.output and "not a trusted key" in result.output
+    both = run_cli("ledger", "verify", "--keys-from", "main", "--keys", str(keyed / ".maestro" / "keys"))
+    assert both.exit_code == 2 and "not both" in both.output
+    unknown = run_cli("ledger", "verify", "--keys-from", "no-such-branch")
+    assert unknown.exit_code == 2 and "'no-such-branch' is not a git revision" in unknown.output
+    git(keyed, "update-ref", "refs/remotes/origin/main", "main")  # what actions/checkout fetches
+    step = _workflow_step(keyed, "main")
+    assert step.returncode == 1 and "not a trusted key" in step.stdout  # the shipped workflow's step refuses it
+
+
+def _workflow_step(repo: Path, base: str) -> subprocess.CompletedProcess[str]:
+    """Run the shipped workflow's ledger step, as GitHub would, with the base branch ``base``."""
+    from maestro.manifests import yamlio
+
+    root = Path(__file__).resolve().parents[2]
+    workflow = (root / ".github" / "workflows" / "maestro-eval.yml").read_text(encoding="utf-8")
+    (doc,) = yamlio.parse(workflow, yamlio.Limits())
+    (step,) = [s for s in doc.data["jobs"]["eval"]["steps"] if "maestro ledger verify" in s.get("run", "")]
+    env = {**os.environ, "BASE_REF": base, "PYTHONPATH": str(root)}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    return subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True, check=False)
+
+
+def test_verify_with_a_real_sigstore_bundle_of_the_head_checkpoint(keyed, tmp_path):
+    import json
+
+    pytest.importorskip("sigstore")
+    from helpers.sigstore_ca import LocalSigstore
+
+    workflow = "https://github.com/o/r/.github/workflows/ledger.yml@refs/heads/main"
+    run_cli("validate")
+    run_cli("validate")
+    exported = tmp_path / "l.intoto.jsonl"
+    assert run_cli("ledger", "export", str(exported)).exit_code == 0
+    note = json.loads(run_cli("ledger", "prove", "1", "-f", "json").output)["checkpoint"]
+    checkpoint = tmp_path / "l.intoto.jsonl.checkpoint"  # what `ledger anchor` writes beside the export
+    checkpoint.write_text(note, encoding="utf-8")
+    local = LocalSigstore()
+    root = local.trusted_root(tmp_path / "trusted-root.json")
+    bundle = local.bundle(note.encode(), workflow, "https://token.actions.githubusercontent.com", tmp_path / "b")
+    bundle = bundle.rename(tmp_path / "l.intoto.jsonl.checkpoint.sigstore.json")
+    args = ["ledger", "verify", str(exported), "--bundle", str(bundle), "--trusted-root", str(root)]
+    accepted = run_cli(*args, "--identity", workflow)
+    assert accepted.exit_code == 0, accepted.output
+    assert accepted.output.startswith("ok: ")
+    refused = run_cli(*args, "--identity", workflow.replace("o/r", "attacker/fork"))
+    assert refused.exit_code == 2
+    assert "does not verify for identity https://github.com/attacker/fork" in refused.output

@@ -101,7 +101,7 @@ def test_cases_that_could_not_be_graded_fail_the_gate_at_their_line(repo: Path) 
     (repo / "manifests" / "check.py").write_text("def check(output, case):\n    return 1 / 0\n", encoding="utf-8")
     with serve(answer_failing(set())) as up:
         write(repo, up.url, suite("s", cases(3), "    - {type: python, value: 'check.py:check'}\n"))
-        assert run_cli("eval").exit_code == 1
+        assert run_cli("eval", "--allow-code").exit_code == 1
     (finding,) = judge([card(repo, "s")]).findings
     assert (finding.metric, finding.verdict, finding.file, finding.line) == (
         "errors",

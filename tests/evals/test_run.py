@@ -86,7 +86,7 @@ def test_a_provider_fault_falls_back_to_the_next_deployment_in_the_decision(repo
 def test_a_provider_whose_key_is_unset_is_never_called_and_the_next_one_serves(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("FAKE_KEY")
+    monkeypatch.delenv("FAKE_API_KEY")
     with serve(echo) as keyed, serve(echo) as backup:
         write(repo, keyed.url, suite("refunds", DATASET, ASSERTIONS), backup_url=backup.url)
         assert run_cli("eval").exit_code == 0
@@ -129,7 +129,7 @@ def test_a_python_scorer_that_raises_fails_only_its_case(repo: Path) -> None:
     assertions = "    - {name: custom, type: python, value: 'score.py:check', threshold: 0.5}\n"
     with serve(echo) as up:
         write(repo, up.url, suite("refunds", DATASET, assertions))
-        result = run_cli("eval")
+        result = run_cli("eval", "--allow-code")
     assert result.exit_code == 1
     assert "case 'c2': custom (python, line 16) raised ValueError: cannot score c2" in result.output
     data = card(repo, "refunds")

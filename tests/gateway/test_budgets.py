@@ -53,7 +53,7 @@ def test_many_writers_on_one_file_never_reserve_past_the_limit(tmp_path: Path) -
     assert Budgets(state.connect(path), [budget]).spent(budget) == pytest.approx(33 * 0.03)
 
 
-def test_a_reservation_never_settled_stops_counting_once_stale(tmp_path: Path) -> None:
+def test_a_reservation_never_settled_is_charged_at_its_reserved_amount_once_expired(tmp_path: Path) -> None:
     now = [1_000_000.0]
     budget = Budget("b", 0.05, "month", "block", route="r")
     store = Budgets(state.connect(tmp_path / "s.db"), [budget], clock=lambda: now[0])
@@ -61,8 +61,11 @@ def test_a_reservation_never_settled_stops_counting_once_stale(tmp_path: Path) -
     with pytest.raises(BudgetRefused):
         store.reserve([budget], ("d",), {"d": 0.04})
     now[0] += STALE_S + 1
-    store.reserve([budget], ("d",), {"d": 0.04})
+    with pytest.raises(BudgetRefused):  # expired: charged, not forgotten
+        store.reserve([budget], ("d",), {"d": 0.04})
     assert store.spent(budget) == pytest.approx(0.04)
+    assert store.conn.execute("SELECT settled, amount_usd FROM budget_spend").fetchall() == [(1, 0.04)]
+    assert store.expire() == 0  # settled once
 
 
 def test_alert_budgets_let_requests_through_and_say_so(tmp_path: Path) -> None:

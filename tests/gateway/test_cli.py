@@ -17,7 +17,12 @@ import httpx
 import openai
 import pytest
 from helpers.cli import run_cli
-from helpers.gateway import Rig, environ, two_up
+from helpers.gateway import Rig, Up, environ, rig, route, two_up
+from typer.testing import CliRunner
+
+import maestro.cli.main  # noqa: F401  (registers the commands on the app)
+from maestro.cli.app import app
+from maestro.cli.gateway import is_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +34,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gateway_process(rig: Rig, state: Path, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
-    """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL."""
+def gateway_process(
+    rig: Rig, state: Path | str, stop: signal.Signals = signal.SIGTERM, stderr: list[str] | None = None
+) -> Iterator[str]:
+    """``maestro gateway`` as its own process in front of ``rig``'s upstreams; yields its URL (and appends what
+    it wrote to stderr to ``stderr``, once it has stopped)."""
     port = free_port()
     command = [
         sys.executable,
@@ -65,12 +73,15 @@ def gateway_process(rig: Rig, state: Path, stop: signal.Signals = signal.SIGTERM
     finally:
         process.send_signal(stop)
         _out, err = process.communicate(timeout=20)
+        if stderr is not None:
+            stderr.append(err.decode())
     assert process.returncode == 0, err.decode()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signals) -> None:
-    with two_up(tmp_path) as rig, gateway_process(rig, tmp_path / "state.db", stop) as url:
+    stderr: list[str] = []
+    with two_up(tmp_path) as rig, gateway_process(rig, tmp_path / "state.db", stop, stderr) as url:
         with openai.OpenAI(base_url=url + "/v1", api_key="k", max_retries=0) as client:
             raw = client.chat.completions.with_raw_response.create(
                 model="chat", messages=[{"role": "user", "content": "hi"}]
@@ -78,13 +89,32 @@ def test_gateway_command_serves_until_stopped(tmp_path: Path, stop: signal.Signa
         assert raw.headers["x-maestro-served-by"] == "alpha/m1"
         assert raw.parse().choices[0].message.content == "Hello from the upstream."
     assert (tmp_path / "state.db").exists()
+    assert "gateway: OPEN, no gateway keys ($MAESTRO_GATEWAY_KEYS is unset)" in stderr[0]
 
 
-def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "gateway.example.com"])
+def test_an_open_gateway_refuses_a_non_loopback_host(host: str) -> None:
+    result = CliRunner().invoke(app, ["gateway", "--host", host], env={"MAESTRO_GATEWAY_KEYS": ""})
+    assert result.exit_code == 2
+    assert f"--host {host} would serve the gateway beyond this machine with no gateway keys" in result.output
+    assert "--allow-open" in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        *[("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("[::1]", True), ("localhost", True)],
+        *[("0.0.0.0", False), ("192.168.1.4", False), ("example.com", False)],
+    ],
+)
+def test_loopback_hosts(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp_path: Path, state_url: str) -> None:
     body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
     admin = {"authorization": "Bearer admin-token"}
-    state = tmp_path / ".maestro" / "state.db"
-    with two_up(tmp_path) as rig, gateway_process(rig, state) as one, gateway_process(rig, state) as two:
+    with two_up(tmp_path) as rig, gateway_process(rig, state_url) as one, gateway_process(rig, state_url) as two:
         before = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
         engaged = httpx.post(one + "/admin/kill-switch", json={"engaged": True}, headers=admin, timeout=10)
         killed = httpx.post(two + "/v1/chat/completions", json=body, timeout=10)
@@ -93,10 +123,46 @@ def test_two_gateway_processes_share_the_kill_switch_through_the_state_store(tmp
     assert engaged.status_code == 200
     assert before.status_code == 200 and released.status_code == 200
     assert killed.status_code == 503 and killed.json()["error"]["code"] == "kill_switch"
-    import sqlite3
+    if not state_url.startswith("postgresql:"):
+        import sqlite3
 
-    with sqlite3.connect(state) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        with sqlite3.connect(state_url) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_live_weight_change_reaches_every_gateway_process_without_a_reload(tmp_path: Path, state_url: str) -> None:
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    admin = {"authorization": "Bearer admin-token"}
+    both = route("chat-route", "chat", ["alpha", "beta"], [])
+
+    def served_by(url: str) -> set[str]:
+        return {
+            httpx.post(url + "/v1/chat/completions", json={**body, "user": str(i)}, timeout=10).headers[
+                "x-maestro-served-by"
+            ]
+            for i in range(10)
+        }
+
+    def weights(url: str, change: dict[str, object]) -> httpx.Response:
+        return httpx.post(url + "/admin/weights", json={"route": "chat-route", **change}, headers=admin, timeout=10)
+
+    with (
+        rig(tmp_path, [Up("alpha"), Up("beta")], both) as r,
+        gateway_process(r, state_url) as one,
+        gateway_process(r, state_url) as two,
+    ):
+        assert weights(one, {"weights": {"alpha/m1": 0}}).status_code == 200
+        only_beta = served_by(two)  # the very next requests of the other process, no sleep, no reload
+        assert weights(two, {"weights": {"alpha/m1": 100, "beta/m1": 0}}).status_code == 200
+        only_alpha = served_by(one)
+        httpx.post(one + "/admin/freeze", json={"engaged": True}, headers=admin, timeout=10)
+        more = weights(two, {"weights": {"beta/m1": 50}})
+        less = weights(two, {"weights": {"alpha/m1": 20}})
+        listed = httpx.get(one + "/admin/weights", headers=admin, timeout=10).json()
+    assert only_beta == {"beta/m1"} and only_alpha == {"alpha/m1"}
+    assert more.status_code == 409 and more.json()["error"]["code"] == "frozen"
+    assert less.status_code == 200
+    assert listed == {"chat-route": {"alpha/m1": 20.0, "beta/m1": 0.0}}
 
 
 SCENARIO = {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from helpers.gateway import offline_config, route
 
+from maestro.gateway.config import ApiKey, ConfigError, api_keys_from_json
 from maestro.router import Budget, RouteSettings
 
 
@@ -31,3 +34,29 @@ def test_the_budgets_are_the_tables_unless_given(tmp_path: Path) -> None:
 
     mine = (Budget("mine", 1.0, "day", "block", team="t"),)
     assert offline_config(tmp_path / "given", {}, budgets=mine).budgets == mine
+
+
+def test_gateway_keys_carry_a_team_and_a_caller(tmp_path: Path) -> None:
+    text = json.dumps(
+        [
+            {"id": "support-bot", "token": "sk-1", "team": "support", "caller": "helpdesk"},
+            {"id": "batch", "token": "sk-2"},
+        ]
+    )
+    keys = api_keys_from_json(text, "$KEYS")
+    assert keys == {"sk-1": ApiKey("support-bot", "support", "helpdesk"), "sk-2": ApiKey("batch")}
+    assert keys["sk-1"].who == "helpdesk" and keys["sk-2"].who == "batch"  # the caller defaults to the id
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([{"id": "a", "token": "sk-1", "caller": 3}], r"\$KEYS\[0\] must be an object .*'caller'"),
+        ([{"id": "a", "token": "sk-1", "role": "x"}], r"\$KEYS\[0\] must be an object"),
+        ([{"id": "a", "token": "sk-1"}, {"id": "b", "token": "sk-1"}], r"\$KEYS\[1\] \('b'\) reuses the token of 'a'"),
+    ],
+)
+def test_bad_gateway_keys_are_refused_without_showing_a_token(entries: list[object], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected) as caught:
+        api_keys_from_json(json.dumps(entries), "$KEYS")
+    assert "sk-1" not in str(caught.value)

@@ -45,7 +45,7 @@ metadata: {{name: cloud}}
 spec:
   type: openai
   baseUrl: {cloud}/v1
-  apiKey: {{env: CLOUD_KEY}}
+  apiKey: {{env: CLOUD_API_KEY}}
   jurisdiction: onprem
   models:
     - {{name: m1, contextWindow: 4096, price: {{inputPer1M: 1, outputPer1M: 2}}}}
@@ -104,7 +104,7 @@ def gateway(tmp_path: Path, lane_url: str, cloud_url: str, store: Path | None = 
     manifests = load_manifests([tmp_path / "manifests", ROOT / "policies"])
     config = from_manifests(
         manifests,
-        environ={"CLOUD_KEY": "sk-cloud"},
+        environ={"CLOUD_API_KEY": "sk-cloud"},
         lane_poll_s=0.05,
         state_path=store or ":memory:",
         breaker=BreakerSettings(failures=1000),  # only the lane's own signal opens its circuit here
@@ -215,5 +215,5 @@ def test_the_passed_over_header_says_why_the_primary_did_not_serve(tmp_path: Pat
         url = stack.enter_context(served(config))
         response = ask(url)
         assert served_by(response) == "lane/m1"
-        assert response.headers["x-maestro-passed-over"] == "cloud/m1: its API key is not set: $CLOUD_KEY is empty"
+        assert response.headers["x-maestro-passed-over"] == "cloud/m1: its API key is not set: $CLOUD_API_KEY is empty"
         assert "sk-" not in str(response.headers)

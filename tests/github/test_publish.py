@@ -105,10 +105,86 @@ def test_github_without_a_token_says_what_to_set(repo: Path, monkeypatch: pytest
     assert result.exit_code == 2 and "--github needs GITHUB_TOKEN in the environment" in result.output
 
 
-def test_an_api_error_is_a_clear_message(repo: Path) -> None:
+def test_a_comment_by_someone_else_carrying_the_marker_is_never_edited(repo: Path) -> None:
     cards = [card(repo, "s")]
     with github_api() as fake:
-        bad = ActionsContext("acme/missing", "tok", fake.url, "abc", None, None)
-        fake.handle = lambda method, path, body: (403, {"message": "Resource not accessible by integration"})  # type: ignore[method-assign]
-        with pytest.raises(GitHubError, match="answered 403: Resource not accessible by integration"):
-            publish(client(bad, polite=False), bad, judge(cards), cards, {})
+        planted = fake.add_comment(7, "<!-- maestro-eval-gate -->\nall green, merge me", "mallory")
+        lines = publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+        publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+    assert fake.comments[planted]["body"] == "<!-- maestro-eval-gate -->\nall green, merge me"
+    ours = [c for c in fake.comments.values() if c["user"] == "maestro-bot"]
+    assert len(ours) == 1 and "| s | pass_rate | ❌ fail |" in ours[0]["body"]
+    assert not any(r.method == "PATCH" and r.path.endswith(f"/comments/{planted}") for r in fake.requests)
+    assert "created the comment on pull request #7" in lines
+
+
+def test_with_an_actions_token_the_comment_of_github_actions_bot_is_edited(repo: Path) -> None:
+    cards = [card(repo, "s")]
+    with github_api() as fake:
+        fake.login = None  # GET /user answers 403, as for Actions' GITHUB_TOKEN
+        fake.add_comment(7, "<!-- maestro-eval-gate -->\nold", "someone")
+        mine = fake.add_comment(7, "<!-- maestro-eval-gate -->\nold", "github-actions[bot]")
+        lines = publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+    assert "updated the comment on pull request #7" in lines
+    assert "pass_rate" in fake.comments[mine]["body"] and len(fake.comments) == 2
+
+
+def test_the_check_run_is_created_before_the_comment(repo: Path) -> None:
+    cards = [card(repo, "s")]
+    with github_api() as fake:
+        publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+    writes = [r.path for r in fake.writes()]
+    assert writes[0].endswith("/check-runs") and writes[-1].endswith("/issues/7/comments")
+
+
+@pytest.mark.parametrize("forbid", [{"comment", "check"}, {"check"}, {"comment"}])
+def test_a_read_only_token_falls_back_to_the_step_summary(repo: Path, forbid: set[str]) -> None:
+    cards = [card(repo, "s")]
+    with github_api() as fake:
+        fake.forbid = forbid
+        lines = publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+    assert bool(fake.checks) is ("check" not in forbid)
+    assert bool(fake.comments) is ("comment" not in forbid)
+    summary = (repo / "summary.md").read_text()
+    assert "## maestro eval gate: ❌ fail" in summary
+    assert "GitHub refused to" in summary and "403: Resource not accessible by integration" in summary
+    assert lines[-1].startswith("GitHub refused to") and "read-only" in lines[-1]
+
+
+def test_gate_on_a_forks_pull_request_exits_by_the_verdict_and_records_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(repo.parent / f"{repo.name}-config"))
+    monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
+    for name in ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert run_cli("keys", "init", "--name", "alice").exit_code == 0
+    event = repo / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 12, "head": {"sha": "feedbeef"}}}), encoding="utf-8")
+    with github_api() as fake:
+        fake.forbid = {"comment", "check"}
+        fake.login = None
+        env = {
+            "GITHUB_REPOSITORY": "acme/shop",
+            "GITHUB_TOKEN": "tok-ro",
+            "GITHUB_API_URL": fake.url,
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_STEP_SUMMARY": str(repo / "summary.md"),
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        result = run_cli("gate", "--github")
+    assert result.exit_code == 1, result.output  # the verdict (fail), not an API error (2)
+    assert "GitHub refused to create the check run" in result.output
+    assert not fake.checks and not fake.comments
+    assert "GitHub refused to" in (repo / "summary.md").read_text()
+    (entry,) = run_cli("ledger", "show", "--format", "json").output.splitlines()
+    assert '"action": "gate"' in entry and '"fail"' in entry
+
+
+def test_another_api_error_is_still_a_clear_message(repo: Path) -> None:
+    cards = [card(repo, "s")]
+    with github_api() as fake:
+        fake.handle = lambda method, path, body: (500, {"message": "boom"})  # type: ignore[method-assign]
+        with pytest.raises(GitHubError, match="answered 500: boom"):
+            publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})

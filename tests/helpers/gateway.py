@@ -25,7 +25,7 @@ spec:
   apiKey: {{env: {env}}}
   jurisdiction: {jurisdiction}
   models:
-    - {{name: m1, contextWindow: 100000, price: {{inputPer1M: {price_in}, outputPer1M: {price_out}}}}}
+    - {{name: m1, contextWindow: 100000, price: {{inputPer1M: {price_in}, outputPer1M: {price_out}}}{extra}}}
 ---
 """
 ROUTE = """apiVersion: maestro.dev/v1
@@ -51,6 +51,7 @@ class Up:
     type: str = "openai"
     price_in: float = 1.0
     price_out: float = 2.0
+    max_output_tokens: int | None = None  # the model's maxOutputTokens (none declared by default)
 
 
 def write_repo(root: Path, urls: Mapping[str, str], ups: list[Up], routes: str) -> Path:
@@ -61,10 +62,11 @@ def write_repo(root: Path, urls: Mapping[str, str], ups: list[Up], routes: str) 
             name=u.name,
             type=u.type,
             url=urls[u.name] + "/v1",
-            env=f"{u.name.upper()}_KEY",
+            env=f"{u.name.upper()}_API_KEY",
             jurisdiction=u.jurisdiction,
             price_in=u.price_in,
             price_out=u.price_out,
+            extra="" if u.max_output_tokens is None else f", maxOutputTokens: {u.max_output_tokens}",
         )
         for u in ups
     )
@@ -91,7 +93,7 @@ def route(name: str, alias: str, candidates: list[str], fallback: list[str], ret
 
 
 def environ() -> dict[str, str]:
-    return {f"{name.upper()}_KEY": key for name, key in KEYS.items()} | {"MAESTRO_ADMIN_TOKEN": "admin-token"}
+    return {f"{name.upper()}_API_KEY": key for name, key in KEYS.items()} | {"MAESTRO_ADMIN_TOKEN": "admin-token"}
 
 
 @dataclass

@@ -1,5 +1,10 @@
 """A stand-in for the GitHub REST API on 127.0.0.1: issue comments and check runs, enough for PyGithub, with
-every request it received kept for assertions."""
+every request it received kept for assertions.
+
+``login`` is who the token belongs to (``GET /user``); ``None`` answers 403 there, as Actions' installation
+token does, and comments the token writes are then by ``github-actions[bot]``. ``forbid`` names the writes
+answered 403 (``comment``, ``check``), as GitHub does for a fork's read-only token. ``add_comment`` puts a
+comment by anyone on an issue."""
 
 from __future__ import annotations
 
@@ -29,6 +34,19 @@ class FakeGitHub:
     checks: dict[int, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1000
+    login: str | None = "maestro-bot"
+    forbid: set[str] = field(default_factory=set)
+
+    def writer(self) -> str:
+        return self.login or "github-actions[bot]"
+
+    def forbidden(self, path: str) -> bool:
+        return ("comment" in self.forbid and "/comments" in path) or ("check" in self.forbid and "/check-runs" in path)
+
+    def add_comment(self, issue: int, body: str, user: str) -> int:
+        c = {"id": self.new_id(), "issue": issue, "body": body, "user": user}
+        self.comments[c["id"]] = c
+        return int(c["id"])
 
     def writes(self) -> list[Received]:
         return [r for r in self.requests if r.method != "GET"]
@@ -39,18 +57,24 @@ class FakeGitHub:
 
     def comment_json(self, repo: str, c: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.url}/repos/{repo}/issues/comments/{c['id']}"
-        return {"id": c["id"], "body": c["body"], "url": url, "html_url": url, "user": {"login": "maestro-bot"}}
+        return {"id": c["id"], "body": c["body"], "url": url, "html_url": url, "user": {"login": c["user"]}}
 
     def check_json(self, repo: str, c: dict[str, Any]) -> dict[str, Any]:
         return {**c, "url": f"{self.url}/repos/{repo}/check-runs/{c['id']}"}
 
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if path == "/user" and method == "GET":
+            if self.login is None:
+                return 403, {"message": "Resource not accessible by integration"}
+            return 200, {"login": self.login, "id": 1, "type": "User"}
+        if method in ("POST", "PATCH") and self.forbidden(path):
+            return 403, {"message": "Resource not accessible by integration"}
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path.split("?", maxsplit=1)[0])
         if m and method == "GET":
             repo, number = m.group(1), int(m.group(2))
             return 200, [self.comment_json(repo, c) for c in self.comments.values() if c["issue"] == number]
         if m and method == "POST":
-            c = {"id": self.new_id(), "issue": int(m.group(2)), "body": body["body"]}
+            c = {"id": self.new_id(), "issue": int(m.group(2)), "body": body["body"], "user": self.writer()}
             self.comments[c["id"]] = c
             return 201, self.comment_json(m.group(1), c)
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", path)

@@ -26,7 +26,8 @@ def keyring(*names: str) -> Keyring:
     return Keyring.of(key(n).public for n in (names or ("alice",)))
 
 
-def action(i: int, name: str = "route", actor: str = "gateway", **extra: object) -> Action:
+def action(i: int, name: str = "route", actor: str = "gateway:alice", **extra: object) -> Action:
+    """A route entry; its actor must be the signer's holder (``gateway:alice`` for alice's key)."""
     return Action(name, actor, [Subject.of("request", b"request %d" % i)], details={"i": i}, **extra)  # type: ignore[arg-type]
 
 
@@ -34,7 +35,7 @@ def ledger(n: int, batch: int = 3, path: Path | str = ":memory:", signer: str = 
     """A ledger of ``n`` route entries appended in batches of ``batch`` (so several checkpoints)."""
     led = Ledger.open(path)
     for start in range(0, n, batch):
-        led.append([action(i) for i in range(start, min(n, start + batch))], key(signer))
+        led.append([action(i, actor=f"gateway:{signer}") for i in range(start, min(n, start + batch))], key(signer))
     return led
 
 

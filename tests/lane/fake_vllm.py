@@ -2,12 +2,14 @@
 
 Run as the lane venv's ``python`` (``python fake_vllm.py -m vllm.entrypoints.openai.api_server --port N ...``).
 Behaviour from the environment:
-  FAKE_MODE      ok (default) | exit (print lines, exit 3) | ignore-term (SIGTERM is ignored)
-  FAKE_CHILD     1: start a child process (like vLLM's engine core) that sleeps in the same group
-  FAKE_DELAY     seconds before listening
-  FAKE_ARGV      a file to write the argv into (JSON)
-  FAKE_CHILD_PID a file to write the child's pid into
-  FAKE_METRICS   a file whose text /metrics serves
+  VLLM_FAKE_MODE      ok (default) | exit (print lines, exit 3) | ignore-term (SIGTERM is ignored)
+  VLLM_FAKE_CHILD     1: start a child process (like vLLM's engine core) that sleeps in the same group
+  VLLM_FAKE_DELAY     seconds before listening
+  VLLM_FAKE_ARGV      a file to write the argv into (JSON)
+  VLLM_FAKE_CHILD_PID a file to write the child's pid into
+  VLLM_FAKE_METRICS   a file whose text /metrics serves
+  VLLM_FAKE_ENV       a file to write the environment into (JSON)
+(VLLM_ names: the lane passes only vLLM's, Hugging Face's and the system's variables to its server.)
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 argv = sys.argv[1:]
-if os.environ.get("FAKE_ARGV"):
-    with open(os.environ["FAKE_ARGV"], "w", encoding="utf-8") as f:
+if os.environ.get("VLLM_FAKE_ARGV"):
+    with open(os.environ["VLLM_FAKE_ARGV"], "w", encoding="utf-8") as f:
         json.dump(argv, f)
-mode = os.environ.get("FAKE_MODE", "ok")
+if os.environ.get("VLLM_FAKE_ENV"):
+    with open(os.environ["VLLM_FAKE_ENV"], "w", encoding="utf-8") as f:
+        json.dump(dict(os.environ), f)
+mode = os.environ.get("VLLM_FAKE_MODE", "ok")
 print("fake vllm: starting", flush=True)
 if mode == "exit":
     print("ValueError: unrecognized arguments: --bogus", flush=True)
@@ -33,14 +38,14 @@ if mode == "exit":
     sys.exit(3)
 if mode == "ignore-term":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-if os.environ.get("FAKE_CHILD") == "1":
+if os.environ.get("VLLM_FAKE_CHILD") == "1":
     child = subprocess.Popen(
         [sys.executable, "-c", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(600)"]
     )
-    if os.environ.get("FAKE_CHILD_PID"):
-        with open(os.environ["FAKE_CHILD_PID"], "w", encoding="utf-8") as f:
+    if os.environ.get("VLLM_FAKE_CHILD_PID"):
+        with open(os.environ["VLLM_FAKE_CHILD_PID"], "w", encoding="utf-8") as f:
             f.write(str(child.pid))
-time.sleep(float(os.environ.get("FAKE_DELAY", "0")))
+time.sleep(float(os.environ.get("VLLM_FAKE_DELAY", "0")))
 port = int(argv[argv.index("--port") + 1])
 host = argv[argv.index("--host") + 1]
 served = argv[argv.index("--served-model-name") + 1]
@@ -66,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self._send(200, b"")
         elif self.path == "/metrics":
-            path = os.environ.get("FAKE_METRICS")
+            path = os.environ.get("VLLM_FAKE_METRICS")
             text = Path(path).read_text(encoding="utf-8") if path else METRICS
             self._send(200, text.encode(), "text/plain; version=0.0.4")
         else:

@@ -38,7 +38,7 @@ def test_up_status_logs_down(here: Lane) -> None:
 
 
 def test_a_lane_that_exits_is_exit_2_with_its_log(here: Lane, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAKE_MODE", "exit")
+    monkeypatch.setenv("VLLM_FAKE_MODE", "exit")
     result = run_cli("lane", "up", "--wait")
     assert result.exit_code == 2
     assert "lane 'lane-a' exited during start-up" in result.output

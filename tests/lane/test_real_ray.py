@@ -6,6 +6,7 @@ Installs ``ray`` into the lane virtualenv when it is not there (``maestro lane i
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -47,9 +48,13 @@ def test_replicas_on_ray(ray_head: str, tmp_path: Path) -> None:
     fake.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
     fake.chmod(0o755)
     paths = LanePaths.default()
-    config = config_of(write_repo(tmp_path / "repo", name="ray-lane"))
+    keyed = "    servedName: tiny\n    maxNumSeqs: 4\n    apiKey: {env: LANE_API_KEY}"  # replicas bind 0.0.0.0
+    config = config_of(write_repo(tmp_path / "repo", serve=keyed, name="ray-lane"))
     conn = registry.connect(state.default_path(tmp_path / "repo"))
-    urls = cluster.up_on_ray(config, paths, conn, ray_head, replicas=2, cpus=0.5, timeout_s=180, server_python=fake)
+    env = {**os.environ, "LANE_API_KEY": "lane-key-1"}
+    urls = cluster.up_on_ray(
+        config, paths, conn, ray_head, replicas=2, cpus=0.5, timeout_s=180, server_python=fake, env=env
+    )
     try:
         assert len(set(urls)) == 2
         assert all(httpx.get(f"{u}/health", timeout=5).status_code == 200 for u in urls)

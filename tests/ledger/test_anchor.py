@@ -63,3 +63,36 @@ def test_bundle_and_checkpoint_file_names():
     assert anchor.note_for_bundle(Path("out/l.intoto.jsonl.checkpoint.sigstore.json")) == Path(
         "out/l.intoto.jsonl.checkpoint"
     )
+
+
+WORKFLOW = "https://github.com/o/r/.github/workflows/ledger.yml@refs/heads/main"
+NOTE = (
+    b"maestro.dev/ledger/0123456789abcdef\n3\nq83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n\n\xe2\x80\x94 alice AAAA\n"
+)
+
+
+@pytest.fixture(scope="module")
+def local_sigstore():
+    pytest.importorskip("sigstore")
+    from helpers.sigstore_ca import LocalSigstore
+
+    return LocalSigstore()
+
+
+def test_a_real_bundle_is_accepted_for_its_identity_and_refused_for_another(local_sigstore, tmp_path):
+    root = local_sigstore.trusted_root(tmp_path / "trusted-root.json")
+    bundle = local_sigstore.bundle(NOTE, WORKFLOW, anchor.GITHUB_ISSUER, tmp_path / "l.checkpoint.sigstore.json")
+    anchor.verify(NOTE, bundle, WORKFLOW, anchor.GITHUB_ISSUER, root)
+    other = WORKFLOW.replace("o/r", "attacker/fork")
+    with pytest.raises(AnchorError, match=r"does not verify for identity .*attacker/fork.*SANs do not match"):
+        anchor.verify(NOTE, bundle, other, anchor.GITHUB_ISSUER, root)
+    with pytest.raises(AnchorError, match="does not verify"):
+        anchor.verify(NOTE, bundle, WORKFLOW, "https://accounts.google.com", root)
+    with pytest.raises(AnchorError, match=r"Signature is invalid for input|digest mismatch"):
+        anchor.verify(NOTE.replace(b"\n3\n", b"\n4\n"), bundle, WORKFLOW, anchor.GITHUB_ISSUER, root)
+
+
+def test_a_bundle_from_a_ca_the_root_does_not_name_is_refused(local_sigstore, tmp_path):
+    bundle = local_sigstore.bundle(NOTE, WORKFLOW, anchor.GITHUB_ISSUER, tmp_path / "l.checkpoint.sigstore.json")
+    with pytest.raises(AnchorError, match="does not verify"):
+        anchor.verify(NOTE, bundle, WORKFLOW)  # the pinned public-good root: our local CA is not in it

@@ -130,3 +130,26 @@ def test_keyring_finds_note_signers_by_name_and_hash():
     bob = key("bob").public
     assert ring.by_note_hash("bob", bob.note_hash) == bob
     assert ring.by_note_hash("alice", bob.note_hash) is None
+
+
+def test_one_public_key_under_two_names_is_refused_naming_both_files(tmp_path):
+    """The attack: bob's one key committed again as 'robert' would count as a second approver."""
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    bob = key("bob")
+    robert = PublicKey("robert", bob.public.raw)
+    assert robert.keyid != bob.keyid  # the key id hashes the name: two ids for one key
+    _write(folder / "bob.pub", bob.public.vkey() + "\n", 0o644)
+    _write(folder / "robert.pub", robert.vkey() + "\n", 0o644)
+    with pytest.raises(KeyFileError) as refused:
+        load_keyring(folder)
+    message = str(refused.value)
+    assert str(folder / "bob.pub") in message and str(folder / "robert.pub") in message
+    assert "same public key under two names" in message
+    with pytest.raises(KeyFileError, match="same public key"):
+        Keyring.of([bob.public, robert])
+
+
+def test_one_key_listed_twice_under_its_own_name_is_one_key():
+    ring = Keyring.of([key("bob").public, key("bob").public])
+    assert len(ring) == 1

@@ -55,7 +55,7 @@ def test_entries_and_checkpoints_cannot_be_changed_through_sql(tmp_path, sql):
 def test_a_failed_append_leaves_nothing_half_written(tmp_path):
     led = ledger(2, path=tmp_path / "state.db")
     before = (led.lines(), led.checkpoints())
-    bad = st.Action("route", "gw", [st.Subject.of("r", b"x")], details={"not json": object()})
+    bad = st.Action("route", "alice", [st.Subject.of("r", b"x")], details={"not json": object()})
     with pytest.raises(TypeError):
         led.append([action(2), action(3), bad], key())
     assert (led.lines(), led.checkpoints()) == before
@@ -95,8 +95,8 @@ def test_entries_since_a_time(tmp_path):
     from datetime import UTC, datetime
 
     led = Ledger.open(tmp_path / "state.db")
-    old = st.Action("a", "x", [st.Subject.of("r", b"1")], time=datetime(2026, 1, 1, tzinfo=UTC))
-    new = st.Action("b", "x", [st.Subject.of("r", b"2")], time=datetime(2026, 12, 1, tzinfo=UTC))
+    old = st.Action("a", "alice", [st.Subject.of("r", b"1")], time=datetime(2026, 1, 1, tzinfo=UTC))
+    new = st.Action("b", "alice", [st.Subject.of("r", b"2")], time=datetime(2026, 12, 1, tzinfo=UTC))
     led.append([old, new], key())
     assert [i for i, _ in led.entries(since="2026-06-01T00:00:00.000000Z")] == [1]
 

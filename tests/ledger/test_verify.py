@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from helpers.ledger import export_bytes, key, keyring, ledger, verify_bytes
@@ -127,7 +128,7 @@ def test_a_checkpoint_signed_over_other_entries_is_caught():
     led = ledger(4, batch=4)
     lines, _ = _split(export_bytes(4, 4))
     forged = cp.Checkpoint(led.origin, 4, bytes(32))
-    other_origin_line = checkpoint_envelope(forged.sign(key()), forged, key())
+    other_origin_line = checkpoint_envelope(forged.sign(key()), forged, key(), datetime.now(UTC))
     lines[-1] = other_origin_line
     report = verify_bytes(_join(lines))
     assert any("another ledger" in p.message for p in report.problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -9,7 +10,7 @@ from helpers.ledger import action, key, keyring
 
 from maestro.ledger import dsse
 from maestro.ledger import statement as st
-from maestro.ledger.errors import LedgerError
+from maestro.ledger.errors import ApprovalError, LedgerError
 from maestro.ledger.query import verify_store
 from maestro.ledger.store import Ledger
 from maestro.ledger.writer import Writer
@@ -66,7 +67,7 @@ def test_an_action_that_cannot_be_encoded_is_rejected_alone(tmp_path):
     path = tmp_path / "state.db"
     errors: list[BaseException] = []
     writer = Writer(path, key(), on_error=errors.append, max_delay=1.0)
-    bad = st.Action("route", "gw", [st.Subject.of("r", b"")], details={"x": object()})
+    bad = st.Action("route", "gateway:alice", [st.Subject.of("r", b"")], details={"x": object()})
     for item in (action(0), bad, action(1)):
         writer.submit(item)
     writer.close()
@@ -87,3 +88,30 @@ def test_a_store_busy_past_close_is_reported_not_silently_dropped(tmp_path):
     with pytest.raises(LedgerError, match="1 ledger entries could not be appended"):
         writer.close()
     blocker.execute("ROLLBACK")
+
+
+def test_submit_never_waits_on_a_locked_store_and_nothing_accepted_is_lost(tmp_path):
+    """The gateway calls submit on its event loop: a store another process holds must not stall it."""
+    path = tmp_path / "state.db"
+    writer = Writer(path, key(), max_pending=3, max_delay=0.01)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the store
+    for i in range(3):
+        writer.submit(action(i))
+    with pytest.raises(LedgerError, match="3 ledger entries already wait"):
+        writer.submit(action(3))  # the old writer blocked here, on a full queue, until the store was free
+    assert writer.pending == 3
+    holder.execute("ROLLBACK")
+    holder.close()
+    writer.close()
+    assert _details(path) == [0, 1, 2]
+    with Ledger.open(path) as led:
+        assert verify_store(led, keyring(), workers=1).ok
+
+
+def test_an_action_whose_actor_is_not_the_signer_is_refused_on_submit(tmp_path):
+    with Writer(tmp_path / "state.db", key("alice")) as writer:
+        with pytest.raises(ApprovalError, match="its actor 'gateway:bob' did not sign it"):
+            writer.submit(action(0, actor="gateway:bob"))
+        writer.submit(action(1, actor="alice"))
+    assert _details(tmp_path / "state.db") == [1]

@@ -413,6 +413,34 @@ CASES = [
         "file 'evals/support.jsonl' does not exist",
     ),
     case(
+        "prompt-file-outside-the-repository",
+        Break(AGENTS, "file: prompts/support-agent.md", "file: ../../../../../../../../etc/hostname"),
+        "ref.outside-repo",
+        "../../../../../../../../etc/hostname",
+        "'../../../../../../../../etc/hostname' resolves to /etc/hostname, outside the repository",
+    ),
+    case(
+        "eval-dataset-outside-the-repository",
+        Break(EVALS, "file: evals/support-quality.jsonl", "file: ../../elsewhere.jsonl"),
+        "ref.outside-repo",
+        "../../elsewhere.jsonl",
+        "'../../elsewhere.jsonl' resolves to",
+    ),
+    case(
+        "api-key-env-not-allowed",
+        Break(PROVIDERS, "apiKey: {env: OPENAI_API_KEY}", "apiKey: {env: GITHUB_TOKEN}"),
+        "secret.env-name",
+        "GITHUB_TOKEN",
+        "'GITHUB_TOKEN' holds one of the machine's own credentials",
+    ),
+    case(
+        "api-key-env-off-pattern",
+        Break(PROVIDERS, "apiKey: {env: OPENAI_API_KEY}", "apiKey: {env: DATABASE_URL}"),
+        "secret.env-name",
+        "DATABASE_URL",
+        "'DATABASE_URL' does not match the Policy's apiKeyEnv (*_API_KEY)",
+    ),
+    case(
         "agent-unknown-route",
         Break(AGENTS, "  route: support-chat", "  route: suport-chat"),
         "ref.unresolved",
@@ -509,6 +537,34 @@ def test_strict_makes_warnings_fail_on_the_command_line(repo: Path, args: tuple[
     result = run_cli("validate", *args)
     assert result.exit_code == code, result.output
     assert "warning rollout.weights" in result.output
+
+
+def test_a_prompt_symlinked_out_of_the_repository_is_refused(repo: Path, tmp_path_factory: Any) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "secret.md"
+    elsewhere.write_text("not yours\n", encoding="utf-8")
+    prompt = repo / "manifests" / "prompts" / "support-agent.md"
+    prompt.unlink()
+    prompt.symlink_to(elsewhere)
+    (finding,) = [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
+    assert (finding.rule, finding.file, finding.path) == ("ref.outside-repo", AGENTS, "spec.prompt.file")
+    assert (finding.line, finding.column) == spot(repo / AGENTS, "prompts/support-agent.md")
+    assert "through a symbolic link" in finding.message and str(elsewhere) in finding.message
+
+
+def test_a_symlink_that_stays_inside_the_repository_is_fine(repo: Path) -> None:
+    prompt = repo / "manifests" / "prompts" / "support-agent.md"
+    (repo / "shared.md").write_text(prompt.read_text(encoding="utf-8"), encoding="utf-8")
+    prompt.unlink()
+    prompt.symlink_to(repo / "shared.md")
+    assert not [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
+
+
+def test_a_policy_can_allow_more_key_names_but_never_the_machines_own(repo: Path) -> None:
+    Break(POLICY, "spec:\n  taxonomy:", "spec:\n  apiKeyEnv: ['*_API_KEY', '*_TOKEN']\n  taxonomy:").apply(repo)
+    Break(PROVIDERS, "apiKey: {env: OPENAI_API_KEY}", "apiKey: {env: OPENAI_TOKEN}").apply(repo)
+    Break(PROVIDERS, "apiKey: {env: MISTRAL_API_KEY}", "apiKey: {env: GITHUB_TOKEN}").apply(repo)
+    found = [d for d in validate(example_paths(repo)).diagnostics if d.severity is Severity.ERROR]
+    assert [(d.rule, d.message.split("'")[1]) for d in found] == [("secret.env-name", "GITHUB_TOKEN")]
 
 
 @pytest.mark.parametrize(

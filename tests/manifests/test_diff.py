@@ -337,6 +337,10 @@ CASES = [
     ("Policy", "budgets", [], "spec.budgets[b]", Op.REMOVED, HIGH, "budget 'b' removed"),
     ("Policy", "budgets.0.onExceed", "alert", "spec.budgets[b].onExceed", Op.ADDED, HIGH, "weakened from 'block'"),
     ("Policy", "unknownTags", "allow", "spec.unknownTags", Op.CHANGED, HIGH, "fails open"),
+    ("Policy", "apiKeyEnv", ["*"], "spec.apiKeyEnv[0]", Op.ADDED, HIGH, "a provider key may be read from changed"),
+    ("Provider", "baseUrl", "https://x.example/v1", "spec.baseUrl", Op.CHANGED, HIGH, "the API key now go to"),
+    ("Provider", "apiKey", {"env": "X_API_KEY"}, "spec.apiKey.env", Op.ADDED, HIGH, "another secret is read"),
+    ("Provider", "serve.apiKey", {"env": "X_API_KEY"}, "spec.serve.apiKey.env", Op.ADDED, HIGH, "lane's key reference"),
     # routes
     (
         "Route",

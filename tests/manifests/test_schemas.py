@@ -218,7 +218,7 @@ def test_every_problem_of_a_document_is_reported(example_repo: Path, schemas: Sc
 def test_a_literal_api_key_is_secret_inline(example_repo: Path, schemas: SchemaSet) -> None:
     where, found = schema_diagnostics(example_repo, LITERAL_KEY, schemas)
     assert [(d.rule, (d.line, d.column), d.path) for d in found] == [("secret.inline", where, "spec.apiKey")]
-    assert "{env: YOUR_ENV_VAR}" in found[0].message
+    assert "{env: YOUR_API_KEY}" in found[0].message
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -14,7 +14,9 @@ from maestro.errors import UsageError
 from maestro.policy.detect import (
     DETECTORS,
     Finding,
+    Limits,
     PhoneDetector,
+    ScanLimitExceeded,
     detect,
     detect_messages,
     detect_tags,
@@ -296,6 +298,7 @@ def test_detectable_tags_are_the_taxonomy_tags_a_pattern_can_find() -> None:
         "pii.iban",
         "pii.national-id",
         "pii.ip-address",
+        "secret.credential",
     }
 
 
@@ -340,3 +343,83 @@ def test_a_value_on_its_own_line_is_found_in_any_text(before: str, case: tuple[s
     tag, value, detector = case
     start = len(before) + 1
     assert Finding(tag, start, start + len(value), detector) in detect(f"{before}\n{value}\n{after}")
+
+
+def _brute_force(text: str) -> tuple[Finding, ...]:
+    """The reference: every candidate checked against every finding kept so far (quadratic), no limits."""
+    kept: list[Finding] = []
+
+    def taken(start: int, end: int) -> bool:
+        return any(start < finding.end and finding.start < end for finding in kept)
+
+    for detector in DETECTORS.values():
+        kept.extend(list(detector.find(text, taken)))
+    return tuple(sorted(kept, key=lambda finding: (finding.start, finding.end)))
+
+
+FRAGMENTS = st.sampled_from(
+    [value for _, value, _ in POSITIVE]
+    + ["a@b.cc", "8.8.8.8", " ", "\n", ":", "::", "@", "-", ".", "0", "12", "4111", "DE89", "+44", "(", ")"]
+    + ["AKIAIOSFODNN7EXAMPLE", "ghp_x7Kq2mP9vL4nR8tY1wE5zU3oI6aS0dF2gH4j", "'q8Zr2Lw9Xk4Vt7Nb1Mc6Hd3Jf5Gs0Pa8Ye2Tu'"]
+    + ["postgres://u:p4ss@db.example.com", "jane.4111111111111111@example.com", "2001:db8::1"]
+)
+CROWDED = st.lists(FRAGMENTS | DIGITISH, max_size=40).map("".join)
+
+
+@given(CROWDED)
+def test_sorted_interval_overlap_checks_find_what_the_brute_force_reference_finds(text: str) -> None:
+    assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
+
+
+@given(st.text(max_size=200))
+def test_the_reference_agrees_on_any_text(text: str) -> None:
+    assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
+
+
+def test_a_text_past_the_character_limit_is_refused_by_detect() -> None:
+    with pytest.raises(ScanLimitExceeded, match="11 characters; one scan reads at most 10"):
+        detect("a" * 11, limits=Limits(characters=10))
+    assert detect("a" * 10, limits=Limits(characters=10)) == ()
+
+
+def test_messages_past_the_character_limit_carry_every_detectable_tag() -> None:
+    limits = Limits(characters=100)
+    half = {"role": "user", "content": "x" * 50}
+    assert detect_messages([half, half], limits=limits) == frozenset()
+    assert detect_messages([half, half, {"role": "user", "content": "y"}], limits=limits) == detectable_tags()
+
+
+def test_messages_with_more_candidates_than_the_limit_carry_every_detectable_tag() -> None:
+    limits = Limits(checks=10)
+    five = {"role": "user", "content": "jane@example.com " * 5}  # one candidate each, for one detector
+    assert detect_messages([five, five], limits=limits) == {"pii.email"}
+    assert detect_messages([five, five, {"role": "user", "content": "jo@example.com"}], limits=limits) == (
+        detectable_tags()
+    )
+    with pytest.raises(ScanLimitExceeded, match="candidates"):
+        detect("jane@example.com " * 11, limits=limits)
+
+
+def test_a_costly_check_spends_more_of_the_budget() -> None:
+    limits = Limits(checks=50)
+    mails = {"role": "user", "content": "jane@example.com, " * 5}
+    phones = {"role": "user", "content": "+44 20 7946 0958, " * 5}  # a telephone number costs 20
+    assert detect_messages([mails], limits=limits) == {"pii.email"}
+    assert detect_messages([phones], limits=limits) == detectable_tags()
+    assert detect_messages([phones], limits=Limits(checks=1000)) == {"pii.phone"}
+
+
+def test_the_default_limits_read_a_long_prompt_and_fail_closed_past_it() -> None:
+    limits = Limits()
+    prose = "The quick brown fox jumps over the lazy dog. " * (limits.characters // 45)
+    assert detect_messages([{"role": "user", "content": prose}]) == frozenset()
+    assert detect_messages([{"role": "user", "content": prose + "x" * 45}]) == detectable_tags()
+
+
+@pytest.mark.parametrize(
+    "unit", ["a@b.cc 8.8.8.8 ", "@", "1234567890", ":", "DE89 3704 0044 0532 0130 01 ", "4111 1111 1111 1112 "]
+)
+def test_an_adversarial_text_at_the_limit_is_scanned_or_fails_closed(unit: str) -> None:
+    text = (unit * (Limits().characters // len(unit) + 1))[: Limits().characters]
+    tags = detect_messages([{"role": "user", "content": text}])
+    assert tags in ({"pii.ip-address", "pii.email"}, frozenset(), detectable_tags())

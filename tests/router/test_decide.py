@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -10,7 +11,8 @@ import pytest
 from helpers.router import ROOT, model, pair, policy, provider, route, table
 
 from maestro import router
-from maestro.manifests.validate import validate
+from maestro.manifests.loader import SourceFile
+from maestro.manifests.validate import validate, validate_sources
 from maestro.router import Circuit, DeploymentState, LiveState, Request, RouterError, Stage
 
 MINI = "openai-us/gpt-4o-mini"
@@ -255,6 +257,23 @@ def _constrained() -> router.RouterTable:
     )
 
 
+def _panicless(threshold: float = 0.0) -> router.RouterTable:
+    """``_constrained`` with the route's panic threshold set (0: never panic)."""
+    return table(
+        provider("eu", "eu", model("small", context=4000, price=0.1), model("big", context=128_000, price=50.0)),
+        provider("us", "us"),
+        route(
+            "r",
+            "chat",
+            [pair("eu/big", weight=90), pair("eu/small", weight=10)],
+            fallback=[pair("us/m")],
+            limits={"maxCostUsd": 0.05, "maxLatency": "8s"},
+            panicThreshold=threshold,
+        ),
+        clean=False,
+    )
+
+
 def test_a_context_window_too_small_removes_the_model() -> None:
     decision = router.decide(_constrained(), ask(input_tokens=5000))
     # 5,000 tokens overflow small's 4k window; at 50 USD per 1M they also cost big more than the 0.05 cap
@@ -312,16 +331,73 @@ def test_no_constraint_lets_a_disallowed_deployment_in(live: DeploymentState, in
     routes = _constrained()
     state = LiveState({"eu/big": live, "eu/small": live})
     decision = router.decide(routes, ask(tags={"pii.email"}, input_tokens=input_tokens), state)
+    assert "us/m" not in decision.allowed and "us/m" not in decision.order
+    if live.circuit == Circuit.OPEN:  # every allowed one is open: panic tries them all, still only them
+        assert set(decision.order) == {"eu/big", "eu/small"} and decision.panic is not None
+        return
     assert decision.order == ()
-    assert "us/m" not in decision.allowed
     assert decision.denied is not None and decision.denied.startswith("no deployment is allowed and available")
 
 
 def test_when_every_allowed_deployment_is_down_the_denial_says_so_first() -> None:
     state = LiveState({k: DeploymentState(circuit=Circuit.OPEN) for k in ("eu/big", "eu/small")})
-    decision = router.decide(_constrained(), ask(tags={"pii.email"}, input_tokens=10), state)
+    decision = router.decide(_panicless(), ask(tags={"pii.email"}, input_tokens=10), state)
     assert decision.denied is not None
     assert decision.denied.split(": ", 1)[1].startswith("its circuit is open")
+
+
+# --- the panic threshold (Envoy's): most of the allowed deployments open, every allowed one is tried ---------
+
+OPEN = DeploymentState(circuit=Circuit.OPEN)
+
+
+def test_one_open_circuit_of_three_is_removed_without_panic() -> None:
+    decision = router.decide(_constrained(), ask(input_tokens=10), LiveState({"eu/big": OPEN}))
+    assert stages(decision) == {"eu/big": {Stage.CIRCUIT}}
+    assert decision.panic is None and decision.order == ("eu/small", "us/m")
+
+
+def test_two_open_circuits_of_three_panic_and_every_allowed_deployment_is_tried() -> None:
+    state = LiveState({"eu/big": OPEN, "us/m": OPEN})
+    decision = router.decide(_constrained(), ask(input_tokens=10), state)
+    assert decision.removed == ()  # nothing removed: the open ones are in the order, and the decision says why
+    assert set(decision.order) == {"eu/big", "eu/small", "us/m"} and decision.order[-1] == "us/m"
+    assert decision.panic is not None
+    assert "2 of the 3 allowed deployment(s) have an open circuit (eu/big, us/m)" in decision.panic
+    assert "fewer than 50% closed" in decision.panic
+
+
+def test_panic_never_brings_back_a_deployment_policy_removed() -> None:
+    # pii.email keeps us/m out (policy); both EU deployments are open: panic tries them, never us/m
+    state = LiveState({"eu/big": OPEN, "eu/small": OPEN, "us/m": DeploymentState()})
+    decision = router.decide(_constrained(), ask(tags={"pii.email"}, input_tokens=10), state)
+    assert decision.panic is not None and set(decision.order) == {"eu/big", "eu/small"}
+    assert stages(decision)["us/m"] == {Stage.TAG}
+
+
+def test_panic_never_brings_back_a_deployment_another_constraint_removed() -> None:
+    # 5,000 tokens: small's context is too small and big is over the cost cap; only us/m fits, and it is open
+    decision = router.decide(_constrained(), ask(input_tokens=5000), LiveState({"us/m": OPEN}))
+    assert decision.panic is not None and decision.order == ("us/m",)
+    assert stages(decision) == {"eu/small": {Stage.CONTEXT}, "eu/big": {Stage.COST}}
+
+
+@pytest.mark.parametrize(("threshold", "panics"), [(0.0, False), (0.3, False), (0.34, True), (1.0, True)])
+def test_the_panic_threshold_is_the_route_s_own(threshold: float, panics: bool) -> None:
+    # two of three open: one third (0.33) closed, which is below 0.34 and 1.0 but not below 0.3; 0 never panics
+    state = LiveState({"eu/big": OPEN, "us/m": OPEN})
+    decision = router.decide(_panicless(threshold), ask(input_tokens=10), state)
+    assert (decision.panic is not None) is panics
+    assert set(decision.order) == ({"eu/small", "eu/big", "us/m"} if panics else {"eu/small"})
+    if not panics:  # the removals keep the order of the route's deployments
+        assert [r.deployment for r in decision.removed] == ["eu/big", "us/m"]
+
+
+def test_the_panic_threshold_is_checked_by_the_schema() -> None:
+    docs = [provider("us", "us"), route("r", "chat", [pair("us/m")], panicThreshold=1.5)]
+    result = validate_sources([SourceFile(f"doc{i}.yaml", json.dumps(d).encode(), "") for i, d in enumerate(docs)])
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    assert [d.path for d in errors] == ["spec.panicThreshold"], errors
 
 
 # --- budgets and the kill switch -----------------------------------------------------------------------------
@@ -520,11 +596,11 @@ def test_a_route_require_rule_that_cannot_be_evaluated_applies() -> None:
 # --- shadows ---------------------------------------------------------------------------------------------------
 
 
-def _shadowed(rate: float) -> router.RouterTable:
+def _shadowed(rate: float, **spec: Any) -> router.RouterTable:
     return table(
         provider("eu", "eu"),
         provider("us", "us"),
-        route("r", "chat", [pair("eu/m")], shadow=[pair("us/m", sampleRate=rate)]),
+        route("r", "chat", [pair("eu/m")], shadow=[pair("us/m", sampleRate=rate)], **spec),
     )
 
 
@@ -553,9 +629,12 @@ def test_a_shadow_that_is_not_allowed_is_never_sampled() -> None:
 
 
 def test_a_shadow_is_never_served_even_when_nothing_else_is_up() -> None:
-    decision = router.decide(_shadowed(1.0), ask(), LiveState({"eu/m": DeploymentState(circuit=Circuit.OPEN)}))
+    down = LiveState({"eu/m": DeploymentState(circuit=Circuit.OPEN), "us/m": DeploymentState()})
+    decision = router.decide(_shadowed(1.0, panicThreshold=0), ask(), down)
     assert decision.order == ()
     assert decision.denied is not None
+    panicked = router.decide(_shadowed(1.0), ask(), down)  # in panic the open candidate is tried, never the shadow
+    assert panicked.order == ("eu/m",) and panicked.panic is not None
 
 
 # --- determinism ---------------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from maestro.errors import UsageError
 from maestro.gateway.app import create_app
 from maestro.gateway.chaos import load
 from maestro.gateway.chaos.load import ALIAS
+from maestro.gateway.chaos.process import UpstreamProcess
 from maestro.gateway.chaos.report import DrillReport, report
 from maestro.gateway.chaos.scenario import Scenario, UpstreamSpec
-from maestro.gateway.chaos.upstream import FakeUpstream
 from maestro.gateway.config import BreakerSettings, from_manifests
 from maestro.gateway.runtime import Runtime
 from maestro.gateway.serve import Background
@@ -27,10 +27,16 @@ from maestro.manifests.validate import validate
 
 def run(scenario: Scenario) -> DrillReport:
     with ExitStack() as stack:
-        fakes = {u.name: FakeUpstream(u.name, u.faults, seed=i) for i, u in enumerate(scenario.upstreams)}
-        urls = {name: stack.enter_context(Background(f.app())) for name, f in fakes.items()}
-        baseline = FakeUpstream("baseline")
-        baseline_url = stack.enter_context(Background(baseline.app()))
+        # each fake upstream in a process of its own: a starved drill process must not slow the upstreams down
+        ups = [UpstreamProcess(u.name, u.faults, seed=i) for i, u in enumerate(scenario.upstreams)]
+        ups.append(UpstreamProcess("baseline"))
+        for up in ups:
+            up.start()
+            stack.callback(up.stop)
+        for up in ups:
+            up.ready()
+        *fakes, baseline = ups
+        urls = {up.name: up.url for up in fakes}
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="maestro-chaos-")))
         manifests = _manifests(scenario, urls, folder)
         config = from_manifests(
@@ -42,11 +48,12 @@ def run(scenario: Scenario) -> DrillReport:
         app = create_app(config)
         runtime: Runtime = app.state.runtime
         url = stack.enter_context(Background(app))
-        base = asyncio.run(load.baseline(baseline_url, scenario))
+        base = asyncio.run(load.baseline(baseline.url, scenario))
         started = time.monotonic()
-        outcomes = asyncio.run(load.run(url, scenario, fakes))
+        outcomes = asyncio.run(load.run(url, scenario, urls))
+        calls = {up.name: up.calls() for up in fakes}
         return report(
-            scenario, outcomes, baseline=base, fakes=fakes, runtime=runtime, table=config.table, started=started
+            scenario, outcomes, baseline=base, calls=calls, runtime=runtime, table=config.table, started=started
         )
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
+from maestro.gateway.chaos.process import set_faults
 from maestro.gateway.chaos.scenario import Phase, Scenario
-from maestro.gateway.chaos.upstream import FakeUpstream
 
 ALIAS = "drill"
 MESSAGES = ({"role": "user", "content": "Say hello."},)
@@ -51,7 +51,9 @@ async def baseline(url: str, scenario: Scenario) -> dict[bool, float]:
     return out
 
 
-async def run(url: str, scenario: Scenario, fakes: Mapping[str, FakeUpstream]) -> list[Outcome]:
+async def run(url: str, scenario: Scenario, upstreams: Mapping[str, str]) -> list[Outcome]:
+    """The paced load through the gateway at ``url``; ``upstreams`` are the fake upstreams' URLs by name, whose
+    faults the phases change."""
     load = scenario.load
     rng = random.Random(0)
     gate = asyncio.Semaphore(load.concurrency)
@@ -59,7 +61,10 @@ async def run(url: str, scenario: Scenario, fakes: Mapping[str, FakeUpstream]) -
     limits = httpx.Limits(
         max_connections=load.concurrency + 8, max_keepalive_connections=load.concurrency + 8, keepalive_expiry=3
     )
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client,
+        httpx.AsyncClient(timeout=30) as control,
+    ):
         loop = asyncio.get_running_loop()
         start = loop.time()
         tasks = []
@@ -67,7 +72,7 @@ async def run(url: str, scenario: Scenario, fakes: Mapping[str, FakeUpstream]) -
             delay = start + i / load.rate_per_s - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            phases = _apply(phases, loop.time() - start, fakes)
+            phases = await _apply(phases, loop.time() - start, upstreams, control)
             stream = rng.random() < load.stream_share
             tags = load.tags if rng.random() < load.tagged_share else ()
             await gate.acquire()
@@ -75,10 +80,12 @@ async def run(url: str, scenario: Scenario, fakes: Mapping[str, FakeUpstream]) -
         return list(await asyncio.gather(*tasks))
 
 
-def _apply(phases: list[Phase], elapsed: float, fakes: Mapping[str, FakeUpstream]) -> list[Phase]:
+async def _apply(
+    phases: list[Phase], elapsed: float, upstreams: Mapping[str, str], control: httpx.AsyncClient
+) -> list[Phase]:
     while phases and phases[0].at_s <= elapsed:
         for name, faults in phases[0].faults.items():
-            fakes[name].faults = faults
+            await set_faults(control, upstreams[name], faults)
         phases = phases[1:]
     return phases
 

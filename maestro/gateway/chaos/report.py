@@ -10,6 +10,8 @@
   router's allowed set for the tags alone (without live state), or outside the scenario's own ``allowed``
   upstreams for one of its tags;
 - ``silent_truncations``: streams that ended without ``[DONE]`` and without an error event;
+- ``panic_decisions``: decisions that ignored open circuits because fewer than the route's panic threshold of
+  its deployments had a closed one (``maestro_gateway_panic_decisions_total``);
 - ``max_attempts_to_down_provider_per_cooldown``: for an upstream that fails every call, the most calls it
   received in one window between two openings of its circuit (each at least a cooldown long); the calls
   that reached it before its circuit first opened are counted in ``attempts_before_open``. An upstream whose
@@ -20,13 +22,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from maestro.gateway.chaos.load import ALIAS, MESSAGES, Outcome, quantile
 from maestro.gateway.chaos.scenario import Scenario
-from maestro.gateway.chaos.upstream import FakeUpstream, Faults
+from maestro.gateway.chaos.upstream import Faults
 from maestro.gateway.runtime import Runtime
 from maestro.router import Request, RouterTable, decide
 
@@ -47,6 +49,7 @@ class DrillReport:
     policy_violations: int
     silent_truncations: int
     max_attempts_to_down_provider_per_cooldown: int | None
+    panic_decisions: int = 0
     attempts_before_open: dict[str, int] = field(default_factory=dict)
     served_by: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
@@ -62,7 +65,7 @@ def report(
     outcomes: list[Outcome],
     *,
     baseline: Mapping[bool, float],
-    fakes: Mapping[str, FakeUpstream],
+    calls: Mapping[str, Sequence[tuple[float, str]]],
     runtime: Runtime,
     table: RouterTable,
     started: float,
@@ -70,7 +73,7 @@ def report(
     n = len(outcomes) or 1
     added = [o.ms - baseline[o.stream] for o in outcomes if o.complete]
     rescued = [o.ms for o in outcomes if o.complete and o.attempts > 1]
-    per_window, before = _down_attempts(scenario, fakes, runtime)
+    per_window, before = _down_attempts(scenario, calls, runtime)
     report = DrillReport(
         scenario=scenario.name,
         requests=len(outcomes),
@@ -85,6 +88,9 @@ def report(
         silent_truncations=sum(o.silent_truncation for o in outcomes),
         max_attempts_to_down_provider_per_cooldown=per_window,
         attempts_before_open=before,
+        panic_decisions=int(
+            runtime.metrics.registry.get_sample_value("maestro_gateway_panic_decisions_total", {"route": "drill"}) or 0
+        ),
         served_by=dict(Counter(o.served_by for o in outcomes)),
         statuses=dict(sorted(Counter(str(o.status or o.client_error) for o in outcomes).items())),
         refusals=dict(Counter(o.refusal for o in outcomes if o.refusal).most_common()),
@@ -98,7 +104,7 @@ def _down(faults: Faults) -> bool:
 
 
 def _down_attempts(
-    scenario: Scenario, fakes: Mapping[str, FakeUpstream], runtime: Runtime
+    scenario: Scenario, calls: Mapping[str, Sequence[tuple[float, str]]], runtime: Runtime
 ) -> tuple[int | None, dict[str, int]]:
     """The most calls a failing-every-call upstream received between two openings of its circuit.
 
@@ -109,10 +115,10 @@ def _down_attempts(
     worst: int | None = None
     before: dict[str, int] = {}
     openings = list(runtime.breakers.openings)
-    for name, fake in fakes.items():
+    for name, log in calls.items():
         if not any(_down(f) for f in _faults_over_time(scenario, name)):
             continue
-        failed = [t for t, outcome in fake.calls if outcome != "ok"]
+        failed = [t for t, outcome in log if outcome != "ok"]
         opened = [t for t, key in openings if key == f"{name}/m1"]
         before[name] = sum(1 for t in failed if not opened or t < opened[0] + _IN_FLIGHT_S)
         worst = max(worst or 0, 0 if opened else len(failed))

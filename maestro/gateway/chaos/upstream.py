@@ -1,5 +1,7 @@
 """A fault-injecting upstream speaking the OpenAI chat API: error rates, added latency, hangs, 429 storms,
-slow first tokens, streams cut mid-answer. A real HTTP server once served (see ``serve.Background``)."""
+slow first tokens, streams cut mid-answer. A real HTTP server once served (see ``serve.Background``, or
+``chaos.process`` for one in a process of its own, which the drill drives through ``PUT /_chaos/faults`` and
+reads through ``GET /_chaos/calls``)."""
 
 from __future__ import annotations
 
@@ -52,11 +54,23 @@ class FakeUpstream:
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                Route("/_chaos/faults", self._set_faults, methods=["PUT"]),
+                Route("/_chaos/calls", self._calls, methods=["GET"]),
             ]
         )
 
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "m1", "object": "model", "owned_by": self.name}]})
+
+    async def _set_faults(self, request: Request) -> Response:
+        try:
+            self.faults = Faults(**json.loads(await request.body()))
+        except (ValueError, TypeError) as e:
+            return _error(400, f"faults: {e}")
+        return Response(status_code=204)
+
+    async def _calls(self, request: Request) -> Response:
+        return JSONResponse({"calls": self.calls})
 
     async def _chat(self, request: Request) -> Response:
         try:

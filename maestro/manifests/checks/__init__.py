@@ -9,12 +9,14 @@ from maestro.manifests.checks.context import Checker, Taxonomy
 from maestro.manifests.checks.delivery import check_evals, check_rollouts
 from maestro.manifests.checks.pipelines import check_pipelines
 from maestro.manifests.checks.routing import check_policies, check_providers, check_routes
+from maestro.manifests.checks.secrets import check_key_env
 from maestro.manifests.checks.serve import check_serve
 from maestro.manifests.diagnostics import Diagnostic
 from maestro.manifests.loader import Document, ManifestSet
 
 CHECKS: tuple[Callable[[Checker], None], ...] = (
     check_providers,
+    check_key_env,
     check_serve,
     check_policies,
     check_routes,

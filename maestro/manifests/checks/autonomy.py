@@ -8,6 +8,7 @@ from pathlib import Path
 from maestro.manifests.autonomy import Permission, permission
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
+from maestro.manifests.references import outside
 
 DUAL_CONTROL_LEVEL = 4
 
@@ -86,8 +87,12 @@ def report_forbidden(
 
 
 def check_file(c: Checker, doc: Document, path: tuple[str | int, ...], relative: str) -> None:
-    """A file named relative to the manifest's folder must exist (skipped for sources with no folder)."""
+    """A file named relative to the manifest's folder must lie inside the repository (symbolic links
+    followed) and exist there (skipped for sources with no folder)."""
     if not doc.base_dir:
         return
-    if not (Path(doc.base_dir) / relative).is_file():
+    problem = outside(doc.base_dir, relative)
+    if problem is not None:
+        c.report(doc, path, "ref.outside-repo", f"{problem}; maestro reads no file outside the repository")
+    elif not (Path(doc.base_dir) / relative).is_file():
         c.report(doc, path, "ref.file", f"file '{relative}' does not exist next to {doc.file}; fix the path")

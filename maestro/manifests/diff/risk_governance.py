@@ -122,6 +122,7 @@ AUTONOMY_LEVEL: Final[Rules] = (
 
 POLICY: Final[Rules] = (
     ("spec.unknownTags", _unknown_tags),
+    ("spec.apiKeyEnv*", fixed(HIGH, "the environment variables a provider key may be read from changed")),
     (
         "spec.taxonomy.tags[]",
         item(

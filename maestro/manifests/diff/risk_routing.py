@@ -142,8 +142,10 @@ PROVIDER: Final[Rules] = (
         ),
     ),
     ("spec.models[].price.*", fixed(MEDIUM, "price of model '{key}' changed: {leaf} {old} -> {new}")),
-    ("spec.baseUrl", fixed(MEDIUM, "endpoint changed: requests now go to {new}")),
-    ("spec.apiKey*", fixed(MEDIUM, "credential reference changed")),
+    # Where prompts and the key go: a change can send both to a server of the author's choosing.
+    ("spec.baseUrl", fixed(HIGH, "endpoint changed: requests and the API key now go to {new}")),
+    ("spec.apiKey*", fixed(HIGH, "credential reference changed: another secret is read and sent to the provider")),
+    ("spec.serve.apiKey*", fixed(HIGH, "the lane's key reference changed")),
 )
 
 ROUTE: Final[Rules] = (

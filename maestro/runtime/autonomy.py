@@ -1,0 +1,76 @@
+"""Autonomy gates at call time: a tool's ``action`` judged against an AutonomyLevel.
+
+    allowedWithoutApproval  -> "allow"     the call runs
+    requiresApproval        -> "approval"  the run pauses with a request saying what will run, with which arguments
+    neither                 -> "forbid"    refused and recorded; the node fails
+
+The level that applies is the stricter (lower ``level``) of the Agent's and the Pipeline's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from maestro.manifests.loader import ManifestSet
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    name: str
+    level: int
+    allowed: frozenset[str]
+    needs_approval: frozenset[str]
+    approvals_required: int
+    roles: tuple[str, ...]
+    expires_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    decision: str  # allow | approval | forbid
+    level: Level
+    action: str
+
+    @property
+    def reason(self) -> str:
+        if self.decision == "allow":
+            return f"'{self.action}' is allowed without approval at {self.level.name}"
+        if self.decision == "approval":
+            return f"'{self.action}' needs {self.level.approvals_required} approval(s) at {self.level.name}"
+        return f"'{self.action}' is forbidden at {self.level.name} (in neither of its lists)"
+
+
+def level_of(manifests: ManifestSet, name: str) -> Level:
+    from maestro.manifests.durations import seconds
+
+    doc = manifests.get("AutonomyLevel", name)
+    if doc is None:  # validate rejects a dangling reference; a snapshot always holds the level
+        return Level(name, -1, frozenset(), frozenset(), 1, (), None)
+    spec = doc.spec
+    approvals = spec.get("approvals", {})
+    return Level(
+        name,
+        int(spec["level"]),
+        frozenset(spec.get("allowedWithoutApproval", ())),
+        frozenset(spec.get("requiresApproval", ())),
+        max(1, int(approvals.get("required", 1))),
+        tuple(approvals.get("roles", ())),
+        seconds(approvals["expiresAfter"]) if "expiresAfter" in approvals else None,
+    )
+
+
+def applicable(manifests: ManifestSet, names: list[str | None]) -> Level | None:
+    """The strictest of the named levels (None when none is named)."""
+    levels = [level_of(manifests, n) for n in names if n]
+    return min(levels, key=lambda lv: lv.level) if levels else None
+
+
+def judge(action: str, level: Level | None) -> Verdict | None:
+    """The verdict on ``action`` at ``level``; None when no level applies (no gate)."""
+    if level is None:
+        return None
+    if action in level.allowed:
+        return Verdict("allow", level, action)
+    if action in level.needs_approval:
+        return Verdict("approval", level, action)
+    return Verdict("forbid", level, action)

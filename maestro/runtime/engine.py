@@ -1,0 +1,77 @@
+"""DBOS, configured for one repository: where run state lives, launching it in a process, and a client.
+
+DBOS is configured per process. ``launched(root)`` constructs, launches and finally destroys it, so a test
+or a command gets a clean engine and leaves none behind. Launching recovers every run this executor left
+unfinished (a killed ``maestro run`` or ``maestro worker``) and, with ``queue=True``, takes queued runs.
+
+State lives in ``.maestro/runs.sqlite`` of the repository (SQLite, no server), or in the database that
+``--state-url`` / ``$MAESTRO_RUNS_URL`` names (``postgresql://...``), where several workers share the work.
+Read-only commands (``runs list``, ``runs show``, ``runs approve``) use a ``DBOSClient``, which runs no
+workflow code and recovers nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dbos import DBOS, DBOSClient, DBOSConfig
+
+from maestro.runtime.errors import RunError
+
+URL_ENV = "MAESTRO_RUNS_URL"
+APP_NAME = "maestro"
+# Recovery only resumes runs started by the same application version: bump this when the workflow changes in
+# a way that old checkpoints cannot replay.
+APP_VERSION = "maestro-runtime-1"
+
+
+def state_url(root: Path, url: str | None = None) -> str:
+    chosen = url or os.environ.get(URL_ENV)
+    if chosen:
+        return chosen
+    folder = root / ".maestro"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'runs.sqlite'}"
+
+
+def _config(url: str) -> DBOSConfig:
+    return {
+        "name": APP_NAME,
+        "system_database_url": url,
+        "application_version": APP_VERSION,
+        "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": 0.05,
+    }
+
+
+@contextmanager
+def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iterator[None]:
+    """DBOS launched for ``root`` in this process, destroyed on exit; with ``queue``, it takes queued runs."""
+    from maestro.runtime.workflow import QUEUE  # registers the workflow before launch
+
+    DBOS(config=_config(state_url(root, url)))
+    try:
+        DBOS.launch()
+        logging.getLogger("dbos").setLevel(logging.WARNING)
+        if queue:
+            DBOS.register_queue(QUEUE, polling_interval_sec=0.2)
+        yield
+    finally:
+        DBOS.destroy()
+
+
+@contextmanager
+def client(root: Path, url: str | None = None) -> Iterator[DBOSClient]:
+    """A client of the run state; a RunError when there is none yet."""
+    target = state_url(root, url)
+    if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).exists():
+        raise RunError(f"no runs here yet ({target.removeprefix('sqlite:///')}); start one with `maestro run PIPELINE`")
+    c = DBOSClient(system_database_url=target)
+    try:
+        yield c
+    finally:
+        c.destroy()

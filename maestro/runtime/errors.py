@@ -1,0 +1,23 @@
+"""The runtime's exceptions (all ``maestro.errors.MaestroError``, so the CLI maps them to exit 2)::
+
+RunError                the run cannot be started, found or steered as asked; the message says what to do
+├── InterruptError      an approval names a stale or unknown interrupt, or the approver may not approve it
+└── NodeError           a node failed (a tool, a model call, an edge); recorded on the node, never raised
+                        out of a run
+"""
+
+from __future__ import annotations
+
+from maestro.errors import MaestroError
+
+
+class RunError(MaestroError):
+    """A run cannot be started, found or steered as asked."""
+
+
+class InterruptError(RunError):
+    """An approval or rejection cannot be applied to this interrupt."""
+
+
+class NodeError(RunError):
+    """A node failed; the run records it on the node and stops with the reason."""

@@ -1,0 +1,68 @@
+"""Evidence of a run in the ledger: node start and end, model and tool calls, approvals and refusals.
+
+Entries are appended through the ledger's own recorder (``maestro.ledger.record``) when the repository keeps
+a ledger (``.maestro/keys/``) and this process has a signing key, as ``maestro validate`` does; otherwise
+nothing is recorded. Arguments and results appear only as digests.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def who(root: Path) -> str:
+    """The name this process acts under: its ledger key's holder, else the OS user."""
+    from maestro.ledger.errors import KeyFileError
+    from maestro.ledger.record import configured_key
+
+    try:
+        key = configured_key(root)
+    except KeyFileError:
+        key = None
+    return key.name if key is not None else getpass.getuser()
+
+
+def record(
+    root: Path,
+    action: str,
+    run: Mapping[str, Any],
+    *,
+    details: Mapping[str, Any],
+    subjects: Mapping[str, Any] | None = None,
+    cost_usd: float | None = None,
+    level: str | None = None,
+    approvals: list[str] | None = None,
+) -> int | None:
+    """Append ``action`` for ``run``; the entry's index, or None where the repository keeps no ledger."""
+    if not (root / ".maestro" / "keys").is_dir():
+        return None
+    from maestro.ledger.record import record as append
+    from maestro.ledger.statement import Action, Subject
+
+    named = {"run": run["id"], **(subjects or {})}
+    subject_list = [Subject(name, digest(value)) for name, value in named.items()]
+    manifests = {"snapshot": str(run["snapshot"]["digest"])}
+
+    def build(actor: str) -> Action:
+        return Action(
+            action=action,
+            actor=actor,
+            subjects=subject_list,
+            manifests=manifests,
+            autonomy_level=level,
+            approvals=approvals or [],
+            cost_usd=cost_usd,
+            details={"run": run["id"], "pipeline": run["pipeline"], **details},
+        )
+
+    recorded = append(root, build)
+    return recorded.index if recorded is not None else None

@@ -1,0 +1,147 @@
+"""A Pipeline as a typed graph: its nodes, its edges, and which edge a finished node takes (CEL).
+
+The runtime reads Pipelines only through these records. Edge conditions are CEL over ``output`` (the node's
+output), ``state`` (the run input merged with every output so far) and ``steps`` (outputs by node id). A
+``state`` field that an edge names and no node has set yet reads as null, so a loop edge such as
+``state.needs_more_info`` is simply not taken until some node sets it; a missing ``output`` field is an
+error on the node, since the node was expected to produce it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from maestro.manifests.loader import Document
+from maestro.runtime.errors import NodeError
+
+_STATE_FIELD = re.compile(r"(?<![\w.])state\.([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    approvers: int
+    roles: tuple[str, ...]
+    timeout_s: float | None
+    on_timeout: str
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    type: str
+    agent: str | None = None
+    tool: str | None = None
+    route: str | None = None
+    prompt: str | None = None
+    approval: Approval | None = None
+    attempts: int = 1  # the first attempt and the retries
+    backoff_s: float = 0.0
+    max_cost_usd: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    when: str | None = None
+    max_iterations: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    name: str
+    start: str
+    nodes: Mapping[str, Node]
+    edges: tuple[Edge, ...]
+    autonomy_level: str | None
+    max_cost_usd: float | None
+
+    def edges_from(self, node: str) -> list[tuple[int, Edge]]:
+        return [(i, e) for i, e in enumerate(self.edges) if e.source == node]
+
+
+def graph_of(pipeline: Document) -> Graph:
+    """The typed graph of a schema-valid Pipeline."""
+    from maestro.manifests.durations import seconds
+
+    spec = pipeline.spec
+    nodes: dict[str, Node] = {}
+    for step in spec["steps"]:
+        approval = step.get("approval")
+        retry = step.get("retry", {})
+        nodes[step["id"]] = Node(
+            id=step["id"],
+            type=step["type"],
+            agent=step.get("agent"),
+            tool=step.get("tool"),
+            route=step.get("route"),
+            prompt=step.get("prompt"),
+            approval=Approval(
+                int(approval["approvers"]),
+                tuple(approval.get("roles", ())),
+                seconds(approval["timeout"]) if "timeout" in approval else None,
+                approval.get("onTimeout", "reject"),
+            )
+            if approval
+            else None,
+            attempts=1 + int(retry.get("attempts", 0)),
+            backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.0,
+            max_cost_usd=step.get("maxCostUsd"),
+        )
+    edges = tuple(Edge(e["from"], e["to"], e.get("when"), e.get("maxIterations")) for e in spec.get("edges", ()))
+    return Graph(
+        name=pipeline.name,
+        start=spec.get("start", spec["steps"][0]["id"]),
+        nodes=nodes,
+        edges=edges,
+        autonomy_level=spec.get("autonomyLevel"),
+        max_cost_usd=spec.get("limits", {}).get("maxCostUsd"),
+    )
+
+
+def next_node(
+    graph: Graph,
+    node: str,
+    output: Mapping[str, Any],
+    *,
+    state: Mapping[str, Any],
+    steps: Mapping[str, Any],
+    taken: Mapping[int, int],
+) -> tuple[int, Edge] | None:
+    """The first edge from ``node`` whose condition holds and whose ``maxIterations`` is not spent; None at
+    the end of the graph. A NodeError when edges leave ``node`` and none can be taken."""
+    candidates = graph.edges_from(node)
+    if not candidates:
+        return None
+    for index, edge in candidates:
+        if edge.max_iterations is not None and taken.get(index, 0) >= edge.max_iterations:
+            continue
+        if edge.when is None or _holds(edge, output, state, steps):
+            return index, edge
+    if all(e.max_iterations is not None for _, e in candidates):
+        return None  # only loop edges leave here and they are spent or not wanted: the run ends
+    conditions = "; ".join(f"{e.target}: `{e.when}`" for _, e in candidates)
+    raise NodeError(f"no edge from '{node}' matches its output {_short(output)} ({conditions})")
+
+
+def _holds(edge: Edge, output: Mapping[str, Any], state: Mapping[str, Any], steps: Mapping[str, Any]) -> bool:
+    assert edge.when is not None
+    full_state = {name: None for name in _STATE_FIELD.findall(edge.when)} | dict(state)
+    try:
+        value = cel.evaluate(edge.when, {"output": dict(output), "state": full_state, "steps": dict(steps)})
+    except (KeyError, ValueError, TypeError, RuntimeError) as e:
+        raise NodeError(
+            f"the edge {edge.source} -> {edge.target} cannot read the output: `{edge.when}` failed ({e}); "
+            f"the output was {_short(output)}"
+        ) from e
+    return value is True
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."

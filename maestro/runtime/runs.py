@@ -1,0 +1,210 @@
+"""A run's states and the events that drive them, over the durable workflow.
+
+    queued --(a worker takes it)--> running --(an approval or autonomy gate)--> waiting --(approved)--> running
+    running --> succeeded | failed | rejected        any --(runs cancel)--> cancelled --(runs resume)--> running
+
+The state is read from DBOS (the workflow's status, its ``interrupt`` event and its result); the events are
+``start`` (``maestro run``), ``decide`` (``runs approve`` / ``runs reject``), ``cancel`` and ``resume``.
+Commands only call these functions and print what they return.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
+
+from maestro.runtime import approvals, evidence, snapshot
+from maestro.runtime.engine import APP_VERSION
+from maestro.runtime.errors import InterruptError, RunError
+from maestro.runtime.workflow import INTERRUPT_EVENT, NODE_STEP, QUEUE, WORKFLOW, run_pipeline
+
+STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "rejected", "cancelled")
+FINAL = frozenset({"succeeded", "failed", "rejected", "cancelled"})
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run as the commands show it."""
+
+    id: str
+    pipeline: str
+    status: str
+    digest: str
+    created: float
+    updated: float
+    reason: str | None = None
+    cost_usd: float = 0.0
+    output: Mapping[str, Any] | None = None
+    nodes: tuple[Mapping[str, Any], ...] = ()
+    interrupt: Mapping[str, Any] | None = None
+    requester: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "pipeline": self.pipeline,
+            "status": self.status,
+            "snapshot": self.digest,
+            "requester": self.requester,
+            "created": self.created,
+            "updated": self.updated,
+            "reason": self.reason,
+            "costUsd": self.cost_usd,
+            "output": self.output,
+            "nodes": list(self.nodes),
+            "pendingInterrupts": [self.interrupt] if self.interrupt else [],
+        }
+
+
+def new_run(root: Path, pipeline: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The workflow input of a new run of ``pipeline``: pinned to the manifests as they are now."""
+    if not isinstance(data, Mapping):
+        raise RunError("the run input must be a JSON object")
+    pinned = snapshot.take(root)
+    known = snapshot.manifests(pinned).index("Pipeline")
+    if pipeline not in known:
+        raise RunError(f"no Pipeline named '{pipeline}'; known pipelines: {', '.join(sorted(known)) or 'none'}")
+    return {
+        "id": f"run-{uuid.uuid4().hex[:12]}",
+        "pipeline": pipeline,
+        "root": str(root),
+        "input": dict(data),
+        "requester": evidence.who(root),
+        "snapshot": pinned.to_json(),
+        "created": time.time(),
+    }
+
+
+def start(run: Mapping[str, Any]) -> str:
+    """Start ``run`` in this process (DBOS launched)."""
+    with SetWorkflowID(str(run["id"])):
+        DBOS.start_workflow(run_pipeline, dict(run))
+    return str(run["id"])
+
+
+def enqueue(client: DBOSClient, run: Mapping[str, Any]) -> str:
+    """Queue ``run`` for a worker."""
+    options: EnqueueOptions = {
+        "queue_name": QUEUE,
+        "workflow_name": WORKFLOW,
+        "workflow_id": str(run["id"]),
+        "app_version": APP_VERSION,
+    }
+    client.enqueue(options, dict(run))
+    return str(run["id"])
+
+
+def get(client: DBOSClient, run_id: str) -> Run:
+    found = client.list_workflows(workflow_ids=[run_id], name=WORKFLOW)
+    if not found:
+        raise RunError(f"no run '{run_id}'; list them with `maestro runs list`")
+    status = found[0]
+    interrupt = client.get_event(run_id, INTERRUPT_EVENT, timeout_seconds=0) if status.status == "PENDING" else None
+    steps = client.list_workflow_steps(run_id)
+    nodes = tuple(s["output"] for s in steps if s["function_name"] == NODE_STEP and isinstance(s["output"], dict))
+    return _view(status, interrupt, nodes)
+
+
+def list_runs(client: DBOSClient, status: str | None = None, limit: int = 100) -> list[Run]:
+    if status is not None and status not in STATUSES:
+        raise RunError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
+    runs = []
+    for wf in client.list_workflows(name=WORKFLOW, sort_desc=True, limit=limit):
+        interrupt = (
+            client.get_event(wf.workflow_id, INTERRUPT_EVENT, timeout_seconds=0) if wf.status == "PENDING" else None
+        )
+        run = _view(wf, interrupt, ())
+        if status is None or run.status == status:
+            runs.append(run)
+    return runs
+
+
+def _view(wf: Any, interrupt: Any, nodes: tuple[Mapping[str, Any], ...]) -> Run:
+    args: tuple[Any, ...] = tuple((wf.input or {}).get("args") or ({},))
+    run_input: Mapping[str, Any] = args[0] if args else {}
+    result = wf.output if isinstance(wf.output, dict) else {}
+    status, reason = _status(wf.status, interrupt, result, wf.error)
+    return Run(
+        id=wf.workflow_id,
+        pipeline=str(run_input.get("pipeline", "?")),
+        status=status,
+        digest=str((run_input.get("snapshot") or {}).get("digest", "")),
+        created=(wf.created_at or 0) / 1000,
+        updated=(wf.updated_at or 0) / 1000,
+        reason=reason,
+        cost_usd=float(result.get("costUsd") or sum(float(n.get("costUsd", 0)) for n in nodes)),
+        output=result.get("output"),
+        nodes=nodes,
+        interrupt=interrupt if isinstance(interrupt, dict) else None,
+        requester=str(run_input.get("requester", "")),
+    )
+
+
+def _status(dbos_status: str, interrupt: Any, result: Mapping[str, Any], error: Any) -> tuple[str, str | None]:
+    if dbos_status == "ENQUEUED":
+        return "queued", None
+    if dbos_status == "PENDING":
+        return ("waiting", None) if interrupt else ("running", None)
+    if dbos_status == "SUCCESS":
+        return str(result.get("status", "succeeded")), result.get("reason")
+    if dbos_status == "CANCELLED":
+        return "cancelled", "cancelled by `maestro runs cancel`"
+    return "failed", f"{dbos_status}: {error}" if error else dbos_status
+
+
+def decide(client: DBOSClient, run_id: str, interrupt: str, key: Any, *, decision: str, comment: str = "") -> Run:
+    """Send ``key``'s signed decision on the run's pending ``interrupt``; refused when it is stale or unknown."""
+    run = get(client, run_id)
+    pending = run.interrupt
+    if pending is None or pending.get("interrupt") != interrupt:
+        now = f"it waits on {pending['interrupt']}" if pending else f"it waits for nobody (status {run.status})"
+        raise InterruptError(f"run {run_id} has no pending interrupt '{interrupt}'; {now}")
+    if key.name == run.requester:
+        raise InterruptError(f"'{key.name}' started run {run_id} and cannot approve it; ask someone else")
+    message = approvals.sign(key, interrupt, decision, pending, comment)
+    client.send(run_id, message, topic=interrupt, idempotency_key=f"{interrupt}:{key.keyid}:{decision}")
+    return run
+
+
+def cancel(client: DBOSClient, run_id: str) -> Run:
+    run = get(client, run_id)
+    if run.status in FINAL:
+        raise RunError(f"run {run_id} has already ended ({run.status})")
+    client.cancel_workflow(run_id)
+    return get(client, run_id)
+
+
+def resume(run_id: str) -> None:
+    """Continue a cancelled or failed run in this process (DBOS launched); a pending one is recovered at launch."""
+    status = DBOS.retrieve_workflow(run_id).get_status().status
+    if status in ("CANCELLED", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"):
+        DBOS.resume_workflow(run_id)
+
+
+def follow(
+    client: DBOSClient,
+    run_id: str,
+    on_node: Callable[[Mapping[str, Any]], None],
+    *,
+    seen: int = 0,
+    past: str | None = None,
+    poll_s: float = 0.1,
+) -> Run:
+    """Call ``on_node`` for each node as it finishes (after the first ``seen``), until the run ends or waits
+    for a human on an interrupt other than ``past`` (the one just answered)."""
+    while True:
+        run = get(client, run_id)
+        for record in run.nodes[seen:]:
+            on_node(record)
+        seen = len(run.nodes)
+        waiting = run.status == "waiting" and run.interrupt is not None and run.interrupt.get("interrupt") != past
+        if run.status in FINAL or waiting:
+            return run
+        time.sleep(poll_s)

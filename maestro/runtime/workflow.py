@@ -1,0 +1,251 @@
+"""The one durable workflow that interprets a Pipeline, on DBOS.
+
+``run_pipeline(run)`` only orchestrates and is deterministic: it reads the graph from the run's pinned
+snapshot, and every side effect is a checkpointed step (a node, a gate, a check of an approval). A worker
+killed at any point re-runs the workflow on restart; finished steps return their recorded output without
+running again, and a step that was in flight runs again with the same idempotency key.
+
+Waits for people are ``DBOS.recv`` on the interrupt id; the pending request is published as the workflow
+event ``interrupt`` (None when nothing waits), which ``maestro runs show`` and ``runs approve`` read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS
+
+from maestro.runtime import approvals, evidence, nodes, snapshot
+from maestro.runtime.errors import NodeError
+from maestro.runtime.graph import Graph, Node, graph_of, next_node
+
+WORKFLOW = "maestro.run_pipeline"
+QUEUE = "maestro-runs"
+NODE_STEP, GATE_STEP, CHECK_STEP, FINISH_STEP = "maestro.node", "maestro.gate", "maestro.approval", "maestro.finish"
+INTERRUPT_EVENT = "interrupt"
+FOREVER_S = 400 * 24 * 3600.0  # a wait with no timeout
+
+
+def _context(run: Mapping[str, Any], node: Node, iteration: int, state: Mapping[str, Any]) -> nodes.Context:
+    manifests = snapshot.manifests(snapshot.Snapshot.from_json(run["snapshot"]))
+    return nodes.Context(run, manifests, node, iteration, state)
+
+
+def _failed(node: Node, iteration: int, error: str, status: str = "failed") -> dict[str, Any]:
+    now = time.time()
+    return {
+        "node": node.id,
+        "iteration": iteration,
+        "type": node.type,
+        "status": status,
+        "started": now,
+        "ended": now,
+        "attempts": 1,
+        "calls": [],
+        "tokens": 0,
+        "costUsd": 0.0,
+        "output": {},
+        "error": error,
+    }
+
+
+def _guarded(node: Node, iteration: int, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return work()
+    except NodeError as e:
+        return _failed(node, iteration, str(e))
+
+
+@DBOS.step(name=NODE_STEP)
+def node_step(
+    run: dict[str, Any], node: Node, iteration: int, state: dict[str, Any], arguments: dict[str, Any] | None
+) -> dict[str, Any]:
+    ctx = _context(run, node, iteration, state)
+    if node.type == "tool":
+        return _guarded(node, iteration, lambda: nodes.tool(ctx, arguments or {}))
+    if node.type == "agent":
+        return _guarded(node, iteration, lambda: nodes.agent(ctx))
+    return _guarded(node, iteration, lambda: nodes.model(ctx))
+
+
+@DBOS.step(name=GATE_STEP)
+def gate_step(run: dict[str, Any], node: Node, iteration: int, state: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return nodes.gate(_context(run, node, iteration, state))
+    except NodeError as e:
+        return {"decision": "error", "reason": str(e)}
+
+
+@DBOS.step(name=CHECK_STEP)
+def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    from maestro.ledger.keys import KEYS_DIR, load_keyring
+
+    root = Path(run["root"])
+    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]))
+    action = "run.approval" if checked.name else "run.approval.refused"
+    evidence.record(
+        root,
+        action,
+        run,
+        details={"interrupt": request["interrupt"], "decision": checked.decision, "reason": checked.reason},
+        subjects={"request": request},
+        approvals=[checked.name] if checked.name else [],
+    )
+    return {"name": checked.name, "decision": checked.decision, "reason": checked.reason}
+
+
+@DBOS.step(name=FINISH_STEP)
+def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    evidence.record(
+        Path(run["root"]),
+        "run.end",
+        run,
+        details={"status": result["status"], "reason": result.get("reason")},
+        subjects={"output": result.get("output")},
+        cost_usd=result.get("costUsd"),
+    )
+    return result
+
+
+@DBOS.step(name="maestro.clock")
+def clock_step() -> float:
+    return time.time()
+
+
+def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out."""
+    DBOS.set_event(INTERRUPT_EVENT, request)
+    approvers: list[str] = []
+    refused: list[str] = []
+    timeout = request.get("timeoutS") or FOREVER_S
+    deadline = clock_step() + timeout
+    outcome: dict[str, Any] | None = None
+    while outcome is None:
+        left = deadline - clock_step()
+        message = DBOS.recv(request["interrupt"], timeout_seconds=max(left, 0.0)) if left > 0 else None
+        if message is None:
+            rejected = request.get("onTimeout", "reject") == "reject"
+            verdict = "timed out" if rejected else "timed out; escalated"
+            outcome = {"approved": False, "approvers": approvers, "verdict": verdict, "timedOut": True}
+            break
+        checked = check_step(run, request, message)
+        if checked["name"] is None:
+            refused.append(checked["reason"])
+        elif checked["decision"] == approvals.REJECT:
+            outcome = {"approved": False, "approvers": approvers, "rejectedBy": checked["name"], "verdict": "rejected"}
+        elif checked["name"] not in approvers:
+            approvers.append(checked["name"])
+            if len(approvers) >= int(request["required"]):
+                outcome = {"approved": True, "approvers": approvers, "verdict": "approved"}
+    DBOS.set_event(INTERRUPT_EVENT, None)
+    outcome["refusedSignatures"] = refused
+    return outcome
+
+
+def _approval_record(node: Node, iteration: int, started: float, outcome: dict[str, Any]) -> dict[str, Any]:
+    record = _failed(node, iteration, "", "succeeded")
+    record.update(started=started, ended=clock_step(), output=outcome, error=None)
+    if outcome.get("timedOut") and "escalated" in outcome["verdict"]:
+        record.update(status="failed", error="approval timed out; escalated (onTimeout: escalate)")
+    return record
+
+
+def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any]) -> dict[str, Any]:
+    interrupt = approvals.interrupt_id(run["id"], node.id, iteration)
+    if node.type == "approval":
+        assert node.approval is not None
+        started = clock_step()
+        request = {
+            "interrupt": interrupt,
+            "run": run["id"],
+            "node": node.id,
+            "kind": "approval",
+            "what": f"approval step '{node.id}' of pipeline '{graph.name}'",
+            "state": state,
+            "required": node.approval.approvers,
+            "roles": list(node.approval.roles),
+            "timeoutS": node.approval.timeout_s,
+            "onTimeout": node.approval.on_timeout,
+            "requester": run["requester"],
+        }
+        return _approval_record(node, iteration, started, wait_for_people(run, request))
+    arguments = None
+    if node.type == "tool":
+        verdict = gate_step(run, node, iteration, state)
+        if verdict["decision"] == "error":
+            return _failed(node, iteration, verdict["reason"])
+        if verdict["decision"] == "forbid":
+            return _failed(node, iteration, f"refused: {verdict['reason']}", "refused")
+        arguments = verdict["arguments"]
+        if verdict["decision"] == "approval":
+            request = {
+                "interrupt": interrupt,
+                "run": run["id"],
+                "node": node.id,
+                "kind": "autonomy",
+                "what": f"call {verdict['tool']}({_args(arguments)}) on MCP server '{verdict['server']}'",
+                "tool": verdict["tool"],
+                "arguments": arguments,
+                "action": verdict["action"],
+                "level": verdict["level"],
+                "required": verdict["required"],
+                "roles": verdict["roles"],
+                "timeoutS": verdict["timeoutS"],
+                "onTimeout": "reject",
+                "requester": run["requester"],
+            }
+            outcome = wait_for_people(run, request)
+            if not outcome["approved"]:
+                return _failed(node, iteration, f"not run: {outcome['verdict']} ({verdict['reason']})", "rejected")
+    return node_step(run, node, iteration, state, arguments)
+
+
+def _args(arguments: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+
+
+@DBOS.workflow(name=WORKFLOW, max_recovery_attempts=10_000)
+def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
+    """Interpret the run's pinned Pipeline from its start to its end, a human's no, or a failed node."""
+    manifests = snapshot.manifests(snapshot.Snapshot.from_json(run["snapshot"]))
+    doc = manifests.get("Pipeline", run["pipeline"])
+    if doc is None:
+        return finish_step(run, {"status": "failed", "reason": f"no Pipeline '{run['pipeline']}'", "costUsd": 0.0})
+    graph = graph_of(doc)
+    state: dict[str, Any] = dict(run["input"])
+    steps: dict[str, Any] = {}
+    visits: dict[str, int] = {}
+    taken: dict[int, int] = {}
+    cost = 0.0
+    current: str | None = graph.start
+    output: dict[str, Any] = {}
+    while current is not None:
+        node = graph.nodes[current]
+        iteration = visits.get(current, 0)
+        visits[current] = iteration + 1
+        record = _run_node(run, graph, node, iteration, state)
+        cost += float(record["costUsd"])
+        if record["status"] != "succeeded":
+            status = "rejected" if record["status"] == "rejected" else "failed"
+            reason = f"node '{node.id}': {record['error']}"
+            return finish_step(run, {"status": status, "reason": reason, "costUsd": cost, "output": output})
+        output = dict(record["output"])
+        steps[current] = output
+        state.update(output)
+        if graph.max_cost_usd is not None and cost > graph.max_cost_usd:
+            reason = f"spent ${cost:.4f}, over the run's cap ${graph.max_cost_usd}"
+            return finish_step(run, {"status": "failed", "reason": reason, "costUsd": cost, "output": output})
+        try:
+            chosen = next_node(graph, current, output, state=state, steps=steps, taken=taken)
+        except NodeError as e:
+            reason = f"node '{node.id}': {e}"
+            return finish_step(run, {"status": "failed", "reason": reason, "costUsd": cost, "output": output})
+        if chosen is None:
+            current = None
+        else:
+            taken[chosen[0]] = taken.get(chosen[0], 0) + 1
+            current = chosen[1].target
+    return finish_step(run, {"status": "succeeded", "reason": None, "costUsd": cost, "output": output})
