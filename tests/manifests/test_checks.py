@@ -595,3 +595,12 @@ def test_a_duplicate_of_a_document_elsewhere_in_the_repository_is_reported_in_th
     Break(PROVIDERS, "", SECOND_SUPPORT_CHAT.replace("alias: support-two", "alias: support-three")).apply(repo)
     found = [(d.rule, d.file) for d in validate([Path(PROVIDERS)]).diagnostics if d.severity != Severity.INFO]
     assert found == [("set.duplicate-name", PROVIDERS)]
+
+
+def test_a_pipeline_above_its_agents_level_is_judged_at_the_agents_stricter_level(repo: Path) -> None:
+    """The stricter level applies (as at run time): an irreversible tool forbidden at the agent's L2 (and at the
+    pipeline's L3) is one finding, at the agent's tool, not a second one at the pipeline's step."""
+    Break(PIPELINES, "  autonomyLevel: L2", "  autonomyLevel: L3").apply(repo)
+    Break(AGENTS, "      action: write", "      action: irreversible").apply(repo)
+    found = [(d.rule, d.file) for d in run(repo).diagnostics if d.severity != Severity.INFO]
+    assert found == [("autonomy.tool-forbidden", AGENTS)]
