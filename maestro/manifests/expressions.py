@@ -6,7 +6,8 @@ column and a caret, and lists the variables an expression uses. Field reads (``r
 checked against each context's fields with a scan of the source with its string literals blanked out.
 
 Types: the package exposes no parsed AST and no type checker, so an expression of a context whose fields
-have declared types (``request``, ``policy``, ``rollout`` with known metrics) is evaluated against typed
+have declared types (``request``, ``policy``, ``rollout`` with known metrics, ``eval`` when it does not read
+``expected``, whose type is the dataset's) is evaluated against typed
 sample values: each field's zero value, then again with the tags the expression tests present (so
 ``'pii' in request.tags && request.tokens > '100'`` reaches its right side, which ``&&`` would otherwise
 skip). A "no such overload" error (an int compared with a string) or a result that is not a boolean is a
@@ -38,6 +39,7 @@ CONTEXTS: dict[str, dict[str, frozenset[str] | None]] = {
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _BOUND = re.compile(r"\.\s*(?:exists_one|exists|all|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _SYNTAX_AT = re.compile(r"<input>:(\d+):(\d+): (.*)")
+_EXPECTED = re.compile(r"(?<![\w.])expected(?!\w)")
 _TAG_TEST = re.compile(r"""(['"])([^'"]+)\1\s+in\s+request\.tags""")
 
 
@@ -133,6 +135,9 @@ def _samples(expression: str, context: str, fields: Mapping[str, Collection[str]
         return [zero, tagged]
     if context == "rollout" and fields and all(fields.get(v) is not None for v in ("metrics", "baseline")):
         return [{v: dict.fromkeys(fields[v], 0.0) for v in ("metrics", "baseline")}]
+    if context == "eval" and not _EXPECTED.search(_STRING.sub("", expression)):
+        # output is the answer (a string); vars and case are maps, empty here; expected has no declared type
+        return [{"output": "", "vars": {}, "case": {}}]
     return []
 
 

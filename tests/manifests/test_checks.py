@@ -301,6 +301,13 @@ CASES = [
         "CEL types do not match",
     ),
     case(
+        "cel-eval-answer-length-compared-with-a-string",
+        Break(EVALS, 'value: "size(output) < 2000"', "value: \"size(output) < '2000'\""),
+        "cel.type",
+        "\"size(output) < '2000'",
+        "CEL types do not match",
+    ),
+    case(
         "cel-rollout-metric-compared-with-a-string",
         Break(ROLLOUTS, '"metrics.error_rate > 0.05"', "\"metrics.error_rate > '0.05'\""),
         "cel.type",
