@@ -97,15 +97,17 @@ def _problems(expression: str, context: str, fields: Mapping[str, Collection[str
     variables = CONTEXTS[context]
     bound = set(_BOUND.findall(expression))
     problems = []
+    stripped = _STRING.sub(lambda m: " " * len(m.group()), expression)
     for name in program.variables():
         if name not in variables and name not in bound:
+            first = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", stripped)
             problems.append(
                 Problem(
                     "cel.unknown-variable",
                     f"CEL variable '{name}' does not exist here; use {_names(variables)}",
+                    *(_line_column(expression, first.start()) if first else (None, None)),
                 )
             )
-    stripped = _STRING.sub(lambda m: " " * len(m.group()), expression)
     for var, allowed in variables.items():
         narrowed = fields.get(var) if fields else None
         allowed_fields = frozenset(narrowed) if narrowed is not None else allowed
@@ -118,11 +120,18 @@ def _problems(expression: str, context: str, fields: Mapping[str, Collection[str
                     Problem(
                         "cel.unknown-field",
                         f"'{var}.{field}' does not exist; fields: {', '.join(sorted(allowed_fields))}",
+                        *_line_column(expression, match.start()),
                     )
                 )
     if problems:
         return problems
     return _type_problems(program, expression, context, fields)
+
+
+def _line_column(expression: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``offset`` in ``expression``."""
+    line = expression.count("\n", 0, offset) + 1
+    return line, offset - (expression.rfind("\n", 0, offset) + 1) + 1
 
 
 def _samples(expression: str, context: str, fields: Mapping[str, Collection[str]] | None) -> list[dict[str, object]]:
