@@ -50,9 +50,9 @@ class Shown:
     statement: dict[str, Any]
 
 
-def has_ledger(path: Path) -> bool:
-    """Whether ``path`` is a state store that holds a ledger (a new repository has none: an empty state)."""
-    if not path.exists():
+def has_ledger(path: Path | str) -> bool:
+    """Whether ``path`` (a SQLite file or a PostgreSQL URL) holds a ledger (a new repository has none)."""
+    if not (isinstance(path, str) and "://" in path) and not Path(path).exists():  # a URL is checked by connecting
         return False
     conn = state.connect(path, readonly=True)
     try:
