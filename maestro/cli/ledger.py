@@ -102,6 +102,9 @@ def show_command(
     """List the entries: index, time, action, actor, autonomy level, signers (json: one Statement a line)."""
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     cutoff = query.parse_since(since) if since else None
+    if not query.has_ledger(_store(store)):
+        write_output(out.empty_text(str(_store(store))) if fmt == "text" else "", None)
+        return
     with _open(store) as ledger:
         shown = list(query.show(ledger, cutoff))
     write_output(out.shown_text(shown) if fmt == "text" else out.shown_json(shown), None)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import (
     TEXT_AND_JSON,
     FormatAlias,
@@ -21,7 +22,7 @@ from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests, read_requests
 from maestro.report import decision as report
 from maestro.router import build
-from maestro.router.simulate import simulate
+from maestro.router.simulate import FAIL_ON, simulate
 
 route_app = typer.Typer(help="Replay requests through the router.", no_args_is_help=True)
 
@@ -46,13 +47,23 @@ def simulate_command(
     paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for weighted picks and shadow sampling.")] = 0,
     out_file: OutFile = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on", metavar="never|unserved", help="Exit 1 when: never, unserved (a tag class NOT ALWAYS SERVED)."
+        ),
+    ] = "never",
 ) -> None:
     """Replay many requests, optionally under outages: does every tag class keep an allowed provider?"""
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    if fail_on not in FAIL_ON:
+        raise typer.BadParameter(f"unknown value '{fail_on}'; use {' or '.join(FAIL_ON)}", param_hint="--fail-on")
     table = build(load_manifests(paths))
     result = simulate(table, read_requests(requests), outage or [], seed=seed)
     text = report.simulation_text(result) if fmt == "text" else json.dumps(report.simulation_dict(result), indent=2)
     write_output(text if text.endswith("\n") else text + "\n", out_file)
+    if result.fails(fail_on):
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def register(app: typer.Typer) -> None:
