@@ -43,6 +43,9 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "providers": "maestro.cli.providers",
         "chaos": "maestro.cli.chaos",
         "ask": "maestro.cli.ask",
+        "run": "maestro.cli.run",
+        "runs": "maestro.cli.runs",
+        "worker": "maestro.cli.runs",
     }
 )
 

@@ -64,6 +64,14 @@ def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iter
         DBOS.destroy()
 
 
+def ensure(root: Path, url: str | None = None) -> None:
+    """Create the run state database if it does not exist yet (a client never migrates it)."""
+    target = state_url(root, url)
+    if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).exists():
+        with launched(root, url):
+            pass
+
+
 @contextmanager
 def client(root: Path, url: str | None = None) -> Iterator[DBOSClient]:
     """A client of the run state; a RunError when there is none yet."""
