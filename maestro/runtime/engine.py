@@ -62,6 +62,9 @@ def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iter
         yield
     finally:
         DBOS.destroy()
+        from maestro.runtime.services import SERVICES
+
+        SERVICES.close()
 
 
 def ensure(root: Path, url: str | None = None) -> None:

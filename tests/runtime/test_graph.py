@@ -44,3 +44,14 @@ def test_no_matching_edge_names_the_conditions():
     g = graph(Edge("a", "b", "output.ok"))
     with pytest.raises(NodeError, match=r"no edge from 'a' matches its output \{'ok': False\} \(b: `output.ok`\)"):
         take(g, {"ok": False})
+
+
+def test_without_edges_the_steps_run_in_the_order_listed():
+    from maestro.manifests.loader import Document
+    from maestro.runtime.graph import graph_of
+
+    steps = [{"id": i, "type": "model", "route": "r"} for i in ("x", "y", "z")]
+    doc = Document("f", 0, "Pipeline", "p", {"spec": {"steps": steps}}, 1, 1, "")
+    g = graph_of(doc)
+    assert [(e.source, e.target) for e in g.edges] == [("x", "y"), ("y", "z")]
+    assert g.start == "x"
