@@ -45,6 +45,9 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "chaos": "maestro.cli.chaos",
         "ask": "maestro.cli.ask",
         "tour": "maestro.cli.tour",
+        "run": "maestro.cli.run",
+        "runs": "maestro.cli.runs",
+        "worker": "maestro.cli.runs",
     }
 )
 
@@ -67,6 +70,9 @@ PANELS: Mapping[str, str] = MappingProxyType(
         "ledger": "Evidence",
         "keys": "Evidence",
         "chaos": "Operations",
+        "run": "Agent graphs",
+        "runs": "Agent graphs",
+        "worker": "Agent graphs",
     }
 )
 
