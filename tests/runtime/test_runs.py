@@ -155,5 +155,8 @@ def test_the_ledger_holds_every_step_and_verifies(repo, client):
     run = approve(client, approve(client, start(repo, client, BIG), "bob"), "carol")
     assert run.status == "succeeded"
     actions = ledger_actions()
+    assert all(node["ledger"] for node in run.nodes)  # runs show names each node's entries
+    approve_node = next(n for n in run.nodes if n["node"] == "approve")
+    assert "ledger" not in approve_node["output"]
     for action in ("run.node.start", "run.node.end", "run.model.call", "run.tool.call", "run.approval", "run.end"):
         assert action in actions
