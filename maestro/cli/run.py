@@ -20,6 +20,7 @@ from maestro.cli.output import (
     write_output,
 )
 from maestro.cli.output import as_json as json_text
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 
 InputOpt = Annotated[str | None, typer.Option("--input", "-i", help="The run input: a JSON file, or - for stdin.")]
@@ -93,4 +94,10 @@ def run_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run_command)
+    app.command(
+        "run",
+        epilog=examples(
+            "maestro run refund-flow --input examples/refund-request.json",
+            "maestro run refund-flow --input - --detach --json < request.json",
+        ),
+    )(run_command)

@@ -13,6 +13,7 @@ import typer
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, resolve_format, write_output
 from maestro.cli.output import as_json as json_text
+from maestro.cli.reference import examples
 from maestro.cli.run import OutputOpt, StateUrlOpt, leave
 
 runs_app = typer.Typer(help="Runs of Pipelines: list, show, approve, reject, resume, cancel.", no_args_is_help=True)
@@ -32,7 +33,7 @@ def _root() -> Path:
     return repository_root()
 
 
-@runs_app.command("list")
+@runs_app.command("list", epilog=examples("maestro runs list", "maestro runs list --status waiting --json"))
 def list_command(
     status: Annotated[str | None, typer.Option("--status", help="Only runs in this state.")] = None,
     state_url: StateUrlOpt = None,
@@ -49,7 +50,7 @@ def list_command(
     write_output(json_text([r.to_json() for r in found]) if fmt == "json" else report.list_text(found))
 
 
-@runs_app.command("show")
+@runs_app.command("show", epilog=examples("maestro runs show RUN", "maestro runs show RUN --json"))
 def show_command(
     run_id: RunArg,
     state_url: StateUrlOpt = None,
@@ -82,7 +83,13 @@ def _decide(run_id: str, interrupt: str, key: Path | None, decision: str, commen
     write_output(json_text(data) if fmt == "json" else text)
 
 
-@runs_app.command("approve")
+@runs_app.command(
+    "approve",
+    epilog=examples(
+        "maestro runs approve RUN RUN:approve:0:main",
+        'maestro runs approve RUN RUN:approve:0:main --comment "checked the order"',
+    ),
+)
 def approve_command(
     run_id: RunArg,
     interrupt: InterruptArg,
@@ -97,7 +104,7 @@ def approve_command(
     _decide(run_id, interrupt, key, "approve", comment, (state_url, output, as_json, format_alias))
 
 
-@runs_app.command("reject")
+@runs_app.command("reject", epilog=examples('maestro runs reject RUN RUN:approve:0:main --comment "too high"'))
 def reject_command(
     run_id: RunArg,
     interrupt: InterruptArg,
@@ -112,7 +119,7 @@ def reject_command(
     _decide(run_id, interrupt, key, "reject", comment, (state_url, output, as_json, format_alias))
 
 
-@runs_app.command("cancel")
+@runs_app.command("cancel", epilog=examples("maestro runs cancel RUN"))
 def cancel_command(
     run_id: RunArg,
     state_url: StateUrlOpt = None,
@@ -129,7 +136,7 @@ def cancel_command(
     write_output(json_text(run.to_json()) if fmt == "json" else f"run {run_id}: {run.status}\n")
 
 
-@runs_app.command("resume")
+@runs_app.command("resume", epilog=examples("maestro runs resume RUN"))
 def resume_command(
     run_id: RunArg,
     state_url: StateUrlOpt = None,
@@ -174,4 +181,6 @@ def worker_command(state_url: StateUrlOpt = None) -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
-    app.command("worker")(worker_command)
+    app.command(
+        "worker", epilog=examples("maestro worker", "MAESTRO_RUNS_URL=postgresql://maestro@db/maestro maestro worker")
+    )(worker_command)
