@@ -51,7 +51,13 @@ def create_app(config: GatewayConfig) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await rt.lanes.start()
+        rt.observations.start()
+        for service in config.services:
+            service.start()
         yield
+        for service in reversed(config.services):
+            service.stop()
+        rt.observations.stop()
         await shadows.aclose()
         await rt.aclose()
 

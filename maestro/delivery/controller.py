@@ -1,0 +1,218 @@
+"""The rollout controller: ticks the state machine of every active rollout, drives the live weights of its
+route, and records each transition and verdict. Exactly one process acts at a time (``Lease``).
+
+``Controller`` runs in ``maestro gateway`` (a thread started in the app's lifespan, ``start``/``stop``), in
+``maestro rollout run NAME`` (``run_until_done``) and, for one event, in each ``maestro rollout`` command
+(``begin``, ``send``), which act on the store directly under its write lock. A rollout's canary gets
+``setWeight`` percent of the stable and canary's combined manifest weight through ``LiveWeights``; a weight
+that falls (a rollback, an abort, the kill switch) is set in a freeze too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from maestro.delivery import analysis
+from maestro.delivery.analysis import Arm, Outcome, Verdict
+from maestro.delivery.lease import Lease
+from maestro.delivery.machine import ACTIVE, Event, State, Tick, Transition, apply, start
+from maestro.delivery.recording import Record, transition_action, verdict_action
+from maestro.delivery.spec import GATEWAY_METRICS, RolloutSpec
+from maestro.delivery.store import RolloutStore, Stored
+from maestro.errors import MaestroError
+from maestro.gateway.recording import weight_change_action
+from maestro.gateway.switches import Switches
+from maestro.state import connect
+from maestro.state import observations as obs
+from maestro.state.weights import LiveWeights
+
+log = logging.getLogger(__name__)
+
+
+class Controller:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        actor: str,
+        record: Record | None = None,
+        alpha: float = 0.01,
+        min_samples: int = 100,
+        interval_s: float = 0.5,
+        lease_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.conn = connect(path)
+        self.store = RolloutStore(self.conn)
+        self.weights = LiveWeights(self.conn, clock)
+        self.switches = Switches(self.conn)
+        self.lease = Lease(self.conn, actor, lease_s)
+        self.actor = actor
+        self.record = record
+        self.alpha = alpha
+        self.min_samples = min_samples
+        self.interval_s = interval_s
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # commands
+
+    def begin(self, spec: RolloutSpec, actor: str) -> Stored:
+        """Start a run of ``spec``: its first transition recorded, its route's deployments watched."""
+        state, transition = start(spec, self.clock())
+        stored = self.store.create(spec, state, transition, actor)
+        obs.watch(self.conn, spec.route, (spec.stable, spec.canary))
+        self._record(spec, transition, actor)
+        return stored
+
+    def send(self, name: str, event: Callable[[float, bool], Event], actor: str) -> Stored:
+        """Apply ``event(now, frozen)`` to rollout ``name``; set its weights and record what changed."""
+        frozen = self.switches.frozen()
+        stored, transition = self.store.update(
+            name, lambda s: apply(s.spec, s.state, event(self.clock(), frozen)), actor
+        )
+        self._after(stored, transition, actor, frozen)
+        return stored
+
+    # the loop
+
+    def tick(self) -> list[Transition]:
+        """One look at every active rollout, when this process holds the lease."""
+        now = self.clock()
+        if not self.store.active() or not self.lease.acquire(now):
+            return []
+        frozen = self.switches.frozen()
+        done = []
+        for stored in self.store.active():
+            tick = self._look(stored, now, frozen)
+            after, transition = self.store.update(stored.spec.name, partial(_apply, tick), self.actor)
+            self._after(after, transition, self.actor, frozen)
+            if transition is not None:
+                done.append(transition)
+        return done
+
+    def run_until_done(self, name: str, on_transition: Callable[[Transition], None] | None = None) -> Stored:
+        """Tick until rollout ``name`` is no longer active (``maestro rollout run``)."""
+        while True:
+            for t in self.tick():
+                if on_transition is not None and t.name == name:
+                    on_transition(t)
+            stored = self.store.get(name)
+            if stored is None or stored.state.phase not in ACTIVE:
+                assert stored is not None
+                return stored
+            time.sleep(self.interval_s)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="maestro-rollouts", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+            self.lease.release()
+
+    def close(self) -> None:
+        self.stop()
+        self.conn.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except (MaestroError, sqlite3.Error) as e:  # a busy store or a refused change: log, try again
+                log.warning("rollout controller: %s", e)
+            self._stop.wait(self.interval_s)
+
+    # inside a tick
+
+    def _look(self, stored: Stored, now: float, frozen: bool) -> Tick:
+        spec, state = stored.spec, stored.state
+        killed = self.switches.killed(spec.route)
+        errors = {d: self._arm(spec.route, d, stored.started_at, "error") for d in (spec.stable, spec.canary)}
+        failures = []
+        hard = analysis.guard(errors[spec.canary])
+        if hard is not None:
+            failures.append(hard)
+        watch = analysis.compare("error_rate", errors[spec.canary], errors[spec.stable], self._error_test())
+        if watch.outcome is Outcome.FAIL:
+            failures.append(watch)
+        verdicts: list[Verdict] = []
+        step = spec.steps[state.step] if state.step < len(spec.steps) else None
+        if step is not None and step.kind == "analysis" and state.phase in ACTIVE:
+            verdicts = [self._judge(stored, m.name, m.source, errors) for m in spec.analyses.get(step.analysis, ())]
+        for v in (*failures, *verdicts):
+            if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
+                self.record(verdict_action(spec, state.step, v, self.actor))
+        return Tick(now, frozen, killed, tuple(failures), tuple(verdicts))
+
+    def _judge(self, stored: Stored, metric: str, source: str, errors: dict[str, Arm]) -> Verdict:
+        spec = stored.spec
+        if source != "gateway" or metric not in GATEWAY_METRICS:
+            return Verdict(
+                metric,
+                Outcome.INCONCLUSIVE,
+                0,
+                0,
+                0.0,
+                float("-inf"),
+                float("inf"),
+                self.alpha,
+                f"'{metric}' from {source} is not measured by this version (gateway: "
+                f"{', '.join(sorted(GATEWAY_METRICS))}); inconclusive holds: promote by hand once you have judged it",
+            )
+        if metric == "error_rate":
+            return analysis.compare(metric, errors[spec.canary], errors[spec.stable], self._error_test())
+        canary = self._arm(spec.route, spec.canary, stored.started_at, "latency")
+        stable = self._arm(spec.route, spec.stable, stored.started_at, "latency")
+        test = analysis.latency_test(stable.mean, self.alpha, self.min_samples)
+        return analysis.compare(metric, canary, stable, test)
+
+    def _error_test(self) -> analysis.Test:
+        return analysis.error_rate_test(self.alpha, self.min_samples)
+
+    def _arm(self, route: str, deployment: str, since: float, what: str) -> Arm:
+        s = obs.summary(self.conn, route, deployment, since)
+        if what == "error":
+            return Arm.of_sums(s.n, s.errors, s.errors)
+        return Arm.of_sums(s.n, s.latency_sum, s.latency_squares)
+
+    def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: bool) -> None:
+        spec, state = stored.spec, stored.state
+        self._set_weights(spec, state.canary_weight, frozen, actor)
+        if transition is not None:
+            self._record(spec, transition, actor)
+        if state.phase not in ACTIVE and state.phase != "Promoted":
+            obs.unwatch(self.conn, spec.route)
+
+    def _set_weights(self, spec: RolloutSpec, canary_weight: int, frozen: bool, actor: str) -> None:
+        want = spec.live_weights(canary_weight)
+        have = self.weights.current().get(spec.route, {})
+        if all(abs(have.get(k, -1.0) - w) < 1e-9 for k, w in want.items()):
+            return
+        if not have and canary_weight == 0 and spec.weights.get(spec.canary, 0.0) == 0:
+            return  # the manifest already gives the canary nothing: no override needed yet
+        raises = want[spec.canary] > have.get(spec.canary, spec.weights.get(spec.canary, 0.0))
+        change = self.weights.set(
+            spec.route, want, spec.weights, actor=actor, frozen=frozen and raises, reason=f"rollout {spec.name}"
+        )
+        if self.record is not None:
+            self.record(weight_change_action(change))
+
+    def _record(self, spec: RolloutSpec, transition: Transition, actor: str) -> None:
+        if self.record is not None:
+            self.record(transition_action(spec, transition, actor))
+
+
+def _apply(event: Event, stored: Stored) -> tuple[State, Transition | None]:
+    return apply(stored.spec, stored.state, event)
