@@ -83,7 +83,7 @@ def gateway_command(
         "api_keys": api_keys,
         "tracer_provider": from_env(),
         "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
-        "record_change": None if writer is None else change_sink(writer),
+        "record_change": None if writer is None or signing is None else change_sink(writer, signing.name),
     }
 
     def reload() -> GatewayConfig:

@@ -57,8 +57,11 @@ def ledger_sink(writer: Writer, actor: str) -> RecordSink:
     return record
 
 
-def weight_change_action(change: Change) -> Action:
-    """The ledger entry for one live weight change: who, which route, the weights before and after."""
+def weight_change_action(change: Change, signer: str | None = None) -> Action:
+    """The ledger entry for one live weight change: who, which route, the weights before and after.
+
+    The actor is ``ROLE:SIGNER`` (``admin:alice``): the ledger binds an entry's actor to the key that signs it.
+    """
     details = {
         "route": change.route,
         "before": dict(change.before),
@@ -68,16 +71,16 @@ def weight_change_action(change: Change) -> Action:
     }
     return Action(
         action="weights.set",
-        actor=change.actor,
+        actor=f"{change.actor}:{signer}" if signer else change.actor,
         subjects=[Subject.of(f"Route/{change.route}", json.dumps(details, sort_keys=True).encode())],
         details=details,
     )
 
 
-def change_sink(writer: Writer) -> Callable[[Change], None]:
-    """A ``GatewayConfig.record_change`` that queues each weight change on ``writer``."""
+def change_sink(writer: Writer, signer: str) -> Callable[[Change], None]:
+    """A ``GatewayConfig.record_change`` that queues each weight change on ``writer`` (whose key is ``signer``'s)."""
 
     def record(change: Change) -> None:
-        writer.submit(weight_change_action(change))
+        writer.submit(weight_change_action(change, signer))
 
     return record

@@ -11,8 +11,8 @@ For a hot path (the gateway), the whole API is::
 
     key = read_signing_key(key_path())                  # once, at start-up
     writer = Writer(state.default_path(root), key)      # starts one background thread
-    writer.submit(Action(                               # never signs or does I/O; blocks only if 100k wait
-        action="route", actor="team-support",
+    writer.submit(Action(                               # never signs, does I/O or waits (LedgerError if 100k wait)
+        action="route", actor=f"gateway:{key.name}",    # the actor is bound to the signer: ROLE:NAME or NAME
         subjects=[Subject.of("request", body), Subject.of("response", answer)],
         manifests={"Route/support-chat": route_hash},
         policies=[PolicyResult("default/no-credentials-to-training-providers", "pass")],
@@ -26,7 +26,7 @@ Exceptions (all ``maestro.errors.MaestroError``, so the CLI maps them to exit 2)
     LedgerError                 the store cannot be read or appended to; nothing half-written
     ├── KeyFileError            a key file is missing, unreadable, malformed or open to other users
     ├── ExportFormatError       not a ledger export, or an export of another ledger
-    ├── ApprovalError           dual-control approvals fall short, or the request went stale
+    ├── ApprovalError           approvals fall short or expired, the actor did not sign, the request went stale
     └── AnchorError             Sigstore signing or bundle verification failed or is unavailable
 
 Tampering found by ``verify`` is not an exception: it is a ``Report`` of ``Problem``s (exit 1).

@@ -9,7 +9,8 @@ but its duration parser):
   ``requiresApproval`` list when the entry's ``autonomyLevel`` is that level.
 
 An approval is a valid signature on the entry's envelope by a trusted key. It counts once per public key
-and once per holder (the key's name), and never when the holder is the entry's actor, the requester.
+and once per holder (the key's name), and never for the entry's actor, the requester (nor for her key
+under another name).
 
 Every entry's actor must be one of its signers: ``alice`` or ``ROLE:alice`` (``gateway:alice``) needs a
 signature by alice's key. The actions a Policy's ``dualControl`` can name (``GUARDED``) fail closed: an
@@ -88,9 +89,9 @@ def unsigned_actor(actor: str, signers: Sequence[PublicKey]) -> str:
 
 
 def approvers(signers: Sequence[PublicKey], actor: str) -> list[str]:
-    """Distinct holders with distinct public keys among ``signers``, the requester left out."""
+    """Distinct holders with distinct public keys among ``signers``, the requester (and her keys) left out."""
     names: list[str] = []
-    keys: set[bytes] = set()
+    keys = {key.raw for key in signers if key.name == holder(actor)}
     for key in signers:
         if key.name != holder(actor) and key.name not in names and key.raw not in keys:
             names.append(key.name)

@@ -68,3 +68,18 @@ def test_a_private_key_inside_the_repository_is_refused(repo):
     assert result.exit_code == 2
     assert "inside the repository" in result.output
     assert not (repo / "secrets").exists() and not (repo / ".maestro").exists()
+
+
+def test_one_key_committed_under_a_second_name_is_refused_naming_both_files(repo):
+    """The attack: alice commits her own public key again as 'bob2' to count as a second approver."""
+    from maestro.ledger.keys import PublicKey
+
+    assert run_cli("keys", "init", "--name", "alice").exit_code == 0
+    folder = repo / ".maestro" / "keys"
+    alice = PublicKey.parse((folder / "alice.pub").read_text(), "alice.pub")
+    (folder / "bob2.pub").write_text(PublicKey("bob2", alice.raw).vkey() + "\n")
+    for command in (["keys", "list"], ["ledger", "verify"]):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.output
+        assert "alice.pub" in result.output and "bob2.pub" in result.output
+        assert "same public key under two names" in result.output

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -341,6 +344,22 @@ def test_a_pull_request_that_adds_its_own_approver_key_is_refused_with_keys_from
     assert both.exit_code == 2 and "not both" in both.output
     unknown = run_cli("ledger", "verify", "--keys-from", "no-such-branch")
     assert unknown.exit_code == 2 and "'no-such-branch' is not a git revision" in unknown.output
+    git(keyed, "update-ref", "refs/remotes/origin/main", "main")  # what actions/checkout fetches
+    step = _workflow_step(keyed, "main")
+    assert step.returncode == 1 and "not a trusted key" in step.stdout  # the shipped workflow's step refuses it
+
+
+def _workflow_step(repo: Path, base: str) -> subprocess.CompletedProcess[str]:
+    """Run the shipped workflow's ledger step, as GitHub would, with the base branch ``base``."""
+    from maestro.manifests import yamlio
+
+    root = Path(__file__).resolve().parents[2]
+    workflow = (root / ".github" / "workflows" / "maestro-eval.yml").read_text(encoding="utf-8")
+    (doc,) = yamlio.parse(workflow, yamlio.Limits())
+    (step,) = [s for s in doc.data["jobs"]["eval"]["steps"] if "maestro ledger verify" in s.get("run", "")]
+    env = {**os.environ, "BASE_REF": base, "PYTHONPATH": str(root)}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    return subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True, check=False)
 
 
 def test_verify_with_a_real_sigstore_bundle_of_the_head_checkpoint(keyed, tmp_path):

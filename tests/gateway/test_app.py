@@ -472,7 +472,7 @@ def test_a_provider_whose_key_is_unset_is_skipped_with_the_reason(tmp_path: Path
         calls.append(request.url.host)
         return ok(request)
 
-    env = {"BETA_KEY": "sk-beta"}  # ALPHA_KEY unset
+    env = {"BETA_API_KEY": "sk-beta"}  # ALPHA_API_KEY unset
     config = offline_config(tmp_path, {"alpha": mock(upstream), "beta": mock(upstream)}, environ=env)
     single = offline_config(
         tmp_path / "one",
@@ -492,7 +492,7 @@ def test_a_provider_whose_key_is_unset_is_skipped_with_the_reason(tmp_path: Path
     assert calls == ["beta.invalid"]
     assert refused.status_code == 503
     assert refused.json()["error"]["unavailable"] == [
-        {"deployment": "alpha/m1", "reason": "its API key is not set: $ALPHA_KEY is empty"}
+        {"deployment": "alpha/m1", "reason": "its API key is not set: $ALPHA_API_KEY is empty"}
     ]
 
 

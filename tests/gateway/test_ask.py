@@ -16,15 +16,15 @@ def test_ask_says_who_served_and_why_the_primary_did_not(tmp_path: Path, monkeyp
     routes = route("chat-route", "chat", ["alpha"], ["beta"])
     with rig(tmp_path, [Up("alpha"), Up("beta")], routes) as r:
         monkeypatch.chdir(r.repo)
-        monkeypatch.setenv("BETA_KEY", environ()["BETA_KEY"])
-        monkeypatch.delenv("ALPHA_KEY", raising=False)
+        monkeypatch.setenv("BETA_API_KEY", environ()["BETA_API_KEY"])
+        monkeypatch.delenv("ALPHA_API_KEY", raising=False)
         result = run_cli("ask", "Hello?", "-m", "manifests", "-m", "policies")
         assert result.exit_code == 0, result.output
         assert result.output.startswith("Hello from the upstream.")
         assert "served by    beta/m1  (route chat-route, 1 attempt," in result.output
-        assert "passed over  alpha/m1: its API key is not set: $ALPHA_KEY is empty" in result.output
+        assert "passed over  alpha/m1: its API key is not set: $ALPHA_API_KEY is empty" in result.output
         assert r.fakes["alpha"].calls == [] and len(r.fakes["beta"].calls) == 1
-        assert environ()["BETA_KEY"] not in result.output
+        assert environ()["BETA_API_KEY"] not in result.output
 
 
 def test_ask_a_running_gateway_in_json_and_a_503_lists_every_reason(

@@ -101,3 +101,42 @@ def test_the_gateway_records_only_where_the_repository_keeps_a_ledger_and_trusts
     write_public_key(key("alice").public, tmp_path)
     signing = _signing_key(tmp_path, key_file)
     assert signing is not None and signing.keyid == key("alice").keyid
+
+
+def test_a_ledger_store_that_takes_no_appends_never_stalls_a_request(tmp_path: Path) -> None:
+    """The writer's queue is full and its store locked by another process: requests are still answered."""
+    import sqlite3
+
+    store = tmp_path / "ledger.db"
+    writer = Writer(store, key("alice"), max_pending=2, max_delay=0.01)
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    config = offline_config(
+        tmp_path, {"alpha": mock(ok), "beta": mock(ok)}, record=ledger_sink(writer, "gateway:alice")
+    )
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+
+    async def go() -> list[httpx.Response]:
+        async with app_client(config) as c:
+            return [await c.post("/v1/chat/completions", json=body) for _ in range(6)]
+
+    responses = asyncio.run(go())
+    assert [r.status_code for r in responses] == [200] * 6  # submit refused the four past max_pending at once
+    holder.execute("ROLLBACK")
+    holder.close()
+    writer.close()  # what it accepted is appended once the store is free
+    assert len(_entries(store)) == 2
+
+
+def test_a_live_weight_change_is_recorded_as_the_admin_through_the_gateways_key(tmp_path: Path) -> None:
+    from maestro.gateway.recording import change_sink
+    from maestro.state.weights import Change
+
+    store = tmp_path / "ledger.db"
+    with Writer(store, key("alice")) as writer:
+        change = Change("chat-route", {"alpha/m1": 100.0}, {"alpha/m1": 0.0}, "admin", "rollback", 0.0)
+        change_sink(writer, "alice")(change)
+    (entry,) = _entries(store)
+    assert entry["action"] == "weights.set" and entry["actor"] == "admin:alice"
+    with Ledger.open(store) as led:
+        assert verify_store(led, keyring("alice")).ok

@@ -62,7 +62,7 @@ def write_repo(root: Path, urls: Mapping[str, str], ups: list[Up], routes: str) 
             name=u.name,
             type=u.type,
             url=urls[u.name] + "/v1",
-            env=f"{u.name.upper()}_KEY",
+            env=f"{u.name.upper()}_API_KEY",
             jurisdiction=u.jurisdiction,
             price_in=u.price_in,
             price_out=u.price_out,
@@ -93,7 +93,7 @@ def route(name: str, alias: str, candidates: list[str], fallback: list[str], ret
 
 
 def environ() -> dict[str, str]:
-    return {f"{name.upper()}_KEY": key for name, key in KEYS.items()} | {"MAESTRO_ADMIN_TOKEN": "admin-token"}
+    return {f"{name.upper()}_API_KEY": key for name, key in KEYS.items()} | {"MAESTRO_ADMIN_TOKEN": "admin-token"}
 
 
 @dataclass

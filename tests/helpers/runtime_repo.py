@@ -19,7 +19,7 @@ metadata: {{name: fake}}
 spec:
   type: openai
   baseUrl: {url}
-  apiKey: {{env: FAKE_KEY}}
+  apiKey: {{env: FAKE_API_KEY}}
   jurisdiction: us
   models:
     - {{name: m1, contextWindow: 100000, price: {{inputPer1M: 1.0, outputPer1M: 2.0}}}}

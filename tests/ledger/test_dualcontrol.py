@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from helpers.ledger import key, keyring, ledger
+from hypothesis import given
+from hypothesis import strategies as hs
 
 from maestro.ledger import dsse
 from maestro.ledger import statement as st
@@ -212,3 +214,13 @@ def test_a_guarded_action_with_no_rules_fails_closed():
     assert "no dual-control rule for it was found" in report.problems[0].message
     plain = ledger(2)
     assert verify_store(plain, keyring(*RING), [], workers=1).ok  # unguarded actions need no rules
+
+
+@given(picks=hs.lists(hs.tuples(hs.sampled_from(RING), hs.sampled_from(["", "-alias"])), max_size=8))
+def test_approvals_never_exceed_the_distinct_keys_or_count_the_requester(picks):
+    """Whatever names the signers' keys carry, one public key and one holder count once, the requester never."""
+    alice = key("alice").public
+    signers = [alice, *(PublicKey(name + alias, key(name).public.raw) for name, alias in picks)]
+    got = approvers(signers, "gateway:alice")
+    assert len(got) <= len({k.raw for k in signers} - {alice.raw})
+    assert len(got) == len(set(got)) and not any(name.startswith("alice") for name in got)
