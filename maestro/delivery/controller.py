@@ -18,12 +18,12 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from maestro.delivery import analysis
-from maestro.delivery.analysis import Arm, Outcome, Verdict
+from maestro.delivery.analysis import Arm
+from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.lease import Lease
 from maestro.delivery.machine import ACTIVE, Event, State, Tick, Transition, apply, start
 from maestro.delivery.recording import Record, transition_action, verdict_action
-from maestro.delivery.spec import GATEWAY_METRICS, RolloutSpec
+from maestro.delivery.spec import RolloutSpec
 from maestro.delivery.store import RolloutStore, Stored
 from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
@@ -55,8 +55,7 @@ class Controller:
         self.lease = Lease(self.conn, actor, lease_s)
         self.actor = actor
         self.record = record
-        self.alpha = alpha
-        self.min_samples = min_samples
+        self.settings = Settings(alpha, min_samples)
         self.interval_s = interval_s
         self.clock = clock
         self._stop = threading.Event()
@@ -138,54 +137,17 @@ class Controller:
 
     def _look(self, stored: Stored, now: float, frozen: bool) -> Tick:
         spec, state = stored.spec, stored.state
-        killed = self.switches.killed(spec.route)
-        errors = {d: self._arm(spec.route, d, stored.started_at, "error") for d in (spec.stable, spec.canary)}
-        failures = []
-        hard = analysis.guard(errors[spec.canary])
-        if hard is not None:
-            failures.append(hard)
-        watch = analysis.compare("error_rate", errors[spec.canary], errors[spec.stable], self._error_test())
-        if watch.outcome is Outcome.FAIL:
-            failures.append(watch)
-        verdicts: list[Verdict] = []
-        step = spec.steps[state.step] if state.step < len(spec.steps) else None
-        if step is not None and step.kind == "analysis" and state.phase in ACTIVE:
-            verdicts = [self._judge(stored, m.name, m.source, errors) for m in spec.analyses.get(step.analysis, ())]
+        sides = (spec.stable, spec.canary)
+        summaries = {d: obs.summary(self.conn, spec.route, d, stored.started_at) for d in sides}
+        measured = Measured(
+            errors={d: Arm.of_sums(s.n, s.errors, s.errors) for d, s in summaries.items()},
+            latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},
+        )
+        failures, verdicts = judge(spec, state, measured, self.settings)
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
                 self.record(verdict_action(spec, state.step, v, self.actor))
-        return Tick(now, frozen, killed, tuple(failures), tuple(verdicts))
-
-    def _judge(self, stored: Stored, metric: str, source: str, errors: dict[str, Arm]) -> Verdict:
-        spec = stored.spec
-        if source != "gateway" or metric not in GATEWAY_METRICS:
-            return Verdict(
-                metric,
-                Outcome.INCONCLUSIVE,
-                0,
-                0,
-                0.0,
-                float("-inf"),
-                float("inf"),
-                self.alpha,
-                f"'{metric}' from {source} is not measured by this version (gateway: "
-                f"{', '.join(sorted(GATEWAY_METRICS))}); inconclusive holds: promote by hand once you have judged it",
-            )
-        if metric == "error_rate":
-            return analysis.compare(metric, errors[spec.canary], errors[spec.stable], self._error_test())
-        canary = self._arm(spec.route, spec.canary, stored.started_at, "latency")
-        stable = self._arm(spec.route, spec.stable, stored.started_at, "latency")
-        test = analysis.latency_test(stable.mean, self.alpha, self.min_samples)
-        return analysis.compare(metric, canary, stable, test)
-
-    def _error_test(self) -> analysis.Test:
-        return analysis.error_rate_test(self.alpha, self.min_samples)
-
-    def _arm(self, route: str, deployment: str, since: float, what: str) -> Arm:
-        s = obs.summary(self.conn, route, deployment, since)
-        if what == "error":
-            return Arm.of_sums(s.n, s.errors, s.errors)
-        return Arm.of_sums(s.n, s.latency_sum, s.latency_squares)
+        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts)
 
     def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: bool) -> None:
         spec, state = stored.spec, stored.state

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers.cli import run_cli
+from helpers.gateway import ROOT, Up, write_repo
+
+ROUTE = """apiVersion: maestro.dev/v1
+kind: Route
+metadata: {name: chat-route}
+spec:
+  alias: chat
+  candidates:
+    - {provider: alpha, model: m1, weight: 100}
+    - {provider: beta, model: m1, weight: 0}
+---
+apiVersion: maestro.dev/v1
+kind: Rollout
+metadata: {name: chat-beta}
+spec:
+  target: {kind: Route, name: chat-route}
+  change: {from: alpha/m1, to: beta/m1}
+  steps:
+    - setWeight: 10
+    - analysis: health
+    - setWeight: 50
+  analysis:
+    - name: health
+      metrics: [{name: error_rate, source: gateway}]
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    ups = [Up("alpha"), Up("beta")]
+    write_repo(tmp_path, {u.name: f"http://{u.name}.invalid" for u in ups}, ups, ROUTE)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _cli(repo: Path, *args: str) -> dict[str, object]:
+    result = run_cli("rollout", *args, "--state", str(repo / "state.db"), "--json")
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data
+
+
+def test_start_status_promote_undo_list_history(repo: Path) -> None:
+    manifests = ["-m", str(repo / "manifests"), "-m", str(repo / "policies")]
+    started = _cli(repo, "start", "chat-beta", *manifests, "--no-ledger")
+    assert {k: started[k] for k in ("name", "phase", "step", "canaryWeight")} == {
+        "name": "chat-beta",
+        "phase": "Progressing",
+        "step": 0,
+        "canaryWeight": 0,
+    }
+    assert str(started["digest"]).startswith("sha256:") and started["verdicts"] == []
+    promoted = _cli(repo, "promote", "chat-beta", "--full", "--no-ledger")
+    assert promoted["phase"] == "Promoted" and promoted["canaryWeight"] == 100
+    undone = _cli(repo, "undo", "chat-beta", "--no-ledger")
+    assert undone["phase"] == "RolledBack" and undone["canaryWeight"] == 0
+    assert [e["event"] for e in undone["events"]] == ["start", "promoteFull", "undo"]  # type: ignore[union-attr]
+    listed = run_cli("rollout", "list", "--state", str(repo / "state.db"), "--json")
+    assert json.loads(listed.output) == [
+        {"name": "chat-beta", "phase": "RolledBack", "route": "chat-route", "canaryWeight": 0, "run": 1}
+    ]
+    history = run_cli("rollout", "history", "chat-beta", "--state", str(repo / "state.db"))
+    assert "undo: Promoted -> RolledBack, canary 0%" in history.output
+
+
+def test_a_second_start_and_a_missing_deployment_are_clear_errors(repo: Path) -> None:
+    manifests = ["-m", str(repo / "manifests"), "-m", str(repo / "policies")]
+    _cli(repo, "start", "chat-beta", *manifests, "--no-ledger")
+    again = run_cli("rollout", "start", "chat-beta", *manifests, "--no-ledger", "--state", str(repo / "state.db"))
+    assert again.exit_code == 2 and "is Progressing; wait for it to finish" in again.output
+    text = (repo / "manifests" / "providers.yaml").read_text().replace("to: beta/m1", "to: beta/m2")
+    (repo / "manifests" / "providers.yaml").write_text(text)
+    bad = run_cli("rollout", "start", "chat-beta", *manifests, "--no-ledger", "--state", str(repo / "other.db"))
+    assert bad.exit_code == 2 and "spec.change.to 'beta/m2' is not a candidate of route 'chat-route'" in bad.output
+
+
+def test_simulate_promotes_a_healthy_canary_and_rolls_back_a_failing_one(repo: Path) -> None:
+    manifests = ["-m", str(repo / "manifests"), "-m", str(repo / "policies")]
+    healthy = json.loads(run_cli("rollout", "simulate", "chat-beta", *manifests, "--json").output)
+    assert healthy["phase"] == "Promoted" and healthy["mttrS"] is None
+    bad = run_cli("rollout", "simulate", "chat-beta", *manifests, "--canary-error-rate", "0.2", "--json")
+    failing = json.loads(bad.output)
+    assert failing["phase"] == "RolledBack" and failing["events"][-1]["canaryWeight"] == 0
+
+
+def test_the_example_rollout_names_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("manifests", "policies"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("rollout", "start", "support-chat-gpt4o", "--no-ledger", "--state", str(tmp_path / "s.db"))
+    assert result.exit_code == 2
+    assert "spec.change.to 'openai-us/gpt-4o' is not a candidate of route 'support-chat'" in result.output
