@@ -138,7 +138,7 @@ class Controller:
     def _look(self, stored: Stored, now: float, frozen: bool) -> Tick:
         spec, state = stored.spec, stored.state
         sides = (spec.stable, spec.canary)
-        summaries = {d: obs.summary(self.conn, spec.route, d, stored.started_at) for d in sides}
+        summaries = {d: obs.summary(self.conn, spec.route, d, state.weight_since) for d in sides}
         measured = Measured(
             errors={d: Arm.of_sums(s.n, s.errors, s.errors) for d, s in summaries.items()},
             latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},

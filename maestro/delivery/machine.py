@@ -45,6 +45,7 @@ class State:
     canary_weight: int
     step_started: float
     waiting: str = ""  # why it holds: a freeze, a manual pause, an analysis without a verdict yet
+    weight_since: float = 0.0  # when the canary's weight last changed: the analysis reads measurements since
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ Event = Tick | Promote | Pause | Resume | Abort | Undo
 
 
 def start(spec: RolloutSpec, now: float) -> tuple[State, Transition]:
-    state = State(spec.name, Phase.PROGRESSING, 0, 0, now)
+    state = State(spec.name, Phase.PROGRESSING, 0, 0, now, weight_since=now)
     return state, Transition(
         spec.name, now, "start", Phase.PROGRESSING, Phase.PROGRESSING, 0, 0, f"pinned {spec.digest}"
     )
@@ -234,6 +235,7 @@ def _move(
         canary_weight=state.canary_weight if weight is None else weight,
         step_started=now if step is not None and step != state.step else state.step_started,
         waiting=waiting,
+        weight_since=now if weight is not None and weight != state.canary_weight else state.weight_since,
     )
     why = reason or waiting or event
     return after, Transition(state.name, now, event, state.phase, after.phase, after.step, after.canary_weight, why)

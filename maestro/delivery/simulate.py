@@ -78,6 +78,7 @@ def simulate(
             n[side] += count
             bad[side] += errors
         requests += arrivals
+        weight = state.canary_weight
         if not faulty:
             at_onset = requests
         else:
@@ -91,6 +92,8 @@ def simulate(
             state, transition = apply(spec, state, Resume(now))
         if transition is not None:
             events.append((now, transition.event, transition.canary_weight))
+        if state.canary_weight != weight:  # the analysis reads measurements since the weight last changed
+            n, bad = dict.fromkeys(n, 0), dict.fromkeys(bad, 0)
     rolled_back = state.phase is Phase.ROLLED_BACK
     return Run(
         phase=state.phase,

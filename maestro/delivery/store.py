@@ -24,7 +24,7 @@ COMPONENT = "rollouts"
 MIGRATIONS = [
     "CREATE TABLE rollouts (name TEXT PRIMARY KEY, run INTEGER NOT NULL, spec TEXT NOT NULL, route TEXT NOT NULL, "
     "phase TEXT NOT NULL, step INTEGER NOT NULL, canary_weight INTEGER NOT NULL, step_started REAL NOT NULL, "
-    "waiting TEXT NOT NULL, started_at REAL NOT NULL, started_by TEXT NOT NULL);"
+    "waiting TEXT NOT NULL, weight_since REAL NOT NULL, started_at REAL NOT NULL, started_by TEXT NOT NULL);"
     "CREATE TABLE rollout_events (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, run INTEGER NOT NULL, "
     "at REAL NOT NULL, event TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL, step INTEGER NOT NULL, "
     "canary_weight INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);"
@@ -62,7 +62,7 @@ class RolloutStore:
             run = (row[0] if row else 0) + 1
             self.conn.execute(
                 "INSERT OR REPLACE INTO rollouts (name, run, spec, route, phase, step, canary_weight, step_started, "
-                "waiting, started_at, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "waiting, weight_since, started_at, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (spec.name, run, spec.as_json(), spec.route, *_state_row(state), state.step_started, actor),
             )
             self._event(transition, run, actor)
@@ -81,7 +81,7 @@ class RolloutStore:
             state, transition = fn(stored)
             if state != stored.state:
                 self.conn.execute(
-                    "UPDATE rollouts SET phase = ?, step = ?, canary_weight = ?, step_started = ?, waiting = ? "
+                    "UPDATE rollouts SET phase = ?, step = ?, canary_weight = ?, step_started = ?, waiting = ?, weight_since = ? "
                     "WHERE name = ?",
                     (*_state_row(state), name),
                 )
@@ -184,17 +184,17 @@ class RolloutStore:
         self.conn.execute("COMMIT")
 
 
-_COLUMNS = "spec, phase, step, canary_weight, step_started, waiting, run, started_at, started_by"
+_COLUMNS = "spec, phase, step, canary_weight, step_started, waiting, weight_since, run, started_at, started_by"
 
 
-def _state_row(state: State) -> tuple[str, int, int, float, str]:
-    return str(state.phase), state.step, state.canary_weight, state.step_started, state.waiting
+def _state_row(state: State) -> tuple[str, int, int, float, str, float]:
+    return str(state.phase), state.step, state.canary_weight, state.step_started, state.waiting, state.weight_since
 
 
 def _stored(row: tuple[Any, ...]) -> Stored:
     spec = RolloutSpec.from_json(str(row[0]))
-    state = State(spec.name, Phase(str(row[1])), int(row[2]), int(row[3]), float(row[4]), str(row[5]))
-    return Stored(spec, state, int(row[6]), float(row[7]), str(row[8]))
+    state = State(spec.name, Phase(str(row[1])), int(row[2]), int(row[3]), float(row[4]), str(row[5]), float(row[6]))
+    return Stored(spec, state, int(row[7]), float(row[8]), str(row[9]))
 
 
 def _finite(x: float) -> float:
