@@ -81,8 +81,8 @@ class RolloutStore:
             state, transition = fn(stored)
             if state != stored.state:
                 self.conn.execute(
-                    "UPDATE rollouts SET phase = ?, step = ?, canary_weight = ?, step_started = ?, waiting = ?, weight_since = ? "
-                    "WHERE name = ?",
+                    "UPDATE rollouts SET phase = ?, step = ?, canary_weight = ?, step_started = ?, waiting = ?, "
+                    "weight_since = ? WHERE name = ?",
                     (*_state_row(state), name),
                 )
             if transition is not None:
