@@ -98,3 +98,26 @@ def test_the_example_rollout_names_what_it_needs(tmp_path: Path, monkeypatch: py
     result = run_cli("rollout", "start", "support-chat-gpt4o", "--no-ledger", "--state", str(tmp_path / "s.db"))
     assert result.exit_code == 2
     assert "spec.change.to 'openai-us/gpt-4o' is not a candidate of route 'support-chat'" in result.output
+
+
+def test_every_transition_and_weight_change_is_a_signed_ledger_entry(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path.parent / f"{tmp_path.name}-config"))
+    monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
+    assert run_cli("keys", "init", "--name", "alice").exit_code == 0
+    manifests = ["-m", str(repo / "manifests"), "-m", str(repo / "policies")]
+    for args in (["start", "chat-beta", *manifests], ["promote", "chat-beta", "--full"], ["undo", "chat-beta"]):
+        result = run_cli("rollout", *args)
+        assert result.exit_code == 0, result.output
+    shown = run_cli("ledger", "show", "--format", "json")
+    entries = [json.loads(line) for line in shown.output.splitlines()]
+    actions = [(e["statement"]["predicate"]["action"], e["statement"]["predicate"]["actor"]) for e in entries]
+    assert actions == [
+        ("rollout.start", "rollout:alice"),
+        ("weights.set", "rollout:alice"),
+        ("rollout.promoteFull", "rollout:alice"),
+        ("weights.set", "rollout:alice"),
+        ("rollout.undo", "rollout:alice"),
+    ]
+    assert run_cli("ledger", "verify").exit_code == 0
