@@ -45,6 +45,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "ask": "maestro.cli.ask",
         "tour": "maestro.cli.tour",
         "rollout": "maestro.cli.rollout",
+        "freeze": "maestro.cli.freeze",
     }
 )
 

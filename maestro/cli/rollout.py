@@ -42,7 +42,7 @@ Json = Annotated[bool, typer.Option("--json", help="Shorthand for --output json.
 
 
 @contextmanager
-def _controller(
+def controller(
     state_path: str | None, key: Path | None, no_ledger: bool, role: str
 ) -> Iterator[tuple[Controller, str]]:
     """A controller on the store, recording to the ledger when the repository keeps one; and the actor."""
@@ -62,7 +62,7 @@ def _controller(
             writer.close()
 
 
-def _format(output: str, as_json: bool) -> str:
+def output_format(output: str, as_json: bool) -> str:
     fmt = "json" if as_json else output
     if fmt not in {"text", "json"}:
         raise UsageError(f"--output {fmt}: choose text or json")
@@ -89,9 +89,9 @@ def start_command(
 ) -> None:
     """Start Rollout NAME as committed (pinned by its digest); the controller in `maestro gateway` drives it."""
     spec = resolve(load_manifests(paths), name)
-    with _controller(state_path, key, no_ledger, "rollout") as (c, actor):
+    with controller(state_path, key, no_ledger, "rollout") as (c, actor):
         c.begin(spec, actor)
-        _show(c, name, _format(output, as_json))
+        _show(c, name, output_format(output, as_json))
 
 
 @rollout_app.command("status")
@@ -103,15 +103,15 @@ def status_command(
     as_json: Json = False,
 ) -> None:
     """Phase, step, canary weight, why it waits, verdicts (n, estimate, interval, alpha) and transitions."""
-    fmt = _format(output, as_json)
-    with _controller(state_path, None, True, "rollout") as (c, _):
+    fmt = output_format(output, as_json)
+    with controller(state_path, None, True, "rollout") as (c, _):
         _show(c, name, fmt)
         while watch and (s := c.store.get(name)) is not None and s.state.phase in machine.ACTIVE:
             time.sleep(1.0)
             _show(c, name, fmt)
 
 
-def _event_command(event: Callable[[float, bool], machine.Event], doc: str) -> Callable[..., None]:
+def _event_command(event: Callable[[float, str], machine.Event], doc: str) -> Callable[..., None]:
     def command(
         name: str,
         state_path: StatePath = None,
@@ -120,9 +120,9 @@ def _event_command(event: Callable[[float, bool], machine.Event], doc: str) -> C
         output: Output = "text",
         as_json: Json = False,
     ) -> None:
-        with _controller(state_path, key, no_ledger, "rollout") as (c, actor):
+        with controller(state_path, key, no_ledger, "rollout") as (c, actor):
             c.send(name, event, actor)
-            _show(c, name, _format(output, as_json))
+            _show(c, name, output_format(output, as_json))
 
     command.__doc__ = doc
     return command
@@ -139,9 +139,9 @@ def promote_command(
     as_json: Json = False,
 ) -> None:
     """Skip the current step (a pause or an analysis), or with --full promote at once; refused in a freeze."""
-    with _controller(state_path, key, no_ledger, "rollout") as (c, actor):
+    with controller(state_path, key, no_ledger, "rollout") as (c, actor):
         c.send(name, lambda now, frozen: machine.Promote(now, full, frozen), actor)
-        _show(c, name, _format(output, as_json))
+        _show(c, name, output_format(output, as_json))
 
 
 rollout_app.command("pause")(_event_command(lambda now, frozen: machine.Pause(now), "Pause: hold the current step."))
@@ -159,8 +159,8 @@ rollout_app.command("undo")(
 @rollout_app.command("list")
 def list_command(state_path: StatePath = None, output: Output = "text", as_json: Json = False) -> None:
     """Every rollout in the store, with its phase and canary weight."""
-    fmt = _format(output, as_json)
-    with _controller(state_path, None, True, "rollout") as (c, _):
+    fmt = output_format(output, as_json)
+    with controller(state_path, None, True, "rollout") as (c, _):
         rows = [
             {
                 "name": s.spec.name,
@@ -183,8 +183,8 @@ def list_command(state_path: StatePath = None, output: Output = "text", as_json:
 @rollout_app.command("history")
 def history_command(name: str, state_path: StatePath = None, output: Output = "text", as_json: Json = False) -> None:
     """Every transition and verdict of every run of NAME."""
-    fmt = _format(output, as_json)
-    with _controller(state_path, None, True, "rollout") as (c, _):
+    fmt = output_format(output, as_json)
+    with controller(state_path, None, True, "rollout") as (c, _):
         data: dict[str, Any] = {"name": name, "events": c.store.events(name), "verdicts": c.store.verdicts(name)}
     if fmt == "json":
         typer.echo(json.dumps(data, indent=2, default=str))
@@ -199,7 +199,7 @@ def history_command(name: str, state_path: StatePath = None, output: Output = "t
 @rollout_app.command("run")
 def run_command(name: str, state_path: StatePath = None, key: Key = None, no_ledger: NoLedger = False) -> None:
     """Drive rollout NAME in the foreground until it ends (what `maestro gateway` does in the background)."""
-    with _controller(state_path, key, no_ledger, "rollout-controller") as (c, _):
+    with controller(state_path, key, no_ledger, "rollout-controller") as (c, _):
         end = c.run_until_done(
             name, lambda t: typer.echo(f"{t.event}: {t.before} -> {t.after}, canary {t.canary_weight}%: {t.reason}")
         )
@@ -221,7 +221,7 @@ def simulate_command(
     as_json: Json = False,
 ) -> None:
     """Run Rollout NAME on synthetic traffic through the live statistics and state machine; send nothing."""
-    fmt = _format(output, as_json)
+    fmt = output_format(output, as_json)
     spec = resolve(load_manifests(paths), name)
     traffic = Traffic(rate, error_rate, error_rate if canary_error_rate is None else canary_error_rate, onset)
     run = simulate(spec, traffic, seed)

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from maestro.delivery import freeze
 from maestro.delivery.analysis import Arm
+from maestro.delivery.freeze import Freezes
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.lease import Lease
 from maestro.delivery.machine import ACTIVE, Event, State, Tick, Transition, apply, start
@@ -52,6 +54,7 @@ class Controller:
         self.store = RolloutStore(self.conn)
         self.weights = LiveWeights(self.conn, clock)
         self.switches = Switches(self.conn)
+        self.freezes = Freezes(self.conn)
         self.lease = Lease(self.conn, actor, lease_s)
         self.actor = actor
         self.record = record
@@ -71,9 +74,10 @@ class Controller:
         self._record(spec, transition, actor)
         return stored
 
-    def send(self, name: str, event: Callable[[float, bool], Event], actor: str) -> Stored:
-        """Apply ``event(now, frozen)`` to rollout ``name``; set its weights and record what changed."""
-        frozen = self.switches.frozen()
+    def send(self, name: str, event: Callable[[float, str], Event], actor: str) -> Stored:
+        """Apply ``event(now, why frozen)`` to rollout ``name``; set its weights and record what changed."""
+        current = self.store.get(name)
+        frozen = "" if current is None else self.frozen(current.spec, self.clock())
         stored, transition = self.store.update(
             name, lambda s: apply(s.spec, s.state, event(self.clock(), frozen)), actor
         )
@@ -87,15 +91,20 @@ class Controller:
         now = self.clock()
         if not self.store.active() or not self.lease.acquire(now):
             return []
-        frozen = self.switches.frozen()
         done = []
         for stored in self.store.active():
+            frozen = self.frozen(stored.spec, now)
             tick = self._look(stored, now, frozen)
             after, transition = self.store.update(stored.spec.name, partial(_apply, tick), self.actor)
             self._after(after, transition, self.actor, frozen)
             if transition is not None:
                 done.append(transition)
         return done
+
+    def frozen(self, spec: RolloutSpec, now: float) -> str:
+        """Why ``spec``'s rollout is frozen now ('' when it is not): the switch, ``maestro freeze``, its windows."""
+        adhoc = [("maestro freeze", w) for w in self.freezes.windows()]
+        return freeze.reason(now, self.switches.frozen(), [*adhoc, *spec.windows()])
 
     def run_until_done(self, name: str, on_transition: Callable[[Transition], None] | None = None) -> Stored:
         """Tick until rollout ``name`` is no longer active (``maestro rollout run``)."""
@@ -135,7 +144,7 @@ class Controller:
 
     # inside a tick
 
-    def _look(self, stored: Stored, now: float, frozen: bool) -> Tick:
+    def _look(self, stored: Stored, now: float, frozen: str) -> Tick:
         spec, state = stored.spec, stored.state
         sides = (spec.stable, spec.canary)
         summaries = {d: obs.summary(self.conn, spec.route, d, state.weight_since) for d in sides}
@@ -149,7 +158,7 @@ class Controller:
                 self.record(verdict_action(spec, state.step, v, self.actor))
         return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts)
 
-    def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: bool) -> None:
+    def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: str) -> None:
         spec, state = stored.spec, stored.state
         self._set_weights(spec, state.canary_weight, frozen, actor)
         if transition is not None:
@@ -157,7 +166,7 @@ class Controller:
         if state.phase not in ACTIVE and state.phase != "Promoted":
             obs.unwatch(self.conn, spec.route)
 
-    def _set_weights(self, spec: RolloutSpec, canary_weight: int, frozen: bool, actor: str) -> None:
+    def _set_weights(self, spec: RolloutSpec, canary_weight: int, frozen: str, actor: str) -> None:
         want = spec.live_weights(canary_weight)
         have = self.weights.current().get(spec.route, {})
         if all(abs(have.get(k, -1.0) - w) < 1e-9 for k, w in want.items()):
@@ -166,7 +175,7 @@ class Controller:
             return  # the manifest already gives the canary nothing: no override needed yet
         raises = want[spec.canary] > have.get(spec.canary, spec.weights.get(spec.canary, 0.0))
         change = self.weights.set(
-            spec.route, want, spec.weights, actor=actor, frozen=frozen and raises, reason=f"rollout {spec.name}"
+            spec.route, want, spec.weights, actor=actor, frozen=bool(frozen) and raises, reason=f"rollout {spec.name}"
         )
         if self.record is not None:
             self.record(weight_change_action(change))

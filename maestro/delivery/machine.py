@@ -34,7 +34,10 @@ class Phase(StrEnum):
 
 
 ACTIVE = frozenset({Phase.PROGRESSING, Phase.PAUSED})
-FREEZE_WAIT = "a freeze is engaged: the rollout holds until it is lifted (a failing verdict still rolls back)"
+
+
+def freeze_wait(why: str) -> str:
+    return f"{why}: the rollout holds until it ends (a failing verdict still rolls back)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,7 @@ class Tick:
     """Time passed: the controller's look at the switches and the analysis of the current step."""
 
     now: float
-    frozen: bool = False
+    frozen: str = ""  # why changes are frozen ('' when they are not)
     killed: bool = False
     failures: tuple[Verdict, ...] = ()  # failing verdicts from the guards, whatever the step
     verdicts: tuple[Verdict, ...] = ()  # the current analysis step's verdicts
@@ -75,7 +78,7 @@ class Tick:
 class Promote:
     now: float
     full: bool = False
-    frozen: bool = False
+    frozen: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,7 @@ def _tick(spec: RolloutSpec, state: State, tick: Tick) -> tuple[State, Transitio
     if state.phase is Phase.PAUSED:
         return state, None
     if tick.frozen:
-        return _hold(state, FREEZE_WAIT)
+        return _hold(state, freeze_wait(tick.frozen))
     step = _current(spec, state)
     if step is None:
         return _move(state, "promote", tick.now, phase=Phase.PROMOTED, weight=100, reason="every step done")
@@ -178,7 +181,7 @@ def _analysis(state: State, name: str, tick: Tick) -> tuple[State, Transition | 
 def _promote(spec: RolloutSpec, state: State, event: Promote) -> tuple[State, Transition | None]:
     if event.frozen:
         raise TransitionError(
-            f"a freeze is engaged: rollout '{state.name}' cannot be promoted until it is lifted; traffic stays as it is"
+            f"{event.frozen}: rollout '{state.name}' cannot be promoted until it ends; traffic stays as it is"
         )
     if event.full:
         return _move(state, "promoteFull", event.now, phase=Phase.PROMOTED, weight=100, reason="promoted by request")

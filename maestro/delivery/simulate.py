@@ -86,7 +86,7 @@ def simulate(
         errors_arms = {d: Arm.of_sums(n[d], bad[d], bad[d]) for d in n}
         failures, verdicts = judge(spec, state, Measured(errors_arms, errors_arms), settings)
         assumed.update(v.metric for v in verdicts if "assumed to pass" in v.reason)
-        state, transition = apply(spec, state, Tick(now, False, False, failures, verdicts))
+        state, transition = apply(spec, state, Tick(now, "", False, failures, verdicts))
         if state.phase is Phase.PAUSED and "manual pause" in state.waiting:
             assumed.add(f"manual pause at step {state.step} resumed at once")
             state, transition = apply(spec, state, Resume(now))

@@ -15,6 +15,8 @@ from typing import Any
 from maestro.delivery.errors import RolloutError
 from maestro.manifests.durations import seconds
 from maestro.manifests.loader import ManifestSet
+from maestro.manifests.windows import Window
+from maestro.manifests.windows import parse as parse_window
 from maestro.router import build
 from maestro.router.table import content_hash
 
@@ -55,6 +57,10 @@ class RolloutSpec:
     analyses: Mapping[str, tuple[Metric, ...]]
     weights: Mapping[str, float]  # the route's candidates as the manifest weighs them
     automatic_rollback: bool = True
+    freezes: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # (where it is written, the window as written)
+
+    def windows(self) -> list[tuple[str, Window]]:
+        return [(source, parse_window(w)) for source, w in self.freezes]
 
     def live_weights(self, canary_weight: int) -> dict[str, float]:
         """The stable and canary weights that give the canary ``canary_weight`` percent of their share."""
@@ -73,6 +79,7 @@ class RolloutSpec:
                 "analyses": {k: [[m.name, m.source] for m in v] for k, v in self.analyses.items()},
                 "weights": dict(self.weights),
                 "automaticRollback": self.automatic_rollback,
+                "freezes": [[source, dict(w)] for source, w in self.freezes],
             },
             sort_keys=True,
         )
@@ -90,6 +97,7 @@ class RolloutSpec:
             {k: tuple(Metric(*m) for m in v) for k, v in d["analyses"].items()},
             d["weights"],
             d["automaticRollback"],
+            tuple((source, w) for source, w in d.get("freezes", [])),
         )
 
 
@@ -130,7 +138,19 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         },
         weights=weights,
         automatic_rollback=bool(spec.get("rollback", {}).get("automatic", True)),
+        freezes=_freezes(manifests, doc.ref, spec),
     )
+
+
+def _freezes(manifests: ManifestSet, ref: str, spec: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """The Policies' windows that freeze rollouts (``applies`` absent or naming ``rollout``), then the Rollout's."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    for policy in manifests.of_kind("Policy"):
+        for w in policy.spec.get("freezeWindows", []):
+            if "rollout" in w.get("applies", ["rollout"]):
+                found.append((policy.ref, w))
+    found.extend((ref, w) for w in spec.get("freezeWindows", []))
+    return tuple(found)
 
 
 def _route_weights(manifests: ManifestSet, route: str, where: str) -> dict[str, float]:

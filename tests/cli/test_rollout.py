@@ -121,3 +121,13 @@ def test_every_transition_and_weight_change_is_a_signed_ledger_entry(
         ("rollout.undo", "rollout:alice"),
     ]
     assert run_cli("ledger", "verify").exit_code == 0
+
+
+def test_a_bad_cron_in_a_rollout_window_is_a_validation_error(repo: Path) -> None:
+    path = repo / "manifests" / "providers.yaml"
+    path.write_text(
+        path.read_text() + "  freezeWindows:\n    - {name: weekly, cron: '0 18 * *', duration: 2h, timeZone: UTC}\n"
+    )
+    result = run_cli("validate", str(repo / "manifests"), str(repo / "policies"))
+    assert result.exit_code == 1
+    assert "policy.freeze-window" in result.output and "not a five-field cron expression" in result.output

@@ -7,7 +7,7 @@ from helpers.delivery import CANARY, STABLE, Clock, spec
 
 from maestro.delivery.controller import Controller
 from maestro.delivery.errors import RolloutError, TransitionError
-from maestro.delivery.machine import FREEZE_WAIT, Abort, Phase, Promote, Resume, Undo
+from maestro.delivery.machine import Abort, Phase, Promote, Resume, Undo, freeze_wait
 from maestro.delivery.spec import Step
 from maestro.ledger import Action
 from maestro.state import observations as obs
@@ -84,7 +84,11 @@ def test_a_freeze_holds_the_rollout_refuses_promotion_and_still_rolls_back(tmp_p
     _traffic(path, clock, 2000, canary_errors=0.01)
     _run(c, 3)
     stored = c.store.get("r1")
-    assert stored is not None and stored.state.step == 1 and stored.state.waiting == FREEZE_WAIT
+    assert (
+        stored is not None
+        and stored.state.step == 1
+        and stored.state.waiting == freeze_wait("the gateway's freeze is engaged (POST /admin/freeze)")
+    )
     with pytest.raises(TransitionError, match="freeze"):
         c.send("r1", lambda now, frozen: Promote(now, full=True, frozen=frozen), "bob")
     c.send("r1", lambda now, frozen: Abort(now), "bob")
