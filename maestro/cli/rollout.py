@@ -25,6 +25,7 @@ from maestro.delivery.simulate import Traffic, simulate
 from maestro.delivery.spec import resolve
 from maestro.delivery.status import render, status
 from maestro.errors import UsageError
+from maestro.ledger import Keyring
 
 rollout_app = typer.Typer(help="Progressive delivery: run Rollouts that shift a route's traffic step by step.")
 
@@ -53,13 +54,22 @@ def controller(
     signing = None if no_ledger else signing_key(Path.cwd(), key)
     writer = None if signing is None else Writer(store, signing)
     who = signing.name if signing is not None else getpass.getuser()
-    c = Controller(store, actor=f"{role}:{who}", record=None if writer is None else writer.submit)
+    record = None if writer is None else writer.submit
+    c = Controller(store, actor=f"{role}:{who}", record=record, keyring=trusted_keys(Path.cwd()))
     try:
         yield c, f"{role}:{who}"
     finally:
         c.close()
         if writer is not None:
             writer.close()
+
+
+def trusted_keys(root: Path) -> Keyring | None:
+    """The repository's trusted ledger keys (whose approvals count), or None where it keeps none."""
+    from maestro.ledger import load_keyring
+    from maestro.ledger.keys import KEYS_DIR
+
+    return load_keyring(root / KEYS_DIR) if (root / KEYS_DIR).is_dir() else None
 
 
 def output_format(output: str, as_json: bool) -> str:
@@ -111,7 +121,7 @@ def status_command(
             _show(c, name, fmt)
 
 
-def _event_command(event: Callable[[float, str], machine.Event], doc: str) -> Callable[..., None]:
+def _event_command(event: Callable[[float, str, frozenset[int]], machine.Event], doc: str) -> Callable[..., None]:
     def command(
         name: str,
         state_path: StatePath = None,
@@ -140,20 +150,44 @@ def promote_command(
 ) -> None:
     """Skip the current step (a pause or an analysis), or with --full promote at once; refused in a freeze."""
     with controller(state_path, key, no_ledger, "rollout") as (c, actor):
-        c.send(name, lambda now, frozen: machine.Promote(now, full, frozen), actor)
+        c.send(name, lambda now, frozen, ok: machine.Promote(now, full, frozen, ok), actor)
         _show(c, name, output_format(output, as_json))
 
 
-rollout_app.command("pause")(_event_command(lambda now, frozen: machine.Pause(now), "Pause: hold the current step."))
-rollout_app.command("resume")(_event_command(lambda now, frozen: machine.Resume(now), "Resume a paused rollout."))
+rollout_app.command("pause")(
+    _event_command(lambda now, frozen, ok: machine.Pause(now), "Pause: hold the current step.")
+)
+rollout_app.command("resume")(
+    _event_command(lambda now, frozen, ok: machine.Resume(now, ok), "Resume a paused rollout.")
+)
 rollout_app.command("abort")(
     _event_command(
-        lambda now, frozen: machine.Abort(now), "Abort: the canary's weight to 0 at once (also in a freeze)."
+        lambda now, frozen, ok: machine.Abort(now), "Abort: the canary's weight to 0 at once (also in a freeze)."
     )
 )
 rollout_app.command("undo")(
-    _event_command(lambda now, frozen: machine.Undo(now), "Undo: back to the previous stable, even after promotion.")
+    _event_command(
+        lambda now, frozen, ok: machine.Undo(now), "Undo: back to the previous stable, even after promotion."
+    )
 )
+
+
+@rollout_app.command("approve")
+def approve_command(
+    name: str, state_path: StatePath = None, key: Key = None, output: Output = "text", as_json: Json = False
+) -> None:
+    """Sign rollout NAME's current gate (a manual pause, else its promotion) with your ledger key."""
+    from maestro.cli.gateway import signing_key
+
+    signing = signing_key(Path.cwd(), key)
+    if signing is None:
+        raise UsageError(
+            "approving needs your ledger key: `maestro keys init`, or --key FILE, in a repository with .maestro/keys"
+        )
+    with controller(state_path, key, False, "rollout") as (c, _):
+        who = c.approve(name, signing)
+        _show(c, name, output_format(output, as_json))
+    typer.echo(f"approved by {signing.name}; approvals that count for this gate: {', '.join(who) or 'none'}", err=True)
 
 
 @rollout_app.command("list")

@@ -10,6 +10,7 @@ that falls (a rollback, an abort, the kill switch) is set in a freeze too.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from maestro.delivery import freeze
 from maestro.delivery.analysis import Arm
+from maestro.delivery.approvals import Approvals
+from maestro.delivery.errors import TransitionError
 from maestro.delivery.freeze import Freezes
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.lease import Lease
@@ -30,6 +33,7 @@ from maestro.delivery.store import RolloutStore, Stored
 from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
 from maestro.gateway.switches import Switches
+from maestro.ledger import Action, Keyring, SigningKey, Subject
 from maestro.state import connect
 from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
@@ -44,6 +48,7 @@ class Controller:
         *,
         actor: str,
         record: Record | None = None,
+        keyring: Keyring | None = None,
         alpha: float = 0.01,
         min_samples: int = 100,
         interval_s: float = 0.5,
@@ -55,6 +60,8 @@ class Controller:
         self.weights = LiveWeights(self.conn, clock)
         self.switches = Switches(self.conn)
         self.freezes = Freezes(self.conn)
+        self.approvals = Approvals(self.conn)
+        self.keyring = keyring
         self.lease = Lease(self.conn, actor, lease_s)
         self.actor = actor
         self.record = record
@@ -74,12 +81,13 @@ class Controller:
         self._record(spec, transition, actor)
         return stored
 
-    def send(self, name: str, event: Callable[[float, str], Event], actor: str) -> Stored:
-        """Apply ``event(now, why frozen)`` to rollout ``name``; set its weights and record what changed."""
+    def send(self, name: str, event: Callable[[float, str, frozenset[int]], Event], actor: str) -> Stored:
+        """Apply ``event(now, why frozen, approved gates)`` to rollout ``name``; set its weights, record it."""
         current = self.store.get(name)
         frozen = "" if current is None else self.frozen(current.spec, self.clock())
+        approved = frozenset() if current is None else self.approved(current)
         stored, transition = self.store.update(
-            name, lambda s: apply(s.spec, s.state, event(self.clock(), frozen)), actor
+            name, lambda s: apply(s.spec, s.state, event(self.clock(), frozen, approved)), actor
         )
         self._after(stored, transition, actor, frozen)
         return stored
@@ -100,6 +108,37 @@ class Controller:
             if transition is not None:
                 done.append(transition)
         return done
+
+    def approve(self, name: str, key: SigningKey) -> list[str]:
+        """``key``'s approval of rollout ``name``'s current gate (its manual pause, or its promotion); who counts."""
+        stored = self.store.get(name)
+        if stored is None or stored.state.phase not in ACTIVE:
+            raise TransitionError(f"rollout '{name}' is not running: nothing to approve")
+        gate = min(stored.state.step, len(stored.spec.steps))
+        step = stored.spec.steps[gate] if gate < len(stored.spec.steps) else None
+        if step is not None and not (step.kind == "pause" and step.pause_s is None):
+            gate = len(stored.spec.steps)  # between gates: the approval is for the promotion
+        self.approvals.add(name, stored.run, gate, stored.spec.digest, requester=stored.started_by, key=key)
+        if self.record is not None:
+            details = {"rollout": name, "run": stored.run, "gate": gate, "digest": stored.spec.digest}
+            subject = Subject.of(f"Rollout/{name}", json.dumps(details, sort_keys=True).encode())
+            manifests = {f"Rollout/{name}": stored.spec.digest.removeprefix("sha256:")}
+            self.record(Action("rollout.approve", f"rollout:{key.name}", [subject], manifests, details=details))
+        return self._approvers(stored, gate)
+
+    def approved(self, stored: Stored) -> frozenset[int]:
+        """The gates of ``stored``'s run (its manual pauses, the promotion) with the approvals they need."""
+        if not stored.spec.approvals:
+            return frozenset()
+        gates = [i for i, s in enumerate(stored.spec.steps) if s.kind == "pause" and s.pause_s is None]
+        gates.append(len(stored.spec.steps))
+        return frozenset(g for g in gates if len(self._approvers(stored, g)) >= stored.spec.approvals)
+
+    def _approvers(self, stored: Stored, gate: int) -> list[str]:
+        spec = stored.spec
+        return self.approvals.count(
+            spec.name, stored.run, gate, spec.digest, requester=stored.started_by, keyring=self.keyring
+        )
 
     def frozen(self, spec: RolloutSpec, now: float) -> str:
         """Why ``spec``'s rollout is frozen now ('' when it is not): the switch, ``maestro freeze``, its windows."""
@@ -156,7 +195,7 @@ class Controller:
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
                 self.record(verdict_action(spec, state.step, v, self.actor))
-        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts)
+        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts, self.approved(stored))
 
     def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: str) -> None:
         spec, state = stored.spec, stored.state

@@ -72,6 +72,7 @@ class Tick:
     killed: bool = False
     failures: tuple[Verdict, ...] = ()  # failing verdicts from the guards, whatever the step
     verdicts: tuple[Verdict, ...] = ()  # the current analysis step's verdicts
+    approved: frozenset[int] = frozenset()  # gates (a manual pause's step, len(steps): the promotion) approved
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class Promote:
     now: float
     full: bool = False
     frozen: str = ""
+    approved: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class Pause:
 @dataclass(frozen=True, slots=True)
 class Resume:
     now: float
+    approved: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +132,10 @@ def apply(spec: RolloutSpec, state: State, event: Event) -> tuple[State, Transit
     if state.phase is not Phase.PAUSED:
         raise TransitionError(f"rollout '{state.name}' is not paused")
     manual = _current(spec, state)
-    step = state.step + 1 if manual is not None and manual.kind == "pause" and manual.pause_s is None else state.step
-    return _move(state, "resume", event.now, phase=Phase.PROGRESSING, step=step)
+    at_gate = manual is not None and manual.kind == "pause" and manual.pause_s is None
+    if at_gate:
+        _check_gate(spec, state, state.step, event.approved, "resuming")
+    return _move(state, "resume", event.now, phase=Phase.PROGRESSING, step=state.step + 1 if at_gate else state.step)
 
 
 def _tick(spec: RolloutSpec, state: State, tick: Tick) -> tuple[State, Transition | None]:
@@ -141,7 +146,7 @@ def _tick(spec: RolloutSpec, state: State, tick: Tick) -> tuple[State, Transitio
     if tick.failures and spec.automatic_rollback:
         failed = tick.failures[0]
         return _move(state, "rollback", tick.now, phase=Phase.ROLLED_BACK, weight=0, reason=failed.reason)
-    if tick.failures:
+    if tick.failures and state.phase is Phase.PROGRESSING:
         return _move(
             state,
             "pause",
@@ -153,13 +158,21 @@ def _tick(spec: RolloutSpec, state: State, tick: Tick) -> tuple[State, Transitio
         return state, None
     if tick.frozen:
         return _hold(state, freeze_wait(tick.frozen))
+    return _advance(spec, state, tick)
+
+
+def _advance(spec: RolloutSpec, state: State, tick: Tick) -> tuple[State, Transition | None]:
+    """The current step's move, once nothing holds the rollout."""
     step = _current(spec, state)
     if step is None:
+        if spec.approvals and len(spec.steps) not in tick.approved:
+            return _hold(state, _needs(spec, "promotion"))
         return _move(state, "promote", tick.now, phase=Phase.PROMOTED, weight=100, reason="every step done")
     if step.kind == "setWeight":
         return _move(state, "setWeight", tick.now, step=state.step + 1, weight=step.weight)
     if step.kind == "pause" and step.pause_s is None:
-        return _move(state, "pause", tick.now, phase=Phase.PAUSED, waiting="manual pause: resume or promote to go on")
+        why = _needs(spec, "resuming") if spec.approvals else "manual pause: resume or promote to go on"
+        return _move(state, "pause", tick.now, phase=Phase.PAUSED, waiting=why)
     if step.kind == "pause":
         assert step.pause_s is not None
         if tick.now - state.step_started >= step.pause_s:
@@ -184,8 +197,11 @@ def _promote(spec: RolloutSpec, state: State, event: Promote) -> tuple[State, Tr
             f"{event.frozen}: rollout '{state.name}' cannot be promoted until it ends; traffic stays as it is"
         )
     if event.full:
+        _check_gate(spec, state, len(spec.steps), event.approved, "promotion")
         return _move(state, "promoteFull", event.now, phase=Phase.PROMOTED, weight=100, reason="promoted by request")
     step = _current(spec, state)
+    if step is None or (step.kind == "pause" and step.pause_s is None):
+        _check_gate(spec, state, len(spec.steps) if step is None else state.step, event.approved, "promotion")
     if step is None:
         return _move(state, "promote", event.now, phase=Phase.PROMOTED, weight=100, reason="every step done")
     weight = step.weight if step.kind == "setWeight" else state.canary_weight
@@ -210,6 +226,18 @@ def _stop(state: State, event: Abort | Undo) -> tuple[State, Transition]:
     return _move(
         state, "undo", event.now, phase=Phase.ROLLED_BACK, weight=0, reason="undo: back to the previous stable"
     )
+
+
+def _needs(spec: RolloutSpec, what: str) -> str:
+    return (
+        f"{what} needs {spec.approvals} approval(s) by key holders other than the requester: "
+        f"`maestro rollout approve {spec.name}`"
+    )
+
+
+def _check_gate(spec: RolloutSpec, state: State, gate: int, approved: frozenset[int], what: str) -> None:
+    if spec.approvals and gate not in approved:
+        raise TransitionError(f"rollout '{state.name}': {_needs(spec, what)}")
 
 
 def _current(spec: RolloutSpec, state: State) -> Step | None:

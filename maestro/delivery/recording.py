@@ -1,5 +1,10 @@
-"""Rollout transitions and verdicts as ledger entries (``rollout.<event>``, ``rollout.verdict``), each naming
-the Rollout manifest by the digest it was pinned to."""
+"""Rollout transitions and verdicts as ledger entries (``rollout.transition`` with the event in its details,
+``rollout.verdict``), each naming the Rollout manifest by the digest it was pinned to.
+
+``rollout.promote`` is left to the ledger's dual control (``maestro.ledger.dualcontrol.GUARDED``: an entry of
+that action must carry its approvers' signatures on its envelope); a rollout's own approvals are signatures
+on its pinned digest (``approvals``), so its promotion is recorded as a transition, not as that action.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ def transition_action(spec: RolloutSpec, t: Transition, actor: str) -> Action:
         "canary": spec.canary,
         "reason": t.reason,
     }
-    return _action(f"rollout.{t.event}", spec, details, actor)
+    return _action("rollout.transition", spec, details, actor)
 
 
 def verdict_action(spec: RolloutSpec, step: int, verdict: Verdict, actor: str) -> Action:

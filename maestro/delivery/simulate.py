@@ -64,6 +64,9 @@ def simulate(
     events: list[tuple[float, str, int]] = []
     assumed: set[str] = set()
     now, requests, at_onset, canary_failed = 0.0, 0, 0, 0
+    gates = frozenset(range(len(spec.steps) + 1))  # approvals are not simulated: every gate is approved
+    if spec.approvals:
+        assumed.add(f"{spec.approvals} approval(s) at each gate given at once")
     while state.phase in ACTIVE and now < limit_s:
         now += 1.0
         arrivals = int(rng.poisson(traffic.rate))
@@ -86,10 +89,10 @@ def simulate(
         errors_arms = {d: Arm.of_sums(n[d], bad[d], bad[d]) for d in n}
         failures, verdicts = judge(spec, state, Measured(errors_arms, errors_arms), settings)
         assumed.update(v.metric for v in verdicts if "assumed to pass" in v.reason)
-        state, transition = apply(spec, state, Tick(now, "", False, failures, verdicts))
-        if state.phase is Phase.PAUSED and "manual pause" in state.waiting:
+        state, transition = apply(spec, state, Tick(now, "", False, failures, verdicts, gates))
+        if state.phase is Phase.PAUSED:
             assumed.add(f"manual pause at step {state.step} resumed at once")
-            state, transition = apply(spec, state, Resume(now))
+            state, transition = apply(spec, state, Resume(now, gates))
         if transition is not None:
             events.append((now, transition.event, transition.canary_weight))
         if state.canary_weight != weight:  # the analysis reads measurements since the weight last changed

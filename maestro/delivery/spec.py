@@ -58,6 +58,7 @@ class RolloutSpec:
     weights: Mapping[str, float]  # the route's candidates as the manifest weighs them
     automatic_rollback: bool = True
     freezes: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # (where it is written, the window as written)
+    approvals: int = 0  # approvals each manual pause and the promotion need (spec.approvals.required)
 
     def windows(self) -> list[tuple[str, Window]]:
         return [(source, parse_window(w)) for source, w in self.freezes]
@@ -80,6 +81,7 @@ class RolloutSpec:
                 "weights": dict(self.weights),
                 "automaticRollback": self.automatic_rollback,
                 "freezes": [[source, dict(w)] for source, w in self.freezes],
+                "approvals": self.approvals,
             },
             sort_keys=True,
         )
@@ -98,6 +100,7 @@ class RolloutSpec:
             d["weights"],
             d["automaticRollback"],
             tuple((source, w) for source, w in d.get("freezes", [])),
+            int(d.get("approvals", 0)),
         )
 
 
@@ -139,6 +142,7 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         weights=weights,
         automatic_rollback=bool(spec.get("rollback", {}).get("automatic", True)),
         freezes=_freezes(manifests, doc.ref, spec),
+        approvals=int(spec.get("approvals", {}).get("required", 0)),
     )
 
 

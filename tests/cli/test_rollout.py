@@ -112,13 +112,14 @@ def test_every_transition_and_weight_change_is_a_signed_ledger_entry(
         assert result.exit_code == 0, result.output
     shown = run_cli("ledger", "show", "--format", "json")
     entries = [json.loads(line) for line in shown.output.splitlines()]
-    actions = [(e["statement"]["predicate"]["action"], e["statement"]["predicate"]["actor"]) for e in entries]
+    predicates = [e["statement"]["predicate"] for e in entries]
+    actions = [(p["action"], p["details"].get("event"), p["actor"]) for p in predicates]
     assert actions == [
-        ("rollout.start", "rollout:alice"),
-        ("weights.set", "rollout:alice"),
-        ("rollout.promoteFull", "rollout:alice"),
-        ("weights.set", "rollout:alice"),
-        ("rollout.undo", "rollout:alice"),
+        ("rollout.transition", "start", "rollout:alice"),
+        ("weights.set", None, "rollout:alice"),
+        ("rollout.transition", "promoteFull", "rollout:alice"),
+        ("weights.set", None, "rollout:alice"),
+        ("rollout.transition", "undo", "rollout:alice"),
     ]
     assert run_cli("ledger", "verify").exit_code == 0
 
@@ -131,3 +132,10 @@ def test_a_bad_cron_in_a_rollout_window_is_a_validation_error(repo: Path) -> Non
     result = run_cli("validate", str(repo / "manifests"), str(repo / "policies"))
     assert result.exit_code == 1
     assert "policy.freeze-window" in result.output and "not a five-field cron expression" in result.output
+
+
+def test_approving_needs_a_ledger_key(repo: Path) -> None:
+    manifests = ["-m", str(repo / "manifests"), "-m", str(repo / "policies")]
+    _cli(repo, "start", "chat-beta", *manifests, "--no-ledger")
+    result = run_cli("rollout", "approve", "chat-beta", "--state", str(repo / "state.db"))
+    assert result.exit_code == 2 and "approving needs your ledger key" in result.output

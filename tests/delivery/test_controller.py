@@ -57,7 +57,7 @@ def test_a_healthy_canary_is_promoted_step_by_step(tmp_path: Path) -> None:
     low, high = verdicts[-1]["interval"]  # type: ignore[misc]
     assert low < 0 < high < 0.02
     actions = [a.action for a in records]
-    assert actions.count("rollout.verdict") == 2 and "rollout.promote" in actions and "weights.set" in actions
+    assert actions.count("rollout.verdict") == 2 and "rollout.transition" in actions and "weights.set" in actions
     assert all(a.manifests == {"Rollout/r1": "0" * 64} for a in records if a.action.startswith("rollout."))
 
 
@@ -90,8 +90,8 @@ def test_a_freeze_holds_the_rollout_refuses_promotion_and_still_rolls_back(tmp_p
         and stored.state.waiting == freeze_wait("the gateway's freeze is engaged (POST /admin/freeze)")
     )
     with pytest.raises(TransitionError, match="freeze"):
-        c.send("r1", lambda now, frozen: Promote(now, full=True, frozen=frozen), "bob")
-    c.send("r1", lambda now, frozen: Abort(now), "bob")
+        c.send("r1", lambda now, frozen, ok: Promote(now, full=True, frozen=frozen, approved=ok), "bob")
+    c.send("r1", lambda now, frozen, ok: Abort(now), "bob")
     assert c.weights.current()["chat-route"] == {STABLE: 100.0, CANARY: 0.0}
     c.switches.set_freeze(False)
 
@@ -103,16 +103,16 @@ def test_a_manual_pause_waits_for_resume_and_undo_returns_to_stable(tmp_path: Pa
     _run(c, 5)
     stored = c.store.get("r1")
     assert stored is not None and stored.state.phase is Phase.PAUSED and stored.state.canary_weight == 20
-    c.send("r1", lambda now, frozen: Resume(now), "bob")
+    c.send("r1", lambda now, frozen, ok: Resume(now, ok), "bob")
     _run(c, 3)
     stored = c.store.get("r1")
     assert stored is not None and stored.state.phase is Phase.PROMOTED
-    c.send("r1", lambda now, frozen: Undo(now), "bob")
+    c.send("r1", lambda now, frozen, ok: Undo(now), "bob")
     stored = c.store.get("r1")
     assert stored is not None and stored.state.phase is Phase.ROLLED_BACK
     assert c.weights.current()["chat-route"] == {STABLE: 100.0, CANARY: 0.0}
     with pytest.raises(TransitionError, match="already on stable"):
-        c.send("r1", lambda now, frozen: Undo(now), "bob")
+        c.send("r1", lambda now, frozen, ok: Undo(now), "bob")
 
 
 def test_a_timed_pause_waits_its_duration(tmp_path: Path) -> None:

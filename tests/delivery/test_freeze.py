@@ -28,7 +28,7 @@ def test_an_ad_hoc_freeze_holds_the_rollout_and_its_removal_lets_it_go_on(tmp_pa
     assert stored is not None and stored.state.canary_weight == 0
     assert "freeze window 'release' (maestro freeze: release night) is open until" in stored.state.waiting
     with pytest.raises(TransitionError, match="freeze window 'release'"):
-        c.send("r1", lambda now, frozen: Promote(now, True, frozen), "carol")
+        c.send("r1", lambda now, frozen, ok: Promote(now, True, frozen, ok), "carol")
     with pytest.raises(DeliveryError, match="exists"):
         c.freezes.add("release", clock.now, clock.now + 60, "", "bob")
     c.freezes.remove("release")
@@ -49,7 +49,7 @@ def test_a_policy_window_pinned_with_the_spec_holds_advancing_but_not_an_abort(t
     stored = c.store.get("r1")
     assert stored is not None and stored.state.canary_weight == 10
     assert "'friday' (Policy/default: weekend) is open until 2026-12-07T08:00:00Z" in stored.state.waiting
-    c.send("r1", lambda now, frozen: Abort(now), "bob")
+    c.send("r1", lambda now, frozen, ok: Abort(now), "bob")
     assert c.weights.current()["chat-route"] == {STABLE: 100.0, CANARY: 0.0}
 
 
