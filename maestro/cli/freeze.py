@@ -48,7 +48,7 @@ def add_command(
 
 
 @freeze_app.command("list")
-def list_command(state_path: StatePath = None, output: Output = "text", as_json: Json = False) -> None:
+def list_command(state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
     """The ad-hoc freeze windows, open or to come (the Policy's: `maestro explain policy`)."""
     fmt = output_format(output, as_json)
     with controller(state_path, None, True, "freeze") as (c, _):

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from maestro import state
+from maestro.cli.output import TEXT_AND_JSON, JsonFlag, output_option, resolve_format
 from maestro.cli.requests import load_manifests
 from maestro.delivery import machine
 from maestro.delivery.controller import Controller
@@ -38,8 +39,8 @@ StatePath = Annotated[
 ]
 Key = Annotated[Path | None, typer.Option("--key", help="Signing key for the ledger (default: yours).")]
 NoLedger = Annotated[bool, typer.Option("--no-ledger", help="Do not record transitions and verdicts in the ledger.")]
-Output = Annotated[str, typer.Option("--output", "-o", metavar="FORMAT", help="text or json.")]
-Json = Annotated[bool, typer.Option("--json", help="Shorthand for --output json.")]
+Output = Annotated[str | None, output_option(TEXT_AND_JSON)]
+Json = JsonFlag
 
 
 @contextmanager
@@ -72,11 +73,8 @@ def trusted_keys(root: Path) -> Keyring | None:
     return load_keyring(root / KEYS_DIR) if (root / KEYS_DIR).is_dir() else None
 
 
-def output_format(output: str, as_json: bool) -> str:
-    fmt = "json" if as_json else output
-    if fmt not in {"text", "json"}:
-        raise UsageError(f"--output {fmt}: choose text or json")
-    return fmt
+def output_format(output: str | None, as_json: bool) -> str:
+    return resolve_format(TEXT_AND_JSON, output, as_json)
 
 
 def _show(c: Controller, name: str, fmt: str) -> None:
@@ -94,7 +92,7 @@ def start_command(
     state_path: StatePath = None,
     key: Key = None,
     no_ledger: NoLedger = False,
-    output: Output = "text",
+    output: Output = None,
     as_json: Json = False,
 ) -> None:
     """Start Rollout NAME as committed (pinned by its digest); the controller in `maestro gateway` drives it."""
@@ -109,7 +107,7 @@ def status_command(
     name: str,
     state_path: StatePath = None,
     watch: Annotated[bool, typer.Option("--watch", help="Show it every second until it ends.")] = False,
-    output: Output = "text",
+    output: Output = None,
     as_json: Json = False,
 ) -> None:
     """Phase, step, canary weight, why it waits, verdicts (n, estimate, interval, alpha) and transitions."""
@@ -127,7 +125,7 @@ def _event_command(event: Callable[[float, str, frozenset[int]], machine.Event],
         state_path: StatePath = None,
         key: Key = None,
         no_ledger: NoLedger = False,
-        output: Output = "text",
+        output: Output = None,
         as_json: Json = False,
     ) -> None:
         with controller(state_path, key, no_ledger, "rollout") as (c, actor):
@@ -145,7 +143,7 @@ def promote_command(
     state_path: StatePath = None,
     key: Key = None,
     no_ledger: NoLedger = False,
-    output: Output = "text",
+    output: Output = None,
     as_json: Json = False,
 ) -> None:
     """Skip the current step (a pause or an analysis), or with --full promote at once; refused in a freeze."""
@@ -174,7 +172,7 @@ rollout_app.command("undo")(
 
 @rollout_app.command("approve")
 def approve_command(
-    name: str, state_path: StatePath = None, key: Key = None, output: Output = "text", as_json: Json = False
+    name: str, state_path: StatePath = None, key: Key = None, output: Output = None, as_json: Json = False
 ) -> None:
     """Sign rollout NAME's current gate (a manual pause, else its promotion) with your ledger key."""
     from maestro.cli.gateway import signing_key
@@ -191,7 +189,7 @@ def approve_command(
 
 
 @rollout_app.command("list")
-def list_command(state_path: StatePath = None, output: Output = "text", as_json: Json = False) -> None:
+def list_command(state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
     """Every rollout in the store, with its phase and canary weight."""
     fmt = output_format(output, as_json)
     with controller(state_path, None, True, "rollout") as (c, _):
@@ -215,7 +213,7 @@ def list_command(state_path: StatePath = None, output: Output = "text", as_json:
 
 
 @rollout_app.command("history")
-def history_command(name: str, state_path: StatePath = None, output: Output = "text", as_json: Json = False) -> None:
+def history_command(name: str, state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
     """Every transition and verdict of every run of NAME."""
     fmt = output_format(output, as_json)
     with controller(state_path, None, True, "rollout") as (c, _):
@@ -251,7 +249,7 @@ def simulate_command(
     ] = None,
     onset: Annotated[float, typer.Option(help="Second at which the canary's error rate changes.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 0,
-    output: Output = "text",
+    output: Output = None,
     as_json: Json = False,
 ) -> None:
     """Run Rollout NAME on synthetic traffic through the live statistics and state machine; send nothing."""

@@ -13,7 +13,6 @@ order with fallback); a tool call goes through ``maestro.runtime.tools``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -106,22 +105,16 @@ def agent(ctx: Context) -> dict[str, Any]:
 
 
 def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict[str, Any]:
-    from maestro import providers
     from maestro.evals.errors import EvalError
-    from maestro.evals.generate import Caller
 
     messages = [{"role": "system", "content": prompt}] if prompt else []
     messages.append({"role": "user", "content": json.dumps(dict(ctx.state), sort_keys=True)})
 
-    async def once() -> Any:
-        pool = providers.pool(providers.specs_of(ctx.manifests))
-        try:
-            return await Caller(ctx.manifests, pool).chat(route, messages)
-        finally:
-            await pool.aclose()
+    from maestro.runtime.services import SERVICES
 
+    caller = SERVICES.caller(str(ctx.run["snapshot"]["digest"]), ctx.manifests)
     try:
-        answer = asyncio.run(once())
+        answer = SERVICES.run(caller.chat(route, messages))
     except EvalError as e:  # CaseError included: the route denied or every deployment failed
         raise NodeError(str(e)) from e
     tokens = answer.input_tokens + answer.output_tokens

@@ -25,6 +25,8 @@ from maestro.runtime.graph import Graph, Node, graph_of, next_node
 WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
 NODE_STEP, GATE_STEP, CHECK_STEP, FINISH_STEP = "maestro.node", "maestro.gate", "maestro.approval", "maestro.finish"
+RECORD_STEP = "maestro.node.record"  # a node that ended without a call: an approval step, a refusal, a rejection
+TIMELINE_STEPS = (NODE_STEP, RECORD_STEP)
 INTERRUPT_EVENT = "interrupt"
 FOREVER_S = 400 * 24 * 3600.0  # a wait with no timeout
 
@@ -95,6 +97,18 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
         approvals=[checked.name] if checked.name else [],
     )
     return {"name": checked.name, "decision": checked.decision, "reason": checked.reason}
+
+
+@DBOS.step(name=RECORD_STEP)
+def record_step(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    evidence.record(
+        Path(run["root"]),
+        "run.node.end",
+        run,
+        details={"node": record["node"], "iteration": record["iteration"], "status": record["status"]},
+        subjects={"output": record["output"]},
+    )
+    return record
 
 
 @DBOS.step(name=FINISH_STEP)
@@ -171,14 +185,14 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             "onTimeout": node.approval.on_timeout,
             "requester": run["requester"],
         }
-        return _approval_record(node, iteration, started, wait_for_people(run, request))
+        return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
     arguments = None
     if node.type == "tool":
         verdict = gate_step(run, node, iteration, state)
         if verdict["decision"] == "error":
-            return _failed(node, iteration, verdict["reason"])
+            return record_step(run, _failed(node, iteration, verdict["reason"]))
         if verdict["decision"] == "forbid":
-            return _failed(node, iteration, f"refused: {verdict['reason']}", "refused")
+            return record_step(run, _failed(node, iteration, f"refused: {verdict['reason']}", "refused"))
         arguments = verdict["arguments"]
         if verdict["decision"] == "approval":
             request = {
@@ -199,7 +213,8 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             }
             outcome = wait_for_people(run, request)
             if not outcome["approved"]:
-                return _failed(node, iteration, f"not run: {outcome['verdict']} ({verdict['reason']})", "rejected")
+                reason = f"not run: {outcome['verdict']} ({verdict['reason']})"
+                return record_step(run, _failed(node, iteration, reason, "rejected"))
     return node_step(run, node, iteration, state, arguments)
 
 

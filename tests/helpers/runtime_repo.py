@@ -49,7 +49,7 @@ spec:
   prompt: {{system: "You triage refund requests. Answer JSON with intent and order_id."}}
   autonomyLevel: L2
   mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE]}}
+    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]}}
   tools:
     - name: lookup_order
       action: read
@@ -107,9 +107,9 @@ def write(root: Path, url: str, *, refund_action: str = "write", keys: bool = Tr
     if keys:
         for name in ("alice", "bob", "carol"):
             write_public_key(key(name).public, root)
-        write_signing_key(key("alice"), root / "alice.key")
-        write_signing_key(key("bob"), root / "bob.key")
-        write_signing_key(key("carol"), root / "carol.key")
+        write_signing_key(key("alice"), root / "alice.key", force=True)
+        write_signing_key(key("bob"), root / "bob.key", force=True)
+        write_signing_key(key("carol"), root / "carol.key", force=True)
     return root
 
 
