@@ -42,8 +42,9 @@ class Approvals:
             )
         signature = key.sign(payload(name, run, gate, digest))
         self.conn.execute(
-            "INSERT OR REPLACE INTO rollout_approvals (name, run, gate, digest, approver, keyid, signature, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rollout_approvals (name, run, gate, digest, approver, keyid, signature, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name, run, gate, keyid) DO UPDATE SET "
+            "digest = excluded.digest, approver = excluded.approver, signature = excluded.signature, at = excluded.at",
             (name, run, gate, digest, key.name, key.keyid, signature, time.time()),
         )
 

@@ -61,8 +61,13 @@ class RolloutStore:
             row = self.conn.execute("SELECT run FROM rollouts WHERE name = ?", (spec.name,)).fetchone()
             run = (row[0] if row else 0) + 1
             self.conn.execute(
-                "INSERT OR REPLACE INTO rollouts (name, run, spec, route, phase, step, canary_weight, step_started, "
-                "waiting, weight_since, started_at, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rollouts (name, run, spec, route, phase, step, canary_weight, step_started, "
+                "waiting, weight_since, started_at, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET run = excluded.run, spec = excluded.spec, route = excluded.route, "
+                "phase = excluded.phase, step = excluded.step, canary_weight = excluded.canary_weight, "
+                "step_started = excluded.step_started, waiting = excluded.waiting, "
+                "weight_since = excluded.weight_since, started_at = excluded.started_at, "
+                "started_by = excluded.started_by",
                 (spec.name, run, spec.as_json(), spec.route, *_state_row(state), state.step_started, actor),
             )
             self._event(transition, run, actor)
@@ -102,8 +107,8 @@ class RolloutStore:
     def events(self, name: str, run: int | None = None) -> list[dict[str, object]]:
         rows = self.conn.execute(
             "SELECT run, at, event, before, after, step, canary_weight, actor, reason FROM rollout_events "
-            "WHERE name = ? AND (? IS NULL OR run = ?) ORDER BY id",
-            (name, run, run),
+            f"WHERE name = ?{_RUN if run is not None else ''} ORDER BY id",
+            (name,) if run is None else (name, run),
         ).fetchall()
         keys = ("run", "at", "event", "from", "to", "step", "canaryWeight", "actor", "reason")
         return [dict(zip(keys, r, strict=True)) for r in rows]
@@ -111,8 +116,8 @@ class RolloutStore:
     def verdicts(self, name: str, run: int | None = None) -> list[dict[str, object]]:
         rows = self.conn.execute(
             "SELECT run, at, step, metric, outcome, n_canary, n_stable, estimate, low, high, alpha, reason "
-            "FROM rollout_verdicts WHERE name = ? AND (? IS NULL OR run = ?) ORDER BY id",
-            (name, run, run),
+            f"FROM rollout_verdicts WHERE name = ?{_RUN if run is not None else ''} ORDER BY id",
+            (name,) if run is None else (name, run),
         ).fetchall()
         return [
             {
@@ -184,6 +189,7 @@ class RolloutStore:
         self.conn.execute("COMMIT")
 
 
+_RUN = " AND run = ?"
 _COLUMNS = "spec, phase, step, canary_weight, step_started, waiting, weight_since, run, started_at, started_by"
 
 

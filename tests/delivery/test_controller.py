@@ -13,7 +13,7 @@ from maestro.ledger import Action
 from maestro.state import observations as obs
 
 
-def _traffic(path: Path, clock: Clock, n: int, canary_errors: float, stable_errors: float = 0.01) -> None:
+def _traffic(path: Path | str, clock: Clock, n: int, canary_errors: float, stable_errors: float = 0.01) -> None:
     """``n`` requests on each side through the gateway's recorder (its batch writer thread, then stopped)."""
     recorder = obs.Observations(path, interval_s=0.01, clock=clock)
     recorder.start()
@@ -159,3 +159,20 @@ def test_the_kill_switch_aborts(tmp_path: Path) -> None:
     stored = c.store.get("r1")
     assert stored is not None and stored.state.phase is Phase.ABORTED
     assert c.weights.current()["chat-route"][CANARY] == 0.0
+
+
+def test_on_each_store_a_rollout_runs_and_rolls_back(state_url: str) -> None:
+    clock = Clock()
+    c = Controller(state_url, actor="test", clock=clock)
+    c.begin(spec(), "alice")
+    c.tick()
+    _traffic(state_url, clock, 200, canary_errors=0.3)
+    c.tick()
+    stored = c.store.get("r1")
+    assert stored is not None and stored.state.phase is Phase.ROLLED_BACK
+    assert [e["event"] for e in c.store.events("r1", stored.run)] == ["start", "setWeight", "rollback"]
+    assert c.store.verdicts("r1")[-1]["outcome"] == "fail"
+    assert c.weights.current()["chat-route"][CANARY] == 0.0
+    c.begin(spec(), "alice")  # a second run of the same rollout once the first has ended
+    assert c.store.get("r1").run == 2  # type: ignore[union-attr]
+    c.close()
