@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from maestro.delivery.errors import RolloutError
@@ -59,6 +59,8 @@ class RolloutSpec:
     automatic_rollback: bool = True
     freezes: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # (where it is written, the window as written)
     approvals: int = 0  # approvals each manual pause and the promotion need (spec.approvals.required)
+    rollback_when: tuple[str, ...] = ()  # CEL over metrics and baseline: any true rolls back
+    conditions: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # analysis -> (success, failure) CEL
 
     def windows(self) -> list[tuple[str, Window]]:
         return [(source, parse_window(w)) for source, w in self.freezes]
@@ -82,6 +84,8 @@ class RolloutSpec:
                 "automaticRollback": self.automatic_rollback,
                 "freezes": [[source, dict(w)] for source, w in self.freezes],
                 "approvals": self.approvals,
+                "rollbackWhen": list(self.rollback_when),
+                "conditions": {k: list(v) for k, v in self.conditions.items()},
             },
             sort_keys=True,
         )
@@ -101,6 +105,8 @@ class RolloutSpec:
             d["automaticRollback"],
             tuple((source, w) for source, w in d.get("freezes", [])),
             int(d.get("approvals", 0)),
+            tuple(d.get("rollbackWhen", ())),
+            {k: (v[0], v[1]) for k, v in d.get("conditions", {}).items()},
         )
 
 
@@ -143,6 +149,10 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         automatic_rollback=bool(spec.get("rollback", {}).get("automatic", True)),
         freezes=_freezes(manifests, doc.ref, spec),
         approvals=int(spec.get("approvals", {}).get("required", 0)),
+        rollback_when=tuple(spec.get("rollback", {}).get("when", ())),
+        conditions={
+            a["name"]: (a.get("successCondition", ""), a.get("failureCondition", "")) for a in spec.get("analysis", [])
+        },
     )
 
 
