@@ -263,6 +263,11 @@ def simulate_command(
     for at, event, weight in run.events:
         typer.echo(f"{at:>7.0f}s  {event} (canary {weight}%)")
     typer.echo(f"rollout {name} would end {run.phase} after {run.seconds:.0f}s and {run.requests} requests")
+    if run.detected_s is not None:
+        typer.echo(
+            f"  from the fault at {run.onset_s:g}s: all traffic on stable {run.detected_s:.0f}s later, after "
+            f"{run.requests_to_detect} requests on the route; the canary failed {run.canary_failed} of them"
+        )
     for note in run.assumed:
         typer.echo(f"  assumed: {note}")
 

@@ -89,6 +89,8 @@ def test_simulate_promotes_a_healthy_canary_and_rolls_back_a_failing_one(repo: P
     bad = run_cli("rollout", "simulate", "chat-beta", *manifests, "--canary-error-rate", "0.2", "--json")
     failing = json.loads(bad.output)
     assert failing["phase"] == "RolledBack" and failing["events"][-1]["canaryWeight"] == 0
+    text = run_cli("rollout", "simulate", "chat-beta", *manifests, "--canary-error-rate", "0.2", "--onset", "30")
+    assert "from the fault at 30s: all traffic on stable" in text.output
 
 
 def test_the_example_rollout_names_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
