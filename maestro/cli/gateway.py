@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from maestro import state
 from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
+from maestro.delivery.controller import Controller
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
@@ -83,7 +85,7 @@ def gateway_command(
     if not api_keys:
         check_open(host, allow_open, keys_env)
     store = state_path or state.default_path(Path.cwd())
-    signing = None if no_ledger else _signing_key(Path.cwd(), key)
+    signing = None if no_ledger else signing_key(Path.cwd(), key)
     writer = None if signing is None else Writer(store, signing)
     options = {
         "state_path": store,
@@ -97,6 +99,7 @@ def gateway_command(
         "tracer_provider": from_env(),
         "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
         "record_change": None if writer is None or signing is None else change_sink(writer, signing.name),
+        "services": (_rollouts(store, signing.name if signing else None, writer),),
     }
 
     def reload() -> GatewayConfig:
@@ -116,6 +119,15 @@ def gateway_command(
     finally:
         if writer is not None:
             writer.close()
+
+
+def _rollouts(store: str | Path, signer: str | None, writer: Writer | None) -> Controller:
+    """The rollout controller, ticking in the gateway's lifespan (it idles while no rollout is active)."""
+    actor = f"rollout-controller:{signer or getpass.getuser()}"
+    from maestro.cli.rollout import trusted_keys
+
+    record = None if writer is None else writer.submit
+    return Controller(store, actor=actor, record=record, keyring=trusted_keys(Path.cwd()))
 
 
 def check_open(host: str, allow_open: bool, keys_env: str) -> None:
@@ -138,7 +150,7 @@ def is_loopback(host: str) -> bool:
         return False  # a name other than localhost may resolve anywhere
 
 
-def _signing_key(root: Path, key: Path | None) -> SigningKey | None:
+def signing_key(root: Path, key: Path | None) -> SigningKey | None:
     """The key to sign decisions with, when the repository keeps a ledger and one is configured."""
     signing = configured_key(root, key)
     if signing is None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from opentelemetry.trace import TracerProvider
@@ -18,6 +18,15 @@ from maestro.manifests.loader import ManifestSet
 from maestro.providers import ProviderSpec, specs_of
 from maestro.router import Budget, Decision, RouterTable, RouteSettings, build
 from maestro.state.weights import Change
+
+
+class Service(Protocol):
+    """Something the gateway runs beside itself for its lifetime (the rollout controller)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 # (decision, the deployment that served or None, cost in USD): the ledger's seam
 RecordSink = Callable[[Decision, str | None, float], None]
@@ -75,6 +84,8 @@ class GatewayConfig:
     reload: Callable[[], GatewayConfig] | None = None  # how POST /admin/reload rebuilds (None: not offered)
     lanes: Mapping[str, LaneConfig] = field(default_factory=dict)  # vLLM lanes whose /metrics are polled
     lane_poll_s: float = 1.0
+    # started in the app's lifespan and stopped at shutdown (the rollout controller): objects with start()/stop()
+    services: tuple[Service, ...] = ()
 
     def route(self, name: str) -> RouteSettings:
         """Route ``name``'s settings: those in ``routes`` when it names the route (tests), else the table's."""

@@ -88,18 +88,18 @@ def test_a_denied_request_is_recorded_with_the_policy_that_denied_it(tmp_path: P
 
 
 def test_the_gateway_records_only_where_the_repository_keeps_a_ledger_and_trusts_the_key(tmp_path: Path) -> None:
-    from maestro.cli.gateway import _signing_key
+    from maestro.cli.gateway import signing_key
     from maestro.errors import UsageError
     from maestro.ledger.keys import KEYS_DIR, write_public_key, write_signing_key
 
     key_file = tmp_path / "alice.key"
     write_signing_key(key("alice"), key_file)
-    assert _signing_key(tmp_path, key_file) is None  # no .maestro/keys: nothing recorded, nothing read
+    assert signing_key(tmp_path, key_file) is None  # no .maestro/keys: nothing recorded, nothing read
     (tmp_path / KEYS_DIR).mkdir(parents=True)
     with pytest.raises(UsageError, match="not among the trusted keys"):
-        _signing_key(tmp_path, key_file)
+        signing_key(tmp_path, key_file)
     write_public_key(key("alice").public, tmp_path)
-    signing = _signing_key(tmp_path, key_file)
+    signing = signing_key(tmp_path, key_file)
     assert signing is not None and signing.keyid == key("alice").keyid
 
 
