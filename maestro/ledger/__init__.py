@@ -7,12 +7,13 @@ offline; ``export`` writes and reads ``.intoto.jsonl``; ``anchor`` signs a check
 
 For a hot path (the gateway), the whole API is::
 
-    from maestro.ledger import Action, Subject, PolicyResult, Writer, read_signing_key
+    from maestro.evidence import Action, Subject, PolicyResult
+    from maestro.ledger.record import recorder
 
-    key = read_signing_key(key_path())                  # once, at start-up
-    writer = Writer(state.default_path(root), key)      # starts one background thread
+    rec = recorder(root, key_file)                      # once, at start-up: None where no ledger is kept
+    writer = rec.writer()                               # the repository's store, a trusted key; one thread
     writer.submit(Action(                               # never signs, does I/O or waits (LedgerError if 100k wait)
-        action="route", actor=f"gateway:{key.name}",    # the actor is bound to the signer: ROLE:NAME or NAME
+        action="route", actor=f"gateway:{rec.signer}",  # the actor is bound to the signer: ROLE:NAME or NAME
         subjects=[Subject.of("request", body), Subject.of("response", answer)],
         manifests={"Route/support-chat": route_hash},
         policies=[PolicyResult("default/no-credentials-to-training-providers", "pass")],

@@ -156,3 +156,16 @@ def test_importing_the_recording_api_pulls_no_cryptography_store_or_proofs(modul
     modules = set(json.loads(done.stdout))
     assert module in modules
     assert not {m for m in modules if m.startswith(HEAVY)}
+
+
+def test_validate_in_a_repository_without_keys_imports_no_ledger_cryptography(example_repo: Path) -> None:
+    probe = (
+        "import json, sys\nfrom maestro.cli.main import main\ncode = main(['validate', '--out-file', '/dev/null'])\n"
+        "print(json.dumps([code, sorted(sys.modules)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=example_repo, capture_output=True, text=True, timeout=120, check=True
+    )
+    code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0 and "maestro.ledger.record" in modules
+    assert not {m for m in modules if m.startswith(HEAVY)}
