@@ -47,7 +47,7 @@ class Runtime:
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers, lanes, weights=LiveWeights(conn)),
+            Live(breakers, lanes, weights=LiveWeights(store.reads, writes=store.writes)),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,
