@@ -46,7 +46,6 @@ class Recorded:
 
     index: int | None
     store: Path | str
-    note: str = ""
 
 
 def keeps_ledger(root: Path) -> bool:
