@@ -48,13 +48,12 @@ def controller(
     state_path: str | None, key: Path | None, no_ledger: bool, role: str
 ) -> Iterator[tuple[Controller, str]]:
     """A controller on the store, recording to the ledger when the repository keeps one; and the actor."""
-    from maestro.cli.gateway import signing_key
-    from maestro.ledger import Writer
+    from maestro.ledger.record import recorder
 
     store = state_path or state.default_path(Path.cwd())
-    signing = None if no_ledger else signing_key(Path.cwd(), key)
-    writer = None if signing is None else Writer(store, signing)
-    who = signing.name if signing is not None else getpass.getuser()
+    ledger = None if no_ledger else recorder(Path.cwd(), key, store=store)  # refuses an untrusted key
+    writer = None if ledger is None else ledger.writer()
+    who = ledger.signer if ledger is not None else getpass.getuser()
     record = None if writer is None else writer.submit
     c = Controller(store, actor=f"{role}:{who}", record=record, keyring=trusted_keys(Path.cwd()))
     try:
@@ -175,9 +174,9 @@ def approve_command(
     name: str, state_path: StatePath = None, key: Key = None, output: Output = None, as_json: Json = False
 ) -> None:
     """Sign rollout NAME's current gate (a manual pause, else its promotion) with your ledger key."""
-    from maestro.cli.gateway import signing_key
+    from maestro.ledger.record import trusted_key
 
-    signing = signing_key(Path.cwd(), key)
+    signing = trusted_key(Path.cwd(), key)
     if signing is None:
         raise UsageError(
             "approving needs your ledger key: `maestro keys init`, or --key FILE, in a repository with .maestro/keys"
