@@ -44,6 +44,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "chaos": "maestro.cli.chaos",
         "ask": "maestro.cli.ask",
         "tour": "maestro.cli.tour",
+        "ui": "maestro.cli.ui",
     }
 )
 

@@ -1,0 +1,126 @@
+"""/runs: the runs of the repository's Pipelines (``maestro.runtime.runs``, read through a DBOS client that
+runs no workflow code); /runs/RUN: the Pipeline's graph (exactly its steps and edges, each step's state),
+the timeline of finished nodes with their calls, tokens and cost, and the pending approval.
+
+The graph is the Pipeline as ``maestro.runtime.graph`` reads it from the manifests; when the manifests
+changed since the run started (its snapshot digest differs) the page says so.
+
+/runs/RUN/events streams the run's state as server-sent events (htmx's sse extension swaps the state in
+and ``ui.js`` recolours the graph) until the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from maestro.runtime import engine, runs
+from maestro.runtime.errors import RunError
+from maestro.runtime.graph import graph_of
+from maestro.ui import sources
+from maestro.ui.config import UiConfig
+from maestro.ui.pages import NotFound, Page
+
+POLL_S = 1.0
+
+
+def view(config: UiConfig, status: str | None) -> Page:
+    note = ""
+    listed: list[dict[str, Any]] = []
+    try:
+        with engine.client(config.root, config.runs_url) as client:
+            listed = [_summary(r) for r in runs.list_runs(client, status or None)]
+    except RunError as e:
+        if "no runs here yet" not in str(e):
+            raise
+        note = str(e)
+    return Page("runs.html", "Runs", {"status": status, "runs": listed}, extra={"note": note})
+
+
+def run(config: UiConfig, run_id: str) -> Page:
+    record = _get(config, run_id)
+    data = {**_summary(record), **state(config, record)}
+    return Page("run.html", f"Run {run_id}", data)
+
+
+def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
+    """The graph with each step's state, the timeline and the pending approval of ``record``."""
+    pipeline = sources.manifests(config).get("Pipeline", record.pipeline)
+    if pipeline is None:
+        return {"graph": None, "graphNote": f"no Pipeline '{record.pipeline}' in the manifests now", "timeline": []}
+    graph = graph_of(pipeline)
+    latest = {n["node"]: str(n.get("status", "")) for n in record.nodes}
+    waiting_on = str((record.interrupt or {}).get("node", ""))
+    nodes = [
+        {"id": n.id, "type": n.type, "state": "waiting" if n.id == waiting_on else latest.get(n.id, "not reached")}
+        for n in graph.nodes.values()
+    ]
+    edges = [{"source": e.source, "target": e.target, "when": e.when} for e in graph.edges]
+    timeline = [
+        {
+            "node": n.get("node"),
+            "iteration": n.get("iteration"),
+            "type": n.get("type"),
+            "status": n.get("status"),
+            "started": n.get("started"),
+            "ended": n.get("ended"),
+            "attempts": n.get("attempts"),
+            "tokens": n.get("tokens"),
+            "costUsd": n.get("costUsd"),
+            "calls": n.get("calls", []),
+            "output": n.get("output"),
+            "error": n.get("error"),
+        }
+        for n in record.nodes
+    ]
+    return {
+        "graph": {"start": graph.start, "nodes": nodes, "edges": edges},
+        "graphNote": "",
+        "timeline": timeline,
+        "pendingApproval": record.interrupt,
+    }
+
+
+async def events(config: UiConfig, run_id: str, fragment: Callable[[Mapping[str, Any]], str]) -> AsyncIterator[str]:
+    """Server-sent events: ``state`` (the rendered state fragment) whenever the run changes, until it ends."""
+    last = ""
+    while True:
+        record = await asyncio.to_thread(_get, config, run_id)
+        data = {**_summary(record), **await asyncio.to_thread(state, config, record)}
+        text = fragment(data)
+        if text != last:
+            last = text
+            yield "event: state\ndata: " + "\ndata: ".join(text.splitlines()) + "\n\n"
+        if record.status in runs.FINAL:
+            yield "event: end\ndata: " + json.dumps({"status": record.status}) + "\n\n"
+            return
+        await asyncio.sleep(POLL_S)
+
+
+def _get(config: UiConfig, run_id: str) -> runs.Run:
+    try:
+        with engine.client(config.root, config.runs_url) as client:
+            try:
+                return runs.get(client, run_id)
+            except RunError:
+                known = [f"/runs/{r.id}" for r in runs.list_runs(client, None, limit=10)]
+                raise NotFound(f"no run '{run_id}'", known) from None
+    except RunError as e:
+        raise NotFound(f"no run '{run_id}': {e}") from e
+
+
+def _summary(r: runs.Run) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "pipeline": r.pipeline,
+        "status": r.status,
+        "snapshot": r.digest,
+        "requester": r.requester,
+        "created": r.created,
+        "updated": r.updated,
+        "reason": r.reason,
+        "costUsd": r.cost_usd,
+        "waitingOn": (r.interrupt or {}).get("node"),
+    }
