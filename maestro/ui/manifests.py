@@ -18,6 +18,7 @@ from maestro.report import diff as diff_report
 from maestro.report import explain as explain_report
 from maestro.ui import sources
 from maestro.ui.config import UiConfig
+from maestro.ui.graphs import pipeline_graph
 from maestro.ui.pages import NotFound, Page, UiError
 
 
@@ -42,6 +43,8 @@ def document(config: UiConfig, ref: str) -> Page:
         raise NotFound(f"no manifest {ref}", [f"/manifests/{d.ref}" for d in result.manifests.documents])
     explanations = [explain(result.manifests, d) for d in docs]
     data = json.loads(explain_report.as_json(explanations))
+    if docs[0].kind == "Pipeline":
+        data["graph"] = pipeline_graph(docs[0])
     return Page("manifest.html", ref, data, extra={"ref": ref})
 
 

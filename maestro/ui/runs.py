@@ -18,9 +18,9 @@ from typing import Any
 
 from maestro.runtime import engine, runs
 from maestro.runtime.errors import RunError
-from maestro.runtime.graph import graph_of
 from maestro.ui import sources
 from maestro.ui.config import UiConfig
+from maestro.ui.graphs import pipeline_graph
 from maestro.ui.pages import NotFound, Page
 
 POLL_S = 1.0
@@ -50,14 +50,10 @@ def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
     pipeline = sources.manifests(config).get("Pipeline", record.pipeline)
     if pipeline is None:
         return {"graph": None, "graphNote": f"no Pipeline '{record.pipeline}' in the manifests now", "timeline": []}
-    graph = graph_of(pipeline)
-    latest = {n["node"]: str(n.get("status", "")) for n in record.nodes}
-    waiting_on = str((record.interrupt or {}).get("node", ""))
-    nodes = [
-        {"id": n.id, "type": n.type, "state": "waiting" if n.id == waiting_on else latest.get(n.id, "not reached")}
-        for n in graph.nodes.values()
-    ]
-    edges = [{"source": e.source, "target": e.target, "when": e.when} for e in graph.edges]
+    states = {n["node"]: str(n.get("status", "")) for n in record.nodes}
+    waiting_on = (record.interrupt or {}).get("node")
+    if waiting_on:
+        states[str(waiting_on)] = "waiting"
     timeline = [
         {
             "node": n.get("node"),
@@ -76,7 +72,7 @@ def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
         for n in record.nodes
     ]
     return {
-        "graph": {"start": graph.start, "nodes": nodes, "edges": edges},
+        "graph": pipeline_graph(pipeline, states),
         "graphNote": "",
         "timeline": timeline,
         "pendingApproval": record.interrupt,

@@ -44,7 +44,8 @@
         { selector: "node[state = 'not reached']", style: { "color": "#777" } },
         { selector: "edge", style: {
           "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1.5, "label": "data(label)",
-          "font-size": 9, "text-rotation": "autorotate", "color": "#555" } },
+          "font-size": 9, "text-rotation": "autorotate", "color": "#555",
+          "text-background-color": "#fff", "text-background-opacity": 0.85 } },
       ],
     });
     colour(cy);
