@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from helpers.ui import TOKENS, UiRepo, make
+from helpers.ui import UiRepo, make
+from helpers.ui_browser import CHROMIUM, Tab, chromium
 from helpers.ui_server import serving
 
 from maestro.ledger import Ledger
@@ -21,17 +22,8 @@ from maestro.ledger.query import show
 from maestro.runtime.graph import graph_of
 from maestro.ui import sources
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "ui"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 
 
@@ -44,44 +36,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[UiRepo, str
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-class Tab:
-    """One logged-in browser context; every console error and page error is kept."""
-
-    def __init__(self, browser: object, url: str, role: str) -> None:
-        self.context = browser.new_context(viewport={"width": 1200, "height": 800})  # type: ignore[attr-defined]
-        self.page = self.context.new_page()
-        self.url = url
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(f"{url}/login")
-        self.page.fill("input[name=token]", TOKENS[role])
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{url}/providers")
-
-    def open(self, path: str) -> object:
-        response = self.page.goto(self.url + path)
-        self.page.wait_for_load_state("networkidle")
-        return response
-
-    def post(self, path: str, body: str, headers: dict[str, str] | None = None) -> int:
-        """A POST from the page's own origin (as a forged form or script would send it), with the cookie."""
-        return int(
-            self.page.evaluate(
-                """async ([path, body, headers]) => (await fetch(path, {method: "POST", body,
-                    headers: {"content-type": "application/x-www-form-urlencoded", ...headers}})).status""",
-                [path, body, headers or {}],
-            )
-        )
-
-    def close(self) -> None:
-        self.context.close()
 
 
 ASK = {"model": "chat", "messages": [{"role": "user", "content": "Where is my order?"}]}
