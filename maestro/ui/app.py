@@ -59,6 +59,7 @@ def create_app(config: UiConfig) -> Starlette:
         Route("/evals/{suite}", h.page(lambda r: evals.suite(c, _param(r, "suite")))),
         *h.twin("/runs", lambda r: runs.view(c, r.query_params.get("status"))),
         Route("/runs/{run}/events", h.run_events),
+        Route("/runs/{run}/decide", h.action(h.decide, "approver"), methods=["POST"]),
         Route("/runs/{run}", h.page(lambda r: runs.run(c, _param(r, "run")))),
         Mount("/static", StaticFiles(packages=[("maestro.ui", "static")]), name="static"),
     ]
@@ -129,6 +130,11 @@ class Handlers:
     def toggle(self, request: Request, who: auth.Who, form: dict[str, str]) -> dict[str, Any]:
         engaged = form.get("engaged", "") in ("1", "true", "on", "yes")
         return actions.toggle(self.config, who, str(request.path_params["switch"]), engaged, form.get("route") or None)
+
+    def decide(self, request: Request, who: auth.Who, form: dict[str, str]) -> dict[str, Any]:
+        run_id = str(request.path_params["run"])
+        interrupt, decision = form.get("interrupt", ""), form.get("decision", "")
+        return runs.decide(self.config, who, run_id, interrupt, decision, comment=form.get("comment", ""))
 
     async def login_form(self, request: Request) -> Response:
         return self.respond(request, Page("login.html", "Log in", {}, extra={"next": _next(request.query_params)}))

@@ -16,12 +16,13 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from maestro.runtime import engine, runs
+from maestro.runtime import approvals, engine, runs
 from maestro.runtime.errors import RunError
-from maestro.ui import sources
+from maestro.ui import actions, sources
+from maestro.ui.auth import Who
 from maestro.ui.config import UiConfig
 from maestro.ui.graphs import pipeline_graph
-from maestro.ui.pages import NotFound, Page
+from maestro.ui.pages import NotFound, Page, UiError
 
 POLL_S = 1.0
 
@@ -93,6 +94,25 @@ async def events(config: UiConfig, run_id: str, fragment: Callable[[Mapping[str,
             yield "event: end\ndata: " + json.dumps({"status": record.status}) + "\n\n"
             return
         await asyncio.sleep(POLL_S)
+
+
+def decide(
+    config: UiConfig, who: Who, run_id: str, interrupt: str, decision: str, *, comment: str = ""
+) -> dict[str, Any]:
+    """An approver's decision on the run's pending ``interrupt``, signed with the UI's ledger key (so it counts
+    as that key's holder, once) and recorded as ``ui.approve`` / ``ui.reject`` naming the approver's key id."""
+    if decision not in (approvals.APPROVE, approvals.REJECT):
+        raise UiError(f"decision '{decision}': use approve or reject")
+    key = actions.signing_key(config)
+    note = f"{comment} (in the UI by {who.key_id})".strip()
+    try:
+        with engine.client(config.root, config.runs_url) as client:
+            runs.decide(client, run_id, interrupt, key, decision=decision, comment=note)
+    except RunError as e:
+        raise UiError(str(e)) from e
+    details = {"run": run_id, "interrupt": interrupt, "decision": decision, "comment": comment}
+    index = actions.record(config, actions.action(config, who, f"ui.{decision}", details))
+    return {"run": run_id, "interrupt": interrupt, "decision": decision, "ledgerIndex": index}
 
 
 def _get(config: UiConfig, run_id: str) -> runs.Run:

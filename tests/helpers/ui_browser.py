@@ -3,6 +3,7 @@ logged-in tab that keeps every console error."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,15 @@ class Tab:
                 [path, body, headers or {}],
             )
         )
+
+    def wait_until(self, function: str, timeout_s: float = 15.0) -> None:
+        """Poll ``function`` in the page until it returns true (``wait_for_function`` evaluates a string, which
+        the UI's Content-Security-Policy forbids; ``evaluate`` does not)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.page.evaluate(function):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still false after {timeout_s} s: {function}")
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.context.close()

@@ -78,7 +78,7 @@ def test_each_example_pipeline_is_drawn_with_exactly_its_steps_and_edges(
     try:
         for doc in pipelines:
             tab.open(f"/manifests/Pipeline/{doc.name}")
-            tab.page.wait_for_function("window.maestroGraph !== undefined")
+            tab.wait_until("() => window.maestroGraph !== undefined")
             drawn = tab.page.evaluate(
                 """() => ({nodes: maestroGraph.nodes().map(n => n.id()).sort(),
                            edges: maestroGraph.edges().map(e => [e.source().id(), e.target().id()]).sort()})"""

@@ -16,6 +16,8 @@ from helpers.ui_server import serving
 from starlette.testclient import TestClient
 
 from maestro import state
+from maestro.ledger import Ledger
+from maestro.ledger.query import show
 from maestro.runtime import engine, runs
 from maestro.runtime.graph import graph_of
 from maestro.ui import sources
@@ -35,7 +37,8 @@ def waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[U
         monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(tmp_path / "alice.key"))
         monkeypatch.delenv("MAESTRO_RUNS_URL", raising=False)
         runtime_repo.write(tmp_path, up.url)
-        config = UiConfig(tmp_path, state.default_path(tmp_path), keys_from_env("K", {"K": KEYS_JSON}))
+        keys = keys_from_env("K", {"K": KEYS_JSON})
+        config = UiConfig(tmp_path, state.default_path(tmp_path), keys, signing_key=key("bob"))  # alice requests
         with engine.launched(tmp_path), engine.client(tmp_path) as client:
             run_id = runs.start(runs.new_run(tmp_path, "refund-flow", BIG))
             run = runs.follow(client, run_id, lambda _: None)
@@ -93,6 +96,27 @@ def test_the_event_stream_sends_the_state_and_ends_with_the_run(waiting) -> None
     assert refused.status_code == 401
 
 
+def test_an_approver_approves_in_the_ui_and_the_run_goes_on_recorded_in_the_ledger(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, client = waiting
+    interrupt = run.interrupt["interrupt"]
+    form = {"interrupt": interrupt, "decision": "approve", "comment": "ok, damaged kettle"}
+    with TestClient(create_app(config)) as c:
+        viewer = c.post(f"/runs/{run.id}/decide", data=form, headers=BEARER)
+        assert viewer.status_code == 403
+        approver = {"authorization": f"Bearer {TOKENS['approver']}"}
+        done = c.post(f"/runs/{run.id}/decide", data=form, headers=approver)
+        assert done.status_code == 200, done.text
+        assert done.json()["decision"] == "approve"
+        after = runs.follow(client, run.id, lambda _: None, seen=len(run.nodes), past=interrupt)
+        again = c.post(f"/runs/{run.id}/decide", data=form, headers=approver)
+    assert after.status == "waiting" and after.interrupt is not None  # next: the autonomy gate of the refund
+    assert after.interrupt["interrupt"] == f"{run.id}:refund:0:main"
+    assert again.status_code == 400 and "no pending interrupt" in again.json()["error"]["message"]
+    with Ledger.open(config.state_path, readonly=True) as ledger:
+        entry = next(s.entry for s in show(ledger) if s.entry.action == "ui.approve")
+    assert entry.actor == "abe:bob" and entry.predicate["details"]["interrupt"] == interrupt
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marked(waiting) -> None:  # type: ignore[no-untyped-def]
     config, run, _ = waiting
@@ -100,7 +124,7 @@ def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marke
         tab = Tab(browser, url, "approver")
         try:
             tab.page.goto(f"{url}/runs/{run.id}")
-            tab.page.wait_for_function("window.maestroGraph !== undefined")
+            tab.wait_until("() => window.maestroGraph !== undefined")
             drawn = tab.page.evaluate(
                 """() => ({nodes: Object.fromEntries(maestroGraph.nodes().map(n => [n.id(), n.data("state")])),
                            edges: maestroGraph.edges().length})"""
@@ -109,6 +133,9 @@ def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marke
             assert drawn["edges"] == 7
             assert "Waiting for approval" in tab.page.inner_text("#run-state")
             tab.page.screenshot(path=str(SHOTS / "run.png"))
+            tab.page.click("button[data-action=approve]")
+            tab.page.wait_for_url(f"{url}/runs/{run.id}")
+            tab.wait_until("window.maestroGraph && maestroGraph.getElementById('refund').data('state') === 'waiting'")
             assert tab.errors == []
         finally:
             tab.close()
