@@ -48,8 +48,8 @@ class Shown:
     statement: dict[str, Any]
 
 
-def show(ledger: Ledger, since: str | None = None) -> Iterator[Shown]:
-    for index, line in ledger.entries(since=since):
+def show(ledger: Ledger, since: str | None = None, start: int = 0) -> Iterator[Shown]:
+    for index, line in ledger.entries(start, since=since):
         try:
             envelope = dsse.decode(line)
             yield Shown(

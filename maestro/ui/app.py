@@ -202,6 +202,8 @@ class _SecurityHeaders:
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                if scope["path"].startswith("/static/"):
+                    headers.append((b"cache-control", b"public, max-age=3600"))  # no revalidation on each page
                 headers += [
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),

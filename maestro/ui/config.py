@@ -10,6 +10,7 @@ from pathlib import Path
 
 from maestro.gateway.config import ApiKey, api_keys_from_json
 from maestro.ledger.keys import SigningKey
+from maestro.ui.cache import ManifestCache
 
 ROLES = ("viewer", "approver", "operator")  # each role may do what the ones before it may
 KEYS_ENV = "MAESTRO_UI_KEYS"
@@ -26,6 +27,7 @@ class UiConfig:
     environ: Mapping[str, str] | None = None  # where provider keys are looked up (default: the process's)
     runs_url: str | None = None  # the runs' DBOS database (default: the repository's .maestro/runs.sqlite)
     secure_cookie: bool = False  # set the session cookie's Secure flag (behind HTTPS)
+    manifest_cache: ManifestCache = field(default_factory=ManifestCache, compare=False, repr=False)
 
     def env(self) -> Mapping[str, str]:
         return os.environ if self.environ is None else self.environ

@@ -25,11 +25,14 @@ def view(config: UiConfig, filters: Mapping[str, str]) -> Page:
             note = "the state store holds no ledger yet: the first recorded action starts it"
         else:
             total = ledger.count()
-            for shown in query.show(ledger):
+            filtered = any(wanted.values())
+            start = 0 if filtered else max(total - PAGE_SIZE, 0)  # unfiltered: read only the newest page
+            for shown in query.show(ledger, start=start):
                 if _matches(shown, wanted):
                     entries.append(_row(shown))
     entries.reverse()  # newest first
-    data = {"filters": wanted, "total": total, "matching": len(entries), "entries": entries[:PAGE_SIZE]}
+    matching = len(entries) if any(wanted.values()) else total
+    data = {"filters": wanted, "total": total, "matching": matching, "entries": entries[:PAGE_SIZE]}
     return Page("ledger.html", "Ledger", data, extra={"note": note})
 
 
@@ -42,7 +45,7 @@ def entry(config: UiConfig, index: int) -> Page:
             what = f"entries 0..{count - 1} exist" if count else "the ledger is empty"
             raise NotFound(f"no ledger entry {index}: {what}", known)
         envelope = dsse.decode(ledger.lines(index, index + 1)[0])
-        shown = next(s for s in query.show(ledger) if s.index == index)
+        shown = next(query.show(ledger, start=index))
         signatures = [
             {"keyid": s.keyid, "signer": (k.name if (k := keyring.get(s.keyid)) else None), "trusted": k is not None}
             for s in envelope.signatures

@@ -8,14 +8,14 @@ from contextlib import contextmanager
 
 from maestro import state
 from maestro.manifests.loader import ManifestSet
-from maestro.manifests.validate import ValidationResult, default_paths, validate
+from maestro.manifests.validate import ValidationResult, default_paths
 from maestro.ui.config import UiConfig
 from maestro.ui.pages import UiError
 
 
 def validated(config: UiConfig) -> ValidationResult:
-    """The manifests as ``maestro validate`` sees them (read on each call, so an edit shows at once)."""
-    return validate(list(config.manifest_paths) or default_paths(config.root))
+    """The manifests as ``maestro validate`` sees them now (an edit shows on the next page)."""
+    return config.manifest_cache.get(list(config.manifest_paths) or default_paths(config.root))
 
 
 def manifests(config: UiConfig) -> ManifestSet:

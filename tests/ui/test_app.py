@@ -229,3 +229,29 @@ def test_pages_send_a_content_security_policy_and_vendor_files_are_served(client
     assert "script-src 'self'" in page.headers["content-security-policy"]
     for name in ("htmx.min.js", "htmx-sse.min.js", "cytoscape.min.js", "dagre.min.js", "cytoscape-dagre.js"):
         assert client.get(f"/static/vendor/{name}").status_code == 200
+
+
+def test_an_edited_manifest_shows_on_the_next_page(client: TestClient, repo: UiRepo) -> None:
+    assert client.get("/manifests.json", headers=BEARER).json()["summary"]["errors"] == 0
+    routes = repo.root / "manifests" / "routes.yaml"
+    routes.write_text(routes.read_text(encoding="utf-8").replace("alias: chat\n", "alias: 7\n", 1), encoding="utf-8")
+    after = client.get("/manifests.json", headers=BEARER).json()
+    assert after["summary"]["errors"] >= 1
+    assert any(d["file"].endswith("routes.yaml") and "alias: 7" in d["source"] for d in after["diagnostics"])
+    broken = client.get("/providers", headers=HTML)
+    assert broken.status_code == 400 and "see /manifests" in broken.text
+
+
+def test_the_ledger_page_reads_the_newest_entries_and_counts_all(client: TestClient, repo: UiRepo) -> None:
+    from helpers.ledger import key
+
+    from maestro.ledger import Action, Subject
+    from maestro.ui import ledger as ledger_view
+
+    with Ledger.open(repo.state) as ledger:
+        n = ledger_view.PAGE_SIZE + 5
+        ledger.append([Action("route", "alice", [Subject.of("r", str(i).encode())]) for i in range(n)], key("alice"))
+    data = client.get("/ledger.json", headers=BEARER).json()
+    assert data["total"] == data["matching"] == n + 2
+    assert [e["index"] for e in data["entries"]] == list(range(n + 1, n + 1 - ledger_view.PAGE_SIZE, -1))
+    assert client.get("/ledger.json?action=validate", headers=BEARER).json()["matching"] == 1
