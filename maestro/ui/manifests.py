@@ -27,7 +27,10 @@ def view(config: UiConfig, params: Mapping[str, str]) -> Page:
     findings = json.loads(diagnostics_report.as_json(result.diagnostics, result.summary, {}))
     for finding, d in zip(findings["diagnostics"], result.diagnostics, strict=True):
         finding["source"] = _source_line(config.root, d)
-    documents = [{"ref": d.ref, "file": d.file, "line": d.line} for d in result.manifests.documents]
+        finding["file"] = shown_path(config.root, d.file)
+    documents = [
+        {"ref": d.ref, "file": shown_path(config.root, d.file), "line": d.line} for d in result.manifests.documents
+    ]
     data: dict[str, Any] = {**findings, "documents": documents}
     old, new = params.get("old", "").strip(), params.get("new", "").strip()
     if old:
@@ -43,6 +46,8 @@ def document(config: UiConfig, ref: str) -> Page:
         raise NotFound(f"no manifest {ref}", [f"/manifests/{d.ref}" for d in result.manifests.documents])
     explanations = [explain(result.manifests, d) for d in docs]
     data = json.loads(explain_report.as_json(explanations))
+    for e in data["explanations"]:
+        e["file"] = shown_path(config.root, e["file"])
     if docs[0].kind == "Pipeline":
         data["graph"] = pipeline_graph(docs[0])
     return Page("manifest.html", ref, data, extra={"ref": ref})
@@ -55,6 +60,14 @@ def _diff(config: UiConfig, old: str, new: str | None) -> dict[str, Any]:
     except MaestroError as e:
         raise UiError(f"cannot compare {old} with {new or 'the working tree'}: {e}") from e
     return dict(json.loads(diff_report.as_json(result, before.label, after.label)))
+
+
+def shown_path(root: Path, file: str) -> str:
+    """``file`` relative to the repository when it is inside it (pages never show the server's folders)."""
+    try:
+        return str(Path(file).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return file
 
 
 def _source_line(root: Path, d: Diagnostic) -> str:

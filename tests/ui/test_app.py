@@ -81,9 +81,11 @@ def test_a_missing_entry_is_a_404_page_that_says_what_exists(client: TestClient)
 def test_manifests_explain_each_document_and_diff_needs_a_real_revision(client: TestClient) -> None:
     data = client.get("/manifests.json", headers=BEARER).json()
     assert data["summary"]["errors"] == 0
-    assert "Pipeline/refund-flow" in [d["ref"] for d in data["documents"]]
+    assert {"ref": "Pipeline/refund-flow", "file": "manifests/pipelines.yaml", "line": 1} in data["documents"]
     explained = client.get("/manifests/Pipeline/refund-flow.json", headers=BEARER).json()
     assert explained["explanations"][0]["ref"] == "Pipeline/refund-flow"
+    assert explained["explanations"][0]["file"] == "manifests/pipelines.yaml"
+    assert {n["id"] for n in explained["graph"]["nodes"]} == {"triage", "lookup", "approve", "refund", "reply"}
     bad = client.get("/manifests?old=no-such-revision", headers=HTML)
     assert bad.status_code == 400 and "no-such-revision" in bad.text and "Traceback" not in bad.text
 
@@ -237,7 +239,7 @@ def test_an_edited_manifest_shows_on_the_next_page(client: TestClient, repo: UiR
     routes.write_text(routes.read_text(encoding="utf-8").replace("alias: chat\n", "alias: 7\n", 1), encoding="utf-8")
     after = client.get("/manifests.json", headers=BEARER).json()
     assert after["summary"]["errors"] >= 1
-    assert any(d["file"].endswith("routes.yaml") and "alias: 7" in d["source"] for d in after["diagnostics"])
+    assert any(d["file"] == "manifests/routes.yaml" and "alias: 7" in d["source"] for d in after["diagnostics"])
     broken = client.get("/providers", headers=HTML)
     assert broken.status_code == 400 and "see /manifests" in broken.text
 
