@@ -30,7 +30,8 @@ prints ``adversarial_1mib_p95_ms`` (the worst input's p95) and ``adversarial_at_
 ``/healthz`` under load: the fake upstream and ``maestro gateway`` run as processes of their own (the route
 goes to one on-prem deployment, so every request is served); four client threads send 1 MiB adversarial
 bodies back to back while this process asks ``/healthz`` every 20 ms. Target: ``/healthz`` p99 at most
-50 ms (``healthz_p99_ms``). The same again with bodies at the scan limit, which are scanned in full.
+50 ms (``healthz_p99_ms``). The same again with bodies at the scan limit, which are scanned in full, and
+with no client at all: the machine's own share of the tail.
 """
 
 from __future__ import annotations
@@ -315,8 +316,8 @@ def write_gateway_manifests(folder: Path, upstream: str) -> Path:
     return folder / "manifests"
 
 
-def healthz_under_load(seconds: float, chars: int) -> dict[str, Any]:
-    """``/healthz`` latency while four clients send adversarial bodies of ``chars`` characters."""
+def healthz_under_load(seconds: float, chars: int, clients: int = 4) -> dict[str, Any]:
+    """``/healthz`` latency while ``clients`` clients send adversarial bodies of ``chars`` characters."""
     from gateway_bench import free_port, wait_up  # the sibling benchmark's process helpers
 
     up_port, gw_port = free_port(), free_port()
@@ -333,7 +334,7 @@ def healthz_under_load(seconds: float, chars: int) -> dict[str, Any]:
         try:
             wait_up(upstream, "/v1/models")
             wait_up(gateway, "/healthz")
-            return _load_and_poll(gateway, seconds, chars)
+            return _load_and_poll(gateway, seconds, chars, clients)
         finally:
             for proc in procs:
                 proc.terminate()
@@ -341,7 +342,7 @@ def healthz_under_load(seconds: float, chars: int) -> dict[str, Any]:
                 proc.wait(30)
 
 
-def _load_and_poll(gateway: str, seconds: float, chars: int) -> dict[str, Any]:
+def _load_and_poll(gateway: str, seconds: float, chars: int, clients: int) -> dict[str, Any]:
     units = list(ADVERSARIAL.values())
     stop = threading.Event()
     statuses: list[int] = []
@@ -353,9 +354,9 @@ def _load_and_poll(gateway: str, seconds: float, chars: int) -> dict[str, Any]:
                 content = fill(units[turn % len(units)], chars)
                 body = {"model": "chat", "messages": [{"role": "user", "content": content}]}
                 statuses.append(http.post(f"{gateway}/v1/chat/completions", json=body).status_code)
-                turn += 4
+                turn += clients
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(4)]
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
     time.sleep(1.0)  # every client has a body in flight
@@ -372,6 +373,7 @@ def _load_and_poll(gateway: str, seconds: float, chars: int) -> dict[str, Any]:
         thread.join(120)
     latencies.sort()
     return {
+        "clients": clients,
         "body_characters": chars,
         "probes": len(latencies),
         "p50_ms": percentile(latencies, 0.50),
@@ -398,7 +400,7 @@ def adversarial_table(result: dict[str, Any]) -> str:
             )
     for name, row in result["healthz"].items():
         lines.append(
-            f"/healthz with 4 clients sending {row['body_characters']:,}-character bodies ({name}): "
+            f"/healthz with {row['clients']} clients sending {row['body_characters']:,}-character bodies ({name}): "
             f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms, max {row['max_ms']} ms over {row['probes']} probes; "
             f"{row['bodies_ok']}/{row['bodies_sent']} bodies answered 200"
         )
@@ -426,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         "presidio": {name: asdict(row) for name, row in measured["presidio"].items()} if peer else None,
         "adversarial": adversarial(max(1, args.adversarial_repeat)),
         "healthz": {
+            "idle": healthz_under_load(args.healthz_seconds, 0, clients=0),
             "1mib": healthz_under_load(args.healthz_seconds, MIB),
             "at_limit": healthz_under_load(args.healthz_seconds, Limits().characters),
         },

@@ -527,6 +527,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system CPU time of the child: what the run cost, whatever else the machine ran
 
 
 def measure(argv: Sequence[str], cwd: Path) -> Run:
@@ -540,7 +541,8 @@ def measure(argv: Sequence[str], cwd: Path) -> Run:
         out.seek(0)
         err.seek(0)
         peak_kb = usage.ru_maxrss  # kilobytes on Linux
-        return Run(seconds, peak_kb / 1024, proc.returncode, out.read().decode(), err.read().decode())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(seconds, peak_kb / 1024, proc.returncode, out.read().decode(), err.read().decode(), cpu)
 
 
 def batches(files: list[str], fixed: Sequence[str]) -> list[list[str]]:
@@ -569,8 +571,13 @@ def run_maestro(cmd: list[str], data: Path, files: int) -> Run:
             f"INVALID BENCHMARK: maestro must pass all {files} files with 0 errors; it reported "
             f"{summary} (exit {run.returncode}); first errors: {json.dumps(first, indent=2)}"
         )
-    run.stdout = f"0 errors, {summary['warnings']} warnings, {summary['info']} info"
+    run.stdout = f"0 errors, {summary['warnings']} warnings, {_info(summary)} info"
     return run
+
+
+def _info(summary: dict[str, int]) -> int:
+    """The info count; maestro before 2026-12-06 named it "infos" (so --maestro can measure an older tree)."""
+    return summary.get("info", summary.get("infos", 0))
 
 
 def run_maestro_findings(cmd: list[str], data: Path, files: int) -> Run:
@@ -579,13 +586,13 @@ def run_maestro_findings(cmd: list[str], data: Path, files: int) -> Run:
         summary = json.loads(run.stdout)["summary"]
     except (ValueError, KeyError) as e:
         raise SystemExit(f"maestro produced no JSON report (exit {run.returncode}): {e}\n{run.stderr[-2000:]}") from e
-    findings = summary["errors"] + summary["warnings"] + summary["info"]
+    findings = summary["errors"] + summary["warnings"] + _info(summary)
     if run.returncode != 1 or summary["files"] != files or findings < files:
         raise SystemExit(
             f"INVALID BENCHMARK: maestro must read all {files} copied files and report findings in them (exit 1); "
             f"it reported {summary} (exit {run.returncode})"
         )
-    run.stdout = f"{summary['errors']} errors, {summary['warnings']} warnings, {summary['info']} info"
+    run.stdout = f"{summary['errors']} errors, {summary['warnings']} warnings, {_info(summary)} info"
     return run
 
 
@@ -599,7 +606,7 @@ def run_peer(cmd: list[str], data: Path, files: list[str]) -> Run:
                 f"INVALID BENCHMARK: check-jsonschema must pass every file (exit {run.returncode}):\n"
                 f"{(run.stdout + run.stderr)[-3000:]}"
             )
-        total = Run(total.seconds + run.seconds, max(total.peak_mb, run.peak_mb), 0, "", "")
+        total = Run(total.seconds + run.seconds, max(total.peak_mb, run.peak_mb), 0, "", "", total.cpu_s + run.cpu_s)
     total.stdout = "all valid" + (f" ({len(batches(files, fixed))} batches)" if len(batches(files, fixed)) > 1 else "")
     return total
 
@@ -614,6 +621,7 @@ class Row:
     peak_rss_mb: float
     findings: str
     runs_s: list[float]
+    cpu_seconds: float = 0.0  # median user + system CPU time
 
 
 def row(tool: str, what: str, files: int, runs: list[Run]) -> Row:
@@ -627,6 +635,7 @@ def row(tool: str, what: str, files: int, runs: list[Run]) -> Row:
         round(max(r.peak_mb for r in runs), 1),
         runs[0].stdout,
         [round(r.seconds, 3) for r in runs],
+        round(statistics.median(r.cpu_s for r in runs), 3),
     )
 
 
@@ -807,8 +816,8 @@ def table(result: dict[str, object]) -> str:
         "versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f"; maestro tree {m['revision']}",
         f"load average (1, 5, 15 min) before: {m['load_average']}, after: {m['load_average_after']}",
         "",
-        f"{'tool':<17} {'checks':<38} {'files':>6} {'seconds':>8} {'files/s':>8} {'peak RSS MB':>11} {'ratio':>6}"
-        "  result",
+        f"{'tool':<17} {'checks':<38} {'files':>6} {'seconds':>8} {'files/s':>8} {'CPU s':>6} {'peak RSS MB':>11} "
+        f"{'ratio':>6}  result",
     ]
     rows = result["results"]
     assert isinstance(rows, list)
@@ -816,20 +825,21 @@ def table(result: dict[str, object]) -> str:
         for r in (ours, theirs):
             ratio = f"{ours['seconds'] / theirs['seconds']:.2f}" if r is ours else ""
             lines.append(
-                f"{r['tool']:<17} {r['what']:<38} {r['files']:>6} {r['seconds']:>8.2f} "
-                f"{r['files_per_s']:>8.0f} {r['peak_rss_mb']:>11.1f} {ratio:>6}  {r['findings']}"
+                f"{r['tool']:<17} {r['what']:<38} {r['files']:>6} {r['seconds']:>8.2f} {r['files_per_s']:>8.0f} "
+                f"{r['cpu_seconds']:>6.2f} {r['peak_rss_mb']:>11.1f} {ratio:>6}  {r['findings']}"
             )
     broken = result["findings"]
     assert isinstance(broken, list)
     for r in broken:
         lines.append(
             f"{r['tool']:<17} {r['what']:<38} {r['files']:>6} {r['seconds']:>8.2f} "
-            f"{r['files_per_s']:>8.0f} {r['peak_rss_mb']:>11.1f} {'':>6}  {r['findings']}"
+            f"{r['files_per_s']:>8.0f} {r['cpu_seconds']:>6.2f} {r['peak_rss_mb']:>11.1f} {'':>6}  {r['findings']}"
         )
     runs = len((rows or broken)[0]["runs_s"]) if rows or broken else 0
     lines += [
         "",
-        f"seconds: median of {runs} run(s), wall clock, start-up included; peak RSS: largest of the runs (os.wait4)",
+        f"seconds: median of {runs} run(s), wall clock, start-up included; CPU s: median user + system time; "
+        "peak RSS: largest of the runs (os.wait4)",
         "ratio: maestro seconds / check-jsonschema seconds (below 1: maestro is faster)",
         "",
         "targets:",

@@ -9,6 +9,9 @@ in the working folder), so a test can assert "refunded once"::
 
     SELECT tool, count(*) FROM calls GROUP BY tool        -- calls received, repeats included
     SELECT count(*) FROM refunds                          -- refunds actually paid
+
+For crash drills, ``$MAESTRO_REFUND_DELAY_S`` makes ``issue_refund`` wait that long after paying and before
+answering: a worker killed in that window has a side effect done and no answer recorded.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 
 STATE_ENV = "MAESTRO_REFUND_STATE"
+DELAY_ENV = "MAESTRO_REFUND_DELAY_S"
 ORDERS: dict[str, dict[str, Any]] = {
     "A10432": {"status": "delivered", "items": ["kettle"], "amount": 249.0, "currency": "EUR"},
     "A10001": {"status": "delivered", "items": ["mug"], "amount": 40.0, "currency": "EUR"},
@@ -88,7 +93,9 @@ def issue_refund(order_id: str, amount: float, reason: str, ctx: Context) -> dic
         refund_id = conn.execute("SELECT count(*) FROM refunds").fetchone()[0]
         return {"order_id": order_id, "refunded": amount, "reason": reason, "refund_id": f"R{refund_id:05d}"}
 
-    return _once(ctx, "issue_refund", effect)
+    result = _once(ctx, "issue_refund", effect)
+    time.sleep(float(os.environ.get(DELAY_ENV, "0") or 0))
+    return result
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from maestro.cli.metavars import name_param, name_params
 from maestro.errors import InternalError, MaestroError, UsageError
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
@@ -44,7 +45,36 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "chaos": "maestro.cli.chaos",
         "ask": "maestro.cli.ask",
         "tour": "maestro.cli.tour",
+        "run": "maestro.cli.run",
+        "runs": "maestro.cli.runs",
+        "worker": "maestro.cli.runs",
         "ui": "maestro.cli.ui",
+    }
+)
+
+# command name -> its panel in the top-level help, in the order a newcomer meets them
+PANELS: Mapping[str, str] = MappingProxyType(
+    {
+        "tour": "Authoring",
+        "init": "Authoring",
+        "validate": "Authoring",
+        "explain": "Authoring",
+        "diff": "Authoring",
+        "schema": "Authoring",
+        "route": "Routing and serving",
+        "providers": "Routing and serving",
+        "gateway": "Routing and serving",
+        "ask": "Routing and serving",
+        "lane": "Routing and serving",
+        "eval": "Evals",
+        "gate": "Evals",
+        "ledger": "Evidence",
+        "keys": "Evidence",
+        "chaos": "Operations",
+        "run": "Agent graphs",
+        "runs": "Agent graphs",
+        "worker": "Agent graphs",
+        "ui": "Evidence",
     }
 )
 
@@ -58,12 +88,19 @@ class BoundaryGroup(TyperGroup):
     """Maps exceptions raised by any command to an exit code and a one-line message; loads commands lazily."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(dict.fromkeys([*super().list_commands(ctx), *COMMANDS]))
+        return list(dict.fromkeys([*super().list_commands(ctx), *PANELS, *COMMANDS]))
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params: list[Any] = super().get_params(ctx)
+        for param in params:
+            name_param(param)
+        return params
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in COMMANDS:
             command = load_command(cmd_name)
+            name_params(command, ctx)
             self.add_command(command, cmd_name)
         return command
 
@@ -99,7 +136,10 @@ def load_command(name: str) -> Any:
     group = typer.main.get_command(holder)
     if not isinstance(group, TyperGroup) or name not in group.commands:
         raise InternalError(f"module {COMMANDS[name]} does not register a command named '{name}'")
-    return group.commands[name]
+    command = group.commands[name]
+    command.rich_help_panel = PANELS.get(name)  # type: ignore[attr-defined]
+    name_params(command)
+    return command
 
 
 def _no_options() -> None:
@@ -125,7 +165,7 @@ app = typer.Typer(
     name="maestro",
     help="The control plane around AI systems: validate, explain and diff GitOps manifests.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

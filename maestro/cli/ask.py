@@ -11,6 +11,8 @@ import typer
 
 from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import from_manifests
@@ -22,21 +24,25 @@ from maestro.telemetry import from_env
 def ask_command(
     prompt: Annotated[str, typer.Argument(help="What to ask.")],
     model: Annotated[
-        str | None, typer.Option("--model", help="A route's alias or name (default: the only route).")
+        str | None, typer.Option("--model", metavar="ALIAS", help="A route's alias or name (default: the only route).")
     ] = None,
     paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
     gateway: Annotated[
-        str | None, typer.Option(help="A running gateway's URL (default: one started here for this request).")
+        str | None,
+        typer.Option(metavar="URL", help="A running gateway's URL (default: one started here for this request)."),
     ] = None,
     max_tokens: Annotated[int, typer.Option(min=1, max=4096, help="Largest answer, in tokens.")] = 64,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the answer.")] = 300.0,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")] = "text",
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
-    """Send one chat request through the gateway and say which deployment served it and why the ones before
-    it did not (key unset, circuit open, lane saturated, a fault). Without --gateway, a gateway for the
-    manifests is served on 127.0.0.1 for this one request. Exit 1 when no deployment answered."""
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
+    """Send one chat request through the gateway; say which deployment served it, and why.
+
+    It names why the deployments before it did not (key unset, circuit open, lane saturated, a fault).
+    Without --gateway, a gateway for the manifests is served on 127.0.0.1 for this one request.
+    Exit 1 when no deployment answered."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     manifests = load_manifests(paths)
     alias = _alias(manifests, model)
     served = (
@@ -86,4 +92,10 @@ def _text(a: Answer) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ask")(ask_command)
+    app.command(
+        "ask",
+        epilog=examples(
+            'maestro ask "What is the capital of France?"',
+            'maestro ask "Hi" --model chat --gateway http://127.0.0.1:8080 --json',
+        ),
+    )(ask_command)

@@ -9,22 +9,41 @@ from typing import Annotated
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.reference import examples
 from maestro.gateway.chaos import drill, scenario
 
 chaos_app = typer.Typer(help="Fault-injection drills against the gateway.", no_args_is_help=True)
 
 
-@chaos_app.command("drill")
+@chaos_app.command(
+    "drill",
+    epilog=examples(
+        "maestro chaos drill --scenario primary-down",
+        "maestro chaos drill -s manifests/chaos/slow-primary.chaos.json --json",
+    ),
+)
 def drill_command(
-    name: Annotated[str, typer.Option("--scenario", "-s", help="A scenario name in manifests/chaos/, or a file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    folder: Annotated[Path, typer.Option("--scenarios", help="Where named scenarios live.")] = Path("manifests/chaos"),
+    name: Annotated[
+        str,
+        typer.Option("--scenario", "-s", metavar="NAME|FILE", help="A scenario name in manifests/chaos/, or a file."),
+    ],
+    folder: Annotated[Path, typer.Option("--scenarios", metavar="DIR", help="Where named scenarios live.")] = Path(
+        "manifests/chaos"
+    ),
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
+    isolate: Annotated[
+        bool, typer.Option("--isolate", help="Run each fake upstream and the load in a process of its own.")
+    ] = False,
 ) -> None:
     """Start fault-injecting upstreams on 127.0.0.1, run the scenario's load through a gateway, report.
 
     Exit 1 when a target of the scenario is missed."""
-    report = drill.run(scenario.load(scenario.find(name, [folder])))
-    if as_json:
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    report = drill.run(scenario.load(scenario.find(name, [folder])), isolate=isolate)
+    if fmt == "json":
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         data = report.as_dict()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import write_output
+from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
+from maestro.cli.reference import examples
 from maestro.manifests.diff import Risk, diff_sources
 from maestro.manifests.sources import resolve_sides
 from maestro.report.diff import FORMATS, render
@@ -21,23 +21,31 @@ def diff_command(
     new: Annotated[
         str | None, typer.Argument(help="A folder, a file or a git revision (default: the working tree).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")] = "text",
+    output: Annotated[str | None, output_option(FORMATS)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     fail_on: Annotated[
-        str | None, typer.Option("--fail-on", help=f"Exit 1 when a change is at least this risky: {', '.join(_RISKS)}.")
+        str | None,
+        typer.Option(
+            "--fail-on",
+            metavar="low|medium|high",
+            help=f"Exit 1 when a change is at least this risky: {', '.join(_RISKS)}.",
+        ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    out_file: OutFile = None,
 ) -> None:
     """Compare two versions of the manifests and say how risky each change is, and why."""
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}", param_hint="--format")
+    fmt = resolve_format(FORMATS, output, as_json, format_alias)
     if fail_on is not None and fail_on not in _RISKS:
         raise typer.BadParameter(f"unknown risk '{fail_on}'; use one of {', '.join(_RISKS)}", param_hint="--fail-on")
     before, after = resolve_sides(old, new)
     result = diff_sources(before.sources, after.sources, old_files=before.files, new_files=after.files)
-    write_output(render(fmt, result, before.label, after.label), output)
+    write_output(render(fmt, result, before.label, after.label), out_file)
     if fail_on is not None and result.reaches(Risk(fail_on)):
         raise typer.Exit(EXIT_FINDINGS)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("diff")(diff_command)
+    app.command("diff", epilog=examples("maestro diff main", "maestro diff HEAD~1 HEAD -o markdown --fail-on high"))(
+        diff_command
+    )

@@ -3,6 +3,7 @@ maestro eval plan [SUITE...]"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -13,8 +14,17 @@ import typer
 from typer.core import TyperGroup
 
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import write_output
+from maestro.cli.output import (
+    TEXT_AND_JSON,
+    FormatAlias,
+    JsonFlag,
+    output_option,
+    resolve_format,
+    write_output,
+)
+from maestro.cli.output import as_json as json_text
 from maestro.cli.recording import record_eval
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.evals.cache import Store
 from maestro.evals.datasets import load_dataset
@@ -95,23 +105,45 @@ def _write(cards: list[dict[str, Any]], out_dir: Path) -> None:
         raise typer.BadParameter(f"cannot write scorecards to {out_dir}: {e.strerror or e}") from e
 
 
-@eval_app.command("run")
+@eval_app.command(
+    "run",
+    epilog=examples(
+        "maestro eval",
+        "maestro eval refunds --repeat 3 --baseline main --junit eval.xml",
+        "maestro eval run refunds -o markdown",
+    ),
+)
 def run_command(
     suites: Annotated[list[str] | None, typer.Argument(help="EvalSuite names (default: all).")] = None,
-    target: Annotated[str | None, typer.Option(help="Evaluate this Route instead of each suite's target.")] = None,
+    target: Annotated[
+        str | None, typer.Option(metavar="ROUTE", help="Evaluate this Route instead of each suite's target.")
+    ] = None,
     repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Repeats per case.")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, max=256, help="Cases in flight.")] = None,
-    baseline: Annotated[str | None, typer.Option(help="Git revision to compare with, case by case.")] = None,
-    regrade: Annotated[bool, typer.Option(help="Score cached answers again (no new generations).")] = False,
-    executor: Annotated[str, typer.Option(help="local (asyncio) or ray (model calls on Ray actors).")] = "local",
-    ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster to join (e.g. auto); default: start a local one.")
+    baseline: Annotated[
+        str | None, typer.Option(metavar="REV", help="Git revision to compare with, case by case.")
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the JSON scorecards.")] = Path(".maestro/evals"),
-    junit: Annotated[Path | None, typer.Option(help="Also write JUnit XML here.")] = None,
-    html: Annotated[Path | None, typer.Option(help="Also write a self-contained HTML report here.")] = None,
-    markdown: Annotated[Path | None, typer.Option(help="Also write a Markdown report here.")] = None,
-    state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
+    regrade: Annotated[
+        bool, typer.Option("--regrade", help="Score cached answers again (no new generations).")
+    ] = False,
+    executor: Annotated[
+        str, typer.Option(metavar="local|ray", help="local (asyncio) or ray (model calls on Ray actors).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Ray cluster to join (e.g. auto); default: start a local one.")
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", "--out", metavar="DIR", help="Folder for the JSON scorecards.")
+    ] = Path(".maestro/evals"),
+    junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML to FILE.")] = None,
+    html: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write a self-contained HTML report to FILE.")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write a Markdown report to FILE.")] = None,
+    output: Annotated[str | None, output_option(RUN_FORMATS)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
+    state: Annotated[Path | None, typer.Option(metavar="FILE", help="State store (default .maestro/state.db).")] = None,
     paths: Paths = None,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")] = False,
     allow_code: Annotated[
@@ -122,6 +154,7 @@ def run_command(
 
     Where the repository keeps a ledger (.maestro/keys/) and a signing key is configured, the run is recorded.
     """
+    fmt = resolve_format(RUN_FORMATS, output, as_json, format_alias)
     root = repository_root()
     request = Request(
         paths=paths or default_paths(),
@@ -135,29 +168,47 @@ def run_command(
     )
     cards = evaluate(request, _progress())
     _write(cards, out_dir)
-    for fmt, where in (("junit", junit), ("html", html), ("markdown", markdown)):
+    for kind, where in (("junit", junit), ("html", html), ("markdown", markdown)):
         if where is not None:
-            write_output(report.FORMATS[fmt](cards), where)
-    write_output(report.text(cards), None)
+            write_output(report.FORMATS[kind](cards), where)
+    write_output(_rendered(fmt, cards))
     if not no_ledger:
         record_eval(cards)
     if any(card["problems"] for card in cards):
         raise typer.Exit(EXIT_FINDINGS)
 
 
-@eval_app.command("plan")
+RUN_FORMATS = ("text", "json", "markdown", "junit", "html")
+
+
+def _rendered(fmt: str, cards: list[dict[str, Any]]) -> str:
+    if fmt == "text":
+        return report.text(cards)
+    if fmt == "json":
+        return json_text(cards)
+    return report.FORMATS[fmt](cards)
+
+
+@eval_app.command("plan", epilog=examples("maestro eval plan refunds --repeat 5"))
 def plan_command(
     suites: Annotated[list[str] | None, typer.Argument(help="EvalSuite names (default: all).")] = None,
     repeat: Annotated[int | None, typer.Option("--repeat", min=1, max=100, help="Plan for this many repeats.")] = None,
-    discordant: Annotated[float, typer.Option(help="Share of cases expected to flip between two runs.")] = 0.10,
+    discordant: Annotated[
+        float, typer.Option(metavar="SHARE", help="Share of cases expected to flip between two runs.")
+    ] = 0.10,
     paths: Paths = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """How many cases and repeats the suite's thresholds need to be decidable; warns when it has too few."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     manifests = usable(validate(paths or default_paths()), "")
-    lines = []
+    lines, plans = [], []
     for suite in suites_of(manifests, suites or [], disk_reader):
         dataset = load_dataset(suite, manifests, disk_reader)
         p = plan(suite, len(dataset.cases), repeats=repeat, discordant=discordant)
+        plans.append(dataclasses.asdict(p))
         lines.append(f"{suite.name}: {p.cases} cases x {p.repeats} repeat(s) = {p.cases * p.repeats} runs")
         for need in p.needs:
             state = "ok" if need.decidable else "too few"
@@ -169,19 +220,20 @@ def plan_command(
             lines.append("  no rate threshold or baseline to plan for")
         for warning in p.warnings:
             typer.echo(f"maestro: warning: {warning}", err=True)
-    write_output("\n".join(lines) + "\n", None)
+    write_output(json_text(plans) if fmt == "json" else "\n".join(lines) + "\n")
 
 
-@eval_app.command("history")
+@eval_app.command("history", epilog=examples("maestro eval history refunds --limit 5 --json"))
 def history_command(
     suite: Annotated[str, typer.Argument(help="EvalSuite name.")],
     limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")] = "text",
-    state: Annotated[Path | None, typer.Option(help="State store (default .maestro/state.db).")] = None,
+    state: Annotated[Path | None, typer.Option(metavar="FILE", help="State store (default .maestro/state.db).")] = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """The suite's past scorecards kept in the state store (revision + for a working tree on that commit)."""
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     path = state or repository_root() / ".maestro" / "state.db"
     if not path.exists():
         raise UsageError(f"{path}: no eval history yet; run `maestro eval` first")

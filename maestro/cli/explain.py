@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from maestro.cli.output import write_output
+from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests, read_request
 from maestro.errors import UsageError
 from maestro.explain import explain, resolve
@@ -22,23 +23,25 @@ def explain_command(
     target: Annotated[str, typer.Argument(help="A manifest file, KIND/NAME (Route/support-chat), or KIND NAME.")],
     name: Annotated[str | None, typer.Argument(help="The NAME, when KIND and NAME are given apart.")] = None,
     request: Annotated[
-        Path | None, typer.Option("--request", help="A request file (JSON/YAML): trace the route's decision for it.")
+        Path | None,
+        typer.Option(
+            "--request", metavar="FILE", help="A request file (JSON/YAML): trace the route's decision for it."
+        ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json, mermaid.")] = "text",
+    output: Annotated[str | None, output_option(report.FORMATS)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     paths: Annotated[
         list[Path] | None, typer.Option("--manifests", "-m", help="Where the rest of the set lives.")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    out_file: OutFile = None,
 ) -> None:
     """Say in plain words what a manifest does and what follows from it."""
-    if fmt not in report.FORMATS:
-        raise typer.BadParameter(
-            f"unknown format '{fmt}'; use one of {', '.join(report.FORMATS)}", param_hint="--format"
-        )
+    fmt = resolve_format(report.FORMATS, output, as_json, format_alias)
     if name is not None:
         target = f"{target}/{name}"
     if request is not None:
-        write_output(_trace(target, request, paths, fmt), output)
+        write_output(_trace(target, request, paths, fmt), out_file)
         return
     roots = list(paths or default_paths())
     target_file = Path(target)
@@ -53,7 +56,7 @@ def explain_command(
             raise UsageError(f"{target} has no graph; Mermaid output exists for Route and Pipeline")
     else:
         text = report.text(explanations) if fmt == "text" else report.as_json(explanations)
-    write_output(text, output)
+    write_output(text, out_file)
 
 
 def _trace(target: str, request_file: Path, paths: list[Path] | None, fmt: str) -> str:
@@ -66,7 +69,7 @@ def _trace(target: str, request_file: Path, paths: list[Path] | None, fmt: str) 
         request = replace(request, alias=route.spec["alias"])
     decision = decide(build(manifests), request)
     if fmt == "mermaid":
-        raise UsageError("a decision trace has no Mermaid form; use --format text or json")
+        raise UsageError("a decision trace has no Mermaid form; use -o text or -o json")
     return decision_report.decision_text(decision) if fmt == "text" else decision_report.decision_json(decision)
 
 
@@ -75,4 +78,11 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("explain")(explain_command)
+    app.command(
+        "explain",
+        epilog=examples(
+            "maestro explain Route/support-chat",
+            "maestro explain Pipeline/refund-flow -o mermaid",
+            "maestro explain Route/support-chat --request request.json --json",
+        ),
+    )(explain_command)

@@ -10,12 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import write_output
+from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
 from maestro.cli.recording import record_gate
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.evals.gate import judge
 from maestro.evals.slo import forecast
 from maestro.report import gate as report
+
+FORMATS = ("text", "json", "markdown")
 
 
 def read_cards(paths: list[Path]) -> list[dict[str, Any]]:
@@ -39,23 +42,26 @@ def read_cards(paths: list[Path]) -> list[dict[str, Any]]:
 
 def gate_command(
     scorecards: Annotated[list[Path] | None, typer.Argument(help="Scorecard files or folders.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output: text, json, markdown.")] = "text",
-    strict: Annotated[bool, typer.Option(help="Fail on inconclusive verdicts too.")] = False,
-    github: Annotated[bool, typer.Option(help="In GitHub Actions: PR comment, check run, step summary.")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    output: Annotated[str | None, output_option(FORMATS)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on inconclusive verdicts too.")] = False,
+    github: Annotated[
+        bool, typer.Option("--github", help="In GitHub Actions: PR comment, check run, step summary.")
+    ] = False,
+    out_file: OutFile = None,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record the verdict in the ledger.")] = False,
 ) -> None:
     """Verdict per metric (pass, fail, inconclusive) against thresholds and the baseline. Exit 1 on fail.
 
     Where the repository keeps a ledger (.maestro/keys/) and a signing key is configured, the verdict is recorded.
     """
-    if fmt not in ("text", "json", "markdown"):
-        raise typer.BadParameter(f"unknown format '{fmt}'; use text, json or markdown", param_hint="--format")
+    fmt = resolve_format(FORMATS, output, as_json, format_alias)
     cards = read_cards(scorecards or [Path(".maestro/evals")])
     result = judge(cards)
     forecasts = {c["suite"]: f for c in cards if (f := forecast(c)) is not None}
     text = report.markdown(result, cards, forecasts) if fmt == "markdown" else report.FORMATS[fmt](result, cards)
-    write_output(text, output)
+    write_output(text, out_file)
     if not no_ledger:
         record_gate(result, cards)  # before GitHub: the verdict is recorded whatever the API answers
     if github:
@@ -68,4 +74,6 @@ def gate_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("gate")(gate_command)
+    app.command("gate", epilog=examples("maestro gate", "maestro gate .maestro/evals -o markdown --strict"))(
+        gate_command
+    )

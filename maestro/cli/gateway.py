@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from maestro import state
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
@@ -24,7 +25,7 @@ from maestro.telemetry import from_env
 
 def gateway_command(
     paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     state_path: Annotated[
         str | None,
@@ -36,9 +37,14 @@ def gateway_command(
         ),
     ] = None,
     max_body: Annotated[int, typer.Option("--max-body-bytes", help="Largest request body accepted.")] = 1024 * 1024,
-    stall: Annotated[float, typer.Option("--stall-timeout", help="Seconds a stream may go without a chunk.")] = 10.0,
+    stall: Annotated[
+        float, typer.Option("--stall-timeout", metavar="SECONDS", help="Seconds a stream may go without a chunk.")
+    ] = 10.0,
     body_timeout: Annotated[
-        float, typer.Option("--body-timeout", help="Seconds a chat request's body may take to arrive (else 408).")
+        float,
+        typer.Option(
+            "--body-timeout", metavar="SECONDS", help="Seconds a chat request's body may take to arrive (else 408)."
+        ),
     ] = 10.0,
     default_max_tokens: Annotated[
         int, typer.Option(help="Output limit sent upstream when a request sets no max_tokens.", min=1)
@@ -48,17 +54,24 @@ def gateway_command(
     ] = 1024,
     keys_env: Annotated[
         str,
-        typer.Option(help='Variable holding gateway keys: [{"id", "token", "team", "caller"}]; unset: no key needed.'),
+        typer.Option(
+            metavar="VAR",
+            help='Variable holding gateway keys: [{"id", "token", "team", "caller"}]; unset: no key needed.',
+        ),
     ] = "MAESTRO_GATEWAY_KEYS",
     allow_open: Annotated[
         bool, typer.Option("--allow-open", help="Serve a non-loopback --host with no gateway keys (anyone may call).")
     ] = False,
-    admin_env: Annotated[str, typer.Option(help="Variable holding the admin token.")] = "MAESTRO_ADMIN_TOKEN",
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    admin_env: Annotated[
+        str, typer.Option(metavar="VAR", help="Variable holding the admin token.")
+    ] = "MAESTRO_ADMIN_TOKEN",
+    log_level: Annotated[str, typer.Option(metavar="LEVEL", help="uvicorn log level.")] = "info",
     no_ledger: Annotated[
         bool, typer.Option("--no-ledger", help="Do not record decisions, even where .maestro/keys exists.")
     ] = False,
-    key: Annotated[Path | None, typer.Option("--key", help="Signing key for the ledger (default: yours).")] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", metavar="FILE", help="Signing key for the ledger (default: yours).")
+    ] = None,
 ) -> None:
     """Serve the OpenAI-compatible gateway: POST /v1/chat/completions, GET /v1/models, /healthz, /metrics.
 
@@ -139,4 +152,10 @@ def _signing_key(root: Path, key: Path | None) -> SigningKey | None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("gateway")(gateway_command)
+    app.command(
+        "gateway",
+        epilog=examples(
+            "maestro gateway --port 8080",
+            'MAESTRO_GATEWAY_KEYS=\'[{"id": "ci", "token": "t0k3n", "team": "web"}]\' maestro gateway --host 0.0.0.0',
+        ),
+    )(gateway_command)

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, say
+from maestro.cli.output import as_json as json_text
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.ledger.keys import KEYS_DIR, SigningKey, key_path, load_keyring, write_public_key, write_signing_key
 from maestro.manifests.validate import repository_root
@@ -17,15 +20,24 @@ keys_app = typer.Typer(help="Signing keys of the provenance ledger.", no_args_is
 _GITIGNORE = "# the ledger's state store is local; commit keys/*.pub only\nstate.db*\n"
 
 
-@keys_app.command("init")
+@keys_app.command("init", epilog=examples("maestro keys init --name alice"))
 def init_command(
-    name: Annotated[str | None, typer.Option("--name", help="Who holds the key (default: your user name).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Who holds the key (default: your user name).")
+    ] = None,
     key: Annotated[
-        Path | None, typer.Option("--key", help="Private key file (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro).")
+        Path | None,
+        typer.Option(
+            "--key", metavar="FILE", help="Private key file (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Create an Ed25519 signing key (file mode 0600, outside the repository) and commit its public key."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     root = repository_root()
     signing = SigningKey.generate(name or getpass.getuser())
     where = key_path(key)
@@ -39,16 +51,27 @@ def init_command(
     ignore = root / ".maestro" / ".gitignore"
     if not ignore.exists():
         ignore.write_text(_GITIGNORE, encoding="utf-8")
-    typer.echo(f"private key: {where} (mode 0600; keep it out of the repository)")
-    typer.echo(f"public key:  {public}")
-    typer.echo(f"key id:      {signing.keyid}")
-    typer.echo(f"\nNext: git add {public.relative_to(root)} && git commit")
+    next_step = f"git add {public.relative_to(root)} && git commit"
+    text = (
+        f"private key: {where} (mode 0600; keep it out of the repository)\n"
+        f"public key:  {public}\nkey id:      {signing.keyid}\n\nNext: {next_step}"
+    )
+    data = {"private_key": str(where), "public_key": str(public), "keyid": signing.keyid, "next": next_step}
+    say(fmt, text, data)
 
 
-@keys_app.command("list")
-def list_command() -> None:
+@keys_app.command("list", epilog=examples("maestro keys list --json"))
+def list_command(
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
+) -> None:
     """The public keys this repository trusts (.maestro/keys/*.pub)."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring = load_keyring(repository_root() / KEYS_DIR)
+    if fmt == "json":
+        typer.echo(json_text([{"name": public.name, "keyid": public.keyid} for public in keyring]), nl=False)
+        return
     for public in keyring:
         typer.echo(f"{public.name:<24} {public.keyid}")
     if not len(keyring):

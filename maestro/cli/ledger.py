@@ -10,7 +10,8 @@ import typer
 
 from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import write_output
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, say, write_output
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.ledger import anchor, export, pinned, query, requests
 from maestro.ledger import report as out
@@ -22,15 +23,21 @@ from maestro.ledger.verify import read_checkpoint
 
 ledger_app = typer.Typer(help="The signed provenance ledger of every action.", no_args_is_help=True)
 
-StateOpt = Annotated[Path | None, typer.Option("--state", help="State store (default: .maestro/state.db).")]
-KeysOpt = Annotated[Path | None, typer.Option("--keys", help="Trusted public keys (default: .maestro/keys/).")]
+StateOpt = Annotated[
+    Path | None, typer.Option("--state", metavar="FILE", help="State store (default: .maestro/state.db).")
+]
+KeysOpt = Annotated[
+    Path | None, typer.Option("--keys", metavar="DIR", help="Trusted public keys (default: .maestro/keys/).")
+]
 KeysFromOpt = Annotated[
     str | None,
     typer.Option(
-        "--keys-from", help="Trust the keys in .maestro/keys/ at this git revision (e.g. main), not the checkout."
+        "--keys-from",
+        metavar="REV",
+        help="Trust the keys in .maestro/keys/ at this git revision (e.g. main), not the checkout.",
     ),
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")]
+OutputOpt = Annotated[str | None, output_option(TEXT_AND_JSON)]
 ManifestsOpt = Annotated[
     list[Path] | None, typer.Option("--manifests", "-m", help="Manifests whose dual-control rules apply.")
 ]
@@ -82,61 +89,77 @@ def _rules(paths: list[Path] | None) -> list[Rule]:
     return rules_from(policies, levels)
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
-
-
-@ledger_app.command("show")
+@ledger_app.command("show", epilog=examples("maestro ledger show --since 7d", "maestro ledger show --json"))
 def show_command(
-    since: Annotated[str | None, typer.Option("--since", help="From this date/time or age (2h, 7d).")] = None,
-    fmt: FormatOpt = "text",
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="WHEN", help="From this date/time or age (2h, 7d).")
+    ] = None,
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     store: StateOpt = None,
 ) -> None:
     """List the entries: index, time, action, actor, autonomy level, signers (json: one Statement a line)."""
-    _check_format(fmt)
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     cutoff = query.parse_since(since) if since else None
+    if not query.has_ledger(_store(store)):
+        write_output(out.empty_text(str(_store(store))) if fmt == "text" else "", None)
+        return
     with _open(store) as ledger:
         shown = list(query.show(ledger, cutoff))
     write_output(out.shown_text(shown) if fmt == "text" else out.shown_json(shown), None)
 
 
-@ledger_app.command("export")
+@ledger_app.command("export", epilog=examples("maestro ledger export ledger.intoto.jsonl"))
 def export_command(
-    file: Annotated[Path, typer.Argument(help="The .intoto.jsonl file to write.")], store: StateOpt = None
+    file: Annotated[Path, typer.Argument(help="The .intoto.jsonl file to write.")],
+    store: StateOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Write the ledger as .intoto.jsonl: the head checkpoint, then every entry and checkpoint in order."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     with _open(store) as ledger:
         count = export.write(ledger, file)
-    typer.echo(f"wrote {count} entries to {file}")
+    say(fmt, f"wrote {count} entries to {file}", {"file": str(file), "entries": count})
 
 
-@ledger_app.command("import")
+@ledger_app.command("import", epilog=examples("maestro ledger import ledger.intoto.jsonl"))
 def import_command(
     file: Annotated[Path, typer.Argument(help="An .intoto.jsonl export.")],
     store: StateOpt = None,
     keys: KeysOpt = None,
     manifests: ManifestsOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Verify an export and add the entries this store lacks (an empty store, or a prefix of the export)."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring, rules = _keyring(keys), _rules(manifests)
     with Ledger.open(_store(store)) as ledger:
         added = export.import_file(ledger, file, keyring, rules)
-    typer.echo(f"imported {added} entries from {file}")
+    say(fmt, f"imported {added} entries from {file}", {"file": str(file), "imported": added})
 
 
-@ledger_app.command("prove")
+@ledger_app.command(
+    "prove", epilog=examples("maestro ledger prove 3", "maestro ledger prove 0 --consistency-from 2 --json")
+)
 def prove_command(
     entry: Annotated[int, typer.Argument(help="Index of the entry.", min=0)],
     since_size: Annotated[
-        int | None, typer.Option("--consistency-from", help="Instead: prove the tree of N entries is a prefix.")
+        int | None,
+        typer.Option("--consistency-from", metavar="N", help="Instead: prove the tree of N entries is a prefix."),
     ] = None,
-    fmt: FormatOpt = "text",
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
 ) -> None:
     """An inclusion proof of ENTRY in the latest signed checkpoint (RFC 9162), checked before it is printed."""
-    _check_format(fmt)
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring = _keyring(keys)
     with _open(store) as ledger:
         if since_size is not None:
@@ -148,30 +171,40 @@ def prove_command(
     write_output(text, None)
 
 
-@ledger_app.command("verify")
+@ledger_app.command(
+    "verify",
+    epilog=examples("maestro ledger verify", "maestro ledger verify ledger.intoto.jsonl --checkpoint kept.checkpoint"),
+)
 def verify_command(
     file: Annotated[Path | None, typer.Argument(help="An .intoto.jsonl export (default: the state store).")] = None,
     checkpoint: Annotated[
-        list[Path] | None, typer.Option("--checkpoint", help="A checkpoint kept elsewhere the log must extend.")
+        list[Path] | None,
+        typer.Option("--checkpoint", metavar="FILE", help="A checkpoint kept elsewhere the log must extend."),
     ] = None,
     bundle: Annotated[
-        Path | None, typer.Option("--bundle", help="A Sigstore bundle of a checkpoint (from `ledger anchor`).")
+        Path | None,
+        typer.Option("--bundle", metavar="FILE", help="A Sigstore bundle of a checkpoint (from `ledger anchor`)."),
     ] = None,
     identity: Annotated[
-        str | None, typer.Option("--identity", help="The workflow identity the bundle must carry.")
+        str | None, typer.Option("--identity", metavar="IDENTITY", help="The workflow identity the bundle must carry.")
     ] = None,
-    issuer: Annotated[str, typer.Option("--issuer", help="The OIDC issuer of that identity.")] = anchor.GITHUB_ISSUER,
+    issuer: Annotated[
+        str, typer.Option("--issuer", metavar="URL", help="The OIDC issuer of that identity.")
+    ] = anchor.GITHUB_ISSUER,
     trusted_root: Annotated[
-        Path | None, typer.Option("--trusted-root", help="Sigstore trusted root (default: the pinned one).")
+        Path | None,
+        typer.Option("--trusted-root", metavar="FILE", help="Sigstore trusted root (default: the pinned one)."),
     ] = None,
-    fmt: FormatOpt = "text",
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
     store: StateOpt = None,
     keys: KeysOpt = None,
     keys_from: KeysFromOpt = None,
     manifests: ManifestsOpt = None,
 ) -> None:
     """Check offline: every signature, chain link, checkpoint root, checkpoint signature and consistency."""
-    _check_format(fmt)
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     notes = [_read_text(p) for p in checkpoint or []]
     if bundle is not None:
@@ -194,12 +227,16 @@ def verify_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-@ledger_app.command("anchor")
+@ledger_app.command("anchor", epilog=examples("maestro ledger anchor ledger.intoto.jsonl"))
 def anchor_command(
     file: Annotated[Path, typer.Argument(help="An .intoto.jsonl export whose head checkpoint to anchor.")],
     keys: KeysOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Sign the export's latest checkpoint with Sigstore keyless signing (GitHub Actions OIDC only)."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     head = export.read(file).head
     assert head is not None
     note = read_checkpoint(head, _keyring(keys)).note
@@ -208,44 +245,72 @@ def anchor_command(
     anchor.require_oidc()
     note_path.write_text(note, encoding="utf-8")
     anchor.sign(note.encode(), bundle)
-    typer.echo(f"wrote {note_path} and {bundle}")
+    say(fmt, f"wrote {note_path} and {bundle}", {"checkpoint": str(note_path), "bundle": str(bundle)})
 
 
 KeyOpt = Annotated[
-    Path | None, typer.Option("--key", help="Your signing key (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro).")
+    Path | None,
+    typer.Option("--key", metavar="FILE", help="Your signing key (default: $MAESTRO_LEDGER_KEY or ~/.config/maestro)."),
 ]
 
 
-@ledger_app.command("request")
+@ledger_app.command(
+    "request",
+    epilog=examples(
+        "maestro ledger request autonomy.raise --level L3 --subject level=manifests/autonomy.yaml --out-file raise.json"
+    ),
+)
 def request_command(
     action: Annotated[str, typer.Argument(help="The guarded action, e.g. autonomy.raise.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="The request file to write.")],
-    subject: Annotated[list[str], typer.Option("--subject", help="NAME=FILE: what the action is about (repeatable).")],
-    level: Annotated[str | None, typer.Option("--level", help="The autonomy level it concerns.")] = None,
+    out_file: Annotated[Path, typer.Option("--out-file", "--out", metavar="FILE", help="The request file to write.")],
+    subject: Annotated[
+        list[str],
+        typer.Option("--subject", metavar="NAME=FILE", help="NAME=FILE: what the action is about (repeatable)."),
+    ],
+    level: Annotated[
+        str | None, typer.Option("--level", metavar="LEVEL", help="The autonomy level it concerns.")
+    ] = None,
     key: KeyOpt = None,
     store: StateOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Prepare a dual-control entry at the ledger's head, signed by you, for approvers to co-sign."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     signing = read_signing_key(key_path(key))
     subjects = [_subject(item) for item in subject]
     entry = Action(action, signing.name, subjects, autonomy_level=level)
     with Ledger.open(_store(store)) as ledger:
         requests.write(ledger.prepare(entry, signing), out_file)
-    typer.echo(f"wrote {out_file}: ask the approvers to run `maestro ledger approve {out_file}`")
+    next_step = f"maestro ledger approve {out_file}"
+    say(fmt, f"wrote {out_file}: ask the approvers to run `{next_step}`", {"file": str(out_file), "next": next_step})
 
 
-@ledger_app.command("approve")
+@ledger_app.command("approve", epilog=examples("maestro ledger approve raise.json"))
 def approve_command(
-    file: Annotated[Path, typer.Argument(help="A request from `maestro ledger request`.")], key: KeyOpt = None
+    file: Annotated[Path, typer.Argument(help="A request from `maestro ledger request`.")],
+    key: KeyOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Add your signature to a request (you cannot approve your own)."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     signing = read_signing_key(key_path(key))
     entry = requests.approve(file, signing)
     level = f" to {entry.autonomy_level}" if entry.autonomy_level else ""
-    typer.echo(f"{signing.name} approved '{entry.action}'{level} requested by {entry.actor} ({file})")
+    data = {
+        "file": str(file),
+        "approver": signing.name,
+        "action": entry.action,
+        "level": entry.autonomy_level,
+        "requester": entry.actor,
+    }
+    say(fmt, f"{signing.name} approved '{entry.action}'{level} requested by {entry.actor} ({file})", data)
 
 
-@ledger_app.command("submit")
+@ledger_app.command("submit", epilog=examples("maestro ledger submit raise.json"))
 def submit_command(
     file: Annotated[Path, typer.Argument(help="An approved request.")],
     key: KeyOpt = None,
@@ -253,14 +318,18 @@ def submit_command(
     keys: KeysOpt = None,
     keys_from: KeysFromOpt = None,
     manifests: ManifestsOpt = None,
+    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Append an approved request; refused when its approvals fall short of the dual-control rules."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     signing = read_signing_key(key_path(key))
     envelope, _ = requests.read(file)
     keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     with Ledger.open(_store(store)) as ledger:
         index = ledger.append_envelope(envelope, keyring, rules, signing)
-    typer.echo(f"appended entry {index}")
+    say(fmt, f"appended entry {index}", {"file": str(file), "index": index})
 
 
 def _subject(item: str) -> Subject:

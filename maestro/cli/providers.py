@@ -11,30 +11,40 @@ from typing import Annotated
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.providers import ProviderSpec, probe, specs_of
 
 providers_app = typer.Typer(help="Check the upstream providers the manifests name.", no_args_is_help=True)
 Paths = Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")]
-Format = Annotated[str, typer.Option("--format", "-f", help="Output: text, json.")]
+Output = Annotated[str | None, output_option(TEXT_AND_JSON)]
 
 
-@providers_app.command("status")
-def status_command(paths: Paths = None, fmt: Format = "text") -> None:
+@providers_app.command("status", epilog=examples("maestro providers status", "maestro providers status --json"))
+def status_command(
+    paths: Paths = None, output: Output = None, as_json: JsonFlag = False, format_alias: FormatAlias = None
+) -> None:
     """Reachability, latency and whether each key is set (never its value): one GET /models per provider."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     results = asyncio.run(probe.status(_specs(paths, None)))
     _print(results, fmt, test=False)
 
 
-@providers_app.command("test")
+@providers_app.command("test", epilog=examples("maestro providers test openai-us --model gpt-4o-mini"))
 def test_command(
     name: Annotated[str | None, typer.Argument(help="One provider (default: all).")] = None,
-    model: Annotated[str | None, typer.Option(help="Model to call (default: the provider's first).")] = None,
+    model: Annotated[
+        str | None, typer.Option(metavar="MODEL", help="Model to call (default: the provider's first).")
+    ] = None,
     paths: Paths = None,
-    fmt: Format = "text",
+    output: Output = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Make one real, small chat call per provider and show the answer, latency, tokens and cost."""
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     specs = _specs(paths, name)
     if model is not None and name is None:
         raise typer.BadParameter("--model needs a provider NAME", param_hint="--model")
@@ -56,7 +66,7 @@ def _specs(paths: list[Path] | None, name: str | None) -> dict[str, ProviderSpec
 def _print(results: list[probe.Probe], fmt: str, *, test: bool) -> None:
     if fmt == "json":
         typer.echo(json.dumps([{**asdict(r), "ok": r.ok} for r in results], indent=2))
-    elif fmt == "text":
+    else:
         for r in results:
             secret = (
                 "no key needed" if r.secret_set is None else f"${r.secret_env} {'set' if r.secret_set else 'NOT SET'}"
@@ -73,8 +83,6 @@ def _print(results: list[probe.Probe], fmt: str, *, test: bool) -> None:
                 cost = f"${r.cost_usd:.6f}" if r.cost_usd is not None else "-"
                 line += f"  {r.model}: {r.answer!r} ({tokens}, {cost})"
             typer.echo(line)
-    else:
-        raise typer.BadParameter(f"unknown format '{fmt}'; use text or json", param_hint="--format")
     if not all(r.ok for r in results):
         raise typer.Exit(EXIT_FINDINGS)
 

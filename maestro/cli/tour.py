@@ -17,6 +17,8 @@ from typing import Annotated
 
 import typer
 
+from maestro.cli.reference import examples
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -112,10 +114,7 @@ def tour_command(
     ] = False,
     list_only: Annotated[bool, typer.Option("--list", help="Print the steps and their commands; run nothing.")] = False,
 ) -> None:
-    """Walk through maestro on the example repository: each step's heading, why, its command and output.
-
-    Example: maestro tour --skip-lane
-    """
+    """Walk through maestro on the example repository: each step's heading, why, its command and output."""
     steps = [s for s in STEPS if not (skip_lane and s.lane)]
     if list_only:
         for number, step in enumerate(steps, 1):
@@ -157,4 +156,4 @@ def _run(argv: tuple[str, ...]) -> tuple[int, float]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("tour")(tour_command)
+    app.command("tour", epilog=examples("maestro tour --skip-lane", "maestro tour --list"))(tour_command)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from maestro.explain.model import Explanation, Section, money
+from maestro.manifests.autonomy import Permission, permission
 from maestro.manifests.loader import Document, ManifestSet
 
 
@@ -49,11 +50,13 @@ def explain_provider(manifests: ManifestSet, provider: Document) -> Explanation:
 def explain_agent(manifests: ManifestSet, agent: Document) -> Explanation:
     spec = agent.spec
     level = manifests.get("AutonomyLevel", spec["autonomyLevel"])
-    free = set(level.spec["allowedWithoutApproval"]) if level else set()
-    tools = tuple(
-        f"{t['name']} ({t['action']}): " + ("runs on its own" if t["action"] in free else "waits for a human approval")
-        for t in spec.get("tools", [])
-    )
+    allowed = {t["name"]: permission(level.spec if level else {}, t["action"]) for t in spec.get("tools", [])}
+    says = {
+        Permission.FREE: "runs on its own",
+        Permission.NEEDS_APPROVAL: "waits for a human approval",
+        Permission.FORBIDDEN: f"forbidden at {spec['autonomyLevel']} (in neither list): it never runs",
+    }
+    tools = tuple(f"{t['name']} ({t['action']}): {says[allowed[t['name']]]}" for t in spec.get("tools", []))
     prompt = f"file {spec['prompt']['file']}" if "file" in spec["prompt"] else "written inline"
     limits = tuple(f"{k}: {v}" for k, v in spec.get("limits", {}).items())
     pipelines = [
@@ -74,7 +77,8 @@ def explain_agent(manifests: ManifestSet, agent: Document) -> Explanation:
         {
             "route": spec["route"],
             "autonomyLevel": spec["autonomyLevel"],
-            "toolsNeedingApproval": [t["name"] for t in spec.get("tools", []) if t["action"] not in free],
+            "toolsNeedingApproval": [n for n, p in allowed.items() if p is Permission.NEEDS_APPROVAL],
+            "toolsForbidden": [n for n, p in allowed.items() if p is Permission.FORBIDDEN],
         },
     )
 

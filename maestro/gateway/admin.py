@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -67,12 +68,13 @@ class Admin:
                 raise GatewayError(
                     404, f"no route named '{route}'; known: {', '.join(sorted(names))}", "route_not_found"
                 )
-        self.rt.switches.set_kill(route, body["engaged"])
-        return self.rt.switches.engaged()
+        switches = self.rt.switches
+        await self.rt.store.write(partial(switches.set_kill, route, body["engaged"]))
+        return switches.engaged()
 
     async def freeze(self, request: Request) -> dict[str, Any]:
         body = await _flag_body(request, extra=set())
-        self.rt.switches.set_freeze(body["engaged"])
+        await self.rt.store.write(partial(self.rt.switches.set_freeze, body["engaged"]))
         return self.rt.switches.engaged()
 
     async def weights(self, request: Request) -> dict[str, Any]:
@@ -85,9 +87,11 @@ class Admin:
             actor, reason = "admin", str(body.get("reason", ""))
             try:
                 if body.get("clear"):
-                    change = live.clear(route.name, manifest, actor=actor, frozen=frozen)
+                    work = partial(live.clear, route.name, manifest, actor=actor, frozen=frozen)
                 else:
-                    change = live.set(route.name, body["weights"], manifest, actor=actor, frozen=frozen, reason=reason)
+                    weights = body["weights"]
+                    work = partial(live.set, route.name, weights, manifest, actor=actor, frozen=frozen, reason=reason)
+                change = await self.rt.store.write(work)
             except WeightError as e:
                 raise GatewayError(409 if frozen else 400, str(e), "frozen" if frozen else "invalid_weights") from e
             if self.rt.config.record_change is not None:
@@ -117,8 +121,8 @@ class Admin:
 async def _flag_body(request: Request, extra: set[str]) -> dict[str, Any]:
     try:
         body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise bad_request("the body is not valid JSON", "invalid_json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise bad_request("the body is not valid JSON (or nested too deep)", "invalid_json") from None
     if not isinstance(body, dict) or not isinstance(body.get("engaged"), bool):
         raise bad_request('send {"engaged": true} or {"engaged": false}', "invalid_body")
     unknown = set(body) - {"engaged"} - extra

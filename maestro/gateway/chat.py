@@ -101,7 +101,7 @@ class Chat:
             return response
         except GatewayError as e:
             tracing.fail(ctx.span, e.code, e.message)
-            self._done(ctx, None, 0.0, e.status)
+            await self._done(ctx, None, 0.0, e.status)
             return error_response(e, ctx.headers)
         finally:
             if not streaming:
@@ -118,12 +118,12 @@ class Chat:
         ctx.headers = decision_headers(decision.route, None, decision.decision_id)
         ctx.span.set_attribute(attr.ROUTE, decision.route)
         ctx.span.set_attribute(attr.DECISION_ID, decision.decision_id)
-        if rt.switches.killed(decision.route):
+        if rt.switches.killed(decision.route):  # cached; a pragma on a connection that never waits
             raise unavailable(f"the kill switch is engaged for route '{decision.route}'", "kill_switch")
         refusal = _refusal(decision, rt.lanes)
         if refusal is not None:
             raise refusal
-        ctx.reservation = self._reserve(ctx, decision)
+        ctx.reservation = await self._reserve(ctx, decision)
         settings, order = rt.config.route(decision.route), ctx.reservation.order
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
         limits = {k: call.output_tokens(rt.config.table.deployments[k]) for k in order}
@@ -150,18 +150,18 @@ class Chat:
             ctx.headers.update({SERVED_BY: e.deployment, ATTEMPTS: str(len(e.tally.attempts))})
             tracing.fail(ctx.span, f"http.{e.fault.status}", str(e.fault))
             status = e.fault.status or 400
-            self._done(ctx, None, 0.0, status)
+            await self._done(ctx, None, 0.0, status)
             return json_response(dict(e.fault.body), status, ctx.headers)
-        return self._answer(ctx, served)
+        return await self._answer(ctx, served)
 
-    def _answer(self, ctx: _Ctx, served: Served[Buffered]) -> Response:
+    async def _answer(self, ctx: _Ctx, served: Served[Buffered]) -> Response:
         d, value = served.deployment, served.value
         usage = value.usage or _estimate(ctx.call, _content_chars(value.completion))
         cost = cost_of(self.rt, d, usage)
         ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}", ATTEMPTS: str(len(served.tally.attempts))})
         ctx.headers.update(passed_over(served.tally.reasons, d.key))
         tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
-        self._done(ctx, d, cost, 200, usage)
+        await self._done(ctx, d, cost, 200, usage)
         return json_response(value.completion, 200, ctx.headers)
 
     def _stream(self, ctx: _Ctx, served: Served[Opened]) -> Response:
@@ -180,13 +180,13 @@ class Chat:
             time.perf_counter() - ctx.started, _exemplar(ctx)
         )
 
-        def finish(end: StreamEnd) -> float:
+        async def finish(end: StreamEnd) -> float:
             usage = end.usage or _estimate(ctx.call, end.output_chars)
             cost = cost_of(self.rt, d, usage)
             tracing.usage(ctx.span, served.value.stream.model, usage.input_tokens, usage.output_tokens, cost)
             if end.error is not None:
                 tracing.fail(ctx.span, end.error.kind.value, str(end.error))
-            self._done(ctx, d, cost, 200, usage, observe=False)
+            await self._done(ctx, d, cost, 200, usage, observe=False)
             ctx.span.end()
             return cost
 
@@ -200,14 +200,14 @@ class Chat:
         tokens = estimate_tokens(call.request.messages)
         return {k: table.deployments[k].cost(tokens, call.output_tokens(table.deployments[k])) for k in order}
 
-    def _reserve(self, ctx: _Ctx, decision: Decision) -> Reservation:
+    async def _reserve(self, ctx: _Ctx, decision: Decision) -> Reservation:
         budgets = self.rt.budgets
         applicable = budgets.applicable(decision.route, ctx.call.request.team, ctx.key.id)
         if not applicable:
             return Reservation((), decision.order, ())
         estimates = self._estimates(ctx, decision.order)
         try:
-            reservation = budgets.reserve(applicable, decision.order, estimates)
+            reservation = await self.rt.store.write(partial(budgets.reserve, applicable, decision.order, estimates))
         except BudgetRefused as e:
             self.rt.metrics.budget_refusals.labels(e.budget.name).inc()
             raise GatewayError(429, str(e), "budget_exceeded", "insufficient_quota") from None
@@ -215,7 +215,7 @@ class Chat:
             self.rt.metrics.budget_refusals.labels(name).inc()
         return reservation
 
-    def _done(
+    async def _done(
         self,
         ctx: _Ctx,
         d: Deployment | None,
@@ -229,8 +229,11 @@ class Chat:
         m.requests.labels(route, str(status)).inc()
         if observe:
             m.latency.labels(route).observe(time.perf_counter() - ctx.started, _exemplar(ctx))
-        if ctx.reservation is not None:
-            self.rt.budgets.settle(ctx.reservation, cost)
+        if ctx.reservation is not None and ctx.reservation.ids:
+            try:
+                await self.rt.store.write(partial(self.rt.budgets.settle, ctx.reservation, cost))
+            except GatewayError as e:  # the store stayed locked: the reservation expires, charged as reserved
+                ctx.span.add_event("settle-failed", {"message": e.message})
         if d is not None:
             m.cost.labels(route, d.key).inc(cost, _exemplar(ctx))
             ctx.span.set_attribute(attr.SERVED_BY, d.key)

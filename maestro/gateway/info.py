@@ -29,7 +29,7 @@ class Info:
             "status": "ok",
             "routes": len(rt.config.table.routes),
             "circuits": circuits,
-            "switches": rt.switches.engaged(),
+            "switches": rt.switches.engaged(),  # cached; never waits for a lock
         }
         return json_response(body)
 

@@ -19,11 +19,13 @@ import contextlib
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import httpx
 
 from maestro import providers
+from maestro.gateway.store import Store
 from maestro.lane import DEAD, LaneConfig, Poller, Signal, affinity, combine, registry
 from maestro.router import Circuit, DeploymentState
 from maestro.state import migrate
@@ -45,7 +47,7 @@ class Lanes:
         lanes: Mapping[str, LaneConfig],
         specs: Mapping[str, providers.ProviderSpec],
         deployments: Mapping[str, Sequence[str]],  # by provider: the router's deployment keys it serves
-        conn: sqlite3.Connection | None = None,
+        store: Store | None = None,  # the state store, where `maestro lane up` records the replicas
         *,
         environ: Mapping[str, str] | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
@@ -55,7 +57,7 @@ class Lanes:
         self.lanes = {name: lane for name, lane in lanes.items() if name in specs}
         self.specs = specs
         self.deployments = deployments
-        self.conn = conn
+        self.store = store
         self.environ = environ
         self.transports = transports or {}
         self.interval_s = interval_s
@@ -141,7 +143,7 @@ class Lanes:
 
     async def _sync_replicas(self) -> None:
         """Match the pollers and clients to the replicas the state store records for each lane."""
-        recorded = self._recorded()
+        recorded = {} if self.store is None else await self.store.read(partial(self._recorded, self.store.reads))
         for name, lane in self.lanes.items():
             urls = recorded.get(name) or [f"{lane.base}/v1"]
             current = self.replicas[name]
@@ -151,14 +153,12 @@ class Lanes:
                 if url not in current:
                     current[url] = self._replica(name, lane, url)
 
-    def _recorded(self) -> dict[str, list[str]]:
-        if self.conn is None:
-            return {}
+    def _recorded(self, conn: sqlite3.Connection) -> dict[str, list[str]]:
         try:
             if not self._migrated:
-                migrate(self.conn, registry.COMPONENT, registry.MIGRATIONS)
+                migrate(conn, registry.COMPONENT, registry.MIGRATIONS)
                 self._migrated = True
-            records = registry.read(self.conn)
+            records = registry.read(conn)
         except sqlite3.Error:  # a store another process holds locked: keep the replicas we know
             return {name: list(reps) for name, reps in self.replicas.items() if reps}
         return {r.name: list(r.replicas) for r in records if r.replicas and r.status == "ready"}

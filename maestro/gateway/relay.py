@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from maestro.gateway.attempts import Opened, next_chunk
 from maestro.gateway.responses import COST
@@ -122,7 +124,7 @@ class StreamEnd:
 
 
 async def relay(
-    rt: Runtime, opened: Opened, include_usage: bool, finish: Callable[[StreamEnd], float]
+    rt: Runtime, opened: Opened, include_usage: bool, finish: Callable[[StreamEnd], Awaitable[float]]
 ) -> AsyncIterator[bytes]:
     """The answer as SSE bytes; ``finish`` is called once, however the stream ended, and returns its cost.
 
@@ -132,11 +134,11 @@ async def relay(
     end = StreamEnd(None, None, 0)
     settled = False
 
-    def settle() -> float:
+    async def settle() -> float:
         nonlocal settled
         settled = True
         end.usage = opened.stream.usage
-        return finish(end)
+        return await finish(end)
 
     try:
         for chunk in opened.head:
@@ -157,12 +159,13 @@ async def relay(
         if end.error is not None:
             rt.breakers.failure(opened.deployment.key)
             rt.metrics.stream_errors.labels(opened.deployment.key, end.error.kind.value).inc()
-        yield sse.comment(f"{COST} {settle():.8f}")
+        yield sse.comment(f"{COST} {await settle():.8f}")
         yield sse.encode("[DONE]") if end.error is None else sse.encode(_error_event(end.error))
     finally:
-        await opened.stream.aclose()
-        if not settled:  # the client went away first
-            settle()
+        with anyio.CancelScope(shield=True):  # the client went away: the task is being cancelled, finish anyway
+            await opened.stream.aclose()
+            if not settled:
+                await settle()
 
 
 def _error_event(fault: ProviderFault) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field, replace
 
-from maestro import providers, state
+from maestro import providers
 from maestro.gateway.breaker import Breakers
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.lanes import Lanes
 from maestro.gateway.live import Live
 from maestro.gateway.ratelimit import ProviderLimits
+from maestro.gateway.store import Store
 from maestro.gateway.switches import Switches
 from maestro.gateway.watch import FirstTokenWatch
 from maestro.state.weights import LiveWeights
@@ -29,6 +30,7 @@ class Runtime:
     conn: sqlite3.Connection
     switches: Switches
     budgets: Budgets
+    store: Store  # where every call on ``conn`` runs: off the event loop
     watch: FirstTokenWatch = field(default_factory=FirstTokenWatch)
     limits: ProviderLimits = field(default_factory=lambda: ProviderLimits({}))
     retired: list[providers.Pool] = field(default_factory=list)
@@ -38,18 +40,20 @@ class Runtime:
     @classmethod
     def create(cls, config: GatewayConfig) -> Runtime:
         breakers = Breakers(config.breaker)
-        conn = state.connect(config.state_path)
-        lanes = _lanes(config, conn)
+        store = Store.open(config.state_path)
+        conn = store.writes
+        lanes = _lanes(config, store)
         return cls(
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers, lanes, weights=LiveWeights(conn)),
+            Live(breakers, lanes, weights=LiveWeights(store.reads, writes=store.writes)),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,
-            Switches(conn),
+            Switches(store.reads, store.writes),
             Budgets(conn, config.budgets),
+            store,
             FirstTokenWatch(config.breaker.silent_after),
             ProviderLimits(config.providers),
             lanes=lanes,
@@ -63,7 +67,7 @@ class Runtime:
         self.budgets.budgets = tuple(config.budgets)
         self.limits = ProviderLimits(config.providers)
         self.config = config
-        old, self.lanes = self.lanes, _lanes(config, self.conn)
+        old, self.lanes = self.lanes, _lanes(config, self.store)
         await self.lanes.start()
         self.live.lanes = self.lanes
         await old.stop()  # requests in flight on its replicas' clients finish; they are closed at shutdown
@@ -74,10 +78,10 @@ class Runtime:
             await lanes.aclose()
         for pool in (self.pool, *self.retired):
             await pool.aclose()
-        self.conn.close()
+        self.store.close()
 
 
-def _lanes(config: GatewayConfig, conn: sqlite3.Connection) -> Lanes:
+def _lanes(config: GatewayConfig, store: Store) -> Lanes:
     served: dict[str, list[str]] = {}
     for key, d in config.table.deployments.items():
         served.setdefault(d.provider.name, []).append(key)
@@ -85,7 +89,7 @@ def _lanes(config: GatewayConfig, conn: sqlite3.Connection) -> Lanes:
         config.lanes,
         config.providers,
         served,
-        conn,
+        store,
         environ=config.environ,
         transports=config.transports,
         interval_s=config.lane_poll_s,

@@ -2,8 +2,10 @@
 sharing ``.maestro/state.db`` sees a change on its next request.
 
 What is engaged is read once and kept until the store changes: SQLite's ``PRAGMA data_version`` tells when
-another connection has committed since, and this connection's own writes drop what was kept. A request
-then costs one pragma instead of a query of the table.
+another connection has committed since, and this object's own writes drop what was kept. A request then
+costs one pragma instead of a query of the table, cheap enough for the event loop: the connection it reads
+(``conn``) never waits for a lock (WAL readers do not), because the switches are written on another one
+(``writes``, in a worker thread: see ``store``).
 
 The freeze stops configuration changes from going live: while it holds, ``POST /admin/reload`` is refused
 and the gateway keeps serving the manifests it has.
@@ -25,8 +27,9 @@ _FREEZE = "freeze"
 
 
 class Switches:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        state.migrate(conn, COMPONENT, MIGRATIONS)
+    def __init__(self, conn: sqlite3.Connection, writes: sqlite3.Connection | None = None) -> None:
+        self.writes = writes or conn
+        state.migrate(self.writes, COMPONENT, MIGRATIONS)
         self.conn = conn
         self._names: frozenset[str] | None = None  # the engaged switches, as of ``_version``
         self._version = -1
@@ -61,7 +64,7 @@ class Switches:
 
     def _set(self, name: str, engaged: bool) -> None:
         self._names = None
-        self.conn.execute(
+        self.writes.execute(
             "INSERT INTO gateway_switches (name, engaged, changed_at) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET engaged = excluded.engaged, changed_at = excluded.changed_at",
             (name, int(engaged), time.time()),

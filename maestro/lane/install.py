@@ -75,10 +75,12 @@ def install(
     force: bool = False,
     run: Runner | None = None,
     base_python: str = sys.executable,
+    on_step: Callable[[str], None] | None = None,
 ) -> Installed:
     """Create (or reuse) the lane virtualenv. A venv whose recorded steps include every step asked for is kept
     as it is (one installed with ``--ray`` serves a plain install too); one that lacks only the Ray step gets
-    it, and the steps after it, added; anything else (or ``force``) is rebuilt from nothing."""
+    it, and the steps after it, added; anything else (or ``force``) is rebuilt from nothing. ``on_step`` is
+    told each step as it starts (for progress lines)."""
     gpu = gpu_present() if gpu is None else gpu
     todo = steps(paths.python, gpu=gpu, ray=ray)
     recipe = [step[3:] for step in todo]
@@ -87,18 +89,25 @@ def install(
     if done and all(step in done for step in recipe):
         return Installed(paths.venv, gpu, 0.0, cached=True)
     run = run or _run
+    say = on_step or (lambda _: None)
     started = time.monotonic()
     plain = [step[3:] for step in steps(paths.python, gpu=gpu)]
     if all(step in done for step in plain):  # add what is missing, and redo the steps that follow it
         todo = todo[next(i for i, step in enumerate(recipe) if step not in done) :]
     else:
         shutil.rmtree(paths.venv, ignore_errors=True)
+        say(f"creating the virtualenv {paths.venv}")
         _check(run([base_python, "-m", "venv", str(paths.venv)]), "creating the virtualenv")
-    for step in todo:
+    for number, step in enumerate(todo, 1):
+        say(f"step {number}/{len(todo)}: pip {_short(' '.join(step[3:]))}")
         _check(run(step), " ".join(step[3:]))
     seconds = time.monotonic() - started
     paths.install_marker.write_text(json.dumps({"recipe": recipe, "seconds": round(seconds, 1)}), encoding="utf-8")
     return Installed(paths.venv, gpu, seconds, cached=False)
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _marker(paths: LanePaths) -> object:

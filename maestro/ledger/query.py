@@ -7,8 +7,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from maestro import state
 from maestro.ledger import checkpoint as cp
 from maestro.ledger import dsse
 from maestro.ledger import statement as st
@@ -46,6 +48,17 @@ class Shown:
     entry: st.Entry
     signers: tuple[str, ...]
     statement: dict[str, Any]
+
+
+def has_ledger(path: Path | str) -> bool:
+    """Whether ``path`` (a SQLite file or a PostgreSQL URL) holds a ledger (a new repository has none)."""
+    if not (isinstance(path, str) and "://" in path) and not Path(path).exists():  # a URL is checked by connecting
+        return False
+    conn = state.connect(path, readonly=True)
+    try:
+        return state.schema_version(conn, "ledger") > 0
+    finally:
+        conn.close()
 
 
 def show(ledger: Ledger, since: str | None = None, start: int = 0) -> Iterator[Shown]:

@@ -45,6 +45,12 @@ def report_dict(report: Report, what: str) -> dict[str, Any]:
     }
 
 
+FIRST_ENTRY = (
+    "maestro records an entry for `maestro validate`, `maestro eval` and `maestro gate` once the repository "
+    "has a signing key: run `maestro keys init`, then `maestro validate`"
+)
+
+
 def shown_text(entries: Iterable[Shown]) -> str:
     lines = []
     for s in entries:
@@ -52,6 +58,11 @@ def shown_text(entries: Iterable[Shown]) -> str:
         level = f" {e.autonomy_level}" if e.autonomy_level else ""
         lines.append(f"{s.index:>6}  {e.time}  {e.action:<16} {e.actor}{level}  signed by {', '.join(s.signers)}")
     return "\n".join(lines) + "\n" if lines else "no entries\n"
+
+
+def empty_text(where: str) -> str:
+    """What ``ledger show`` says where no ledger exists yet, and the command that writes the first entry."""
+    return f"no ledger entries yet ({where} holds none); {FIRST_ENTRY}\n"
 
 
 def shown_json(entries: Iterable[Shown]) -> str:

@@ -6,7 +6,8 @@ column and a caret, and lists the variables an expression uses. Field reads (``r
 checked against each context's fields with a scan of the source with its string literals blanked out.
 
 Types: the package exposes no parsed AST and no type checker, so an expression of a context whose fields
-have declared types (``request``, ``policy``, ``rollout`` with known metrics) is evaluated against typed
+have declared types (``request``, ``policy``, ``rollout`` with known metrics, ``eval`` when it does not read
+``expected``, whose type is the dataset's) is evaluated against typed
 sample values: each field's zero value, then again with the tags the expression tests present (so
 ``'pii' in request.tags && request.tokens > '100'`` reaches its right side, which ``&&`` would otherwise
 skip). A "no such overload" error (an int compared with a string) or a result that is not a boolean is a
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cel
 
@@ -37,6 +39,7 @@ CONTEXTS: dict[str, dict[str, frozenset[str] | None]] = {
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _BOUND = re.compile(r"\.\s*(?:exists_one|exists|all|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _SYNTAX_AT = re.compile(r"<input>:(\d+):(\d+): (.*)")
+_EXPECTED = re.compile(r"(?<![\w.])expected(?!\w)")
 _TAG_TEST = re.compile(r"""(['"])([^'"]+)\1\s+in\s+request\.tags""")
 
 
@@ -72,7 +75,21 @@ class Problem:
 
 
 def check(expression: str, context: str, fields: Mapping[str, Collection[str]] | None = None) -> list[Problem]:
-    """Problems in ``expression`` for ``context``; ``fields`` narrows free variables (rollout metrics)."""
+    """Problems in ``expression`` for ``context``; ``fields`` narrows free variables (rollout metrics).
+
+    The answer depends only on its arguments, so it is remembered (bounded): a repository repeats its
+    conditions (``'pii.email' in request.tags`` on many routes), and each is compiled and sampled once.
+    """
+    frozen = tuple(sorted((k, frozenset(v)) for k, v in fields.items())) if fields else ()
+    return list(_check(expression, context, frozen))
+
+
+@lru_cache(maxsize=4096)
+def _check(expression: str, context: str, frozen: tuple[tuple[str, frozenset[str]], ...]) -> tuple[Problem, ...]:
+    return tuple(_problems(expression, context, dict(frozen) or None))
+
+
+def _problems(expression: str, context: str, fields: Mapping[str, Collection[str]] | None) -> list[Problem]:
     try:
         program = cel.compile(expression)
     except ValueError as e:
@@ -80,15 +97,17 @@ def check(expression: str, context: str, fields: Mapping[str, Collection[str]] |
     variables = CONTEXTS[context]
     bound = set(_BOUND.findall(expression))
     problems = []
+    stripped = _STRING.sub(lambda m: " " * len(m.group()), expression)
     for name in program.variables():
         if name not in variables and name not in bound:
+            first = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", stripped)
             problems.append(
                 Problem(
                     "cel.unknown-variable",
                     f"CEL variable '{name}' does not exist here; use {_names(variables)}",
+                    *(_line_column(expression, first.start()) if first else (None, None)),
                 )
             )
-    stripped = _STRING.sub(lambda m: " " * len(m.group()), expression)
     for var, allowed in variables.items():
         narrowed = fields.get(var) if fields else None
         allowed_fields = frozenset(narrowed) if narrowed is not None else allowed
@@ -101,11 +120,18 @@ def check(expression: str, context: str, fields: Mapping[str, Collection[str]] |
                     Problem(
                         "cel.unknown-field",
                         f"'{var}.{field}' does not exist; fields: {', '.join(sorted(allowed_fields))}",
+                        *_line_column(expression, match.start()),
                     )
                 )
     if problems:
         return problems
     return _type_problems(program, expression, context, fields)
+
+
+def _line_column(expression: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``offset`` in ``expression``."""
+    line = expression.count("\n", 0, offset) + 1
+    return line, offset - (expression.rfind("\n", 0, offset) + 1) + 1
 
 
 def _samples(expression: str, context: str, fields: Mapping[str, Collection[str]] | None) -> list[dict[str, object]]:
@@ -118,6 +144,9 @@ def _samples(expression: str, context: str, fields: Mapping[str, Collection[str]
         return [zero, tagged]
     if context == "rollout" and fields and all(fields.get(v) is not None for v in ("metrics", "baseline")):
         return [{v: dict.fromkeys(fields[v], 0.0) for v in ("metrics", "baseline")}]
+    if context == "eval" and not _EXPECTED.search(_STRING.sub("", expression)):
+        # output is the answer (a string); vars and case are maps, empty here; expected has no declared type
+        return [{"output": "", "vars": {}, "case": {}}]
     return []
 
 

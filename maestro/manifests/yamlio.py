@@ -108,7 +108,7 @@ class _CachedResolver(VersionedResolver):
     """
 
     _table: Any = None
-    _memo: ClassVar[dict[tuple[Any, str, Any], Any]] = {}
+    _memo: ClassVar[dict[str, Any]] = {}  # plain scalar -> tag: without path resolvers nothing else matters
 
     @property
     def versioned_resolver(self) -> Any:
@@ -118,16 +118,27 @@ class _CachedResolver(VersionedResolver):
         return table
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if self.yaml_path_resolvers or not isinstance(value, str) or len(value) > _MEMO_VALUE_LENGTH:
+        if self.yaml_path_resolvers or kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)
+        if not implicit[0]:  # quoted or block: a string, as the library would answer
+            return self.DEFAULT_SCALAR_TAG
+        if len(value) > _MEMO_VALUE_LENGTH:
             return super().resolve(kind, value, implicit)
         memo = type(self)._memo
-        key = (kind, value, implicit)
-        tag = memo.get(key)
+        tag = memo.get(value)
         if tag is None:
             if len(memo) >= _MEMO_ENTRIES:
                 memo.clear()
-            tag = memo[key] = super().resolve(kind, value, implicit)
+            tag = memo[value] = super().resolve(kind, value, implicit)
         return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        if self.yaml_path_resolvers:  # never set by maestro: skip the call per node
+            super().descend_resolver(current_node, current_index)
+
+    def ascend_resolver(self) -> None:
+        if self.yaml_path_resolvers:
+            super().ascend_resolver()
 
 
 class _Parsers(threading.local):
@@ -297,7 +308,8 @@ class _Builder:
             items = [self.build(item, depth + 1) for item in node.value]
             places = array("I")
             for item in node.value:
-                places.extend(_pos(item))
+                mark = item.start_mark
+                places.extend((mark.line + 1, mark.column + 1))
             self.places[id(items)] = places
             return items
         if isinstance(node, MappingNode):
@@ -331,7 +343,8 @@ class _Builder:
                 )
             explicit.add(key)
             out[key] = self.build(value_node, depth + 1)
-            places.extend((*_pos(key_node), *_pos(value_node)))
+            km, vm = key_node.start_mark, value_node.start_mark
+            places.extend((km.line + 1, km.column + 1, vm.line + 1, vm.column + 1))
         for k, (v, where) in merged.items():
             if k not in out:
                 out[k] = v

@@ -112,6 +112,7 @@ class Rule:
     plugin: str
     engine: str  # "re2" or "re"
     matcher: Matcher
+    source: str  # the pattern with its flags inline, as an RE2 set takes it
     is_valid: Validator = _anything
     cost: int = 1  # the work of one check, as in :class:`maestro.policy.detect.Limits`
 
@@ -150,6 +151,11 @@ def engine_for(pattern: re.Pattern[str]) -> str | None:
     return "re" if sre_constants.MAXREPEAT not in bounds else None
 
 
+def _inline(pattern: re.Pattern[str]) -> str:
+    flags = ("i" if pattern.flags & re.IGNORECASE else "") + ("s" if pattern.flags & re.DOTALL else "")
+    return f"(?{flags}){pattern.pattern}" if flags else pattern.pattern
+
+
 def _compile(pattern: re.Pattern[str], engine: str) -> Matcher:
     if engine == "re":
         return pattern
@@ -169,9 +175,12 @@ def _plugin_rules(plugin: type[RegexBasedDetector]) -> tuple[list[Rule], list[st
             left_out.append(f"{plugin.__name__}: {pattern.pattern[:60]}")
             continue
         if plugin is JwtTokenDetector:  # a JWT is checked by decoding its parts
-            rules.append(Rule(plugin.__name__, engine, _compile(pattern, engine), plugin.is_formally_valid, 3))
+            rule = Rule(
+                plugin.__name__, engine, _compile(pattern, engine), _inline(pattern), plugin.is_formally_valid, 3
+            )
         else:
-            rules.append(Rule(plugin.__name__, engine, _compile(pattern, engine)))
+            rule = Rule(plugin.__name__, engine, _compile(pattern, engine), _inline(pattern))
+        rules.append(rule)
     return rules, left_out
 
 
@@ -193,7 +202,7 @@ def _entropy_rule(plugin: Base64HighEntropyString) -> Rule:
             and not is_potential_uuid(token)
         )
 
-    return Rule(type(plugin).__name__, "re2", _compile(pattern, "re2"), is_valid, cost=10)  # 64 counts a string
+    return Rule(type(plugin).__name__, "re2", _compile(pattern, "re2"), pattern.pattern, is_valid, cost=10)
 
 
 def build(plugins: Sequence[type[RegexBasedDetector]] = PLUGINS) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
@@ -213,30 +222,60 @@ RULES, LEFT_OUT = build()
 
 @dataclass(frozen=True, slots=True)
 class CredentialDetector:
-    """``secret.credential`` wherever ``rule`` matches and its check accepts the match."""
+    """``secret.credential`` wherever one of ``rules`` (all of one cost) matches and its check accepts it.
 
-    rule: Rule
+    One pass of an RE2 set over the text says which RE2 rules match at all; only those (and the rules on
+    :mod:`re`) then look for where. Where two rules' findings overlap, the one that starts first is kept.
+    """
+
+    rules: tuple[Rule, ...]
+    cost: int
+    prefilter: Any  # a compiled ``re2.Set`` of the RE2 rules, in order
     tag: str = TAG
 
-    @property
-    def cost(self) -> int:
-        return self.rule.cost
+    @classmethod
+    def of(cls, rules: Sequence[Rule]) -> CredentialDetector:
+        (cost,) = {rule.cost for rule in rules}
+        prefilter = re2.Set.SearchSet(_set_options())
+        for rule in rules:
+            if rule.engine == "re2":
+                prefilter.Add(rule.source)
+        prefilter.Compile()
+        return cls(tuple(rules), cost, prefilter)
 
     def find(self, text: str, taken: Taken) -> Iterator[Finding]:
-        rule = self.rule
-        for match in rule.matcher.finditer(text):
-            start, end = match.span()
-            if start < end and not taken(start, end) and rule.is_valid(match.group()):
-                yield Finding(self.tag, start, end, rule.plugin)
+        hits = frozenset(self.prefilter.Match(text) or ())
+        found: list[Finding] = []
+        index = -1
+        for rule in self.rules:
+            if rule.engine == "re2":
+                index += 1
+                if index not in hits:
+                    continue
+            for match in rule.matcher.finditer(text):
+                start, end = match.span()
+                if start < end and not taken(start, end) and rule.is_valid(match.group()):
+                    found.append(Finding(self.tag, start, end, rule.plugin))
+        end = -1
+        for finding in sorted(found, key=lambda f: (f.start, -f.end)):
+            if finding.start >= end:
+                end = finding.end
+                yield finding
+
+
+def _set_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 64 << 20
+    return options
 
 
 def detectors(rules: Sequence[Rule] = RULES) -> dict[str, CredentialDetector]:
-    """One detector a rule, named by its plugin (and the pattern's number where a plugin has several)."""
-    out: dict[str, CredentialDetector] = {}
-    for rule in rules:
-        name, number = rule.plugin, 1
-        while name in out:
-            number += 1
-            name = f"{rule.plugin}#{number}"
-        out[name] = CredentialDetector(rule)
-    return out
+    """The rules grouped by the cost of their check (most rules 1, JWTs 3, high-entropy strings 10), cheapest
+    first, so a candidate an earlier group found is not checked again by a later one."""
+    names = {1: "credentials", 3: "jwt", 10: "high-entropy-string"}
+    costs = sorted({rule.cost for rule in rules})
+    return {
+        names.get(cost, f"credentials-{cost}"): CredentialDetector.of([r for r in rules if r.cost == cost])
+        for cost in costs
+    }

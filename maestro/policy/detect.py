@@ -21,9 +21,10 @@ pii.national-id   one per scheme    python-stdnum's validators: ``us.ssn``, ``de
 pii.phone         ``phone``         phonenumbers: valid for the country its ``+``/``00`` code names,
                                     or, written nationally, valid in one of the detector's regions and
                                     grouped the way that country groups it
-secret.credential one per rule      the plugins of Yelp's ``detect-secrets`` (cloud keys, VCS and chat
-                                    tokens, private keys, JWTs, passwords in URLs, quoted high-entropy
-                                    strings), run so the scan stays linear (:mod:`.credentials`)
+secret.credential ``credentials``,  the plugins of Yelp's ``detect-secrets`` (cloud keys, VCS and chat
+                  ``jwt``,          tokens, private keys, JWTs, passwords in URLs, quoted high-entropy
+                  ``high-entropy-   strings), run so the scan stays linear (:mod:`.credentials`)
+                  string``
 ================  ================  ==================================================================
 
 Tags no pattern finds reliably (``pii.name``, ``pii.address``, ``phi.health``, every ``sensitivity.*``
@@ -414,7 +415,7 @@ class Limits:
     """
 
     characters: int = 256 * 1024
-    checks: int = 10_000
+    checks: int = 5_000
 
 
 class _Budget:

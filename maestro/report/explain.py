@@ -19,7 +19,7 @@ def text(explanations: Sequence[Explanation]) -> str:
             out.append(f"\n  {section.title}:")
             out.extend(f"    - {line}" for line in section.lines)
         if e.mermaid:
-            out.append("\n  Graph (Mermaid, `--format mermaid` prints it alone):")
+            out.append("\n  Graph (Mermaid, `-o mermaid` prints it alone):")
             out.extend(f"    {line}" for line in e.mermaid.splitlines())
         out.append("")
     return "\n".join(out)

@@ -100,6 +100,8 @@ def decide(
     ranked = sorted(candidates, key=lambda d: (-scores[d.key].total, d.key))
     order = [primary] if primary else []
     order += [d.key for d in ranked] + [d.key for d in route.fallback if d.key in eligible]
+    if panic is not None:  # the deployments whose circuit is open go after the others, each in its place
+        order = sorted(order, key=lambda k: ask.state.of(k).circuit == Circuit.OPEN)
     shadow = tuple(d.key for d, rate in route.shadow if d.key in allowed and _draw(did, "shadow:" + d.key) < rate)
     denied = None if order else "no deployment is allowed and available: " + _why_none(removed)
     return Decision(
@@ -277,22 +279,21 @@ def _eligible(
 
 
 def _panic(route: RouteTable, closed: Mapping[str, object], opened: Mapping[str, object]) -> str | None:
-    """Why the open circuits are ignored: fewer than the panic threshold of the deployments the route may
-    serve from (allowed, and fit but for their circuit) have a closed one. None when they are not ignored."""
+    """Why the open circuits are ignored: at least the route's panic threshold of the deployments it may serve
+    from (allowed, and fit but for their circuit) have an open one. None when they are not ignored."""
     threshold = route.settings.panic_threshold
     if threshold <= 0:
         return None
     serving = {d.key for d, _ in route.candidates} | {p.target.key for p in route.pins}
     serving |= {d.key for d in route.fallback}
-    healthy = sum(1 for k in closed if k in serving)
     ejected = [k for k in opened if k in serving]
-    total = healthy + len(ejected)
-    if not ejected or healthy / total >= threshold:
+    total = len(ejected) + sum(1 for k in closed if k in serving)
+    if not ejected or len(ejected) / total < threshold:
         return None
     return (
-        f"panic: {len(ejected)} of the {total} allowed deployment(s) have an open circuit ({', '.join(ejected)}); "
-        f"with fewer than {threshold:.0%} closed, the route's panic threshold, their circuits are ignored and every "
-        "allowed deployment is tried"
+        f"panic: {len(ejected)} of the {total} allowed deployment(s) have an open circuit ({', '.join(ejected)}), "
+        f"at least the route's panic threshold of {threshold:.0%}: their circuits are ignored, and they are tried "
+        "after the others"
     )
 
 

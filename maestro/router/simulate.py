@@ -42,6 +42,13 @@ class Simulation:
     def unserved_classes(self) -> list[str]:
         return [c.tags for c in self.classes if not c.always_served]
 
+    def fails(self, fail_on: str) -> bool:
+        """Whether the run fails under ``--fail-on``: ``unserved`` when a tag class was not always served."""
+        return fail_on == "unserved" and bool(self.unserved_classes)
+
+
+FAIL_ON = ("never", "unserved")
+
 
 def outage_state(table: RouterTable, providers: Iterable[str]) -> LiveState:
     """Live state in which every deployment of ``providers`` has an open circuit."""

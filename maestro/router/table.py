@@ -84,8 +84,8 @@ class RouteSettings:
     first_token_s: float | None = None
     hedge_after_s: float | None = None  # send a copy to the next deployment after this long without a token
     hedge_max_cost_usd: float = 0.0  # the most that copy may cost (estimated)
-    # Envoy's healthy panic threshold: when fewer than this share of the route's allowed deployments have a
-    # closed circuit, the circuits are ignored and every allowed one is tried (0 turns panic off)
+    # the panic threshold (after Envoy's): when at least this share of the route's allowed deployments have an
+    # open circuit, the circuits are ignored and the open ones are tried after the others (0 turns panic off)
     panic_threshold: float = 0.5
 
 

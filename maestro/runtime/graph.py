@@ -1,5 +1,7 @@
 """A Pipeline as a typed graph: its nodes, its edges, and which edge a finished node takes (CEL).
 
+With no edges written, the steps run in the order listed (as validate and explain read them).
+
 The runtime reads Pipelines only through these records. Edge conditions are CEL over ``output`` (the node's
 output), ``state`` (the run input merged with every output so far) and ``steps`` (outputs by node id). A
 ``state`` field that an edge names and no node has set yet reads as null, so a loop edge such as
@@ -16,6 +18,7 @@ from typing import Any
 
 import cel
 
+from maestro.manifests.checks.pipelines import edges_of
 from maestro.manifests.loader import Document
 from maestro.runtime.errors import NodeError
 
@@ -93,7 +96,7 @@ def graph_of(pipeline: Document) -> Graph:
             backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.0,
             max_cost_usd=step.get("maxCostUsd"),
         )
-    edges = tuple(Edge(e["from"], e["to"], e.get("when"), e.get("maxIterations")) for e in spec.get("edges", ()))
+    edges = tuple(Edge(e["from"], e["to"], e.get("when"), e.get("maxIterations")) for e in edges_of(spec))
     return Graph(
         name=pipeline.name,
         start=spec.get("start", spec["steps"][0]["id"]),

@@ -22,7 +22,7 @@ from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
 from maestro.runtime import approvals, evidence, snapshot
 from maestro.runtime.engine import APP_VERSION
 from maestro.runtime.errors import InterruptError, RunError
-from maestro.runtime.workflow import INTERRUPT_EVENT, NODE_STEP, QUEUE, WORKFLOW, run_pipeline
+from maestro.runtime.workflow import INTERRUPT_EVENT, QUEUE, TIMELINE_STEPS, WORKFLOW, run_pipeline
 
 STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "rejected", "cancelled")
 FINAL = frozenset({"succeeded", "failed", "rejected", "cancelled"})
@@ -108,7 +108,7 @@ def get(client: DBOSClient, run_id: str) -> Run:
     status = found[0]
     interrupt = client.get_event(run_id, INTERRUPT_EVENT, timeout_seconds=0) if status.status == "PENDING" else None
     steps = client.list_workflow_steps(run_id)
-    nodes = tuple(s["output"] for s in steps if s["function_name"] == NODE_STEP and isinstance(s["output"], dict))
+    nodes = tuple(s["output"] for s in steps if s["function_name"] in TIMELINE_STEPS and isinstance(s["output"], dict))
     return _view(status, interrupt, nodes)
 
 

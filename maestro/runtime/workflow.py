@@ -25,6 +25,8 @@ from maestro.runtime.graph import Graph, Node, graph_of, next_node
 WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
 NODE_STEP, GATE_STEP, CHECK_STEP, FINISH_STEP = "maestro.node", "maestro.gate", "maestro.approval", "maestro.finish"
+RECORD_STEP = "maestro.node.record"  # a node that ended without a call: an approval step, a refusal, a rejection
+TIMELINE_STEPS = (NODE_STEP, RECORD_STEP)
 INTERRUPT_EVENT = "interrupt"
 FOREVER_S = 400 * 24 * 3600.0  # a wait with no timeout
 
@@ -49,6 +51,7 @@ def _failed(node: Node, iteration: int, error: str, status: str = "failed") -> d
         "costUsd": 0.0,
         "output": {},
         "error": error,
+        "ledger": [],
     }
 
 
@@ -86,7 +89,7 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
     root = Path(run["root"])
     checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]))
     action = "run.approval" if checked.name else "run.approval.refused"
-    evidence.record(
+    index = evidence.record(
         root,
         action,
         run,
@@ -94,7 +97,19 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
         subjects={"request": request},
         approvals=[checked.name] if checked.name else [],
     )
-    return {"name": checked.name, "decision": checked.decision, "reason": checked.reason}
+    return {"name": checked.name, "decision": checked.decision, "reason": checked.reason, "ledger": index}
+
+
+@DBOS.step(name=RECORD_STEP)
+def record_step(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    index = evidence.record(
+        Path(run["root"]),
+        "run.node.end",
+        run,
+        details={"node": record["node"], "iteration": record["iteration"], "status": record["status"]},
+        subjects={"output": record["output"]},
+    )
+    return {**record, "ledger": [*record.get("ledger", []), *([index] if index is not None else [])]}
 
 
 @DBOS.step(name=FINISH_STEP)
@@ -120,6 +135,7 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
     DBOS.set_event(INTERRUPT_EVENT, request)
     approvers: list[str] = []
     refused: list[str] = []
+    entries: list[int] = []
     timeout = request.get("timeoutS") or FOREVER_S
     deadline = clock_step() + timeout
     outcome: dict[str, Any] | None = None
@@ -132,6 +148,8 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
             outcome = {"approved": False, "approvers": approvers, "verdict": verdict, "timedOut": True}
             break
         checked = check_step(run, request, message)
+        if checked.get("ledger") is not None:
+            entries.append(checked["ledger"])
         if checked["name"] is None:
             refused.append(checked["reason"])
         elif checked["decision"] == approvals.REJECT:
@@ -142,12 +160,14 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
                 outcome = {"approved": True, "approvers": approvers, "verdict": "approved"}
     DBOS.set_event(INTERRUPT_EVENT, None)
     outcome["refusedSignatures"] = refused
+    outcome["ledger"] = entries
     return outcome
 
 
 def _approval_record(node: Node, iteration: int, started: float, outcome: dict[str, Any]) -> dict[str, Any]:
     record = _failed(node, iteration, "", "succeeded")
-    record.update(started=started, ended=clock_step(), output=outcome, error=None)
+    entries = outcome.pop("ledger", [])
+    record.update(started=started, ended=clock_step(), output=outcome, error=None, ledger=entries)
     if outcome.get("timedOut") and "escalated" in outcome["verdict"]:
         record.update(status="failed", error="approval timed out; escalated (onTimeout: escalate)")
     return record
@@ -171,14 +191,14 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             "onTimeout": node.approval.on_timeout,
             "requester": run["requester"],
         }
-        return _approval_record(node, iteration, started, wait_for_people(run, request))
+        return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
     arguments = None
     if node.type == "tool":
         verdict = gate_step(run, node, iteration, state)
         if verdict["decision"] == "error":
-            return _failed(node, iteration, verdict["reason"])
+            return record_step(run, _failed(node, iteration, verdict["reason"]))
         if verdict["decision"] == "forbid":
-            return _failed(node, iteration, f"refused: {verdict['reason']}", "refused")
+            return record_step(run, _failed(node, iteration, f"refused: {verdict['reason']}", "refused"))
         arguments = verdict["arguments"]
         if verdict["decision"] == "approval":
             request = {
@@ -199,7 +219,8 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             }
             outcome = wait_for_people(run, request)
             if not outcome["approved"]:
-                return _failed(node, iteration, f"not run: {outcome['verdict']} ({verdict['reason']})", "rejected")
+                reason = f"not run: {outcome['verdict']} ({verdict['reason']})"
+                return record_step(run, _failed(node, iteration, reason, "rejected"))
     return node_step(run, node, iteration, state, arguments)
 
 

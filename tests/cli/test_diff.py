@@ -186,7 +186,7 @@ def test_folders_and_output_file(tmp_path: Path) -> None:
         text = AGENT.replace("prompt: {file: prompts/helper.md}", f"prompt: {{system: {prompt}}}")
         (tmp_path / side / "agents.yaml").write_text(text, encoding="utf-8")
     report = tmp_path / "report.txt"
-    result = run(str(tmp_path / "old"), str(tmp_path / "new"), "--output", str(report), "--fail-on", "high")
+    result = run(str(tmp_path / "old"), str(tmp_path / "new"), "--out-file", str(report), "--fail-on", "high")
     assert result.exit_code == 0, result.output
     text = report.read_text(encoding="utf-8")
     assert "[MEDIUM] spec.prompt.system" in text and "prompt text changed" in text

@@ -317,6 +317,17 @@ def test_eval_and_gate_record_nothing_without_keys(repo):
     assert not (repo / ".maestro").exists()
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_show_on_a_new_repository_is_an_empty_state_that_names_the_next_command(repo, fmt):
+    result = run_cli("ledger", "show", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    if fmt == "text":
+        assert result.output.startswith("no ledger entries yet")
+        assert "`maestro keys init`, then `maestro validate`" in result.output
+    else:
+        assert result.output.strip() == ""  # JSON lines: no entries, no lines
+
+
 def test_a_pull_request_that_adds_its_own_approver_key_is_refused_with_keys_from_main(keyed, tmp_path):
     from helpers.eval_repo import commit_all, git
 

@@ -166,7 +166,7 @@ def test_text_shows_the_place_and_a_caret(broken: Path) -> None:
 
 def test_output_goes_to_a_file(broken: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
-    result = run_cli("validate", "--format", "json", "--output", str(target))
+    result = run_cli("validate", "--format", "json", "--out-file", str(target))
     assert result.exit_code == 1
     assert result.output == ""
     assert json.loads(target.read_text(encoding="utf-8"))["summary"]["errors"] == 1

@@ -150,3 +150,19 @@ def test_mermaid_for_a_kind_without_a_graph_is_a_usage_error():
     code, out = run("Provider/openai-us", "--format", "mermaid")
     assert code == 2
     assert "has no graph" in out
+
+
+def test_an_agent_tool_forbidden_at_its_level_is_explained_as_forbidden(tmp_path):
+    import shutil
+
+    for folder in EXAMPLE:
+        shutil.copytree(folder, tmp_path / folder.name)
+    agents = tmp_path / "manifests" / "agents.yaml"
+    agents.write_text(agents.read_text(encoding="utf-8").replace("action: write", "action: deploy"), encoding="utf-8")
+    manifests = validate([tmp_path / "manifests", tmp_path / "policies"]).manifests
+    e = explain(manifests, manifests.get("Agent", "support-agent"))
+    assert e.facts["toolsForbidden"] == ["issue_refund"]
+    assert e.facts["toolsNeedingApproval"] == []
+    assert "issue_refund (deploy): forbidden at L2 (in neither list): it never runs" in next(
+        s.lines for s in e.sections if s.title == "Tools"
+    )

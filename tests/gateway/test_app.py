@@ -519,3 +519,16 @@ def test_a_route_budget_blocks_the_route_once_spent(tmp_path: Path) -> None:
     refused = responses[2].json()["error"]
     assert refused["code"] == "budget_exceeded" and "budget 'route-chat'" in refused["message"]
     assert responses[2].headers["x-maestro-cost-usd"] == "0.00000000"  # and nothing reserved stays charged
+
+
+def test_a_deeply_nested_admin_body_is_a_400(tmp_path: Path) -> None:
+    config = offline_config(tmp_path, {"alpha": mock(ok), "beta": mock(ok)})
+    deep = b'{"engaged": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    async def go() -> httpx.Response:
+        async with app_client(config) as c:
+            return await c.post("/admin/kill-switch", content=deep, headers={"authorization": "Bearer admin-token"})
+
+    response = run(go())
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_json"

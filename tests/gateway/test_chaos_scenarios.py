@@ -93,3 +93,17 @@ def test_allowed_must_name_known_upstreams() -> None:
         _small(allowed={"pii.email": ["nowhere"]})
     with pytest.raises(TypeError, match=r"allowed\['pii.email'\] must be a list of upstream names"):
         _small(allowed={"pii.email": "fallback"})
+
+
+def test_an_isolated_drill_reads_the_call_logs_of_upstreams_in_processes_of_their_own() -> None:
+    down = _small(
+        upstreams={"primary": {"faults": {"error_rate": 1.0, "error_status": 503}}, "fallback": {}},
+        breaker={"failures": 1, "cooldown_s": 60},
+    )
+    report = drill.run(down, isolate=True)
+    assert report.success_rate == 1.0 and report.served_by == {"fallback/m1": 30}
+    # the primary's calls came back over HTTP from its process: those before its circuit opened, and none after
+    # (one of two open is panic at the default threshold, but the open primary goes after the healthy fallback)
+    assert report.attempts_before_open["primary"] >= 1
+    assert report.max_attempts_to_down_provider_per_cooldown == 0
+    assert report.panic_decisions > 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import openai
 from helpers.gateway import Up, rig, route, served
+from helpers.timing import within
 
 from maestro.gateway.chaos.upstream import Faults
 
@@ -43,5 +44,5 @@ def test_a_failing_or_hanging_shadow_never_touches_the_answer(tmp_path: Path) ->
         took = time.monotonic() - started
         health = httpx.get(url + "/healthz").json()
     assert answer.status_code == 200 and answer.headers["x-maestro-served-by"] == "alpha/m1"
-    assert took < 1.0
+    assert took < within(1.0)  # the hanging shadow never held the answer (it hangs for an hour)
     assert health["circuits"] == {}  # a shadow never opens a circuit

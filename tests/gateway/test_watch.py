@@ -7,10 +7,13 @@ import time
 from pathlib import Path
 
 import httpx
-from helpers.gateway import served, two_up
+from helpers.gateway import Up, rig, route, served
+from helpers.timing import within
 
 from maestro.gateway.chaos.upstream import Faults
 from maestro.gateway.watch import FirstTokenWatch
+
+UPS = [Up("alpha"), Up("beta", price_in=0.5, price_out=1.0)]
 
 
 def test_a_deployment_is_silent_once_an_attempt_waited_past_the_fraction() -> None:
@@ -28,21 +31,24 @@ def test_a_deployment_is_silent_once_an_attempt_waited_past_the_fraction() -> No
 
 def test_requests_go_around_a_provider_that_keeps_one_waiting(tmp_path: Path) -> None:
     body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
-    with two_up(tmp_path, {"alpha": Faults(hang_rate=1.0)}) as rig, served(rig.config) as url:
+    # a 6 s deadline: the second request must be sent while the first waits, past 3 s and before 6 s, a window
+    # wide enough for a loaded machine (with 1 s, a busy test thread sent it after the first attempt gave up)
+    routes = route("chat-route", "chat", ["alpha"], ["beta"]).replace("firstTokenTimeout: 1s", "firstTokenTimeout: 6s")
+    with rig(tmp_path, UPS, routes, {"alpha": Faults(hang_rate=1.0)}) as r, served(r.config) as url:
         first: list[httpx.Response] = []
         waiting = threading.Thread(
-            target=lambda: first.append(httpx.post(url + "/v1/chat/completions", json=body, timeout=10))
+            target=lambda: first.append(httpx.post(url + "/v1/chat/completions", json=body, timeout=30))
         )
         waiting.start()
         deadline = time.monotonic() + 5
-        while not rig.fakes["alpha"].calls and time.monotonic() < deadline:
+        while not r.fakes["alpha"].calls and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(0.6)  # the first attempt has now waited past half of alpha's 1 s deadline
+        time.sleep(3.5)  # the first attempt has now waited past half of alpha's 6 s deadline
         started = time.monotonic()
         later = httpx.post(url + "/v1/chat/completions", json=body, timeout=10)
         took = time.monotonic() - started
         waiting.join()
     assert later.headers["x-maestro-served-by"] == "beta/m1" and later.headers["x-maestro-attempts"] == "1"
-    assert took < 0.5  # not held behind the silent provider for its deadline
+    assert took < within(0.5)  # not held behind the silent provider for its deadline (6 s)
     assert first[0].headers["x-maestro-served-by"] == "beta/m1" and first[0].headers["x-maestro-attempts"] == "2"
-    assert len(rig.fakes["alpha"].calls) == 1
+    assert len(r.fakes["alpha"].calls) == 1

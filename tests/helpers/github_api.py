@@ -4,11 +4,14 @@ every request it received kept for assertions.
 ``login`` is who the token belongs to (``GET /user``); ``None`` answers 403 there, as Actions' installation
 token does, and comments the token writes are then by ``github-actions[bot]``. ``forbid`` names the writes
 answered 403 (``comment``, ``check``), as GitHub does for a fork's read-only token. ``add_comment`` puts a
-comment by anyone on an issue."""
+comment by anyone on an issue.
+Like GitHub it pages lists (``per_page``, default 30, and ``page``; a ``Link`` header with ``next``/``last``),
+and refuses more than 50 annotations in one check-run request (422)."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -16,6 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PER_PAGE = 30  # GitHub's default page size
+MAX_ANNOTATIONS = 50  # GitHub's limit per check-run request
 
 
 @dataclass
@@ -43,7 +50,7 @@ class FakeGitHub:
     def forbidden(self, path: str) -> bool:
         return ("comment" in self.forbid and "/comments" in path) or ("check" in self.forbid and "/check-runs" in path)
 
-    def add_comment(self, issue: int, body: str, user: str) -> int:
+    def add_comment(self, issue: int, body: str, user: str = "someone") -> int:
         c = {"id": self.new_id(), "issue": issue, "body": body, "user": user}
         self.comments[c["id"]] = c
         return int(c["id"])
@@ -59,20 +66,53 @@ class FakeGitHub:
         url = f"{self.url}/repos/{repo}/issues/comments/{c['id']}"
         return {"id": c["id"], "body": c["body"], "url": url, "html_url": url, "user": {"login": c["user"]}}
 
+    def annotation_batches(self) -> list[int]:
+        """How many annotations each check-run request carried, in order."""
+        return [
+            len(((r.body or {}).get("output") or {}).get("annotations") or [])
+            for r in self.requests
+            if "/check-runs" in r.path and r.method in ("POST", "PATCH")
+        ]
+
+    def page(self, path: str, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
+        """One page of ``items`` as ``path``'s query asks, and its Link header."""
+        parts = urlsplit(path)
+        query = parse_qs(parts.query)
+        per = int(query.get("per_page", [str(PER_PAGE)])[0])
+        number = int(query.get("page", ["1"])[0])
+        last = max(1, math.ceil(len(items) / per))
+        base = f"{self.url}{parts.path}?per_page={per}&page="
+        links = []
+        if number < last:
+            links += [f'<{base}{number + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
+        if number > 1:
+            links += [f'<{base}{number - 1}>; rel="prev"', f'<{base}1>; rel="first"']
+        return items[(number - 1) * per : number * per], ({"link": ", ".join(links)} if links else {})
+
     def check_json(self, repo: str, c: dict[str, Any]) -> dict[str, Any]:
         return {**c, "url": f"{self.url}/repos/{repo}/check-runs/{c['id']}"}
 
-    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         if path == "/user" and method == "GET":
             if self.login is None:
-                return 403, {"message": "Resource not accessible by integration"}
-            return 200, {"login": self.login, "id": 1, "type": "User"}
+                return 403, {"message": "Resource not accessible by integration"}, {}
+            return 200, {"login": self.login, "id": 1, "type": "User"}, {}
         if method in ("POST", "PATCH") and self.forbidden(path):
-            return 403, {"message": "Resource not accessible by integration"}
+            return 403, {"message": "Resource not accessible by integration"}, {}
+        if method in ("POST", "PATCH") and "/check-runs" in path:
+            count = len(((body or {}).get("output") or {}).get("annotations") or [])
+            if count > MAX_ANNOTATIONS:
+                return 422, {"message": f"Only {MAX_ANNOTATIONS} annotations are allowed per request"}, {}
         m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path.split("?", maxsplit=1)[0])
         if m and method == "GET":
             repo, number = m.group(1), int(m.group(2))
-            return 200, [self.comment_json(repo, c) for c in self.comments.values() if c["issue"] == number]
+            every = [self.comment_json(repo, c) for c in self.comments.values() if c["issue"] == number]
+            return (200, *self.page(path, every))
+        status, answer = self._write(method, path, body)
+        return status, answer, {}
+
+    def _write(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments", path.split("?", maxsplit=1)[0])
         if m and method == "POST":
             c = {"id": self.new_id(), "issue": int(m.group(2)), "body": body["body"], "user": self.writer()}
             self.comments[c["id"]] = c
@@ -107,9 +147,13 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length)) if length else None
             with fake.lock:
                 fake.requests.append(Received(self.command, self.path, body, self.headers.get("authorization", "")))
-                status, answer = fake.handle(self.command, self.path, body)
+                outcome = fake.handle(self.command, self.path, body)
+            status, answer = outcome[0], outcome[1]
+            headers: dict[str, str] = outcome[2] if len(outcome) > 2 else {}  # a test's own handle may give two
             data = json.dumps(answer).encode()
             self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
             self.end_headers()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +66,47 @@ class Lane:
 
     def set(self, **values: str) -> None:
         self.env.update(values)
+
+
+def pids_mentioning(text: str) -> list[int]:
+    """The processes (of this user, readable in /proc) whose command line contains ``text``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone, or not ours to read
+            continue
+        if text in cmdline:
+            out.append(int(entry.name))
+    return out
+
+
+def stop_processes_mentioning(text: str, grace_s: float = 20.0) -> list[int]:
+    """SIGTERM the processes whose command line names ``text`` (a test's own Ray temp folder: only the cluster
+    it started), then SIGKILL those still there after ``grace_s``. Never ``ray stop --force``, which ends every
+    Ray process of the user. Returns the pids signalled."""
+    pids = pids_mentioning(text)
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.2)
+    for pid in pids:
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
+    return pids
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has ended; only its parent's wait is missing

@@ -42,6 +42,14 @@ spec:
   approvals: {{required: 1}}
 ---
 apiVersion: maestro.dev/v1
+kind: AutonomyLevel
+metadata: {{name: L0}}
+spec:
+  level: 0
+  allowedWithoutApproval: [read]
+  requiresApproval: []
+---
+apiVersion: maestro.dev/v1
 kind: Agent
 metadata: {{name: support-agent}}
 spec:
@@ -49,7 +57,7 @@ spec:
   prompt: {{system: "You triage refund requests. Answer JSON with intent and order_id."}}
   autonomyLevel: L2
   mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE]}}
+    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]}}
   tools:
     - name: lookup_order
       action: read
@@ -74,7 +82,7 @@ kind: Pipeline
 metadata: {{name: refund-flow}}
 spec:
   start: triage
-  steps:
+{pipeline_level}  steps:
     - {{id: triage, type: model, route: chat-route, prompt: "TRIAGE: answer JSON with intent and order_id."}}
     - {{id: lookup, type: tool, agent: support-agent, tool: lookup_order}}
     - {{id: approve, type: approval, approval: {{approvers: 1, timeout: 1h, onTimeout: reject}}}}
@@ -100,16 +108,21 @@ def answer(body: dict[str, Any]) -> str:
     return f"Dear customer, about order {state.get('order_id')}: done."
 
 
-def write(root: Path, url: str, *, refund_action: str = "write", keys: bool = True) -> Path:
+def write(root: Path, url: str, *, refund_action: str = "write", pipeline_level: str = "", keys: bool = True) -> Path:
     (root / "manifests").mkdir(parents=True, exist_ok=True)
-    text = MANIFESTS.format(url=url, server=EXAMPLES / "mcp_refund_server.py", refund_action=refund_action)
+    text = MANIFESTS.format(
+        url=url,
+        server=EXAMPLES / "mcp_refund_server.py",
+        refund_action=refund_action,
+        pipeline_level=f"  autonomyLevel: {pipeline_level}\n" if pipeline_level else "",
+    )
     (root / "manifests" / "all.yaml").write_text(text, encoding="utf-8")
     if keys:
         for name in ("alice", "bob", "carol"):
             write_public_key(key(name).public, root)
-        write_signing_key(key("alice"), root / "alice.key")
-        write_signing_key(key("bob"), root / "bob.key")
-        write_signing_key(key("carol"), root / "carol.key")
+        write_signing_key(key("alice"), root / "alice.key", force=True)
+        write_signing_key(key("bob"), root / "bob.key", force=True)
+        write_signing_key(key("carol"), root / "carol.key", force=True)
     return root
 
 

@@ -15,17 +15,6 @@ from maestro.lane import lifecycle, process, registry
 from maestro.lane.paths import LanePaths
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``lane`` install and run the real vLLM lane (minutes; `.ci/run` runs them): MAESTRO_LANE_TESTS=0
-    skips them for a quick local run."""
-    if os.environ.get("MAESTRO_LANE_TESTS") != "0":
-        return
-    skip = pytest.mark.skip(reason="the real vLLM lane: MAESTRO_LANE_TESTS=0 skips it")
-    for item in items:
-        if item.get_closest_marker("lane"):
-            item.add_marker(skip)
-
-
 @pytest.fixture
 def fake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LanePaths:
     """A lane home whose venv python runs the fake server; the embedded model counts as prepared."""

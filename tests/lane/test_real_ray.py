@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers.cli import run_cli
-from helpers.lane import FAKE, config_of, free_port, write_repo
+from helpers.lane import FAKE, config_of, free_port, stop_processes_mentioning, write_repo
 
 from maestro import state
 from maestro.lane import cluster, lifecycle, process, registry
@@ -38,7 +38,9 @@ def ray_head() -> Iterator[str]:
     try:
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([str(ray), "stop", "--force"], check=False, capture_output=True, timeout=120)
+        # only the cluster this test started: its processes all name its temp folder (never `ray stop --force`,
+        # which ends every Ray process of the user)
+        stop_processes_mentioning(temp)
         shutil.rmtree(temp, ignore_errors=True)
 
 

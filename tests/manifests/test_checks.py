@@ -272,7 +272,7 @@ CASES = [
         "cel-int-compared-with-a-string",
         Break(ROUTES, "when: \"'secret.credential' in request.tags\"", "when: \"request.tokens > '100'\""),
         "cel.type",
-        "\"request.tokens > '100'",
+        "\"|request.tokens > '100'",
         "CEL types do not match",
     ),
     case(
@@ -283,49 +283,56 @@ CASES = [
             "when: \"'secret.credential' in request.tags && request.tokens > '100'\"",
         ),
         "cel.type",
-        "\"'secret.credential' in request.tags &&",
+        "\"|'secret.credential' in request.tags &&",
         "CEL types do not match",
     ),
     case(
         "cel-condition-not-a-boolean",
         Break(ROUTES, "when: \"'secret.credential' in request.tags\"", 'when: "request.tokens"'),
         "cel.type",
-        '"request.tokens"',
+        '"|request.tokens"',
         "a condition must be a boolean, and this expression is an int",
     ),
     case(
         "cel-policy-provider-field-type",
         Break(POLICY, "provider.trainingUse", "provider.dataRetentionDays > '30'"),
         "cel.type",
-        "\"'secret.credential' in request.tags && provider.dataRetentionDays",
+        "\"|'secret.credential' in request.tags && provider.dataRetentionDays",
+        "CEL types do not match",
+    ),
+    case(
+        "cel-eval-answer-length-compared-with-a-string",
+        Break(EVALS, 'value: "size(output) < 2000"', "value: \"size(output) < '2000'\""),
+        "cel.type",
+        "\"|size(output) < '2000'",
         "CEL types do not match",
     ),
     case(
         "cel-rollout-metric-compared-with-a-string",
         Break(ROLLOUTS, '"metrics.error_rate > 0.05"', "\"metrics.error_rate > '0.05'\""),
         "cel.type",
-        "\"metrics.error_rate > '0.05'",
+        "\"|metrics.error_rate > '0.05'",
         "CEL types do not match",
     ),
     case(
         "cel-unknown-variable",
         Break(PIPELINES, 'when: "output.amount > 100"', 'when: "outptu.amount > 100"'),
         "cel.unknown-variable",
-        '"outptu.amount',
+        '"|outptu.amount',
         "CEL variable 'outptu' does not exist here; use output, state, steps",
     ),
     case(
         "cel-unknown-field",
         Break(ROUTES, "when: \"request.caller == 'batch-jobs'\"", 'when: "request.tokenz > 1000"'),
         "cel.unknown-field",
-        '"request.tokenz',
+        '"|request.tokenz',
         "'request.tokenz' does not exist",
     ),
     case(
         "cel-unknown-provider-field-in-policy",
         Break(POLICY, 'when: "provider.dataRetentionDays > 30"', 'when: "provider.retentionDays > 30"'),
         "cel.unknown-field",
-        '"provider.retentionDays',
+        '"|provider.retentionDays',
         "'provider.retentionDays' does not exist",
     ),
     case(
@@ -353,14 +360,14 @@ CASES = [
         "rollout-cel-undefined-metric",
         Break(ROLLOUTS, '"metrics.error_rate < 0.02', '"metrics.eror_rate < 0.02'),
         "cel.unknown-field",
-        '"metrics.eror_rate',
+        '"|metrics.eror_rate',
         "'metrics.eror_rate' does not exist; fields: error_rate, p95_latency_ms",
     ),
     case(
         "rollback-cel-undefined-baseline-metric",
         Break(ROLLOUTS, "baseline.p95_latency_ms", "baseline.p99_latency_ms"),
         "cel.unknown-field",
-        '"metrics.p95_latency_ms > 1.5',
+        "1.5 * |baseline.p99_latency_ms",
         "'baseline.p99_latency_ms' does not exist",
     ),
     case(
@@ -595,3 +602,12 @@ def test_a_duplicate_of_a_document_elsewhere_in_the_repository_is_reported_in_th
     Break(PROVIDERS, "", SECOND_SUPPORT_CHAT.replace("alias: support-two", "alias: support-three")).apply(repo)
     found = [(d.rule, d.file) for d in validate([Path(PROVIDERS)]).diagnostics if d.severity != Severity.INFO]
     assert found == [("set.duplicate-name", PROVIDERS)]
+
+
+def test_a_pipeline_above_its_agents_level_is_judged_at_the_agents_stricter_level(repo: Path) -> None:
+    """The stricter level applies (as at run time): an irreversible tool forbidden at the agent's L2 (and at the
+    pipeline's L3) is one finding, at the agent's tool, not a second one at the pipeline's step."""
+    Break(PIPELINES, "  autonomyLevel: L2", "  autonomyLevel: L3").apply(repo)
+    Break(AGENTS, "      action: write", "      action: irreversible").apply(repo)
+    found = [(d.rule, d.file) for d in run(repo).diagnostics if d.severity != Severity.INFO]
+    assert found == [("autonomy.tool-forbidden", AGENTS)]

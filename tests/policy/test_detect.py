@@ -7,7 +7,7 @@ import itertools
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maestro.errors import UsageError
@@ -366,11 +366,13 @@ FRAGMENTS = st.sampled_from(
 CROWDED = st.lists(FRAGMENTS | DIGITISH, max_size=40).map("".join)
 
 
+@settings(deadline=None)  # an invariant, not a timing: a loaded machine must not fail it
 @given(CROWDED)
 def test_sorted_interval_overlap_checks_find_what_the_brute_force_reference_finds(text: str) -> None:
     assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_the_reference_agrees_on_any_text(text: str) -> None:
     assert detect(text, limits=Limits(checks=10**9)) == _brute_force(text)
@@ -416,10 +418,23 @@ def test_the_default_limits_read_a_long_prompt_and_fail_closed_past_it() -> None
     assert detect_messages([{"role": "user", "content": prose + "x" * 45}]) == detectable_tags()
 
 
+ALL = "every detectable tag"
+
+
 @pytest.mark.parametrize(
-    "unit", ["a@b.cc 8.8.8.8 ", "@", "1234567890", ":", "DE89 3704 0044 0532 0130 01 ", "4111 1111 1111 1112 "]
+    ("unit", "expected"),
+    [
+        ("a@b.cc 8.8.8.8 ", ALL),  # 35,000 addresses: more checking than one scan does
+        ("@", frozenset()),
+        ("1234567890", frozenset()),
+        (":", frozenset()),
+        ("DE89 3704 0044 0532 0130 01 ", ALL),  # IBAN-like groups that fail the checksum, one after another
+        ("4111 1111 1111 1112 ", ALL),
+        ("eyJ", frozenset()),
+        ("sk-", frozenset()),
+    ],
 )
-def test_an_adversarial_text_at_the_limit_is_scanned_or_fails_closed(unit: str) -> None:
+def test_an_adversarial_text_at_the_limit_is_scanned_or_fails_closed(unit: str, expected: object) -> None:
     text = (unit * (Limits().characters // len(unit) + 1))[: Limits().characters]
     tags = detect_messages([{"role": "user", "content": text}])
-    assert tags in ({"pii.ip-address", "pii.email"}, frozenset(), detectable_tags())
+    assert tags == (detectable_tags() if expected == ALL else expected)

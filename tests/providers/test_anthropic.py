@@ -64,7 +64,8 @@ def test_text_answer_streamed_and_not(tmp_path: Path) -> None:
     assert sent["system"] == "Be brief." and sent["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "Hi"}]}
     ]
-    assert sent["model"] == "m1" and sent["max_tokens"] == 1024 and sent["stream"] is True
+    # the gateway sends the limit its estimate assumed (its --default-max-tokens, 256, when the caller sets none)
+    assert sent["model"] == "m1" and sent["max_tokens"] == 256 and sent["stream"] is True
     assert fake.headers[0]["x-api-key"] == KEYS["gamma"] and fake.headers[0]["anthropic-version"]
 
 

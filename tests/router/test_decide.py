@@ -175,7 +175,9 @@ def test_a_pin_whose_condition_cannot_be_evaluated_does_not_apply(headers: dict[
 # --- scores and weights -------------------------------------------------------------------------------------
 
 
-def _cheap_and_dear(objective: dict[str, float], cheap_weight: int = 1, dear_weight: int = 1) -> router.RouterTable:
+def _cheap_and_dear(
+    objective: dict[str, float], cheap_weight: int = 1, dear_weight: int = 1, **spec: Any
+) -> router.RouterTable:
     return table(
         provider("cheap", "us", model(price=0.1, quality=0.3)),
         provider("dear", "us", model(price=10.0, quality=0.9)),
@@ -184,6 +186,7 @@ def _cheap_and_dear(objective: dict[str, float], cheap_weight: int = 1, dear_wei
             "chat",
             [pair("cheap/m", weight=cheap_weight), pair("dear/m", weight=dear_weight)],
             objective=objective,
+            **spec,
         ),
     )
 
@@ -232,7 +235,9 @@ def test_a_weight_zero_candidate_never_leads_while_a_weighted_one_is_left() -> N
         decision = router.decide(routes, ask(), seed=seed)
         assert decision.order == ("dear/m", "cheap/m")
     down = LiveState({"dear/m": DeploymentState(circuit=Circuit.OPEN)})
-    assert router.decide(routes, ask(), down).order == ("cheap/m",)
+    assert router.decide(routes, ask(), down).order == ("cheap/m", "dear/m")  # one of two open: panic, it goes last
+    no_panic = _cheap_and_dear({"cost": 1.0}, cheap_weight=0, dear_weight=1, panicThreshold=0)
+    assert router.decide(no_panic, ask(), down).order == ("cheap/m",)
 
 
 # --- hard constraints ---------------------------------------------------------------------------------------
@@ -351,6 +356,13 @@ def test_when_every_allowed_deployment_is_down_the_denial_says_so_first() -> Non
 OPEN = DeploymentState(circuit=Circuit.OPEN)
 
 
+def test_one_open_circuit_of_two_panics_at_the_default_threshold() -> None:
+    # a starved gateway opened the healthy fallback's circuit: still tried, after the primary
+    decision = router.decide(two_providers(), ask(), LiveState({"us/m": OPEN}))
+    assert decision.panic is not None and decision.order == ("eu/m", "us/m") and decision.removed == ()
+    assert router.decide(two_providers(panicThreshold=0.51), ask(), LiveState({"us/m": OPEN})).order == ("eu/m",)
+
+
 def test_one_open_circuit_of_three_is_removed_without_panic() -> None:
     decision = router.decide(_constrained(), ask(input_tokens=10), LiveState({"eu/big": OPEN}))
     assert stages(decision) == {"eu/big": {Stage.CIRCUIT}}
@@ -361,10 +373,10 @@ def test_two_open_circuits_of_three_panic_and_every_allowed_deployment_is_tried(
     state = LiveState({"eu/big": OPEN, "us/m": OPEN})
     decision = router.decide(_constrained(), ask(input_tokens=10), state)
     assert decision.removed == ()  # nothing removed: the open ones are in the order, and the decision says why
-    assert set(decision.order) == {"eu/big", "eu/small", "us/m"} and decision.order[-1] == "us/m"
+    assert decision.order == ("eu/small", "eu/big", "us/m")  # the open ones after the closed one, in their order
     assert decision.panic is not None
     assert "2 of the 3 allowed deployment(s) have an open circuit (eu/big, us/m)" in decision.panic
-    assert "fewer than 50% closed" in decision.panic
+    assert "at least the route's panic threshold of 50%" in decision.panic
 
 
 def test_panic_never_brings_back_a_deployment_policy_removed() -> None:
@@ -382,9 +394,11 @@ def test_panic_never_brings_back_a_deployment_another_constraint_removed() -> No
     assert stages(decision) == {"eu/small": {Stage.CONTEXT}, "eu/big": {Stage.COST}}
 
 
-@pytest.mark.parametrize(("threshold", "panics"), [(0.0, False), (0.3, False), (0.34, True), (1.0, True)])
+@pytest.mark.parametrize(
+    ("threshold", "panics"), [(0.0, False), (0.5, True), (0.66, True), (0.67, False), (1.0, False)]
+)
 def test_the_panic_threshold_is_the_route_s_own(threshold: float, panics: bool) -> None:
-    # two of three open: one third (0.33) closed, which is below 0.34 and 1.0 but not below 0.3; 0 never panics
+    # two of three open (0.667): at least 0.5 and 0.66, not 0.67 nor 1.0; 0 never panics
     state = LiveState({"eu/big": OPEN, "us/m": OPEN})
     decision = router.decide(_panicless(threshold), ask(input_tokens=10), state)
     assert (decision.panic is not None) is panics

@@ -16,7 +16,7 @@ from maestro.errors import UsageError
 from maestro.gateway.app import create_app
 from maestro.gateway.chaos import load
 from maestro.gateway.chaos.load import ALIAS
-from maestro.gateway.chaos.process import UpstreamProcess
+from maestro.gateway.chaos.process import UpstreamProcess, UpstreamThread
 from maestro.gateway.chaos.report import DrillReport, report
 from maestro.gateway.chaos.scenario import Scenario, UpstreamSpec
 from maestro.gateway.config import BreakerSettings, from_manifests
@@ -25,11 +25,15 @@ from maestro.gateway.serve import Background
 from maestro.manifests.validate import validate
 
 
-def run(scenario: Scenario) -> DrillReport:
+def run(scenario: Scenario, *, isolate: bool = False) -> DrillReport:
+    """Run ``scenario``. With ``isolate`` each fake upstream, and the load, run in a process of their own (the
+    drill's process then serves only the gateway); without, on threads of this process. On a two-core machine
+    with other jobs, the isolated drill did worse (see docs/performance.md): a hop between processes waits for
+    the scheduler each time, which the threads of one process mostly do not."""
     with ExitStack() as stack:
-        # each fake upstream in a process of its own: a starved drill process must not slow the upstreams down
-        ups = [UpstreamProcess(u.name, u.faults, seed=i) for i, u in enumerate(scenario.upstreams)]
-        ups.append(UpstreamProcess("baseline"))
+        kind = UpstreamProcess if isolate else UpstreamThread
+        ups = [kind(u.name, u.faults, seed=i) for i, u in enumerate(scenario.upstreams)]
+        ups.append(kind("baseline"))
         for up in ups:
             up.start()
             stack.callback(up.stop)
@@ -49,8 +53,11 @@ def run(scenario: Scenario) -> DrillReport:
         runtime: Runtime = app.state.runtime
         url = stack.enter_context(Background(app))
         base = asyncio.run(load.baseline(baseline.url, scenario))
-        started = time.monotonic()
-        outcomes = asyncio.run(load.run(url, scenario, urls))
+        if isolate:
+            started, outcomes = load.in_process(url, scenario, urls)
+        else:
+            started = time.monotonic()
+            outcomes = asyncio.run(load.run(url, scenario.load, scenario.phases, urls))
         calls = {up.name: up.calls() for up in fakes}
         return report(
             scenario, outcomes, baseline=base, calls=calls, runtime=runtime, table=config.table, started=started

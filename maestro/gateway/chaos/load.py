@@ -1,20 +1,27 @@
 """The drill's load: a baseline of straight calls to a healthy upstream, then a paced open loop through the
-gateway, applying the scenario's phases as it goes, one Outcome per request."""
+gateway, applying the scenario's phases as it goes, one Outcome per request.
+
+``in_process`` runs the paced loop in a process of its own (``python -m maestro.gateway.chaos.load``, the
+spec on stdin, the outcomes as JSON on stdout), so that the drill's process serves only the gateway: what
+the drill measures is the gateway, not the load's own share of a busy CPU."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+import subprocess
+import sys
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 
-from maestro.gateway.chaos.process import set_faults
-from maestro.gateway.chaos.scenario import Phase, Scenario
+from maestro.gateway.chaos.process import child_env, set_faults
+from maestro.gateway.chaos.scenario import Load, Phase, Scenario
+from maestro.gateway.chaos.upstream import Faults
 
 ALIAS = "drill"
 MESSAGES = ({"role": "user", "content": "Say hello."},)
@@ -51,13 +58,48 @@ async def baseline(url: str, scenario: Scenario) -> dict[bool, float]:
     return out
 
 
-async def run(url: str, scenario: Scenario, upstreams: Mapping[str, str]) -> list[Outcome]:
+def in_process(url: str, scenario: Scenario, upstreams: Mapping[str, str]) -> tuple[float, list[Outcome]]:
+    """``run`` in a child process: (when the load began, on the machine's monotonic clock; the outcomes)."""
+    spec = {
+        "url": url,
+        "load": asdict(scenario.load),
+        "phases": [[p.at_s, {n: asdict(f) for n, f in p.faults.items()}] for p in scenario.phases],
+        "upstreams": dict(upstreams),
+    }
+    limit_s = 120 + 2 * scenario.load.requests / scenario.load.rate_per_s
+    done = subprocess.run(
+        [sys.executable, "-m", "maestro.gateway.chaos.load"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=limit_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no error output"])[-1]
+        raise RuntimeError(f"the drill's load process failed (exit {done.returncode}): {last}")
+    data = json.loads(done.stdout)
+    outcomes = [Outcome(**{**o, "tags": tuple(o["tags"])}) for o in data["outcomes"]]
+    return float(data["started"]), outcomes
+
+
+def main() -> None:
+    """The child of ``in_process``: the spec on stdin, ``{"started", "outcomes"}`` on stdout."""
+    spec = json.loads(sys.stdin.read())
+    load = Load(**{**spec["load"], "tags": tuple(spec["load"]["tags"])})
+    phases = [Phase(float(at), {n: Faults(**f) for n, f in faults.items()}) for at, faults in spec["phases"]]
+    started = time.monotonic()
+    outcomes = asyncio.run(run(spec["url"], load, phases, spec["upstreams"]))
+    json.dump({"started": started, "outcomes": [asdict(o) for o in outcomes]}, sys.stdout)
+
+
+async def run(url: str, load: Load, phases: Sequence[Phase], upstreams: Mapping[str, str]) -> list[Outcome]:
     """The paced load through the gateway at ``url``; ``upstreams`` are the fake upstreams' URLs by name, whose
     faults the phases change."""
-    load = scenario.load
     rng = random.Random(0)
     gate = asyncio.Semaphore(load.concurrency)
-    phases = sorted(scenario.phases, key=lambda p: p.at_s)
+    pending = sorted(phases, key=lambda p: p.at_s)
     limits = httpx.Limits(
         max_connections=load.concurrency + 8, max_keepalive_connections=load.concurrency + 8, keepalive_expiry=3
     )
@@ -72,7 +114,7 @@ async def run(url: str, scenario: Scenario, upstreams: Mapping[str, str]) -> lis
             delay = start + i / load.rate_per_s - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            phases = await _apply(phases, loop.time() - start, upstreams, control)
+            pending = await _apply(pending, loop.time() - start, upstreams, control)
             stream = rng.random() < load.stream_share
             tags = load.tags if rng.random() < load.tagged_share else ()
             await gate.acquire()
@@ -141,3 +183,7 @@ def quantile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ import uvicorn
 
 import maestro
 from maestro.gateway.chaos.upstream import FakeUpstream, Faults
-from maestro.gateway.serve import KEEP_ALIVE_S
+from maestro.gateway.serve import KEEP_ALIVE_S, Background
 
 _START_S = 30.0  # a loaded machine may take long to import starlette and uvicorn
 
@@ -43,9 +43,6 @@ class UpstreamProcess:
 
     def start(self) -> None:
         """Start the child; ``ready`` waits for it (start several, then wait for each: they start in parallel)."""
-        env = dict(os.environ)
-        root = str(Path(maestro.__file__).resolve().parents[1])  # this maestro, wherever it is imported from
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         spec = json.dumps({"name": self.name, "seed": self.seed, "faults": asdict(self.faults)})
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "maestro.gateway.chaos.process", spec],
@@ -53,7 +50,7 @@ class UpstreamProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
+            env=child_env(),
         )
 
     def ready(self) -> UpstreamProcess:
@@ -84,6 +81,40 @@ class UpstreamProcess:
             return
         proc.kill()
         proc.communicate(timeout=30)
+
+
+class UpstreamThread:
+    """The same fake upstream, the same interface, on a thread of this process (``serve.Background``)."""
+
+    def __init__(self, name: str, faults: Faults | None = None, *, seed: int = 0) -> None:
+        self.name = name
+        self.fake = FakeUpstream(name, faults or Faults(), seed=seed)
+        self.url = ""
+        self._served: Background | None = None
+
+    def start(self) -> None:
+        self._served = Background(self.fake.app())
+
+    def ready(self) -> UpstreamThread:
+        assert self._served is not None, "start() first"
+        self.url = self._served.__enter__()
+        return self
+
+    def calls(self) -> list[tuple[float, str]]:
+        return list(self.fake.calls)
+
+    def stop(self) -> None:
+        served, self._served = self._served, None
+        if served is not None and self.url:
+            served.__exit__(None, None, None)
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a child ``python -m maestro...``: this one, with this maestro first on the path."""
+    env = dict(os.environ)
+    root = str(Path(maestro.__file__).resolve().parents[1])  # this maestro, wherever it is imported from
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 async def set_faults(client: httpx.AsyncClient, url: str, faults: Faults) -> None:

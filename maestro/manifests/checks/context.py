@@ -91,7 +91,8 @@ class Checker:
             doc, path, problem.rule, f"{problem.message} (in `{_short(expression)}`)"
         )
         texts = self.manifests.locator.texts
-        spot = expressions.place_in_file(texts.get(doc.file), found.line, found.column, expression, problem)
+        place = problem if problem.column is not None else replace(problem, line=1, column=1)  # its first character
+        spot = expressions.place_in_file(texts.get(doc.file), found.line, found.column, expression, place)
         if spot is not None:
             return replace(found, line=spot[0], column=spot[1])
         if problem.column is not None:

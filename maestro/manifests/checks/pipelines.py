@@ -74,13 +74,15 @@ def _steps(c: Checker, pipeline: Document) -> list[str]:
 
 
 def _forbidden_tools(c: Checker, pipeline: Document, level: Document) -> None:
-    """A tool step whose tool's action is forbidden at the pipeline's level is an error at the step's tool.
+    """A tool step whose tool's action is forbidden at the level that applies is an error at the step's tool.
 
-    When the step's agent runs at the same level, the agent's tool already has that finding: one per mistake.
+    As at run time (maestro.runtime.autonomy), the stricter (lower) of the pipeline's and the agent's levels
+    applies. When that is the agent's own level, the agent's tool already has the finding: one per mistake.
     """
     for i, step in enumerate(pipeline.spec["steps"]):
         agent = c.manifests.get("Agent", step["agent"]) if step["type"] == "tool" and "agent" in step else None
-        if agent is not None and agent.spec["autonomyLevel"] == level.name:
+        own = c.manifests.get("AutonomyLevel", agent.spec["autonomyLevel"]) if agent is not None else None
+        if own is not None and own.spec["level"] <= level.spec["level"]:
             continue
         tool = next((t for t in agent.spec.get("tools", []) if t["name"] == step["tool"]), None) if agent else None
         if tool is not None and permission(level.spec, tool["action"]) is Permission.FORBIDDEN:
