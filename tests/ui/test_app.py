@@ -257,3 +257,21 @@ def test_the_ledger_page_reads_the_newest_entries_and_counts_all(client: TestCli
     assert data["total"] == data["matching"] == n + 2
     assert [e["index"] for e in data["entries"]] == list(range(n + 1, n + 1 - ledger_view.PAGE_SIZE, -1))
     assert client.get("/ledger.json?action=validate", headers=BEARER).json()["matching"] == 1
+
+
+def test_manifests_diff_two_revisions_with_risk_classes(client: TestClient, repo: UiRepo) -> None:
+    from helpers.eval_repo import commit_all
+
+    (repo.root / ".gitignore").write_text(".maestro/\n", encoding="utf-8")
+    old = commit_all(repo.root, "before")
+    routes = repo.root / "manifests" / "routes.yaml"
+    text = routes.read_text(encoding="utf-8")
+    routes.write_text(text.replace("model: gpt-4o-mini, weight: 90", "model: gpt-4o-mini, weight: 50", 1), "utf-8")
+    new = commit_all(repo.root, "after")
+    for params in ({"old": old, "new": new}, {"old": old}):  # without new: the working tree
+        diff = client.get("/manifests.json", params=params, headers=BEARER).json()["diff"]
+        changed = [c for c in diff["changes"] if c["kind"] == "Route"]
+        assert changed and all(c["risk"] in ("low", "medium", "high") for c in changed)
+        assert any(c["old"] == 90 and c["new"] == 50 for c in changed), changed
+    page = client.get("/manifests", params={"old": old, "new": new}, headers=HTML)
+    assert 'class="risk-' in page.text
