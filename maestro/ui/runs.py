@@ -42,8 +42,36 @@ def view(config: UiConfig, status: str | None) -> Page:
 
 def run(config: UiConfig, run_id: str) -> Page:
     record = _get(config, run_id)
-    data = {**_summary(record), **state(config, record)}
+    data = {**_summary(record), **state(config, record), "previous": previous(config, record)}
     return Page("run.html", f"Run {run_id}", data)
+
+
+def previous(config: UiConfig, record: runs.Run) -> dict[str, Any] | None:
+    """This run against the run of the same Pipeline started just before it: each step's status and cost."""
+    with engine.client(config.root, config.runs_url) as client:
+        older = [
+            r for r in runs.list_runs(client, None) if r.pipeline == record.pipeline and r.created < record.created
+        ]
+        if not older:
+            return None
+        before = runs.get(client, max(older, key=lambda r: r.created).id)
+    now, then = _by_node(record), _by_node(before)
+    steps = [
+        {
+            "node": node,
+            "before": then.get(node, {}).get("status"),
+            "now": now.get(node, {}).get("status"),
+            "costBefore": then.get(node, {}).get("costUsd"),
+            "costNow": now.get(node, {}).get("costUsd"),
+        }
+        for node in dict.fromkeys([*then, *now])
+    ]
+    return {"id": before.id, "status": before.status, "costUsd": before.cost_usd, "steps": steps}
+
+
+def _by_node(record: runs.Run) -> dict[str, Mapping[str, Any]]:
+    """Each node's last record (a loop's latest iteration)."""
+    return {str(n.get("node")): n for n in record.nodes}
 
 
 def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from maestro.ui.config import UiConfig, keys_from_env
 BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "ui"
 BIG = {"order_id": "A10432", "reason": "damaged"}  # over 100: the approve step waits
+SMALL = {"order_id": "A10001", "reason": "damaged"}  # 40.0: straight to the refund's autonomy gate
 
 
 @pytest.fixture
@@ -75,6 +76,7 @@ def test_a_waiting_run_shows_its_graph_states_timeline_and_pending_approval(wait
     }
     assert [t["node"] for t in data["timeline"]] == ["triage", "lookup"]
     assert data["pendingApproval"]["node"] == "approve"
+    assert data["previous"] is None  # the first run of refund-flow
     assert page.status_code == 200 and f'sse-connect="/runs/{run.id}/events"' in page.text
 
 
@@ -94,6 +96,23 @@ def test_the_event_stream_sends_the_state_and_ends_with_the_run(waiting) -> None
     assert '"id": "refund", "state": "not reached"' in events[0]
     assert events[-1] == 'event: end\ndata: {"status": "succeeded"}'
     assert refused.status_code == 401
+
+
+def test_a_run_is_compared_with_the_previous_run_of_its_pipeline(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, first, client = waiting
+    small = runs.follow(client, runs.start(runs.new_run(config.root, "refund-flow", SMALL)), lambda _: None)
+    try:
+        assert small.status == "waiting"  # at the refund's autonomy gate: no approve step for 40.0
+        with TestClient(create_app(config)) as c:
+            data = c.get(f"/runs/{small.id}.json", headers=BEARER).json()
+        compared = data["previous"]
+        assert compared["id"] == first.id
+        steps = {s["node"]: (s["before"], s["now"]) for s in compared["steps"]}
+        assert steps == {"triage": ("succeeded", "succeeded"), "lookup": ("succeeded", "succeeded")}
+    finally:
+        assert small.interrupt is not None
+        runs.decide(client, small.id, small.interrupt["interrupt"], key("carol"), decision="reject")
+        runs.follow(client, small.id, lambda _: None, seen=len(small.nodes), past=small.interrupt["interrupt"])
 
 
 def test_an_approver_approves_in_the_ui_and_the_run_goes_on_recorded_in_the_ledger(waiting) -> None:  # type: ignore[no-untyped-def]
