@@ -87,19 +87,35 @@ class Handlers:
     def __init__(self, config: UiConfig, env: Environment) -> None:
         self.config = config
         self.env = env
+        self.throttle = auth.LoginThrottle()
 
     def respond(self, request: Request, page: Page, who: auth.Who | None = None) -> Response:
         context = {"who": who, "csrf": auth.csrf_token(request), "views": VIEWS}
         return render(self.env, request, page, context)
 
     def failed(self, request: Request, exc: BaseException, who: auth.Who | None) -> Response:
-        return self.respond(request, failure_page(request, exc), who)
+        response = self.respond(request, failure_page(request, exc), who)
+        if isinstance(exc, auth.TooManyLogins):
+            response.headers["retry-after"] = str(exc.retry_after)
+        return response
+
+    def caller(self, request: Request) -> auth.Who | None:
+        """Who asks; a wrong Bearer token counts against the address like a wrong login."""
+        bearer, client = "authorization" in request.headers, _client(request)
+        if bearer:
+            self.throttle.check(client)
+        try:
+            return auth.who(self.config, request)
+        except auth.Unauthorized:
+            if bearer:
+                self.throttle.failed(client)
+            raise
 
     def page(self, view: View, role: str = "viewer") -> Endpoint:
         async def endpoint(request: Request) -> Response:
             who = None
             try:
-                who = auth.require(auth.who(self.config, request), role)
+                who = auth.require(self.caller(request), role)
                 result = await run_in_threadpool(view, request)
             except Exception as e:  # the one boundary: a page, never a traceback
                 return self.failed(request, e, who)
@@ -114,7 +130,7 @@ class Handlers:
         async def endpoint(request: Request) -> Response:
             who = None
             try:
-                who = auth.require(auth.who(self.config, request), role)
+                who = auth.require(self.caller(request), role)
                 await auth.check_csrf(request, who)
                 form = await request.form()
                 result = await run_in_threadpool(run, request, who, {k: str(v) for k, v in form.items()})
@@ -140,11 +156,16 @@ class Handlers:
         return self.respond(request, Page("login.html", "Log in", {}, extra={"next": _next(request.query_params)}))
 
     async def login(self, request: Request) -> Response:
+        client = _client(request)
         try:
+            self.throttle.check(client)
             await auth.check_csrf(request, None)
             form = await request.form()
             auth.login(self.config, request, str(form.get("token", "")))
+        except auth.TooManyLogins as e:
+            return self.failed(request, e, None)
         except (auth.Unauthorized, auth.Forbidden) as e:
+            self.throttle.failed(client)
             return self.failed(request, auth.Unauthorized(str(e)), None)
         return RedirectResponse(_next(form), 303)
 
@@ -158,7 +179,7 @@ class Handlers:
 
     async def run_events(self, request: Request) -> Response:
         try:
-            auth.require(auth.who(self.config, request), "viewer")
+            auth.require(self.caller(request), "viewer")
             run_id = _param(request, "run")
             await run_in_threadpool(runs.run, self.config, run_id)  # a 404 page before any stream
         except Exception as e:
@@ -178,6 +199,8 @@ class Handlers:
 
 
 def failure_page(request: Request, exc: BaseException) -> Page:
+    if isinstance(exc, auth.TooManyLogins):
+        return error_page(429, "Too many tries", str(exc))
     if isinstance(exc, auth.Unauthorized):
         error = {"error": {"status": 401, "message": str(exc)}}
         return Page("login.html", "Log in", error, 401, {"next": request.url.path})
@@ -213,6 +236,10 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 def _param(request: Request, name: str) -> str:

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -54,6 +58,42 @@ def who(config: UiConfig, request: Request) -> Who | None:
     key_id = request.session.get("key")
     found = config.key_by_id(key_id) if isinstance(key_id, str) else None
     return Who(found.id, found.role, "session") if found is not None else None
+
+
+class TooManyLogins(Exception):
+    """Too many wrong tokens from one address lately (429); ``retry_after`` seconds until it may try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many wrong tokens from this address; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class LoginThrottle:
+    """At most ``failures`` wrong tokens per client address in ``window_s``: guessing a token gets slow."""
+
+    def __init__(self, failures: int = 5, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.failures, self.window_s, self.clock = failures, window_s, clock
+        self._lock = threading.Lock()
+        self._wrong: dict[str, deque[float]] = {}
+
+    def check(self, client: str) -> None:
+        with self._lock:
+            recent = self._recent(client)
+            if len(recent) >= self.failures:
+                raise TooManyLogins(max(1, int(recent[0] + self.window_s - self.clock()) + 1))
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(self.clock())
+
+    def _recent(self, client: str) -> deque[float]:
+        recent = self._wrong.setdefault(client, deque())
+        while recent and recent[0] <= self.clock() - self.window_s:
+            recent.popleft()
+        if not recent:
+            del self._wrong[client]  # forget quiet addresses: the table stays small
+            recent = self._wrong.setdefault(client, deque())
+        return recent
 
 
 def login(config: UiConfig, request: Request, token: str) -> Who:

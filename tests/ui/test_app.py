@@ -275,3 +275,33 @@ def test_manifests_diff_two_revisions_with_risk_classes(client: TestClient, repo
         assert any(c["old"] == 90 and c["new"] == 50 for c in changed), changed
     page = client.get("/manifests", params={"old": old, "new": new}, headers=HTML)
     assert 'class="risk-' in page.text
+
+
+def test_guessing_tokens_is_throttled_per_address(client: TestClient) -> None:
+    token = csrf(client)
+    for _ in range(5):
+        assert client.post("/login", data={"token": "guess", "csrf": token}).status_code == 401
+    refused = client.post("/login", data={"token": TOKENS["operator"], "csrf": token})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 61
+    assert "try again in" in refused.text
+    assert client.get("/providers", headers=BEARER).status_code == 429  # the address, whatever it sends
+
+
+def test_guessing_bearer_tokens_is_throttled_too(client: TestClient) -> None:
+    for _ in range(5):
+        assert client.get("/providers.json", headers={"authorization": "Bearer guess"}).status_code == 401
+    assert client.get("/providers.json", headers=BEARER).status_code == 429
+
+
+def test_the_throttle_forgets_after_its_window() -> None:
+    from maestro.ui.auth import LoginThrottle, TooManyLogins
+
+    now = [0.0]
+    throttle = LoginThrottle(failures=2, window_s=10, clock=lambda: now[0])
+    throttle.failed("a")
+    throttle.failed("a")
+    with pytest.raises(TooManyLogins):
+        throttle.check("a")
+    throttle.check("b")
+    now[0] = 10.5
+    throttle.check("a")
