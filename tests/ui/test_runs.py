@@ -138,7 +138,7 @@ def test_an_approver_approves_in_the_ui_and_the_run_goes_on_recorded_in_the_ledg
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marked(waiting) -> None:  # type: ignore[no-untyped-def]
-    config, run, _ = waiting
+    config, run, client = waiting
     with serving(config) as url, chromium() as browser:
         tab = Tab(browser, url, "approver")
         try:
@@ -155,6 +155,12 @@ def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marke
             tab.page.click("button[data-action=approve]")
             tab.page.wait_for_url(f"{url}/runs/{run.id}")
             tab.wait_until("window.maestroGraph && maestroGraph.getElementById('refund').data('state') === 'waiting'")
+            # someone approves the autonomy gate elsewhere: the open page follows over server-sent events
+            tab.page.evaluate("() => { window.notReloaded = true; }")
+            runs.decide(client, run.id, f"{run.id}:refund:0:main", key("carol"), decision="approve")
+            tab.wait_until("() => maestroGraph.getElementById('reply').data('state') === 'succeeded'", timeout_s=30)
+            assert "succeeded" in tab.page.inner_text("#run-state .run-status")
+            assert tab.page.evaluate("() => window.notReloaded === true")
             assert tab.errors == []
         finally:
             tab.close()
