@@ -49,7 +49,7 @@ def create_app(config: UiConfig) -> Starlette:
         Route("/login", h.login, methods=["POST"]),
         Route("/logout", h.logout, methods=["POST"]),
         Route("/actions/{switch}", h.action(h.toggle, "operator"), methods=["POST"]),
-        *h.twin("/providers", lambda r: providers.view(c)),
+        *h.twin("/providers", lambda r: providers.view(c, r.query_params.get("probe") == "1")),
         *h.twin("/ledger", lambda r: ledger.view(c, r.query_params)),
         Route("/ledger/{index}", h.page(lambda r: ledger.entry(c, _index(_param(r, "index"))))),
         *h.twin("/manifests", lambda r: manifests.view(c, r.query_params)),

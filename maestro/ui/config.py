@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from maestro.gateway.config import ApiKey, api_keys_from_json
 from maestro.ledger.keys import SigningKey
 from maestro.ui.cache import ManifestCache
@@ -25,6 +27,7 @@ class UiConfig:
     manifest_paths: tuple[Path, ...] = ()  # default: the repository's manifests (maestro.manifests.validate)
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # a restart logs everyone out
     environ: Mapping[str, str] | None = None  # where provider keys are looked up (default: the process's)
+    transports: Mapping[str, httpx.AsyncBaseTransport] = field(default_factory=dict)  # by provider (tests)
     runs_url: str | None = None  # the runs' DBOS database (default: the repository's .maestro/runs.sqlite)
     secure_cookie: bool = False  # set the session cookie's Secure flag (behind HTTPS)
     manifest_cache: ManifestCache = field(default_factory=ManifestCache, compare=False, repr=False)

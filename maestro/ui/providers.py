@@ -3,6 +3,7 @@ signal, budgets and their spend, the kill switch and freeze, and the live weight
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any, cast
 
@@ -10,7 +11,7 @@ from maestro import state
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.switches import Switches
 from maestro.lane import registry
-from maestro.providers import specs_of
+from maestro.providers import probe, specs_of
 from maestro.router import build
 from maestro.state.weights import LiveWeights
 from maestro.ui import sources
@@ -18,10 +19,14 @@ from maestro.ui.config import UiConfig
 from maestro.ui.pages import Page
 
 
-def view(config: UiConfig) -> Page:
+def view(config: UiConfig, probe_now: bool = False) -> Page:
+    """The page; with ``probe_now`` each provider is also asked for its models (``GET /models``, as
+    ``maestro providers status`` does): reachable or not, latency, what went wrong."""
     manifests = sources.manifests(config)
     env = config.env()
     table = build(manifests)
+    specs = specs_of(manifests)
+    probes = {p.provider: p for p in asyncio.run(probe.status(specs, env, config.transports))} if probe_now else {}
     providers = [
         {
             "name": spec.name,
@@ -30,8 +35,9 @@ def view(config: UiConfig) -> Page:
             "keyEnv": spec.api_key_env,
             "keySet": None if spec.api_key_env is None else bool(env.get(spec.api_key_env)),
             "models": sorted(spec.prices),
+            "probe": _probe(probes[spec.name]) if spec.name in probes else None,
         }
-        for spec in specs_of(manifests).values()
+        for spec in specs.values()
     ]
     with sources.store(config) as conn:
         switches = Switches(conn).engaged()
@@ -58,6 +64,10 @@ def view(config: UiConfig) -> Page:
         "lanes": lanes,
     }
     return Page("providers.html", "Providers", data)
+
+
+def _probe(p: probe.Probe) -> dict[str, Any]:
+    return {"reachable": p.reachable, "latencyMs": p.latency_ms, "outcome": p.outcome, "detail": p.detail, "ok": p.ok}
 
 
 def _budget(b: Any, spent: float) -> dict[str, Any]:

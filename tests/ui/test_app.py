@@ -305,3 +305,31 @@ def test_the_throttle_forgets_after_its_window() -> None:
     throttle.check("b")
     now[0] = 10.5
     throttle.check("a")
+
+
+def test_providers_are_checked_on_request_and_the_key_never_leaves(repo: UiRepo) -> None:
+    from dataclasses import replace
+
+    import httpx
+
+    seen: list[str] = []
+
+    def openai(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization", ""))
+        return httpx.Response(200, json={"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    names = ["openai-us", "anthropic-us", "nim-eu", "mistral-eu", "local-lane"]
+    transports = {n: httpx.MockTransport(openai if n == "openai-us" else down) for n in names}
+    with TestClient(create_app(replace(repo.config, transports=transports))) as c:
+        unchecked = c.get("/providers.json", headers=BEARER).json()["providers"]
+        checked = {p["name"]: p["probe"] for p in c.get("/providers.json?probe=1", headers=BEARER).json()["providers"]}
+        page = c.get("/providers?probe=1", headers=HTML).text
+    assert all(p["probe"] is None for p in unchecked)
+    assert checked["openai-us"]["reachable"] is True and checked["openai-us"]["ok"] is True
+    assert checked["mistral-eu"]["reachable"] is False
+    assert seen == ["Bearer sk-test-never-shown-0001"] * 2  # the key went to the provider, and only there
+    assert set(checked) == set(names)
+    assert "sk-test-never-shown" not in page and "UNREACHABLE" in page
