@@ -50,6 +50,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "worker": "maestro.cli.runs",
         "rollout": "maestro.cli.rollout",
         "freeze": "maestro.cli.freeze",
+        "ui": "maestro.cli.ui",
     }
 )
 
@@ -77,6 +78,7 @@ PANELS: Mapping[str, str] = MappingProxyType(
         "run": "Agent graphs",
         "runs": "Agent graphs",
         "worker": "Agent graphs",
+        "ui": "Evidence",
     }
 )
 
