@@ -5,15 +5,19 @@ tree here, so that nothing language-specific is ever constructed and every probl
 duplicate keys, unknown tags, alias bombs and over-deep nesting are found while building. While building,
 the place of every key and value is written into compact integer arrays (``Positions``), one per mapping
 or list, so a diagnostic finds its line and column without composing the file again.
+
+``dump`` and ``dump_all`` write plain data back as YAML for people (``-o yaml``): safe, block style, keys in
+the order given, text with line breaks as literal blocks; ``parse`` reads it back to the same data.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import VersionedResolver
 
 _TAG = "tag:yaml.org,2002:"
@@ -459,3 +464,39 @@ def _items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     for value_node in merges:
         for source in _merge_sources(value_node):
             yield from _items(source)
+
+
+# Plain words that YAML 1.1 readers (PyYAML, kubectl) take for booleans; YAML 1.2 leaves them strings.
+_YAML11_BOOLS = frozenset({"y", "n", "yes", "no", "on", "off"})
+
+
+class _PlainRepresenter(SafeRepresenter):
+    """ruamel's safe representer, keeping each mapping's key order and writing text for people."""
+
+    def represent_str(self, data: str) -> Any:
+        if "\n" in data:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")  # the emitter falls back if it must
+        if data.lower() in _YAML11_BOOLS:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_PlainRepresenter.add_representer(str, _PlainRepresenter.represent_str)
+
+
+def dump(data: Any) -> str:
+    """``data`` (JSON-like: dicts, lists, strings, numbers, booleans, None) as one YAML document."""
+    return dump_all([data])
+
+
+def dump_all(documents: Iterable[Any]) -> str:
+    """Each of ``documents`` as a YAML document, separated by ``---``; empty text when there are none."""
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Representer = _PlainRepresenter
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 4096  # long lines stay whole rather than folded
+    out = io.StringIO()
+    yaml.dump_all(list(documents), out)
+    return out.getvalue()

@@ -67,7 +67,7 @@ def test_findings_exit_1_in_every_format(broken: Path, fmt: str) -> None:
     ("args", "says"),
     [
         pytest.param(("validate", "no/such/folder"), "no such file or directory", id="missing-path"),
-        pytest.param(("validate", "--format", "yaml"), "unknown format 'yaml'", id="bad-format"),
+        pytest.param(("validate", "--format", "toml"), "unknown format 'toml'", id="bad-format"),
         pytest.param(("validate", "--max-file-size", "0"), "--max-file-size", id="bad-size"),
         pytest.param(("validate", "--no-such-option"), "No such option", id="bad-option"),
     ],
