@@ -13,6 +13,7 @@ the order given, text with line breaks as literal blocks; ``parse`` reads it bac
 from __future__ import annotations
 
 import io
+import marshal
 import math
 import re
 import threading
@@ -70,6 +71,23 @@ class Positions:
         self.column = column
         self.table = table
 
+    def packed(self) -> list[bytes]:
+        """The places as bytes, one entry per container of ``root`` in ``_containers`` order (ids do not survive
+        a trip to another process; the order does)."""
+        table = self.table
+        return [table[id(c)].tobytes() if id(c) in table else b"" for c in _containers(self.root)]
+
+    @classmethod
+    def unpacked(cls, root: Any, line: int, column: int, packed: list[bytes]) -> Positions:
+        """The positions of ``root`` from what ``packed`` gave for an equal copy of it."""
+        table: dict[int, array[int]] = {}
+        for container, raw in zip(_containers(root), packed, strict=True):
+            if raw:
+                places = array("I")
+                places.frombytes(raw)
+                table[id(container)] = places
+        return cls(root, line, column, table)
+
     def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
         """As ``locate`` on the composed tree: the deepest place along ``path`` (its key with ``key=True``)."""
         here, place, key_place = self.root, (self.line, self.column), None
@@ -93,14 +111,72 @@ class Positions:
 
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """One YAML document as plain JSON-like data, with where it starts, its composed tree and its positions."""
+    """One YAML document as plain JSON-like data, with where it starts, its composed tree (None when it was
+    parsed in a worker process: see ``read``) and its positions."""
 
     index: int
     data: Any
     line: int
     column: int
-    node: Node
+    node: Node | None
     positions: Positions
+
+
+def _containers(root: Any) -> Iterator[Any]:
+    """Every mapping and list in ``root``, itself first, in an order that depends only on the data."""
+    stack = [root]
+    while stack:
+        here = stack.pop()
+        if isinstance(here, dict):
+            yield here
+            stack.extend(v for v in here.values() if isinstance(v, (dict, list)))
+        elif isinstance(here, list):
+            yield here
+            stack.extend(v for v in here if isinstance(v, (dict, list)))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    """What ``read`` made of one file's bytes: its text (None when it did not decode) and its documents, or
+    the problem that stopped it."""
+
+    text: str | None
+    documents: list[ParsedDocument]
+    problem: YamlProblem | None = None
+
+
+def read(raw: bytes, limits: Limits) -> ReadFile:
+    """Decode and parse one file's bytes, the problem kept rather than raised (``node`` is left out)."""
+    try:
+        text = decode(raw, limits)
+    except YamlProblem as p:
+        return ReadFile(None, [], p)
+    try:
+        docs = parse(text, limits)
+    except YamlProblem as p:
+        return ReadFile(text, [], p)
+    return ReadFile(text, [ParsedDocument(d.index, d.data, d.line, d.column, None, d.positions) for d in docs])
+
+
+def read_packed(raw: bytes, limits: Limits) -> bytes:
+    """``read`` in a worker process: the result packed with ``marshal`` (plain data only, several times faster
+    to write and read than pickle), without the text, which the caller decodes again from ``raw``."""
+    found = read(raw, limits)
+    p = found.problem
+    problem = None if p is None else (p.rule, p.message, p.line, p.column)
+    docs = [(d.index, d.data, d.line, d.column, d.positions.packed()) for d in found.documents]
+    return marshal.dumps((found.text is not None, problem, docs))
+
+
+def unpack(raw: bytes, packed: bytes) -> ReadFile:
+    """The ``ReadFile`` that ``read_packed(raw, ...)`` packed."""
+    decoded, problem, docs = marshal.loads(packed)
+    text = raw.decode("utf-8-sig") if decoded else None
+    documents = [
+        ParsedDocument(index, data, line, column, None, Positions.unpacked(data, line, column, places))
+        for index, data, line, column, places in docs
+    ]
+    return ReadFile(text, documents, None if problem is None else YamlProblem(*problem))
 
 
 class _CachedResolver(VersionedResolver):
@@ -123,8 +199,10 @@ class _CachedResolver(VersionedResolver):
         return table
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if self.yaml_path_resolvers or kind is not ScalarNode:
+        if self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
+        if kind is not ScalarNode:  # what the library answers for a collection without path resolvers
+            return self.DEFAULT_MAPPING_TAG if kind is MappingNode else self.DEFAULT_SEQUENCE_TAG
         if not implicit[0]:  # quoted or block: a string, as the library would answer
             return self.DEFAULT_SCALAR_TAG
         if len(value) > _MEMO_VALUE_LENGTH:
