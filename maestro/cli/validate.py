@@ -39,10 +39,21 @@ def validate_command(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     max_file_size: Annotated[int, typer.Option(help="Largest file read, in bytes.", min=1)] = yamlio.Limits().max_bytes,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Processes that parse the files (default: one per core from 300 files; 1: no worker processes).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check manifests: YAML, each kind's schema, and the set as a whole (references, policies, graphs, CEL)."""
     fmt = resolve_format(FORMATS, output, as_json, format_alias)
-    result = validate(paths or default_paths(), limits=yamlio.Limits(max_bytes=max_file_size))
+    result = validate(paths or default_paths(), limits=yamlio.Limits(max_bytes=max_file_size), jobs=jobs)
     shape = "json" if fmt == "yaml" else fmt
     report = render(shape, result.diagnostics, result.summary, result.manifests.locator.texts)
     write_output(json_as(fmt, report), out_file)

@@ -21,7 +21,7 @@ from maestro.manifests.rules import RULES
 from maestro.manifests.schemas import SchemaSet
 
 YAML_SUFFIXES = (".yaml", ".yml")
-PARALLEL_AT = 300  # files: below this, starting worker processes costs more than it saves (measured, 2 cores)
+PARALLEL_AT = 300  # files: below this, one process (starting workers and packing cost more than a few files)
 _SKIP_DIRS = {"node_modules", "__pycache__"}
 
 
@@ -175,16 +175,18 @@ def load(
     schemas: SchemaSet,
     limits: yamlio.Limits | None = None,
     *,
+    jobs: int | None = None,
     parallel_at: int = PARALLEL_AT,
 ) -> LoadResult:
     """Parse and schema-check every source; keep the valid documents, and a diagnostic for each problem.
 
-    With ``parallel_at`` sources or more, and more than one usable core, they are parsed in worker processes.
+    ``jobs`` processes parse the files (1: this one only); by default, with ``parallel_at`` sources or more,
+    one worker process per usable core, and this process alone below that.
     """
     limits = limits or yamlio.Limits()
     listed = list(sources)
     found = _Found()
-    for source, read in zip(listed, _read_all(listed, limits, parallel_at), strict=True):
+    for source, read in zip(listed, _read_all(listed, limits, jobs, parallel_at), strict=True):
         if source.raw is None:
             found.diagnostics.append(_diag(source.name, 1, 1, "file.unreadable", source.error or "cannot read"))
             continue
@@ -201,16 +203,19 @@ def load(
     return LoadResult(manifests, found.diagnostics, len(listed))
 
 
-def _read_all(sources: Sequence[SourceFile], limits: yamlio.Limits, parallel_at: int) -> list[yamlio.ReadFile | None]:
+def _read_all(
+    sources: Sequence[SourceFile], limits: yamlio.Limits, jobs: int | None, parallel_at: int
+) -> list[yamlio.ReadFile | None]:
     """Each source read by ``yamlio.read`` (None for one that could not be read from disk), in order."""
     raws = [s.raw for s in sources if s.raw is not None]
-    reads = iter(_parse(raws, limits, parallel_at))
+    if jobs is None:
+        jobs = _usable_cores() if len(raws) >= parallel_at else 1
+    reads = iter(_parse(raws, limits, min(jobs, len(raws))))
     return [None if s.raw is None else next(reads) for s in sources]
 
 
-def _parse(raws: list[bytes], limits: yamlio.Limits, parallel_at: int) -> list[yamlio.ReadFile]:
-    workers = min(_usable_cores(), len(raws))
-    if len(raws) >= parallel_at and workers >= 2:
+def _parse(raws: list[bytes], limits: yamlio.Limits, workers: int) -> list[yamlio.ReadFile]:
+    if workers >= 2:
         from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor  # only when it pays
 
         # chunks of a few dozen files: each trip to a worker costs; map keeps the order of the files

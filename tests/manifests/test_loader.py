@@ -41,8 +41,8 @@ def _places(result: LoadResult) -> dict[tuple[str, int], list[tuple[int, int]]]:
 
 def test_worker_processes_give_the_same_documents_diagnostics_and_places() -> None:
     sources, schemas = _sources(), SchemaSet()
-    alone = load(sources, schemas, parallel_at=10**9)
-    pooled = load(sources, schemas, parallel_at=1)
+    alone = load(sources, schemas, jobs=1)
+    pooled = load(sources, schemas, jobs=2)
     assert pooled.files == alone.files == len(sources)
     assert pooled.diagnostics == alone.diagnostics
     assert {d.rule for d in alone.diagnostics} >= {"yaml.syntax", "file.encoding", "file.unreadable"}
@@ -58,3 +58,8 @@ def test_few_files_are_read_in_this_process_and_findings_keep_their_places() -> 
     found = load([BROKEN[-1]], SchemaSet()).diagnostics
     unknown = [(d.line, d.column) for d in found if d.rule == "schema.unknown-key"]
     assert unknown == [(4, 8)]
+
+
+def test_from_parallel_at_files_the_default_uses_the_workers_and_gives_the_same() -> None:
+    sources, schemas = _sources(), SchemaSet()
+    assert load(sources, schemas, parallel_at=1).diagnostics == load(sources, schemas, parallel_at=10**9).diagnostics
