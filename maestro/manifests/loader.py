@@ -8,6 +8,7 @@ order. A few files are parsed here, which starts faster.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -180,8 +181,8 @@ def load(
 ) -> LoadResult:
     """Parse and schema-check every source; keep the valid documents, and a diagnostic for each problem.
 
-    ``jobs`` processes parse the files (1: this one only); by default, with ``parallel_at`` sources or more,
-    one worker process per usable core, and this process alone below that.
+    ``jobs`` processes parse the files (1: this one only); by default, with ``parallel_at`` sources or more
+    and no other thread running, one worker process per usable core, and this process alone otherwise.
     """
     limits = limits or yamlio.Limits()
     listed = list(sources)
@@ -208,8 +209,8 @@ def _read_all(
 ) -> list[yamlio.ReadFile | None]:
     """Each source read by ``yamlio.read`` (None for one that could not be read from disk), in order."""
     raws = [s.raw for s in sources if s.raw is not None]
-    if jobs is None:
-        jobs = _usable_cores() if len(raws) >= parallel_at else 1
+    if jobs is None:  # workers are forked: only from a process with no other thread (a server's, say) to copy
+        jobs = _usable_cores() if len(raws) >= parallel_at and threading.active_count() == 1 else 1
     reads = iter(_parse(raws, limits, min(jobs, len(raws))))
     return [None if s.raw is None else next(reads) for s in sources]
 

@@ -60,6 +60,6 @@ def test_few_files_are_read_in_this_process_and_findings_keep_their_places() -> 
     assert unknown == [(4, 8)]
 
 
-def test_from_parallel_at_files_the_default_uses_the_workers_and_gives_the_same() -> None:
+def test_the_default_from_parallel_at_files_gives_the_same() -> None:
     sources, schemas = _sources(), SchemaSet()
     assert load(sources, schemas, parallel_at=1).diagnostics == load(sources, schemas, parallel_at=10**9).diagnostics
