@@ -58,11 +58,12 @@ def test_out_file_writes_the_report_and_prints_nothing(repo: Path, tmp_path: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["validate", "-o", "yaml"], "unknown format 'yaml'; choose one of text, json, sarif, junit, github"),
-        (["validate", "--format", "xml"], "unknown format 'xml'; choose one of text, json, sarif, junit, github"),
+        (["validate", "-o", "toml"], "unknown format 'toml'; choose one of text, json, yaml, sarif, junit, github"),
+        (["validate", "--format", "xml"], "unknown format 'xml'; choose one of text, json, yaml, sarif, junit, github"),
         (["validate", "-o", "report.json"], "-o names a format, not a file"),
         (["validate", "-o", "text", "--json"], "conflicting output formats (-o text, --json)"),
-        (["ledger", "show", "-o", "sarif"], "unknown format 'sarif'; choose one of text, json"),
+        (["ledger", "show", "-o", "sarif"], "unknown format 'sarif'; choose one of text, json, yaml"),
+        (["ledger", "export", "x.jsonl", "-o", "yaml"], "unknown format 'yaml'; choose one of text, json"),
         (["gate", "-o", "html"], "unknown format 'html'; choose one of text, json, markdown"),
     ],
 )
