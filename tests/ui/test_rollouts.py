@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers.delivery import CANARY, spec
+from helpers.delivery import CANARY, STABLE, spec
 from helpers.ui import TOKENS, UiRepo, make
 from helpers.ui_browser import CHROMIUM, Tab, chromium
 from helpers.ui_server import serving
@@ -20,6 +20,7 @@ from maestro.delivery.machine import Pause
 from maestro.delivery.spec import RolloutSpec, Step
 from maestro.ledger import Ledger
 from maestro.ledger.query import show
+from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
 from maestro.ui import sources
 from maestro.ui.app import create_app
@@ -57,6 +58,21 @@ def started(repo: UiRepo) -> UiRepo:
 def _spec() -> RolloutSpec:
     """A Rollout like manifests/rollouts.yaml's: one approval per gate, an analysis with CEL conditions."""
     return replace(spec(*STEPS, name=NAME), approvals=1, conditions={"health": (SUCCESS, FAILURE)})
+
+
+def _healthy_traffic(repo: UiRepo, n: int = 2000) -> None:
+    """``n`` requests on each side (1% errors on both) through the gateway's recorder, then one tick."""
+    recorder = obs.Observations(repo.state, interval_s=0.01)
+    recorder.start()
+    for i in range(n):
+        recorder.record("chat-route", CANARY, ok=i % 100 != 0, latency_ms=100.0)
+        recorder.record("chat-route", STABLE, ok=i % 100 != 0, latency_ms=100.0)
+    recorder.stop()
+    c = Controller(repo.state, actor="rollout-controller")
+    try:
+        c.tick()
+    finally:
+        c.close()
 
 
 def _entries(repo: UiRepo) -> list[tuple[str, str, dict[str, object]]]:
@@ -98,6 +114,19 @@ def test_one_rollout_shows_steps_weight_over_time_and_each_verdict_with_its_numb
     page = client.get(f"/rollouts/{NAME}", headers=HTML).text
     assert 'id="weight-chart"' in page and "metrics.error_rate &lt; 0.02" in page
     assert f'sse-connect="/rollouts/{NAME}/events"' in page
+
+
+def test_a_passing_verdict_shows_its_numbers_and_the_rollout_moves_on(started: UiRepo, client: TestClient) -> None:
+    _healthy_traffic(started)
+    data = client.get(f"/rollouts/{NAME}.json", headers=BEARER).json()
+    verdict = [v for v in data["verdicts"] if v["metric"] == "error_rate"][-1]
+    assert verdict["outcome"] == "pass" and verdict["n"] == {"canary": 2000, "stable": 2000}
+    low, high = verdict["interval"]
+    assert low < verdict["estimate"] == 0.0 < high < 0.02
+    assert (data["step"], data["stepDescription"]) == (2, "pause 600s")
+    assert [s["state"] for s in data["plan"]][:3] == ["done", "done", "current"]
+    page = client.get(f"/rollouts/{NAME}", headers=HTML).text
+    assert f"[{low:+.4f}, {high:+.4f}]" in page and "2000 / 2000" in page
 
 
 def test_a_missing_rollout_is_a_404_that_lists_what_exists(started: UiRepo, client: TestClient) -> None:
@@ -198,6 +227,7 @@ def test_an_operator_watches_a_rollout_live_and_aborts_it_in_chromium(started: U
     with serving(started.config) as url, chromium() as browser:
         tab = Tab(browser, url, "operator")
         try:
+            _healthy_traffic(started)
             tab.page.goto(f"{url}/rollouts")
             assert tab.page.inner_text("table.rollouts").count("Progressing") == 1
             tab.page.click(f"a[href='/rollouts/{NAME}']")
