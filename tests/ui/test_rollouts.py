@@ -92,6 +92,12 @@ def test_each_rollout_view_renders_html_and_its_json_twin(started: UiRepo, clien
     assert NAME in html.text and "10%" in html.text
 
 
+def test_no_rollout_yet_says_how_to_start_one(client: TestClient) -> None:
+    assert client.get("/rollouts.json", headers=BEARER).json() == {"rollouts": []}
+    page = client.get("/rollouts", headers=HTML)
+    assert page.status_code == 200 and "maestro rollout start NAME" in page.text
+
+
 def test_the_list_shows_phase_step_weight_and_why_it_waits(started: UiRepo, client: TestClient) -> None:
     [r] = client.get("/rollouts.json", headers=BEARER).json()["rollouts"]
     assert (r["name"], r["phase"], r["step"], r["canaryWeight"]) == (NAME, "Progressing", 1, 10)
