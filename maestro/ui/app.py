@@ -25,11 +25,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maestro.errors import MaestroError
-from maestro.ui import actions, auth, evals, ledger, manifests, providers, routing, runs
+from maestro.ui import actions, auth, evals, ledger, manifests, providers, rollouts, routing, runs
 from maestro.ui.config import UiConfig
 from maestro.ui.pages import NotFound, Page, UiError, environment, error_page, internal_error, render, wants_json
 
-VIEWS = ("/runs", "/evals", "/routing", "/manifests", "/providers", "/ledger")
+VIEWS = ("/runs", "/rollouts", "/evals", "/routing", "/manifests", "/providers", "/ledger")
 SESSION_MAX_AGE_S = 8 * 3600
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -61,6 +61,11 @@ def create_app(config: UiConfig) -> Starlette:
         Route("/runs/{run}/events", h.run_events),
         Route("/runs/{run}/decide", h.action(h.decide, "approver"), methods=["POST"]),
         Route("/runs/{run}", h.page(lambda r: runs.run(c, _param(r, "run")))),
+        *h.twin("/rollouts", lambda r: rollouts.view(c)),
+        Route("/rollouts/{name}/events", h.rollout_events),
+        Route("/rollouts/{name}/approve", h.action(h.approve_rollout, "approver"), methods=["POST"]),
+        Route("/rollouts/{name}/{verb}", h.action(h.rollout_action, "operator"), methods=["POST"]),
+        Route("/rollouts/{name}", h.page(lambda r: rollouts.rollout(c, _param(r, "name")))),
         Mount("/static", StaticFiles(packages=[("maestro.ui", "static")]), name="static"),
     ]
     middleware = [
@@ -152,6 +157,14 @@ class Handlers:
         interrupt, decision = form.get("interrupt", ""), form.get("decision", "")
         return runs.decide(self.config, who, run_id, interrupt, decision, comment=form.get("comment", ""))
 
+    def rollout_action(self, request: Request, who: auth.Who, form: dict[str, str]) -> dict[str, Any]:
+        name, verb = str(request.path_params["name"]), str(request.path_params["verb"])
+        full = form.get("full", "") in ("1", "true", "on", "yes")
+        return rollouts.act(self.config, who, name, verb, full=full)
+
+    def approve_rollout(self, request: Request, who: auth.Who, form: dict[str, str]) -> dict[str, Any]:
+        return rollouts.approve(self.config, who, str(request.path_params["name"]))
+
     async def login_form(self, request: Request) -> Response:
         return self.respond(request, Page("login.html", "Log in", {}, extra={"next": _next(request.query_params)}))
 
@@ -186,6 +199,17 @@ class Handlers:
             return self.failed(request, e, None)
         template = self.env.get_template("run_state.html")
         stream = runs.events(self.config, run_id, lambda data: template.render(data=data))
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+    async def rollout_events(self, request: Request) -> Response:
+        try:
+            auth.require(self.caller(request), "viewer")
+            name = _param(request, "name")
+            await run_in_threadpool(rollouts.detail, self.config, name)  # a 404 page before any stream
+        except Exception as e:
+            return self.failed(request, e, None)
+        template = self.env.get_template("rollout_state.html")
+        stream = rollouts.events(self.config, name, lambda data: template.render(data=data))
         return StreamingResponse(stream, media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
