@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 from maestro.explain.model import Explanation, Section, money
 from maestro.manifests.autonomy import Permission, actions_by_permission
 from maestro.manifests.checks import Taxonomy
+from maestro.manifests.kinds.policy import Policy
+from maestro.manifests.kinds.provider import Provider
 from maestro.manifests.loader import Document, ManifestSet
-from maestro.manifests.requirements import ProviderFacts
 from maestro.policy.allow import PolicyBook, request_view
 
 
 def explain_policy(manifests: ManifestSet, policy: Document) -> Explanation:
     taxonomy = Taxonomy.of(manifests)
-    book = PolicyBook.of(taxonomy, manifests.of_kind("Policy"))
-    facts = [ProviderFacts.of(p.name, p.spec) for p in manifests.of_kind("Provider")]
+    book = PolicyBook.of(taxonomy, manifests.records(Policy))
+    facts = [p.facts for p in manifests.records(Provider)]
     reach: dict[str, list[str]] = {}
     lines = []
     for tag in policy.spec.get("taxonomy", {}).get("tags", []):

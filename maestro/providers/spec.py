@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.durations import seconds
+from maestro.manifests.kinds.provider import Provider
 from maestro.manifests.loader import ManifestSet
 from maestro.providers.usage import Price
 
@@ -42,7 +43,30 @@ class ProviderSpec:
         return PROTOCOLS[self.type]
 
     @classmethod
+    def of_record(cls, provider: Provider) -> ProviderSpec:
+        """The client settings of a Provider's record."""
+        defaults = Timeouts()
+        p = provider
+        timeouts = Timeouts(
+            seconds(p.connect_timeout) if p.connect_timeout is not None else defaults.connect_s,
+            seconds(p.first_token_timeout) if p.first_token_timeout is not None else defaults.first_token_s,
+            seconds(p.total_timeout) if p.total_timeout is not None else defaults.total_s,
+        )
+        prices = {m.name: Price(m.price_in, m.price_out) for m in p.models}
+        return cls(
+            p.name,
+            p.type,
+            p.base_url.rstrip("/"),
+            p.api_key_env,
+            timeouts,
+            prices,
+            p.requests_per_minute,
+            p.tokens_per_minute,
+        )
+
+    @classmethod
     def of(cls, name: str, spec: Mapping[str, Any]) -> ProviderSpec:
+        """The client settings of a Provider's spec as written (for tests and tools that build one by hand)."""
         t = spec.get("timeouts", {})
         defaults = Timeouts()
         timeouts = Timeouts(
@@ -67,4 +91,4 @@ class ProviderSpec:
 
 def specs_of(manifests: ManifestSet) -> dict[str, ProviderSpec]:
     """Every Provider of a validated manifest set, by name."""
-    return {doc.name: ProviderSpec.of(doc.name, doc.spec) for doc in manifests.of_kind("Provider")}
+    return {p.name: ProviderSpec.of_record(p) for p in manifests.records(Provider)}
