@@ -189,7 +189,7 @@ def _pair(deployments: Mapping[str, Deployment], target: Target, route: str) -> 
 
 
 def _route(manifests: ManifestSet, route: Route, version: str, deployments: Mapping[str, Deployment]) -> RouteTable:
-    rules = tuple(Rule(r.name, cel.compile(r.when), r.require, r.deny) for r in route.rules)
+    rules = tuple(Rule(r.name, cel.compile(r.when), r.requirement, r.deny) for r in route.rules)
     table = RouteTable(
         route.name,
         route.alias,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from maestro.manifests.autonomy import Permission, grouped, permission_of
 from maestro.manifests.checks.autonomy import check_levels
 from maestro.manifests.diff.model import HIGH
 from maestro.manifests.diff.risk_governance import AUTONOMY_LEVEL
@@ -20,15 +21,25 @@ class AutonomyLevel:
     description: str | None
     allowed_without_approval: tuple[str, ...]
     requires_approval: tuple[str, ...]
-    approvals: Mapping[str, Any]  # required, distinctApprovers, expiresAfter, roles, as written
-    promotion: Mapping[str, Any]  # as written
+    approvals_required: int
+    distinct_approvers: bool
+    approver_roles: tuple[str, ...]
+    approval_expires_after: str | None  # a duration as written
+    promotion: Mapping[str, Any]  # what moving up to this level needs, as written (shown in its order)
 
     @property
     def ref(self) -> str:
         return f"AutonomyLevel/{self.name}"
 
+    def permission(self, action: str) -> Permission:
+        return permission_of(self.allowed_without_approval, self.requires_approval, action)
+
+    def actions_by_permission(self) -> dict[Permission, list[str]]:
+        return grouped(self.allowed_without_approval, self.requires_approval)
+
 
 def autonomy_level(name: str, spec: Mapping[str, Any], source: Source) -> AutonomyLevel:
+    approvals = spec.get("approvals", {})
     return AutonomyLevel(
         name,
         source,
@@ -36,7 +47,10 @@ def autonomy_level(name: str, spec: Mapping[str, Any], source: Source) -> Autono
         spec.get("description"),
         tuple(spec.get("allowedWithoutApproval", ())),
         tuple(spec.get("requiresApproval", ())),
-        spec.get("approvals", {}),
+        int(approvals.get("required", 0)),
+        bool(approvals.get("distinctApprovers", True)),
+        tuple(approvals.get("roles", [])),
+        approvals.get("expiresAfter"),
         spec.get("promotion", {}),
     )
 

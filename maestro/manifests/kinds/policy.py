@@ -29,6 +29,25 @@ class Budget:
     route: str | None
     team: str | None
     api_key: str | None
+    scope: Mapping[str, str]  # route, team, apiKey as written (shown in its order)
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    name: str
+    tag_class: str
+    description: str | None
+    allow: Mapping[str, Any] | None  # the tag's data requirement as written; None when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class DualControl:
+    name: str
+    action: str
+    approvers: int
+    distinct_approvers: bool | None
+    requester_may_approve: bool | None
+    expires_after: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +69,8 @@ class Policy:
     kill_engaged: bool
     kill_routes: tuple[str, ...]  # empty: every route
     taxonomy: Mapping[str, Any]  # jurisdictions and tags as written (read by the whole-set checks)
-    dual_control: tuple[Mapping[str, Any], ...]  # as written (read by the ledger's dual control)
+    tags: tuple[Tag, ...]
+    dual_control: tuple[DualControl, ...]
     unknown_tags: str
 
     @property
@@ -72,11 +92,12 @@ def _budget(b: Mapping[str, Any]) -> Budget:
         scope.get("route"),
         scope.get("team"),
         scope.get("apiKey"),
+        scope,
     )
 
 
 def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
-    kill = spec.get("killSwitch", {})
+    kill, taxonomy = spec.get("killSwitch", {}), spec.get("taxonomy", {})
     return Policy(
         name,
         source,
@@ -88,8 +109,19 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
         ),
         bool(kill.get("engaged")),
         tuple(kill.get("routes", [])),
-        spec.get("taxonomy", {}),
-        tuple(spec.get("dualControl", [])),
+        taxonomy,
+        tuple(Tag(t["name"], t["class"], t.get("description"), t.get("allow")) for t in taxonomy.get("tags", [])),
+        tuple(
+            DualControl(
+                d["name"],
+                d["action"],
+                d["approvers"],
+                d.get("distinctApprovers"),
+                d.get("requesterMayApprove"),
+                d.get("expiresAfter"),
+            )
+            for d in spec.get("dualControl", [])
+        ),
         spec.get("unknownTags", "deny"),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from maestro.manifests.checks.routing import check_routes
@@ -20,6 +20,7 @@ class Target:
     model: str
     weight: int = 1
     sample_rate: float = 1.0
+    written: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # for reports that echo it
 
     @property
     def key(self) -> str:
@@ -32,6 +33,7 @@ class Fallback:
 
     target: Target | None
     route: str | None
+    written: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # for reports that echo it
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +44,32 @@ class Pin:
 
 
 @dataclass(frozen=True, slots=True)
+class Require:
+    """A rule's ``require`` block as written: each limit None when the block leaves it out."""
+
+    jurisdictions: tuple[str, ...] | None
+    max_retention_days: int | None
+    training_use: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     name: str
     when: str  # CEL over request
-    require: Requirement | None
+    require: Require | None
     deny: bool
     message: str | None
+
+    @property
+    def requirement(self) -> Requirement | None:
+        """The providers the rule admits, as the router judges them (None: the rule requires nothing)."""
+        need = self.require
+        if need is None:
+            return None
+        jurisdictions = frozenset(need.jurisdictions) if need.jurisdictions is not None else None
+        return Requirement(
+            f"route rule '{self.name}'", jurisdictions, need.max_retention_days, need.training_use is False
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +98,19 @@ class Route:
 
 
 def _target(entry: Mapping[str, Any]) -> Target:
-    return Target(entry["provider"], entry["model"], entry.get("weight", 1), entry.get("sampleRate", 1.0))
+    return Target(entry["provider"], entry["model"], entry.get("weight", 1), entry.get("sampleRate", 1.0), entry)
 
 
 def _rule(r: Mapping[str, Any]) -> Rule:
-    require = Requirement.of(f"route rule '{r['name']}'", r["require"]) if "require" in r else None
+    need = r.get("require")
+    require = None
+    if need is not None:
+        jurisdictions = need.get("jurisdictions")
+        require = Require(
+            tuple(jurisdictions) if jurisdictions is not None else None,
+            need.get("maxRetentionDays"),
+            need.get("trainingUse"),
+        )
     return Rule(r["name"], r["when"], require, bool(r.get("deny")), r.get("message"))
 
 
@@ -92,7 +122,8 @@ def route(name: str, spec: Mapping[str, Any], source: Source) -> Route:
         spec["alias"],
         tuple(_target(c) for c in spec["candidates"]),
         tuple(
-            Fallback(None, f["route"]) if "route" in f else Fallback(_target(f), None) for f in spec.get("fallback", [])
+            Fallback(None, f["route"], f) if "route" in f else Fallback(_target(f), None, f)
+            for f in spec.get("fallback", [])
         ),
         tuple(Pin(p["name"], p["when"], _target(p["target"])) for p in spec.get("pins", [])),
         tuple(_rule(r) for r in spec.get("rules", [])),
