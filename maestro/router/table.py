@@ -176,7 +176,14 @@ def _deployments(manifests: ManifestSet) -> dict[str, Deployment]:
         for m in provider.models:
             key = f"{provider.name}/{m.name}"
             out[key] = Deployment(
-                key, facts, m.name, m.context_window, m.price_in, m.price_out, m.quality, m.max_output_tokens
+                key,
+                facts,
+                m.name,
+                m.context_window,
+                m.price_in,
+                m.price_out,
+                0.5 if m.quality is None else m.quality,
+                m.max_output_tokens,
             )
     return out
 

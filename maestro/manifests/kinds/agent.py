@@ -30,9 +30,7 @@ class Agent:
     tools: tuple[Tool, ...]
     mcp_servers: tuple[Mapping[str, Any], ...]  # as written
     autonomy_level: str
-    max_cost_usd_per_step: float | None
-    max_steps: int | None
-    max_tokens_per_step: int | None
+    limits: Mapping[str, Any]  # maxCostUsdPerStep, maxSteps, maxTokensPerStep as written (shown in its order)
 
     @property
     def ref(self) -> str:
@@ -54,9 +52,7 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
         tools,
         tuple(spec.get("mcpServers", [])),
         spec["autonomyLevel"],
-        limits.get("maxCostUsdPerStep"),
-        limits.get("maxSteps"),
-        limits.get("maxTokensPerStep"),
+        limits,
     )
 
 

@@ -27,6 +27,7 @@ class EvalSuite:
     target_kind: str  # route, agent, pipeline or prompt
     target_name: str | None  # the route, agent or pipeline; None for a prompt target
     prompt: PromptTarget | None
+    target: Mapping[str, Any]  # as written (reports echo it)
     dataset: Mapping[str, Any]  # {inline: [...]} or {file: ...}, as written
     assertions: tuple[Mapping[str, Any], ...]  # as written; evals/checks.py types each
     pass_rate: float | None
@@ -38,6 +39,7 @@ class EvalSuite:
     baseline_ref: str | None
     min_delta: float
     slo: Mapping[str, Any] | None  # as written
+    thresholds: Mapping[str, Any]  # as written (reports echo it)
 
     @property
     def ref(self) -> str:
@@ -59,6 +61,7 @@ def eval_suite(name: str, spec: Mapping[str, Any], source: Source) -> EvalSuite:
         kind,
         None if prompt else target[kind],
         prompt,
+        target,
         spec["dataset"],
         tuple(spec["assertions"]),
         thresholds.get("passRate"),
@@ -70,6 +73,7 @@ def eval_suite(name: str, spec: Mapping[str, Any], source: Source) -> EvalSuite:
         baseline.get("ref"),
         float(baseline.get("minDelta", 0.0)),
         spec.get("slo"),
+        thresholds,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from maestro.manifests.checks.pipelines import check_pipelines
@@ -19,12 +20,18 @@ class Pipeline:
     autonomy_level: str | None
     steps: tuple[Mapping[str, Any], ...]  # as written; the runtime compiles them
     edges: tuple[Mapping[str, Any], ...]  # as written
-    max_cost_usd: float | None
-    timeout: str | None
+    limits: Mapping[str, Any]  # maxCostUsd, timeout as written (shown in its order)
 
     @property
     def ref(self) -> str:
         return f"Pipeline/{self.name}"
+
+    @property
+    def flow(self) -> list[Mapping[str, Any]]:
+        """The edges; with none written, the steps run in the order listed."""
+        if self.edges:
+            return list(self.edges)
+        return [{"from": a["id"], "to": b["id"]} for a, b in pairwise(self.steps)]
 
 
 def pipeline(name: str, spec: Mapping[str, Any], source: Source) -> Pipeline:
@@ -36,8 +43,7 @@ def pipeline(name: str, spec: Mapping[str, Any], source: Source) -> Pipeline:
         spec.get("autonomyLevel"),
         steps,
         tuple(spec.get("edges", [])),
-        limits.get("maxCostUsd"),
-        limits.get("timeout"),
+        limits,
     )
 
 

@@ -20,7 +20,7 @@ class Model:
     context_window: int
     price_in: float  # USD per million input tokens
     price_out: float
-    quality: float = 0.5
+    quality: float | None = None  # as written; the router scores a model without one at 0.5
     max_output_tokens: int | None = None
 
 
@@ -103,7 +103,7 @@ def provider(name: str, spec: Mapping[str, Any], source: Source) -> Provider:
             m["contextWindow"],
             m["price"]["inputPer1M"],
             m["price"]["outputPer1M"],
-            m.get("quality", 0.5),
+            m.get("quality"),
             m.get("maxOutputTokens"),
         )
         for m in spec["models"]

@@ -17,6 +17,7 @@ class Rollout:
     source: Source
     target_kind: str
     target_name: str
+    target: Mapping[str, Any]  # as written (reports echo it)
     change: Mapping[str, Any]  # description, from, to, as written
     steps: tuple[Mapping[str, Any], ...]  # as written
     analysis: tuple[Mapping[str, Any], ...]  # as written
@@ -36,6 +37,7 @@ def rollout(name: str, spec: Mapping[str, Any], source: Source) -> Rollout:
         source,
         target["kind"],
         target["name"],
+        target,
         spec.get("change", {}),
         tuple(spec["steps"]),
         tuple(spec.get("analysis", [])),
