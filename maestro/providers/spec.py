@@ -8,7 +8,8 @@ from typing import Any
 
 from maestro.manifests.durations import seconds
 from maestro.manifests.kinds.provider import Provider
-from maestro.manifests.loader import ManifestSet
+from maestro.manifests.kinds.provider import provider as provider_record
+from maestro.manifests.loader import ManifestSet, Source
 from maestro.providers.usage import Price
 
 PROTOCOLS = {
@@ -67,26 +68,7 @@ class ProviderSpec:
     @classmethod
     def of(cls, name: str, spec: Mapping[str, Any]) -> ProviderSpec:
         """The client settings of a Provider's spec as written (for tests and tools that build one by hand)."""
-        t = spec.get("timeouts", {})
-        defaults = Timeouts()
-        timeouts = Timeouts(
-            seconds(t["connect"]) if "connect" in t else defaults.connect_s,
-            seconds(t["firstToken"]) if "firstToken" in t else defaults.first_token_s,
-            seconds(t["total"]) if "total" in t else defaults.total_s,
-        )
-        prices = {m["name"]: Price(m["price"]["inputPer1M"], m["price"]["outputPer1M"]) for m in spec["models"]}
-        key = spec.get("apiKey", {}).get("env")
-        limits = spec.get("rateLimits", {})
-        return cls(
-            name,
-            spec["type"],
-            spec["baseUrl"].rstrip("/"),
-            key,
-            timeouts,
-            prices,
-            limits.get("requestsPerMinute"),
-            limits.get("tokensPerMinute"),
-        )
+        return cls.of_record(provider_record(name, spec, Source(name, 0, 1, 1, ".")))
 
 
 def specs_of(manifests: ManifestSet) -> dict[str, ProviderSpec]:
