@@ -55,8 +55,9 @@ class LaneConfig:
     def of(cls, provider: Provider | Document) -> LaneConfig:
         """The lane of a vllm Provider (its record, or the document that carries it)."""
         if isinstance(provider, Document):
+            if not isinstance(provider.record, Provider):
+                raise LaneError(f"{provider.file}:{provider.line}: {provider.ref} is not a Provider; name a vllm Provider")
             provider = provider.record
-        assert isinstance(provider, Provider), "LaneConfig.of reads a Provider"
         serve = provider.serve or _NO_SERVE
         where, ref = provider.source.where, provider.ref
         url = urlsplit(provider.base_url)
