@@ -56,7 +56,8 @@ class LaneConfig:
         """The lane of a vllm Provider (its record, or the document that carries it)."""
         if isinstance(provider, Document):
             if not isinstance(provider.record, Provider):
-                raise LaneError(f"{provider.file}:{provider.line}: {provider.ref} is not a Provider; name a vllm Provider")
+                where = f"{provider.file}:{provider.line}"
+                raise LaneError(f"{where}: {provider.ref} is not a Provider; name a vllm Provider")
             provider = provider.record
         serve = provider.serve or _NO_SERVE
         where, ref = provider.source.where, provider.ref
