@@ -23,11 +23,12 @@ from maestro.cli.output import (
     write_output,
 )
 from maestro.cli.output import as_json as json_text
-from maestro.cli.recording import record_eval
+from maestro.cli.recording import record
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.evals.cache import Store
 from maestro.evals.datasets import load_dataset
+from maestro.evals.evidence import eval_action
 from maestro.evals.plan import plan
 from maestro.evals.runner import CaseRun, Options
 from maestro.evals.session import Request, disk_reader, evaluate, usable
@@ -172,8 +173,7 @@ def run_command(
         if where is not None:
             write_output(report.FORMATS[kind](cards), where)
     write_output(_rendered(fmt, cards))
-    if not no_ledger:
-        record_eval(cards)
+    record(eval_action(cards), no_ledger=no_ledger)
     if any(card["problems"] for card in cards):
         raise typer.Exit(EXIT_FINDINGS)
 

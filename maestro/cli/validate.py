@@ -9,9 +9,10 @@ import typer
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
-from maestro.cli.recording import record_validation
+from maestro.cli.recording import record
 from maestro.cli.reference import examples
 from maestro.manifests import yamlio
+from maestro.manifests.evidence import validation_action
 from maestro.manifests.validate import default_paths, validate
 from maestro.report.diagnostics import FORMATS, render
 
@@ -33,8 +34,7 @@ def validate_command(
     result = validate(paths or default_paths(), limits=yamlio.Limits(max_bytes=max_file_size))
     report = render(fmt, result.diagnostics, result.summary, result.manifests.locator.texts)
     write_output(report, out_file)
-    if not no_ledger:
-        record_validation(result)  # only where the repository keeps keys in .maestro/keys/ and you have one
+    record(validation_action(result), no_ledger=no_ledger)  # only where the repository keeps keys and you have one
     if result.failed(strict):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -74,6 +74,8 @@ def _scope(scope: Mapping[str, str]) -> str:
 
 
 def _freeze(window: FreezeWindow) -> str:
+    if window.cron is not None:  # recurring
+        return f"{window.name}: from each '{window.cron}' ({window.time_zone}) for {window.duration}"
     now = datetime.now(UTC)
     try:
         start = datetime.fromisoformat(str(window.start).replace("Z", "+00:00"))

@@ -87,9 +87,11 @@ class Admin:
             actor, reason = "admin", str(body.get("reason", ""))
             try:
                 if body.get("clear"):
-                    change = live.clear(route.name, manifest, actor=actor, frozen=frozen)
+                    work = partial(live.clear, route.name, manifest, actor=actor, frozen=frozen)
                 else:
-                    change = live.set(route.name, body["weights"], manifest, actor=actor, frozen=frozen, reason=reason)
+                    weights = body["weights"]
+                    work = partial(live.set, route.name, weights, manifest, actor=actor, frozen=frozen, reason=reason)
+                change = await self.rt.store.write(work)
             except WeightError as e:
                 raise GatewayError(409 if frozen else 400, str(e), "frozen" if frozen else "invalid_weights") from e
             if self.rt.config.record_change is not None:

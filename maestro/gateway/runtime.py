@@ -15,6 +15,7 @@ from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.store import Store
 from maestro.gateway.switches import Switches
 from maestro.gateway.watch import FirstTokenWatch
+from maestro.state.observations import Observations
 from maestro.state.weights import LiveWeights
 from maestro.telemetry import Metrics, Tracer
 
@@ -36,6 +37,7 @@ class Runtime:
     retired: list[providers.Pool] = field(default_factory=list)
     lanes: Lanes = field(default_factory=lambda: Lanes({}, {}, {}))
     retired_lanes: list[Lanes] = field(default_factory=list)
+    observations: Observations = field(default_factory=lambda: Observations(":memory:"))
 
     @classmethod
     def create(cls, config: GatewayConfig) -> Runtime:
@@ -47,7 +49,7 @@ class Runtime:
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers, lanes, weights=LiveWeights(conn)),
+            Live(breakers, lanes, weights=LiveWeights(store.reads, writes=store.writes)),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,
@@ -57,6 +59,7 @@ class Runtime:
             FirstTokenWatch(config.breaker.silent_after),
             ProviderLimits(config.providers),
             lanes=lanes,
+            observations=Observations(config.state_path),
         )
 
     async def reload(self, config: GatewayConfig) -> None:

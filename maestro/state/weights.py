@@ -50,10 +50,19 @@ class Change:
 
 
 class LiveWeights:
-    """The overrides in one state store connection."""
+    """The overrides in the state store: read on ``conn``, written on ``writes`` (default: ``conn``). The gateway
+    reads them on every decision from its event loop, on a connection that only reads and so never waits for a
+    lock; its changes go through the connection its worker threads write on."""
 
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
-        migrate(conn, COMPONENT, MIGRATIONS)
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        clock: Callable[[], float] = time.time,
+        *,
+        writes: sqlite3.Connection | None = None,
+    ) -> None:
+        self.writes = writes or conn
+        migrate(self.writes, COMPONENT, MIGRATIONS)
         self.conn = conn
         self.clock = clock
         self._cached: Mapping[str, Mapping[str, float]] | None = None
@@ -88,7 +97,7 @@ class LiveWeights:
         if bad:
             raise WeightError(f"weights must be numbers from 0 to 1000000: {', '.join(bad)}")
         self._cached = None
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.writes.execute("BEGIN IMMEDIATE")
         try:
             before = {**manifest, **self._read(route)}
             after = {**before, **{k: float(w) for k, w in weights.items()}}
@@ -101,15 +110,15 @@ class LiveWeights:
                     f"a freeze is engaged: a change may only take traffic away, and this raises {', '.join(raised)}; "
                     "lift the freeze first, or lower weights instead"
                 )
-            self.conn.execute(
+            self.writes.execute(
                 "INSERT INTO live_weights (route, weights, actor, reason, changed_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(route) DO UPDATE SET weights = excluded.weights, actor = excluded.actor, "
                 "reason = excluded.reason, changed_at = excluded.changed_at",
                 (route, json.dumps(after, sort_keys=True), actor, reason, change.changed_at),
             )
-            self.conn.execute("COMMIT")
+            self.writes.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.writes.execute("ROLLBACK")
             raise
         return change
 
@@ -123,9 +132,9 @@ class LiveWeights:
                 "lift the freeze first"
             )
         self._cached = None
-        self.conn.execute("DELETE FROM live_weights WHERE route = ?", (route,))
+        self.writes.execute("DELETE FROM live_weights WHERE route = ?", (route,))
         return change
 
     def _read(self, route: str) -> dict[str, float]:
-        row = self.conn.execute("SELECT weights FROM live_weights WHERE route = ?", (route,)).fetchone()
+        row = self.writes.execute("SELECT weights FROM live_weights WHERE route = ?", (route,)).fetchone()
         return dict(json.loads(row[0])) if row else {}

@@ -30,10 +30,12 @@ def test_a_locked_store_stalls_neither_health_checks_nor_the_request_waiting_on_
         waiting.start()
         time.sleep(0.5)  # let the request reach its reservation, which waits for the lock
         health = httpx.get(url + "/healthz", timeout=30)  # answered while the lock is still held
+        unbudgeted = httpx.post(url + "/v1/chat/completions", json={**BODY, "team": "u"}, timeout=30)  # and served
         still_waiting = waiting.is_alive()
         other.execute("COMMIT")
         waiting.join(30)
     assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert unbudgeted.status_code == 200  # its decision read the switches and live weights without waiting
     assert still_waiting, answers[0].text
     assert answers[0].status_code == 200, answers[0].text  # served once the lock was released, within the busy timeout
 

@@ -75,3 +75,28 @@ def test_an_unknown_kind_is_an_error_that_lists_the_known_ones():
     with pytest.raises(UnknownKind, match=r"unknown kind 'Deployment'; maestro knows: Provider, Route"):
         kind("Deployment")
     assert kind("Route") is KINDS["Route"]
+
+
+def test_a_policy_record_holds_fixed_and_recurring_freeze_windows():
+    text = (
+        "apiVersion: maestro.dev/v1\nkind: Policy\nmetadata:\n  name: p\nspec:\n  freezeWindows:\n"
+        "    - name: fridays\n      cron: '0 18 * * 5'\n      duration: 64h\n      timeZone: Europe/Paris\n"
+        "    - name: holidays\n      start: '2026-12-24T00:00:00Z'\n      end: '2026-12-27T00:00:00Z'\n"
+        "      applies: [deploy]\n"
+    )
+    loaded = load([SourceFile("policy.yaml", text.encode(), ".")], SchemaSet())
+    assert loaded.diagnostics == []
+    (policy,) = loaded.manifests.records(Policy)
+    fridays, holidays = policy.freeze_windows
+    assert (fridays.cron, fridays.duration, fridays.time_zone, fridays.start) == (
+        "0 18 * * 5",
+        "64h",
+        "Europe/Paris",
+        None,
+    )
+    assert (holidays.start, holidays.cron, holidays.time_zone, holidays.applies) == (
+        "2026-12-24T00:00:00Z",
+        None,
+        "UTC",
+        ("deploy",),
+    )

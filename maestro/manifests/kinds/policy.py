@@ -52,9 +52,14 @@ class DualControl:
 
 @dataclass(frozen=True, slots=True)
 class FreezeWindow:
+    """A fixed window (``start``, ``end``) or a recurring one (``cron``, ``duration``, ``time_zone``)."""
+
     name: str
-    start: str
-    end: str
+    start: str | None
+    end: str | None
+    cron: str | None
+    duration: str | None  # as written (64h)
+    time_zone: str
     reason: str | None
     applies: tuple[str, ...]
 
@@ -104,7 +109,16 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
         tuple(PolicyRule(r["name"], r["when"], r["effect"], r.get("message")) for r in spec.get("rules", [])),
         tuple(_budget(b) for b in spec.get("budgets", [])),
         tuple(
-            FreezeWindow(w["name"], w["start"], w["end"], w.get("reason"), tuple(w.get("applies", [])))
+            FreezeWindow(
+                w["name"],
+                w.get("start"),
+                w.get("end"),
+                w.get("cron"),
+                w.get("duration"),
+                w.get("timeZone", "UTC"),
+                w.get("reason"),
+                tuple(w.get("applies", [])),
+            )
             for w in spec.get("freezeWindows", [])
         ),
         bool(kill.get("engaged")),
