@@ -17,6 +17,7 @@ from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import from_manifests
 from maestro.gateway.ask import Answer, ask, local
+from maestro.manifests.kinds.route import Route
 from maestro.manifests.loader import ManifestSet
 from maestro.telemetry import from_env
 
@@ -58,7 +59,7 @@ def ask_command(
 
 
 def _alias(manifests: ManifestSet, model: str | None) -> str:
-    routes = {doc.name: str(doc.spec["alias"]) for doc in manifests.of_kind("Route")}
+    routes = {route.name: route.alias for route in manifests.records(Route)}
     if model is None:
         if len(routes) != 1:
             known = ", ".join(f"{a} ({n})" for n, a in sorted(routes.items())) or "none"

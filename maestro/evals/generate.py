@@ -11,6 +11,7 @@ from typing import Any
 
 from maestro import providers, router
 from maestro.evals.errors import CaseError, EvalError
+from maestro.manifests.kinds.route import Route
 from maestro.manifests.loader import ManifestSet
 
 
@@ -33,7 +34,7 @@ class Caller:
         self.table = router.build(manifests)
         self.pool = pool
         self.state = state or router.LiveState()
-        self.aliases = {d.name: str(d.spec["alias"]) for d in manifests.of_kind("Route")}
+        self.aliases = {r.name: r.alias for r in manifests.records(Route)}
         self.requests = 0  # upstream requests sent (answered or not)
 
     def order(self, route: str, messages: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
