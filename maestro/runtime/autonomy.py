@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from maestro.manifests.autonomy import Permission, permission_of
 from maestro.manifests.loader import ManifestSet
 
 
@@ -69,8 +70,7 @@ def judge(action: str, level: Level | None) -> Verdict | None:
     """The verdict on ``action`` at ``level``; None when no level applies (no gate)."""
     if level is None:
         return None
-    if action in level.allowed:
-        return Verdict("allow", level, action)
-    if action in level.needs_approval:
-        return Verdict("approval", level, action)
-    return Verdict("forbid", level, action)
+    return Verdict(_DECISION[permission_of(level.allowed, level.needs_approval, action)], level, action)
+
+
+_DECISION = {Permission.FREE: "allow", Permission.NEEDS_APPROVAL: "approval", Permission.FORBIDDEN: "forbid"}
