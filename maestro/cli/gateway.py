@@ -125,10 +125,10 @@ def gateway_command(
 def _rollouts(store: str | Path, signer: str | None, writer: Writer | None) -> Controller:
     """The rollout controller, ticking in the gateway's lifespan (it idles while no rollout is active)."""
     actor = f"rollout-controller:{signer or getpass.getuser()}"
-    from maestro.cli.rollout import trusted_keys
+    from maestro.ledger.record import trusted_keyring
 
     record = None if writer is None else writer.submit
-    return Controller(store, actor=actor, record=record, keyring=trusted_keys(Path.cwd()))
+    return Controller(store, actor=actor, record=record, keyring=trusted_keyring(Path.cwd()))
 
 
 def check_open(host: str, allow_open: bool, keys_env: str) -> None:

@@ -27,7 +27,7 @@ from maestro.delivery.simulate import Traffic, simulate
 from maestro.delivery.spec import resolve
 from maestro.delivery.status import render, status
 from maestro.errors import UsageError
-from maestro.ledger import Keyring
+from maestro.ledger.record import trusted_keyring
 
 rollout_app = typer.Typer(help="Progressive delivery: run Rollouts that shift a route's traffic step by step.")
 
@@ -56,21 +56,13 @@ def controller(
     writer = None if ledger is None else ledger.writer()
     who = ledger.signer if ledger is not None else getpass.getuser()
     record = None if writer is None else writer.submit
-    c = Controller(store, actor=f"{role}:{who}", record=record, keyring=trusted_keys(Path.cwd()))
+    c = Controller(store, actor=f"{role}:{who}", record=record, keyring=trusted_keyring(Path.cwd()))
     try:
         yield c, f"{role}:{who}"
     finally:
         c.close()
         if writer is not None:
             writer.close()
-
-
-def trusted_keys(root: Path) -> Keyring | None:
-    """The repository's trusted ledger keys (whose approvals count), or None where it keeps none."""
-    from maestro.ledger import load_keyring
-    from maestro.ledger.keys import KEYS_DIR
-
-    return load_keyring(root / KEYS_DIR) if (root / KEYS_DIR).is_dir() else None
 
 
 def output_format(output: str | None, as_json: bool, format_alias: str | None = None) -> str:

@@ -34,7 +34,7 @@ from maestro.evidence import Action
 from maestro.ledger.paths import KEY_ENV, KEYS_DIR, key_path
 
 if TYPE_CHECKING:
-    from maestro.ledger.keys import SigningKey
+    from maestro.ledger.keys import Keyring, SigningKey
     from maestro.ledger.writer import Writer
 
 Build = Callable[[str], Action | Sequence[Action]]  # the signer's name -> what to record (its actor is bound to it)
@@ -135,3 +135,10 @@ def record(root: Path, build: Build, key: Path | None = None, store: Path | str 
     if rec is None:
         return None
     return rec.append(build(rec.signer))
+
+
+def trusted_keyring(root: Path) -> Keyring | None:
+    """The repository's trusted public keys (whose approvals count), or None where it keeps none."""
+    from maestro.ledger.keys import load_keyring
+
+    return load_keyring(root / KEYS_DIR) if (root / KEYS_DIR).is_dir() else None

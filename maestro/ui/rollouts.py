@@ -26,8 +26,8 @@ from maestro.delivery.errors import DeliveryError
 from maestro.delivery.spec import RolloutSpec
 from maestro.delivery.status import status
 from maestro.delivery.store import Stored
-from maestro.ledger import Action, Keyring, load_keyring
-from maestro.ledger.keys import KEYS_DIR
+from maestro.ledger import Action, Keyring
+from maestro.ledger.record import trusted_keyring
 from maestro.ui import actions
 from maestro.ui.auth import Who
 from maestro.ui.config import UiConfig
@@ -149,8 +149,7 @@ def _record(config: UiConfig, action: Action) -> None:
 
 def _keyring(config: UiConfig) -> Keyring | None:
     """The repository's trusted ledger keys (whose approvals count), as ``maestro rollout`` reads them."""
-    folder = config.root / KEYS_DIR
-    return load_keyring(folder) if folder.is_dir() else None
+    return trusted_keyring(config.root)
 
 
 def _get(c: Controller, name: str) -> Stored:
