@@ -6,13 +6,14 @@ common to all kinds; the first match wins and ``*`` matches anything. Anything e
 
 from __future__ import annotations
 
+import importlib
 import re
 from functools import cache
 from typing import Final
 
 from maestro.manifests.diff.documents import Ctx, Doc, Sides
 from maestro.manifests.diff.handlers import Rules, Verdict, fixed
-from maestro.manifests.diff.model import LOW, MEDIUM, Change, Op
+from maestro.manifests.diff.model import LOW, MEDIUM, Change, Op, Risk
 from maestro.manifests.diff.risk_routing import jurisdiction
 from maestro.manifests.diff.values import shown
 from maestro.manifests.diff.walk import Delta
@@ -54,7 +55,11 @@ def _kind_rules(kind: str) -> Rules:
     from maestro.manifests.kinds import KINDS  # the kinds name the risk rules of this package's modules
 
     entry = KINDS.get(kind)
-    return entry.risk if entry is not None else ()
+    if entry is None or not entry.risk:
+        return ()
+    module, name = entry.risk.split(":")
+    rules: Rules = getattr(importlib.import_module(f"maestro.manifests.diff.{module}"), name)
+    return rules
 
 
 @cache
@@ -74,7 +79,8 @@ def removed_document(doc: Doc) -> Change:
     from maestro.manifests.kinds import KINDS
 
     entry = KINDS.get(doc.kind)
-    risk, reason = (entry.removed if entry else None) or (MEDIUM, f"{doc.kind} removed")
+    named, reason = (entry.removed if entry else None) or (MEDIUM.value, f"{doc.kind} removed")
+    risk = Risk(named)
     return doc.change("", Op.REMOVED, risk=risk, reason=reason)
 
 

@@ -20,8 +20,6 @@ from maestro.manifests.kinds.base import KindEntry, Source
 
 if TYPE_CHECKING:
     from maestro.manifests.checks.context import Checker
-    from maestro.manifests.diff.handlers import Rules
-    from maestro.manifests.diff.model import Risk
 
 
 class Kind(Protocol):
@@ -36,9 +34,9 @@ class Kind(Protocol):
     @property
     def checks(self) -> tuple[Callable[[Checker], None], ...]: ...
     @property
-    def risk(self) -> Rules: ...
+    def risk(self) -> str: ...  # "MODULE:NAME" of its rules in maestro.manifests.diff (loaded by a diff only)
     @property
-    def removed(self) -> tuple[Risk, str] | None: ...
+    def removed(self) -> tuple[str, str] | None: ...
 
 
 class UnknownKind(MaestroError):

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.checks.autonomy import check_agents
-from maestro.manifests.diff.risk_delivery import AGENT
 from maestro.manifests.kinds.base import KindEntry, Source
 
 
@@ -56,4 +55,4 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
     )
 
 
-KIND = KindEntry("Agent", "agent.json", agent, (check_agents,), AGENT)
+KIND = KindEntry("Agent", "agent.json", agent, (check_agents,), "risk_delivery:AGENT")

@@ -8,8 +8,6 @@ from typing import Any
 
 from maestro.manifests.autonomy import Permission, grouped, permission_of
 from maestro.manifests.checks.autonomy import check_levels
-from maestro.manifests.diff.model import HIGH
-from maestro.manifests.diff.risk_governance import AUTONOMY_LEVEL
 from maestro.manifests.kinds.base import KindEntry, Source
 
 
@@ -60,6 +58,6 @@ KIND = KindEntry(
     "autonomylevel.json",
     autonomy_level,
     (check_levels,),
-    AUTONOMY_LEVEL,
-    (HIGH, "autonomy level removed: the limits it set on agents and pipelines are gone"),
+    "risk_governance:AUTONOMY_LEVEL",
+    ("high", "autonomy level removed: the limits it set on agents and pipelines are gone"),
 )

@@ -14,8 +14,6 @@ from maestro.manifests.loader import Source
 
 if TYPE_CHECKING:
     from maestro.manifests.checks.context import Checker
-    from maestro.manifests.diff.handlers import Rules
-    from maestro.manifests.diff.model import Risk
 
 R_co = TypeVar("R_co", covariant=True)
 
@@ -28,8 +26,8 @@ class KindEntry(Generic[R_co]):
     schema: str  # a file in maestro/builtin/schemas
     record: Callable[[str, Mapping[str, Any], Source], R_co]  # (name, spec, source) -> the record
     checks: tuple[Callable[[Checker], None], ...] = ()
-    risk: Rules = ()
-    removed: tuple[Risk, str] | None = None  # the risk of deleting a document of this kind; medium when None
+    risk: str = ""  # "MODULE:NAME" of its diff risk rules in maestro.manifests.diff, loaded only by a diff
+    removed: tuple[str, str] | None = None  # (risk, why) of deleting a document of this kind; medium when None
 
 
 def opt_int(value: Any) -> int | None:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.checks.delivery import check_evals
-from maestro.manifests.diff.model import HIGH
-from maestro.manifests.diff.risk_delivery import EVAL_SUITE
 from maestro.manifests.kinds.base import KindEntry, Source
 
 
@@ -82,6 +80,6 @@ KIND = KindEntry(
     "evalsuite.json",
     eval_suite,
     (check_evals,),
-    EVAL_SUITE,
-    (HIGH, "eval suite removed: its checks no longer gate changes"),
+    "risk_delivery:EVAL_SUITE",
+    ("high", "eval suite removed: its checks no longer gate changes"),
 )

@@ -8,7 +8,6 @@ from itertools import pairwise
 from typing import Any
 
 from maestro.manifests.checks.pipelines import check_pipelines
-from maestro.manifests.diff.risk_delivery import PIPELINE
 from maestro.manifests.kinds.base import KindEntry, Source
 
 
@@ -47,4 +46,4 @@ def pipeline(name: str, spec: Mapping[str, Any], source: Source) -> Pipeline:
     )
 
 
-KIND = KindEntry("Pipeline", "pipeline.json", pipeline, (check_pipelines,), PIPELINE)
+KIND = KindEntry("Pipeline", "pipeline.json", pipeline, (check_pipelines,), "risk_delivery:PIPELINE")

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.checks.routing import check_policies
-from maestro.manifests.diff.model import HIGH
-from maestro.manifests.diff.risk_governance import POLICY
 from maestro.manifests.kinds.base import KindEntry, Source
 
 
@@ -145,6 +143,6 @@ KIND = KindEntry(
     "policy.json",
     policy,
     (check_policies,),
-    POLICY,
-    (HIGH, "policy removed: its rules, budgets, freeze windows and dual control no longer apply"),
+    "risk_governance:POLICY",
+    ("high", "policy removed: its rules, budgets, freeze windows and dual control no longer apply"),
 )

@@ -9,7 +9,6 @@ from typing import Any
 from maestro.manifests.checks.routing import check_providers
 from maestro.manifests.checks.secrets import check_key_env
 from maestro.manifests.checks.serve import check_serve
-from maestro.manifests.diff.risk_routing import PROVIDER
 from maestro.manifests.kinds.base import KindEntry, Source
 from maestro.manifests.requirements import ProviderFacts
 
@@ -128,4 +127,6 @@ def provider(name: str, spec: Mapping[str, Any], source: Source) -> Provider:
     )
 
 
-KIND = KindEntry("Provider", "provider.json", provider, (check_providers, check_key_env, check_serve), PROVIDER)
+KIND = KindEntry(
+    "Provider", "provider.json", provider, (check_providers, check_key_env, check_serve), "risk_routing:PROVIDER"
+)

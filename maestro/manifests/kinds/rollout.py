@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.checks.delivery import check_rollouts
-from maestro.manifests.diff.risk_delivery import ROLLOUT
 from maestro.manifests.kinds.base import KindEntry, Source
 
 
@@ -47,4 +46,4 @@ def rollout(name: str, spec: Mapping[str, Any], source: Source) -> Rollout:
     )
 
 
-KIND = KindEntry("Rollout", "rollout.json", rollout, (check_rollouts,), ROLLOUT)
+KIND = KindEntry("Rollout", "rollout.json", rollout, (check_rollouts,), "risk_delivery:ROLLOUT")

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from maestro.manifests.checks.routing import check_routes
-from maestro.manifests.diff.risk_routing import ROUTE
 from maestro.manifests.kinds.base import KindEntry, Source
 from maestro.manifests.requirements import Requirement
 
@@ -142,4 +141,4 @@ def route(name: str, spec: Mapping[str, Any], source: Source) -> Route:
 
 __all__ = ["KIND", "Fallback", "Pin", "Route", "Rule", "Target"]
 
-KIND = KindEntry("Route", "route.json", route, (check_routes,), ROUTE)
+KIND = KindEntry("Route", "route.json", route, (check_routes,), "risk_routing:ROUTE")
