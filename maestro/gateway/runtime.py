@@ -43,15 +43,16 @@ class Runtime:
         store = Store.open(config.state_path)
         conn = store.writes
         lanes = _lanes(config, store)
+        switches = Switches(store.reads, store.writes)
         return cls(
             config,
             providers.pool(config.providers, config.environ, config.transports),
             breakers,
-            Live(breakers, lanes, weights=LiveWeights(store.reads, writes=store.writes)),
+            Live(breakers, lanes, weights=LiveWeights(store.reads, writes=store.writes), switches=switches),
             Tracer(config.tracer_provider),
             Metrics(),
             conn,
-            Switches(store.reads, store.writes),
+            switches,
             Budgets(conn, config.budgets),
             store,
             FirstTokenWatch(config.breaker.silent_after),
