@@ -19,8 +19,8 @@ from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
 
+from maestro.calls import CallerRefused, Exhausted, Opened, Plan, Served, try_order
 from maestro.errors import MaestroError
-from maestro.gateway.attempts import CallerRefused, Exhausted, Opened, Plan, Served, cost_of, try_order
 from maestro.gateway.body import ChatCall, parse_chat
 from maestro.gateway.budgets import BudgetRefused, Reservation
 from maestro.gateway.config import ApiKey
@@ -131,9 +131,9 @@ class Chat:
             self.shadows.launch(decision, partial(_body_for, call))
         try:
             if call.stream:
-                opened = await try_order(rt, plan, _opened)
+                opened = await try_order(rt.line, plan, _opened)
                 return self._stream(ctx, opened)
-            served = await try_order(rt, plan, partial(buffer, rt))
+            served = await try_order(rt.line, plan, partial(buffer, rt))
         except Exhausted as e:
             ctx.headers[ATTEMPTS] = str(len(e.tally.attempts))
             raise unavailable(
@@ -152,7 +152,7 @@ class Chat:
     async def _answer(self, ctx: _Ctx, served: Served[Buffered]) -> Response:
         d, value = served.deployment, served.value
         usage = value.usage or _estimate(ctx.call, _content_chars(value.completion))
-        cost = cost_of(self.rt, d, usage)
+        cost = self.rt.line.cost(d, usage)
         ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}", ATTEMPTS: str(len(served.tally.attempts))})
         ctx.headers.update(passed_over(served.tally.reasons, d.key))
         tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
@@ -177,7 +177,7 @@ class Chat:
 
         async def finish(end: StreamEnd) -> float:
             usage = end.usage or _estimate(ctx.call, end.output_chars)
-            cost = cost_of(self.rt, d, usage)
+            cost = self.rt.line.cost(d, usage)
             tracing.usage(ctx.span, served.value.stream.model, usage.input_tokens, usage.output_tokens, cost)
             if end.error is not None:
                 tracing.fail(ctx.span, end.error.kind.value, str(end.error))

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from maestro.gateway.breaker import Breakers
+from maestro.calls import Breakers
 from maestro.gateway.lanes import Lanes
 from maestro.gateway.switches import Switches
 from maestro.router import DeploymentState, LiveState

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 
 from maestro import providers
-from maestro.gateway.breaker import Breakers
+from maestro.calls import Breakers, FirstTokenWatch, Line
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.lanes import Lanes
@@ -14,7 +14,6 @@ from maestro.gateway.live import Live
 from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.store import Store
 from maestro.gateway.switches import Switches
-from maestro.gateway.watch import FirstTokenWatch
 from maestro.state.weights import LiveWeights
 from maestro.telemetry import Metrics, Tracer
 
@@ -36,6 +35,29 @@ class Runtime:
     retired: list[providers.Pool] = field(default_factory=list)
     lanes: Lanes = field(default_factory=lambda: Lanes({}, {}, {}))
     retired_lanes: list[Lanes] = field(default_factory=list)
+    _line: Line | None = field(default=None, init=False, repr=False)
+
+    @property
+    def line(self) -> Line:
+        """What the route-calling core uses here: this gateway's clients, breakers, watch, limits, lanes,
+        metrics and tracer (built once, and again after a reload)."""
+        if self._line is None:
+            config = self.config
+            self._line = Line(
+                config.table.deployments,
+                self.pool,
+                config.providers,
+                self.breakers,
+                self.watch,
+                self.limits,
+                _Counted(self.metrics),
+                self.tracer,
+                self.lanes.client,
+                self.live.record,
+                config.stall_s,
+                config.max_retry_after_s,
+            )
+        return self._line
 
     @classmethod
     def create(cls, config: GatewayConfig) -> Runtime:
@@ -71,6 +93,7 @@ class Runtime:
         old, self.lanes = self.lanes, _lanes(config, self.store)
         await self.lanes.start()
         self.live.lanes = self.lanes
+        self._line = None
         await old.stop()  # requests in flight on its replicas' clients finish; they are closed at shutdown
         self.retired_lanes.append(old)
 
@@ -80,6 +103,19 @@ class Runtime:
         for pool in (self.pool, *self.retired):
             await pool.aclose()
         self.store.close()
+
+
+class _Counted:
+    """The core's attempts, counted in the gateway's metrics."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def attempt(self, key: str, outcome: str) -> None:
+        self.metrics.attempts.labels(key, outcome).inc()
+
+    def panic_attempt(self, key: str) -> None:
+        self.metrics.panic_attempts.labels(key).inc()
 
 
 def _lanes(config: GatewayConfig, store: Store) -> Lanes:
