@@ -7,7 +7,7 @@ longer (no retry when it is over ``max_retry_after_s``). A caller fault ends the
 
 Each attempt must show its first token (a chunk with content, a tool call or a finish reason) within the
 first-token deadline; a buffered (non-streaming) answer must then keep arriving, each chunk within the stall
-deadline. A streaming answer is handed over after its first token (see ``relay``). A deployment that has left
+deadline. A streaming answer is handed over after its first token (the gateway's ``relay``). A deployment that has left
 an attempt waiting past half its first-token deadline is tried after the rest of the order (see ``watch``).
 A route with ``hedge`` sends a copy of a slow first attempt to the next deployment that fits the hedge's cost.
 """
