@@ -527,7 +527,7 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    cpu_s: float = 0.0  # user + system CPU time of the child: what the run cost, whatever else the machine ran
+    cpu_s: float = 0.0  # user + system CPU time of the child and the workers it waited for (os.wait4)
 
 
 def measure(argv: Sequence[str], cwd: Path) -> Run:
@@ -838,7 +838,8 @@ def table(result: dict[str, object]) -> str:
     runs = len((rows or broken)[0]["runs_s"]) if rows or broken else 0
     lines += [
         "",
-        f"seconds: median of {runs} run(s), wall clock, start-up included; CPU s: median user + system time; "
+        f"seconds: median of {runs} run(s), wall clock, start-up included; CPU s: median user + system time "
+        "(maestro's worker processes included); "
         "peak RSS: largest of the runs (os.wait4)",
         "ratio: maestro seconds / check-jsonschema seconds (below 1: maestro is faster)",
         "",

@@ -88,6 +88,7 @@ class Plan:
     estimates: Mapping[str, float] = field(default_factory=dict)  # estimated cost by deployment (for hedging)
     limits: Mapping[str, int] = field(default_factory=dict)  # the output limit sent to each deployment
     limit_field: str = "max_tokens"
+    route: str = ""  # the route's name, for the rollout observations
 
     def body_for(self, d: Deployment) -> dict[str, Any]:
         """The body sent to ``d``: ``body`` with its output limit."""
@@ -231,7 +232,7 @@ async def _attempt(
             value = await run(opened)
         except ProviderFault as fault:
             ms = (time.perf_counter() - started) * 1000
-            _count(line, d, tally, fault.kind.value, ms, ok=False)
+            _count(line, d, tally, fault.kind.value, ms, ok=False, route=plan.route)
             tracing.fail(span, fault.kind.value, str(fault))
             tally.reasons[d.key] = f"{fault.kind.value}: {fault}"
             tally.faults[d.key] = str(fault)
@@ -251,7 +252,7 @@ async def _attempt(
             if opened is not None:
                 await opened.stream.aclose()
             raise
-        _count(line, d, tally, "ok", opened.first_token_ms, ok=True)
+        _count(line, d, tally, "ok", opened.first_token_ms, ok=True, route=plan.route)
         if span.is_recording():  # a buffered answer is whole here; a relayed stream has its usage only at its end
             got = opened.stream.usage
             if got is None:
@@ -261,12 +262,12 @@ async def _attempt(
         return True, value
 
 
-def _count(line: Line, d: Deployment, tally: Tally, outcome: str, ms: float, *, ok: bool) -> None:
+def _count(line: Line, d: Deployment, tally: Tally, outcome: str, ms: float, *, ok: bool, route: str) -> None:
     if ok:
         line.breakers.success(d.key)
     else:
         line.breakers.failure(d.key)
-    line.record(d.key, ms, ok)
+    line.record(route, d.key, ms, ok)
     tally.attempts.append(Attempt(d.key, outcome, ms))
     line.counts.attempt(d.key, outcome)
 

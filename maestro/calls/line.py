@@ -56,7 +56,7 @@ def _pooled(provider: str, messages: Any) -> ChatClient | None:
     return None
 
 
-def _unrecorded(key: str, latency_ms: float, ok: bool) -> None:
+def _unrecorded(route: str, key: str, latency_ms: float, ok: bool) -> None:
     return None
 
 
@@ -72,7 +72,8 @@ class Line:
     tracer: Tracer = field(default_factory=Tracer)
     # a client other than the pooled one for a request (the vLLM lane's replica by prompt prefix), else None
     client_for: Callable[[str, Any], ChatClient | None] = _pooled
-    record: Callable[[str, float, bool], None] = _unrecorded  # each attempt's latency and outcome (live stats)
+    # each attempt's route, deployment, latency and outcome (the live stats, a rollout's observations)
+    record: Callable[[str, str, float, bool], None] = _unrecorded
     stall_s: float = 10.0
     max_retry_after_s: float = 10.0
     patient: bool = False  # wait the provider's whole timeout for the first token and between chunks

@@ -48,6 +48,9 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "run": "maestro.cli.run",
         "runs": "maestro.cli.runs",
         "worker": "maestro.cli.runs",
+        "rollout": "maestro.cli.rollout",
+        "freeze": "maestro.cli.freeze",
+        "ui": "maestro.cli.ui",
     }
 )
 
@@ -70,9 +73,12 @@ PANELS: Mapping[str, str] = MappingProxyType(
         "ledger": "Evidence",
         "keys": "Evidence",
         "chaos": "Operations",
+        "rollout": "Operations",
+        "freeze": "Operations",
         "run": "Agent graphs",
         "runs": "Agent graphs",
         "worker": "Agent graphs",
+        "ui": "Evidence",
     }
 )
 

@@ -7,13 +7,24 @@ from typing import Annotated
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
+from maestro.cli.output import (
+    FormatAlias,
+    JsonFlag,
+    OutFile,
+    json_as,
+    output_option,
+    resolve_format,
+    with_yaml,
+    write_output,
+)
 from maestro.cli.reference import examples
 from maestro.manifests.diff import Risk, diff_sources
 from maestro.manifests.sources import resolve_sides
-from maestro.report.diff import FORMATS, render
+from maestro.report.diff import FORMATS as REPORT_FORMATS
+from maestro.report.diff import render
 
 _RISKS = tuple(r.value for r in Risk)
+FORMATS = with_yaml(REPORT_FORMATS)
 
 
 def diff_command(
@@ -40,7 +51,7 @@ def diff_command(
         raise typer.BadParameter(f"unknown risk '{fail_on}'; use one of {', '.join(_RISKS)}", param_hint="--fail-on")
     before, after = resolve_sides(old, new)
     result = diff_sources(before.sources, after.sources, old_files=before.files, new_files=after.files)
-    write_output(render(fmt, result, before.label, after.label), out_file)
+    write_output(json_as(fmt, render("json" if fmt == "yaml" else fmt, result, before.label, after.label)), out_file)
     if fail_on is not None and result.reaches(Risk(fail_on)):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -15,19 +15,21 @@ from typer.core import TyperGroup
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import (
-    TEXT_AND_JSON,
+    TEXT_JSON_YAML,
     FormatAlias,
     JsonFlag,
+    as_data,
     output_option,
     resolve_format,
     write_output,
 )
 from maestro.cli.output import as_json as json_text
-from maestro.cli.recording import record_eval
+from maestro.cli.recording import record
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.evals.cache import Store
 from maestro.evals.datasets import load_dataset
+from maestro.evals.evidence import eval_action
 from maestro.evals.plan import plan
 from maestro.evals.runner import CaseRun, Options
 from maestro.evals.session import Request, disk_reader, evaluate, usable
@@ -172,8 +174,7 @@ def run_command(
         if where is not None:
             write_output(report.FORMATS[kind](cards), where)
     write_output(_rendered(fmt, cards))
-    if not no_ledger:
-        record_eval(cards)
+    record(eval_action(cards), no_ledger=no_ledger)
     if any(card["problems"] for card in cards):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -197,12 +198,12 @@ def plan_command(
         float, typer.Option(metavar="SHARE", help="Share of cases expected to flip between two runs.")
     ] = 0.10,
     paths: Paths = None,
-    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    output: Annotated[str | None, output_option(TEXT_JSON_YAML)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
 ) -> None:
     """How many cases and repeats the suite's thresholds need to be decidable; warns when it has too few."""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     manifests = usable(validate(paths or default_paths()), "")
     lines, plans = [], []
     for suite in suites_of(manifests, suites or [], disk_reader):
@@ -220,7 +221,7 @@ def plan_command(
             lines.append("  no rate threshold or baseline to plan for")
         for warning in p.warnings:
             typer.echo(f"maestro: warning: {warning}", err=True)
-    write_output(json_text(plans) if fmt == "json" else "\n".join(lines) + "\n")
+    write_output("\n".join(lines) + "\n" if fmt == "text" else as_data(fmt, plans))
 
 
 @eval_app.command("history", epilog=examples("maestro eval history refunds --limit 5 --json"))
@@ -228,12 +229,12 @@ def history_command(
     suite: Annotated[str, typer.Argument(help="EvalSuite name.")],
     limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
     state: Annotated[Path | None, typer.Option(metavar="FILE", help="State store (default .maestro/state.db).")] = None,
-    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    output: Annotated[str | None, output_option(TEXT_JSON_YAML)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
 ) -> None:
     """The suite's past scorecards kept in the state store (revision + for a working tree on that commit)."""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     path = state or repository_root() / ".maestro" / "state.db"
     if not path.exists():
         raise UsageError(f"{path}: no eval history yet; run `maestro eval` first")
@@ -244,9 +245,9 @@ def history_command(
         store.close()
     if not rows:
         raise UsageError(f"no runs of '{suite}' in {path}; run `maestro eval {suite}`")
-    if fmt == "json":
+    if fmt != "text":
         keep = [{"digest": d, "revision": r, "created": c, "scorecard": card} for d, r, c, card in rows]
-        write_output(json.dumps(keep, indent=2) + "\n", None)
+        write_output(as_data(fmt, keep), None)
     else:
         write_output(report.history(rows), None)
 

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
+from maestro.cli.output import (
+    FormatAlias,
+    JsonFlag,
+    OutFile,
+    json_as,
+    output_option,
+    resolve_format,
+    with_yaml,
+    write_output,
+)
 from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests, read_request
 from maestro.errors import UsageError
@@ -17,6 +26,8 @@ from maestro.manifests.validate import default_paths, validate
 from maestro.report import decision as decision_report
 from maestro.report import explain as report
 from maestro.router import build, decide
+
+FORMATS = with_yaml(report.FORMATS)
 
 
 def explain_command(
@@ -28,7 +39,7 @@ def explain_command(
             "--request", metavar="FILE", help="A request file (JSON/YAML): trace the route's decision for it."
         ),
     ] = None,
-    output: Annotated[str | None, output_option(report.FORMATS)] = None,
+    output: Annotated[str | None, output_option(FORMATS)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
     paths: Annotated[
@@ -37,7 +48,7 @@ def explain_command(
     out_file: OutFile = None,
 ) -> None:
     """Say in plain words what a manifest does and what follows from it."""
-    fmt = resolve_format(report.FORMATS, output, as_json, format_alias)
+    fmt = resolve_format(FORMATS, output, as_json, format_alias)
     if name is not None:
         target = f"{target}/{name}"
     if request is not None:
@@ -55,7 +66,7 @@ def explain_command(
         if not text:
             raise UsageError(f"{target} has no graph; Mermaid output exists for Route and Pipeline")
     else:
-        text = report.text(explanations) if fmt == "text" else report.as_json(explanations)
+        text = report.text(explanations) if fmt == "text" else json_as(fmt, report.as_json(explanations))
     write_output(text, out_file)
 
 
@@ -69,8 +80,10 @@ def _trace(target: str, request_file: Path, paths: list[Path] | None, fmt: str) 
         request = replace(request, alias=route.spec["alias"])
     decision = decide(build(manifests), request)
     if fmt == "mermaid":
-        raise UsageError("a decision trace has no Mermaid form; use -o text or -o json")
-    return decision_report.decision_text(decision) if fmt == "text" else decision_report.decision_json(decision)
+        raise UsageError("a decision trace has no Mermaid form; use -o text, -o json or -o yaml")
+    if fmt == "text":
+        return decision_report.decision_text(decision)
+    return json_as(fmt, decision_report.decision_json(decision))
 
 
 def _inside(path: Path, root: Path) -> bool:

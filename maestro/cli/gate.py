@@ -11,9 +11,10 @@ import typer
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
-from maestro.cli.recording import record_gate
+from maestro.cli.recording import record
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
+from maestro.evals.evidence import gate_action
 from maestro.evals.gate import judge
 from maestro.evals.slo import forecast
 from maestro.report import gate as report
@@ -62,8 +63,7 @@ def gate_command(
     forecasts = {c["suite"]: f for c in cards if (f := forecast(c)) is not None}
     text = report.markdown(result, cards, forecasts) if fmt == "markdown" else report.FORMATS[fmt](result, cards)
     write_output(text, out_file)
-    if not no_ledger:
-        record_gate(result, cards)  # before GitHub: the verdict is recorded whatever the API answers
+    record(gate_action(result, cards), no_ledger=no_ledger)  # before GitHub: recorded whatever the API answers
     if github:
         from maestro.github.publish import publish_from_environment
 

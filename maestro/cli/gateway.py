@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from maestro import state
 from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
+from maestro.delivery.controller import Controller
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
 from maestro.gateway.recording import change_sink, ledger_sink
 from maestro.gateway.serve import run
-from maestro.ledger import Writer, load_keyring
-from maestro.ledger.keys import KEYS_DIR, SigningKey
-from maestro.ledger.record import configured_key
+from maestro.ledger.record import recorder
 from maestro.telemetry import from_env
+
+if TYPE_CHECKING:
+    from maestro.ledger.writer import Writer
 
 
 def gateway_command(
@@ -83,8 +86,8 @@ def gateway_command(
     if not api_keys:
         check_open(host, allow_open, keys_env)
     store = state_path or state.default_path(Path.cwd())
-    signing = None if no_ledger else _signing_key(Path.cwd(), key)
-    writer = None if signing is None else Writer(store, signing)
+    ledger = None if no_ledger else recorder(Path.cwd(), key, store=store)  # refuses an untrusted key
+    writer = None if ledger is None else ledger.writer()
     options = {
         "state_path": store,
         "max_body_bytes": max_body,
@@ -95,8 +98,9 @@ def gateway_command(
         "admin_token_env": admin_env,
         "api_keys": api_keys,
         "tracer_provider": from_env(),
-        "record": None if writer is None or signing is None else ledger_sink(writer, f"gateway:{signing.name}"),
-        "record_change": None if writer is None or signing is None else change_sink(writer, signing.name),
+        "record": None if writer is None or ledger is None else ledger_sink(writer, f"gateway:{ledger.signer}"),
+        "record_change": None if writer is None or ledger is None else change_sink(writer, ledger.signer),
+        "services": (_rollouts(store, ledger.signer if ledger else None, writer),),
     }
 
     def reload() -> GatewayConfig:
@@ -110,12 +114,21 @@ def gateway_command(
                 "it and name any team or caller",
                 err=True,
             )
-        if signing is not None:
-            typer.echo(f"ledger: recording every decision in {store}, signed by '{signing.name}'", err=True)
+        if ledger is not None:
+            typer.echo(f"ledger: recording every decision in {store}, signed by '{ledger.signer}'", err=True)
         run(create_app(config), host, port, log_level)
     finally:
         if writer is not None:
             writer.close()
+
+
+def _rollouts(store: str | Path, signer: str | None, writer: Writer | None) -> Controller:
+    """The rollout controller, ticking in the gateway's lifespan (it idles while no rollout is active)."""
+    actor = f"rollout-controller:{signer or getpass.getuser()}"
+    from maestro.cli.rollout import trusted_keys
+
+    record = None if writer is None else writer.submit
+    return Controller(store, actor=actor, record=record, keyring=trusted_keys(Path.cwd()))
 
 
 def check_open(host: str, allow_open: bool, keys_env: str) -> None:
@@ -136,19 +149,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a name other than localhost may resolve anywhere
-
-
-def _signing_key(root: Path, key: Path | None) -> SigningKey | None:
-    """The key to sign decisions with, when the repository keeps a ledger and one is configured."""
-    signing = configured_key(root, key)
-    if signing is None:
-        return None
-    if load_keyring(root / KEYS_DIR).get(signing.keyid) is None:
-        raise UsageError(
-            f"the signing key '{signing.name}' is not among the trusted keys in {root / KEYS_DIR}; commit its "
-            "public key (`maestro keys init` writes it), or pass --no-ledger"
-        )
-    return signing
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 
 from maestro import state
-from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, say
+from maestro.cli.output import (
+    TEXT_AND_JSON,
+    TEXT_JSON_YAML,
+    FormatAlias,
+    JsonFlag,
+    as_data,
+    output_option,
+    resolve_format,
+    say,
+)
 from maestro.cli.output import as_json as json_text
 from maestro.cli.progress import long_step
 from maestro.cli.reference import examples
@@ -153,16 +162,16 @@ def status_command(
     name: NameArg = None,
     manifests: ManifestsOpt = None,
     state_path: StateOpt = None,
-    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    output: Annotated[str | None, output_option(TEXT_JSON_YAML)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
 ) -> None:
     """Whether each lane runs and answers, and its spill signal (queue, KV cache, saturated, circuit)."""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     paths, conn = LanePaths.default(), _registry(state_path)
     found = [lifecycle.status(config, paths, conn) for config in _lanes(name, manifests)]
-    if fmt == "json":
-        typer.echo(json.dumps([dataclasses.asdict(s) for s in found], indent=2))
+    if fmt != "text":
+        typer.echo(as_data(fmt, [dataclasses.asdict(s) for s in found]), nl=False)
         return
     for s in found:
         sig = s.signal

@@ -10,7 +10,17 @@ import typer
 
 from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format, say, write_output
+from maestro.cli.output import (
+    TEXT_AND_JSON,
+    TEXT_JSON_YAML,
+    FormatAlias,
+    JsonFlag,
+    json_as,
+    output_option,
+    resolve_format,
+    say,
+    write_output,
+)
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
 from maestro.ledger import anchor, export, pinned, query, requests
@@ -94,20 +104,21 @@ def show_command(
     since: Annotated[
         str | None, typer.Option("--since", metavar="WHEN", help="From this date/time or age (2h, 7d).")
     ] = None,
-    output: OutputOpt = None,
+    output: Annotated[str | None, output_option(TEXT_JSON_YAML)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
     store: StateOpt = None,
 ) -> None:
-    """List the entries: index, time, action, actor, autonomy level, signers (json: one Statement a line)."""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    """List the entries: index, time, action, actor, autonomy level, signers (json: one Statement a line;
+    yaml: one document each)."""
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     cutoff = query.parse_since(since) if since else None
     if not query.has_ledger(_store(store)):
         write_output(out.empty_text(str(_store(store))) if fmt == "text" else "", None)
         return
     with _open(store) as ledger:
         shown = list(query.show(ledger, cutoff))
-    write_output(out.shown_text(shown) if fmt == "text" else out.shown_json(shown), None)
+    write_output(out.shown_text(shown) if fmt == "text" else json_as(fmt, out.shown_json(shown)), None)
 
 
 @ledger_app.command("export", epilog=examples("maestro ledger export ledger.intoto.jsonl"))

@@ -1,9 +1,10 @@
 """The one output convention of every command, and writing a rendered report.
 
-kubectl's habit: ``-o/--output FORMAT`` picks what a command prints (``text`` first, then ``json`` and the
-command's own formats); ``--json`` is the shorthand for ``-o json``; ``--format``/``-f`` is the old spelling,
-kept hidden for CI scripts that call it. A file is written only by an option that names a file
-(``--out-file FILE``), never by a flag value: ``-o report.json`` is a usage error that says so.
+kubectl's habit: ``-o/--output FORMAT`` picks what a command prints (``text`` first, then ``json``, ``yaml``
+where the JSON is a document a person would read, and the command's own formats); ``--json`` is the shorthand
+for ``-o json``; ``--format``/``-f`` is the old spelling, kept hidden for CI scripts that call it. A file is
+written only by an option that names a file (``--out-file FILE``), never by a flag value: ``-o report.json`` is
+a usage error that says so.
 
 A command declares its formats once and takes the three options::
 
@@ -29,6 +30,13 @@ import typer
 from maestro.errors import UsageError
 
 TEXT_AND_JSON = ("text", "json")
+TEXT_JSON_YAML = ("text", "json", "yaml")
+
+
+def with_yaml(formats: Sequence[str]) -> tuple[str, ...]:
+    """``formats`` with ``yaml`` offered right after ``json``: the same data, as YAML."""
+    at = list(formats).index("json") + 1
+    return (*formats[:at], "yaml", *formats[at:])
 
 
 def output_option(formats: Sequence[str]) -> Any:
@@ -77,6 +85,29 @@ def as_json(data: Any) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
+def as_yaml(data: Any) -> str:
+    """``data`` as YAML: exactly what ``as_json`` prints, read back and written as a YAML document."""
+    return json_as("yaml", as_json(data))
+
+
+def as_data(fmt: str, data: Any) -> str:
+    """``data`` in ``fmt``, ``json`` or ``yaml``: the two always hold the same data."""
+    return as_yaml(data) if fmt == "yaml" else as_json(data)
+
+
+def json_as(fmt: str, json_text: str) -> str:
+    """A reporter's JSON text as ``fmt``: unchanged for ``json``; for ``yaml``, the same data as YAML (JSON
+    Lines become one YAML document per line)."""
+    if fmt != "yaml":
+        return json_text
+    from maestro.manifests import yamlio  # loaded on use: commands that print text do not pay for it
+
+    try:
+        return yamlio.dump(json.loads(json_text))
+    except json.JSONDecodeError:
+        return yamlio.dump_all(json.loads(line) for line in json_text.splitlines() if line.strip())
+
+
 def write_output(text: str, out_file: Path | None = None) -> None:
     """Print ``text``, or write it to ``out_file`` when one is named."""
     if out_file is None:
@@ -89,5 +120,5 @@ def write_output(text: str, out_file: Path | None = None) -> None:
 
 
 def say(fmt: str, text: str, data: Any) -> None:
-    """What a step did: ``text`` as a line, or ``data`` as JSON with ``-o json``."""
-    write_output(as_json(data) if fmt == "json" else text + "\n")
+    """What a step did: ``text`` as a line, or ``data`` as JSON with ``-o json`` (YAML with ``-o yaml``)."""
+    write_output(text + "\n" if fmt == "text" else as_data(fmt, data))

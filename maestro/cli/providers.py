@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.output import TEXT_JSON_YAML, FormatAlias, JsonFlag, as_data, output_option, resolve_format
 from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
@@ -19,7 +18,7 @@ from maestro.providers import ProviderSpec, probe, specs_of
 
 providers_app = typer.Typer(help="Check the upstream providers the manifests name.", no_args_is_help=True)
 Paths = Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")]
-Output = Annotated[str | None, output_option(TEXT_AND_JSON)]
+Output = Annotated[str | None, output_option(TEXT_JSON_YAML)]
 
 
 @providers_app.command("status", epilog=examples("maestro providers status", "maestro providers status --json"))
@@ -27,7 +26,7 @@ def status_command(
     paths: Paths = None, output: Output = None, as_json: JsonFlag = False, format_alias: FormatAlias = None
 ) -> None:
     """Reachability, latency and whether each key is set (never its value): one GET /models per provider."""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     results = asyncio.run(probe.status(_specs(paths, None)))
     _print(results, fmt, test=False)
 
@@ -44,7 +43,7 @@ def test_command(
     format_alias: FormatAlias = None,
 ) -> None:
     """Make one real, small chat call per provider and show the answer, latency, tokens and cost."""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     specs = _specs(paths, name)
     if model is not None and name is None:
         raise typer.BadParameter("--model needs a provider NAME", param_hint="--model")
@@ -64,8 +63,8 @@ def _specs(paths: list[Path] | None, name: str | None) -> dict[str, ProviderSpec
 
 
 def _print(results: list[probe.Probe], fmt: str, *, test: bool) -> None:
-    if fmt == "json":
-        typer.echo(json.dumps([{**asdict(r), "ok": r.ok} for r in results], indent=2))
+    if fmt != "text":
+        typer.echo(as_data(fmt, [{**asdict(r), "ok": r.ok} for r in results]), nl=False)
     else:
         for r in results:
             secret = (

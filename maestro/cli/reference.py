@@ -30,8 +30,9 @@ def render() -> str:
     parts = [
         "# CLI reference\n",
         "Generated from the commands themselves by `python scripts/gendocs.py`; a test checks it is current.\n",
-        "Every command that prints takes `-o/--output FORMAT` (`text` first, `json`, and its own formats) and "
-        "`--json` for `-o json`; `--format`/`-f` still works as the old spelling. Files are written only by "
+        "Every command that prints takes `-o/--output FORMAT` (`text` first, `json`, `yaml` where the output is a "
+        "document to read (the same data as `json`), and its own formats) and `--json` for `-o json`; "
+        "`--format`/`-f` still works as the old spelling. Files are written only by "
         "options that name a file (`--out-file FILE`, `--junit FILE`). Exit codes: 0 clean, 1 findings, "
         "2 usage or bad input, 3 an internal error.\n",
         "Long steps (`lane install`, `lane prepare`, `lane up --wait`) show a spinner on a terminal and print a "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,10 +9,11 @@ import typer
 
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import (
-    TEXT_AND_JSON,
+    TEXT_JSON_YAML,
     FormatAlias,
     JsonFlag,
     OutFile,
+    as_data,
     output_option,
     resolve_format,
     write_output,
@@ -41,7 +41,7 @@ def simulate_command(
     outage: Annotated[
         list[str] | None, typer.Option("--outage", metavar="PROVIDER", help="A provider that is down (repeatable).")
     ] = None,
-    output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
+    output: Annotated[str | None, output_option(TEXT_JSON_YAML)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
     paths: Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")] = None,
@@ -55,12 +55,12 @@ def simulate_command(
     ] = "never",
 ) -> None:
     """Replay many requests, optionally under outages: does every tag class keep an allowed provider?"""
-    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    fmt = resolve_format(TEXT_JSON_YAML, output, as_json, format_alias)
     if fail_on not in FAIL_ON:
         raise typer.BadParameter(f"unknown value '{fail_on}'; use {' or '.join(FAIL_ON)}", param_hint="--fail-on")
     table = build(load_manifests(paths))
     result = simulate(table, read_requests(requests), outage or [], seed=seed)
-    text = report.simulation_text(result) if fmt == "text" else json.dumps(report.simulation_dict(result), indent=2)
+    text = report.simulation_text(result) if fmt == "text" else as_data(fmt, report.simulation_dict(result))
     write_output(text if text.endswith("\n") else text + "\n", out_file)
     if result.fails(fail_on):
         raise typer.Exit(EXIT_FINDINGS)

@@ -11,9 +11,20 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
+from maestro.cli.output import (
+    TEXT_AND_JSON,
+    FormatAlias,
+    JsonFlag,
+    output_option,
+    resolve_format,
+    write_output,
+)
+from maestro.cli.output import as_json as json_text
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 
 InputOpt = Annotated[str | None, typer.Option("--input", "-i", help="The run input: a JSON file, or - for stdin.")]
+OutputOpt = Annotated[str | None, output_option(TEXT_AND_JSON)]
 StateUrlOpt = Annotated[
     str | None,
     typer.Option("--state-url", help="Run state database (default: .maestro/runs.sqlite; $MAESTRO_RUNS_URL)."),
@@ -53,28 +64,40 @@ def run_command(
     source: InputOpt = None,
     detach: Annotated[bool, typer.Option("--detach", help="Queue the run for `maestro worker` and return.")] = False,
     state_url: StateUrlOpt = None,
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Start a run: print its id and follow its nodes until it ends or waits for a human."""
     from maestro.manifests.validate import repository_root
     from maestro.runtime import engine, report, runs
 
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     root = repository_root()
     run = runs.new_run(root, pipeline, read_input(source))
     if detach:
         engine.ensure(root, state_url)
         with engine.client(root, state_url) as client:
             runs.enqueue(client, run)
-        typer.echo(f"run {run['id']} queued; a `maestro worker` runs it (follow with `maestro runs show {run['id']}`)")
+            queued = runs.get(client, run["id"])
+        text = f"run {run['id']} queued; a `maestro worker` runs it (follow with `maestro runs show {run['id']}`)\n"
+        write_output(json_text(queued.to_json()) if fmt == "json" else text)
         return
-    typer.echo(f"run {run['id']}: pipeline {pipeline}, manifests sha256:{run['snapshot']['digest'][:12]}")
+    if fmt == "text":
+        typer.echo(f"run {run['id']}: pipeline {pipeline}, manifests sha256:{run['snapshot']['digest'][:12]}")
     with engine.launched(root, state_url), engine.client(root, state_url) as client:
         runs.start(run)
-        final = runs.follow(client, run["id"], lambda record: typer.echo(report.node_line(record)))
-    for line in report.end_lines(final):
-        typer.echo(line)
+        final = runs.follow(client, run["id"], lambda r: typer.echo(report.node_line(r)) if fmt == "text" else None)
+    write_output(json_text(final.to_json()) if fmt == "json" else "\n".join(report.end_lines(final)) + "\n")
     # always leave: this process may have recovered other runs that now wait in DBOS.recv
     leave(EXIT_FINDINGS if final.status in ("failed", "rejected") else 0)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run_command)
+    app.command(
+        "run",
+        epilog=examples(
+            "maestro run refund-flow --input examples/refund-request.json",
+            "maestro run refund-flow --input - --detach --json < request.json",
+        ),
+    )(run_command)

@@ -8,12 +8,25 @@ from typing import Annotated
 import typer
 
 from maestro.cli.app import EXIT_FINDINGS
-from maestro.cli.output import FormatAlias, JsonFlag, OutFile, output_option, resolve_format, write_output
-from maestro.cli.recording import record_validation
+from maestro.cli.output import (
+    FormatAlias,
+    JsonFlag,
+    OutFile,
+    json_as,
+    output_option,
+    resolve_format,
+    with_yaml,
+    write_output,
+)
+from maestro.cli.recording import record
 from maestro.cli.reference import examples
 from maestro.manifests import yamlio
+from maestro.manifests.evidence import validation_action
 from maestro.manifests.validate import default_paths, validate
-from maestro.report.diagnostics import FORMATS, render
+from maestro.report.diagnostics import FORMATS as REPORT_FORMATS
+from maestro.report.diagnostics import render
+
+FORMATS = with_yaml(REPORT_FORMATS)
 
 
 def validate_command(
@@ -27,14 +40,25 @@ def validate_command(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     max_file_size: Annotated[int, typer.Option(help="Largest file read, in bytes.", min=1)] = yamlio.Limits().max_bytes,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record this run in the ledger.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            metavar="N",
+            help="Processes that parse the files (default: one per core from 300 files; 1: no worker processes).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check manifests: YAML, each kind's schema, and the set as a whole (references, policies, graphs, CEL)."""
     fmt = resolve_format(FORMATS, output, as_json, format_alias)
-    result = validate(paths or default_paths(), limits=yamlio.Limits(max_bytes=max_file_size))
-    report = render(fmt, result.diagnostics, result.summary, result.manifests.locator.texts)
-    write_output(report, out_file)
-    if not no_ledger:
-        record_validation(result)  # only where the repository keeps keys in .maestro/keys/ and you have one
+    result = validate(paths or default_paths(), limits=yamlio.Limits(max_bytes=max_file_size), jobs=jobs)
+    shape = "json" if fmt == "yaml" else fmt
+    report = render(shape, result.diagnostics, result.summary, result.manifests.locator.texts)
+    write_output(json_as(fmt, report), out_file)
+    record(validation_action(result), no_ledger=no_ledger)  # only where the repository keeps keys and you have one
     if result.failed(strict):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -104,5 +104,9 @@ class Store:
         ).fetchall()
         return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
+    def suites(self) -> list[str]:
+        """The suites with a scorecard in the history, by name."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT suite FROM eval_scorecards ORDER BY suite")]
+
     def close(self) -> None:
         self.conn.close()

@@ -74,6 +74,9 @@ def _scope(scope: dict[str, str]) -> str:
 
 
 def _freeze(window: dict[str, str]) -> str:
+    if "cron" in window:  # recurring
+        zone = window.get("timeZone", "UTC")
+        return f"{window['name']}: from each '{window['cron']}' ({zone}) for {window['duration']}"
     now = datetime.now(UTC)
     try:
         start = datetime.fromisoformat(str(window["start"]).replace("Z", "+00:00"))

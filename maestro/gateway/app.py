@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -51,7 +52,13 @@ def create_app(config: GatewayConfig) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await rt.lanes.start()
+        await anyio.to_thread.run_sync(rt.observations.start)  # the store may be busy: never wait on the loop
+        for service in config.services:
+            await anyio.to_thread.run_sync(service.start)
         yield
+        for service in reversed(config.services):
+            await anyio.to_thread.run_sync(service.stop)
+        await anyio.to_thread.run_sync(rt.observations.stop)
         await shadows.aclose()
         await rt.aclose()
 

@@ -123,7 +123,14 @@ class Chat:
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
         limits = {k: call.output_tokens(rt.config.table.deployments[k]) for k in order}
         plan = Plan(
-            order, dict(call.upstream), settings, estimates, limits, call.limit_field, panic=decision.panic is not None
+            order,
+            dict(call.upstream),
+            settings,
+            estimates,
+            limits,
+            call.limit_field,
+            route=decision.route,
+            panic=decision.panic is not None,
         )
         if decision.panic:
             rt.metrics.panics.labels(decision.route).inc()

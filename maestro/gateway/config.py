@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from opentelemetry.trace import TracerProvider
@@ -18,6 +18,15 @@ from maestro.manifests.loader import ManifestSet
 from maestro.providers import ProviderSpec, specs_of
 from maestro.router import Budget, Decision, RouterTable, RouteSettings, build
 from maestro.state.weights import Change
+
+
+class Service(Protocol):
+    """Something the gateway runs beside itself for its lifetime (the rollout controller)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 # (decision, the deployment that served or None, cost in USD): the ledger's seam
 RecordSink = Callable[[Decision, str | None, float], None]
@@ -43,6 +52,7 @@ class ApiKey:
     id: str
     team: str = ""
     caller: str = ""
+    role: str = ""  # the UI's keys only (viewer, approver, operator): see ``api_keys_from_json(roles=...)``
 
     @property
     def who(self) -> str:
@@ -75,6 +85,8 @@ class GatewayConfig:
     reload: Callable[[], GatewayConfig] | None = None  # how POST /admin/reload rebuilds (None: not offered)
     lanes: Mapping[str, LaneConfig] = field(default_factory=dict)  # vLLM lanes whose /metrics are polled
     lane_poll_s: float = 1.0
+    # started in the app's lifespan and stopped at shutdown (the rollout controller): objects with start()/stop()
+    services: tuple[Service, ...] = ()
 
     def route(self, name: str) -> RouteSettings:
         """Route ``name``'s settings: those in ``routes`` when it names the route (tests), else the table's."""
@@ -91,9 +103,10 @@ class ConfigError(MaestroError):
     """The gateway's own settings (not the manifests) are wrong; the message says which and how to fix it."""
 
 
-def api_keys_from_json(text: str, where: str) -> dict[str, ApiKey]:
+def api_keys_from_json(text: str, where: str, *, roles: Collection[str] = ()) -> dict[str, ApiKey]:
     """Gateway keys from JSON: ``[{"id": "support-bot", "token": "...", "team": "support", "caller": "bot"}]``
-    (``team`` and ``caller`` optional; the caller defaults to the id)."""
+    (``team`` and ``caller`` optional; the caller defaults to the id). With ``roles`` (the UI's keys) each key
+    also needs a ``role`` among them; without, a ``role`` is refused like any unknown field."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -104,16 +117,18 @@ def api_keys_from_json(text: str, where: str) -> dict[str, ApiKey]:
     for i, entry in enumerate(data):
         if (
             not isinstance(entry, dict)
-            or set(entry) - {"id", "token", "team", "caller"}
+            or set(entry) - {"id", "token", "team", "caller", *(("role",) if roles else ())}
             or not all(isinstance(entry.get(k), str) and entry.get(k) for k in ("id", "token"))
             or not all(isinstance(entry.get(k, ""), str) for k in ("team", "caller"))
         ):
             raise ConfigError(
                 f"{where}[{i}] must be an object with string 'id' and 'token' (and optional 'team', 'caller')"
             )
+        if roles and entry.get("role") not in roles:
+            raise ConfigError(f"{where}[{i}] ('{entry['id']}') needs a 'role': one of {', '.join(roles)}")
         if entry["token"] in out:
             raise ConfigError(f"{where}[{i}] ('{entry['id']}') reuses the token of '{out[entry['token']].id}'")
-        out[entry["token"]] = ApiKey(entry["id"], entry.get("team", ""), entry.get("caller", ""))
+        out[entry["token"]] = ApiKey(entry["id"], entry.get("team", ""), entry.get("caller", ""), entry.get("role", ""))
     return out
 
 

@@ -4,7 +4,8 @@
 request path (no signing, no I/O: ``Writer.submit`` only queues it) with the decision id, the deployments
 tried in order, the one that served, the policies that removed deployments, the content hashes of the
 manifests the decision read, and the cost. The writer signs and appends in batches on its own thread, and
-``Writer.close()`` at shutdown appends everything still queued.
+``Writer.close()`` at shutdown appends everything still queued. The writer comes from the one ledger API
+(``maestro.ledger.record.recorder(root, key).writer()``), which checks the signing key is trusted.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from maestro.evidence import Action, PolicyResult, Subject
 from maestro.gateway.config import RecordSink
-from maestro.ledger import Action, PolicyResult, Subject, Writer
+from maestro.ledger.writer import Writer
 from maestro.router import POLICY_STAGES, Decision
 from maestro.state.weights import Change
 

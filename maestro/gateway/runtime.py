@@ -14,6 +14,7 @@ from maestro.gateway.live import Live
 from maestro.gateway.ratelimit import ProviderLimits
 from maestro.gateway.store import Store
 from maestro.gateway.switches import Switches
+from maestro.state.observations import Observations
 from maestro.state.weights import LiveWeights
 from maestro.telemetry import Metrics, Tracer
 
@@ -35,6 +36,7 @@ class Runtime:
     retired: list[providers.Pool] = field(default_factory=list)
     lanes: Lanes = field(default_factory=lambda: Lanes({}, {}, {}))
     retired_lanes: list[Lanes] = field(default_factory=list)
+    observations: Observations = field(default_factory=lambda: Observations(":memory:"))
     _line: Line | None = field(default=None, init=False, repr=False)
 
     @property
@@ -53,11 +55,16 @@ class Runtime:
                 _Counted(self.metrics),
                 self.tracer,
                 self.lanes.client,
-                self.live.record,
+                self._record,
                 config.stall_s,
                 config.max_retry_after_s,
             )
         return self._line
+
+    def _record(self, route: str, key: str, latency_ms: float, ok: bool) -> None:
+        """An attempt, in the live stats the router reads and in the rollout observations."""
+        self.live.record(key, latency_ms, ok=ok)
+        self.observations.record(route, key, ok, latency_ms)
 
     @classmethod
     def create(cls, config: GatewayConfig) -> Runtime:
@@ -80,6 +87,7 @@ class Runtime:
             FirstTokenWatch(config.breaker.silent_after),
             ProviderLimits(config.providers),
             lanes=lanes,
+            observations=Observations(config.state_path),
         )
 
     async def reload(self, config: GatewayConfig) -> None:

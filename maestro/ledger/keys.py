@@ -34,10 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from maestro.ledger.errors import KeyFileError
+from maestro.ledger.paths import KEYS_DIR as KEYS_DIR  # noqa: PLC0414 (re-exported: callers import it from here)
+from maestro.ledger.paths import key_path as key_path  # noqa: PLC0414 (re-exported: callers import it from here)
 
 ALG_ED25519 = b"\x01"
-KEY_ENV = "MAESTRO_LEDGER_KEY"
-KEYS_DIR = Path(".maestro") / "keys"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
@@ -182,20 +182,6 @@ def _parse_skey(text: str, path: Path) -> SigningKey:
     if key.public.note_hash.hex() != parts[3]:
         raise KeyFileError(f"{path}: the key hash does not match the key; the file is damaged")
     return key
-
-
-def default_key_path() -> Path:
-    """Where a user's signing key lives unless ``--key`` or ``$MAESTRO_LEDGER_KEY`` says otherwise."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "maestro" / "ledger.key"
-
-
-def key_path(explicit: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
-    """The signing key to use: ``explicit``, else ``$MAESTRO_LEDGER_KEY``, else the user config folder."""
-    if explicit is not None:
-        return explicit
-    value = (os.environ if env is None else env).get(KEY_ENV)
-    return Path(value) if value else default_key_path()
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ def has_ledger(path: Path | str) -> bool:
         conn.close()
 
 
-def show(ledger: Ledger, since: str | None = None) -> Iterator[Shown]:
-    for index, line in ledger.entries(since=since):
+def show(ledger: Ledger, since: str | None = None, start: int = 0) -> Iterator[Shown]:
+    for index, line in ledger.entries(start, since=since):
         try:
             envelope = dsse.decode(line)
             yield Shown(

@@ -17,65 +17,33 @@ One entry of the ledger is::
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
+
+from maestro.evidence import Action, PolicyResult, Subject
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 ACTION_PREDICATE = "https://maestro.dev/ledger/action/v1"
 CHECKPOINT_PREDICATE = "https://maestro.dev/ledger/checkpoint/v1"
 GENESIS = "0" * 64
 
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """An input or output of an action, by name and SHA-256 digest."""
-
-    name: str
-    sha256: str
-
-    @classmethod
-    def of(cls, name: str, data: bytes) -> Subject:
-        return cls(name, hashlib.sha256(data).hexdigest())
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyResult:
-    """A policy rule the action hit and what it decided (``pass``, ``deny``, ``warn``, ...)."""
-
-    name: str
-    result: str
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """What the caller records; the ledger adds ``index``, ``previous`` and signs it.
-
-    ``details`` is small JSON data of the caller's own (a findings summary, a routing decision).
-    ``time`` defaults to the moment the action is built (UTC).
-    """
-
-    action: str
-    actor: str
-    subjects: Sequence[Subject]
-    manifests: Mapping[str, str] = field(default_factory=dict)
-    policies: Sequence[PolicyResult] = ()
-    autonomy_level: str | None = None
-    approvals: Sequence[str] = ()
-    cost_usd: float | None = None
-    trace_id: str | None = None
-    span_id: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    time: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __post_init__(self) -> None:
-        if not self.subjects:
-            raise ValueError("an action needs at least one subject (an input or output digest)")
-        if not self.action or not self.actor:
-            raise ValueError("an action needs a non-empty action and actor")
+__all__ = [  # Action, PolicyResult and Subject live in maestro.evidence, below every subsystem that builds them
+    "ACTION_PREDICATE",
+    "CHECKPOINT_PREDICATE",
+    "GENESIS",
+    "STATEMENT_TYPE",
+    "Action",
+    "Entry",
+    "PolicyResult",
+    "StatementError",
+    "Subject",
+    "encode",
+    "parse",
+    "statement",
+]
 
 
 def statement(action: Action, index: int, previous: str) -> dict[str, Any]:

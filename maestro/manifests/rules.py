@@ -84,7 +84,11 @@ RULES: dict[str, Rule] = {
             _E,
             "A route rule leaves no candidate or fallback that satisfies it.",
         ),
-        Rule("policy.freeze-window", _E, "A freeze window ends before it starts."),
+        Rule(
+            "policy.freeze-window",
+            _E,
+            "A freeze window ends before it starts, or its cron or time zone cannot be read.",
+        ),
         Rule("policy.duplicate-tag", _E, "The taxonomy defines a tag or jurisdiction twice."),
         Rule("autonomy.duplicate-level", _E, "Two AutonomyLevels claim the same level."),
         Rule("autonomy.dual-control", _E, "Levels 4 and 5 need at least two distinct approvers."),

@@ -55,7 +55,9 @@ def builtin_policy() -> SourceFile:
     return SourceFile(BUILTIN_POLICY, raw, "")
 
 
-def validate(paths: Sequence[Path], *, limits: yamlio.Limits | None = None) -> ValidationResult:
+def validate(
+    paths: Sequence[Path], *, limits: yamlio.Limits | None = None, jobs: int | None = None
+) -> ValidationResult:
     """Validate every YAML file at or below ``paths``.
 
     A file named on its own is checked against the repository it belongs to: the rest of that repository's
@@ -63,7 +65,7 @@ def validate(paths: Sequence[Path], *, limits: yamlio.Limits | None = None) -> V
     """
     named = discover(paths)
     context = _context(paths, named)
-    return validate_sources(read_files(named), limits=limits, context=read_files(context))
+    return validate_sources(read_files(named), limits=limits, context=read_files(context), jobs=jobs)
 
 
 def _context(paths: Sequence[Path], named: Sequence[Path]) -> list[Path]:
@@ -79,18 +81,19 @@ def validate_sources(
     *,
     limits: yamlio.Limits | None = None,
     context: Iterable[SourceFile] = (),
+    jobs: int | None = None,
 ) -> ValidationResult:
     """Validate already-read sources (files on disk or at a git revision).
 
     ``context`` sources are read only to resolve references: their documents join the set, but their own
-    findings are not reported and they are not counted.
+    findings are not reported and they are not counted. ``jobs``: processes that parse (see ``loader.load``).
     """
     schemas = SchemaSet()
-    loaded = load(sources, schemas, limits)
+    loaded = load(sources, schemas, limits, jobs=jobs)
     diagnostics = list(loaded.diagnostics)
     files, documents = loaded.files, len(loaded.manifests.documents)
     reported = set(loaded.manifests.locator.texts) | {d.file for d in diagnostics}
-    loaded = _with_context(loaded, load(context, schemas, limits))
+    loaded = _with_context(loaded, load(context, schemas, limits, jobs=jobs))
     if files == 0 or not loaded.manifests.names:
         diagnostics.append(
             Diagnostic(

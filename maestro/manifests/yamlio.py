@@ -5,15 +5,20 @@ tree here, so that nothing language-specific is ever constructed and every probl
 duplicate keys, unknown tags, alias bombs and over-deep nesting are found while building. While building,
 the place of every key and value is written into compact integer arrays (``Positions``), one per mapping
 or list, so a diagnostic finds its line and column without composing the file again.
+
+``dump`` and ``dump_all`` write plain data back as YAML for people (``-o yaml``): safe, block style, keys in
+the order given, text with line breaks as literal blocks; ``parse`` reads it back to the same data.
 """
 
 from __future__ import annotations
 
+import io
+import marshal
 import math
 import re
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,6 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.resolver import VersionedResolver
 
 _TAG = "tag:yaml.org,2002:"
@@ -65,6 +71,23 @@ class Positions:
         self.column = column
         self.table = table
 
+    def packed(self) -> list[bytes]:
+        """The places as bytes, one entry per container of ``root`` in ``_containers`` order (ids do not survive
+        a trip to another process; the order does)."""
+        table = self.table
+        return [table[id(c)].tobytes() if id(c) in table else b"" for c in _containers(self.root)]
+
+    @classmethod
+    def unpacked(cls, root: Any, line: int, column: int, packed: list[bytes]) -> Positions:
+        """The positions of ``root`` from what ``packed`` gave for an equal copy of it."""
+        table: dict[int, array[int]] = {}
+        for container, raw in zip(_containers(root), packed, strict=True):
+            if raw:
+                places = array("I")
+                places.frombytes(raw)
+                table[id(container)] = places
+        return cls(root, line, column, table)
+
     def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
         """As ``locate`` on the composed tree: the deepest place along ``path`` (its key with ``key=True``)."""
         here, place, key_place = self.root, (self.line, self.column), None
@@ -88,14 +111,72 @@ class Positions:
 
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """One YAML document as plain JSON-like data, with where it starts, its composed tree and its positions."""
+    """One YAML document as plain JSON-like data, with where it starts, its composed tree (None when it was
+    parsed in a worker process: see ``read``) and its positions."""
 
     index: int
     data: Any
     line: int
     column: int
-    node: Node
+    node: Node | None
     positions: Positions
+
+
+def _containers(root: Any) -> Iterator[Any]:
+    """Every mapping and list in ``root``, itself first, in an order that depends only on the data."""
+    stack = [root]
+    while stack:
+        here = stack.pop()
+        if isinstance(here, dict):
+            yield here
+            stack.extend(v for v in here.values() if isinstance(v, (dict, list)))
+        elif isinstance(here, list):
+            yield here
+            stack.extend(v for v in here if isinstance(v, (dict, list)))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    """What ``read`` made of one file's bytes: its text (None when it did not decode) and its documents, or
+    the problem that stopped it."""
+
+    text: str | None
+    documents: list[ParsedDocument]
+    problem: YamlProblem | None = None
+
+
+def read(raw: bytes, limits: Limits) -> ReadFile:
+    """Decode and parse one file's bytes, the problem kept rather than raised (``node`` is left out)."""
+    try:
+        text = decode(raw, limits)
+    except YamlProblem as p:
+        return ReadFile(None, [], p)
+    try:
+        docs = parse(text, limits)
+    except YamlProblem as p:
+        return ReadFile(text, [], p)
+    return ReadFile(text, [ParsedDocument(d.index, d.data, d.line, d.column, None, d.positions) for d in docs])
+
+
+def read_packed(raw: bytes, limits: Limits) -> bytes:
+    """``read`` in a worker process: the result packed with ``marshal`` (plain data only, several times faster
+    to write and read than pickle), without the text, which the caller decodes again from ``raw``."""
+    found = read(raw, limits)
+    p = found.problem
+    problem = None if p is None else (p.rule, p.message, p.line, p.column)
+    docs = [(d.index, d.data, d.line, d.column, d.positions.packed()) for d in found.documents]
+    return marshal.dumps((found.text is not None, problem, docs))
+
+
+def unpack(raw: bytes, packed: bytes) -> ReadFile:
+    """The ``ReadFile`` that ``read_packed(raw, ...)`` packed."""
+    decoded, problem, docs = marshal.loads(packed)
+    text = raw.decode("utf-8-sig") if decoded else None
+    documents = [
+        ParsedDocument(index, data, line, column, None, Positions.unpacked(data, line, column, places))
+        for index, data, line, column, places in docs
+    ]
+    return ReadFile(text, documents, None if problem is None else YamlProblem(*problem))
 
 
 class _CachedResolver(VersionedResolver):
@@ -118,8 +199,10 @@ class _CachedResolver(VersionedResolver):
         return table
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if self.yaml_path_resolvers or kind is not ScalarNode:
+        if self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
+        if kind is not ScalarNode:  # what the library answers for a collection without path resolvers
+            return self.DEFAULT_MAPPING_TAG if kind is MappingNode else self.DEFAULT_SEQUENCE_TAG
         if not implicit[0]:  # quoted or block: a string, as the library would answer
             return self.DEFAULT_SCALAR_TAG
         if len(value) > _MEMO_VALUE_LENGTH:
@@ -459,3 +542,39 @@ def _items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     for value_node in merges:
         for source in _merge_sources(value_node):
             yield from _items(source)
+
+
+# Plain words that YAML 1.1 readers (PyYAML, kubectl) take for booleans; YAML 1.2 leaves them strings.
+_YAML11_BOOLS = frozenset({"y", "n", "yes", "no", "on", "off"})
+
+
+class _PlainRepresenter(SafeRepresenter):
+    """ruamel's safe representer, keeping each mapping's key order and writing text for people."""
+
+    def represent_str(self, data: str) -> Any:
+        if "\n" in data:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")  # the emitter falls back if it must
+        if data.lower() in _YAML11_BOOLS:
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_PlainRepresenter.add_representer(str, _PlainRepresenter.represent_str)
+
+
+def dump(data: Any) -> str:
+    """``data`` (JSON-like: dicts, lists, strings, numbers, booleans, None) as one YAML document."""
+    return dump_all([data])
+
+
+def dump_all(documents: Iterable[Any]) -> str:
+    """Each of ``documents`` as a YAML document, separated by ``---``; empty text when there are none."""
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Representer = _PlainRepresenter
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 4096  # long lines stay whole rather than folded
+    out = io.StringIO()
+    yaml.dump_all(list(documents), out)
+    return out.getvalue()

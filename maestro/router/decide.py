@@ -6,7 +6,8 @@ Order of work, and why nothing can widen the allowed set:
    fallbacks, shadows) is judged against the tags (asserted and detected), the Policy rules and the route
    rules' requirements. Every later step only picks from this set;
 3. hard constraints (context window, max cost, max latency, open circuit, saturation) on the allowed ones;
-4. the primary: a matching pin, else a seeded weighted pick when weights differ, else the best score;
+4. the primary: a matching pin, else a seeded weighted pick when weights differ (or a route's live weights set
+   them, even equal: a rollout's 50/50), else the best score;
    the other candidates follow by score, then the fallbacks in the order written;
 5. shadows: allowed shadow targets, sampled by their rate with the same seed.
 """
@@ -322,7 +323,8 @@ def _primary(
             return pin.name, pin.target.key
     live = [(d, ask.state.weight(ask.route.name, d.key, w)) for d, w in ask.route.candidates]
     weighted = [(d, w) for d, w in live if d.key in scores and w > 0]
-    if len({w for _, w in weighted}) > 1:
+    split = bool(ask.state.weights.get(ask.route.name)) and len(weighted) > 1  # live weights (a rollout) split even
+    if split or len({w for _, w in weighted}) > 1:
         total = sum(w for _, w in weighted)
         point = _draw(ask.decision_id, f"weight:{ask.seed}") * total
         for d, w in weighted:

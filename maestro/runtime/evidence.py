@@ -1,8 +1,8 @@
 """Evidence of a run in the ledger: node start and end, model and tool calls, approvals and refusals.
 
-Entries are appended through the ledger's own recorder (``maestro.ledger.record``) when the repository keeps
-a ledger (``.maestro/keys/``) and this process has a signing key, as ``maestro validate`` does; otherwise
-nothing is recorded. Arguments and results appear only as digests.
+Entries are built here and appended through the one ledger API (``maestro.ledger.record``), which records
+only where the repository keeps a ledger (``.maestro/keys/``) and this process has a trusted signing key,
+as ``maestro validate`` does; otherwise nothing is recorded. Arguments and results appear only as digests.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from maestro.evidence import Action, Subject
+from maestro.ledger.record import configured_key
+from maestro.ledger.record import record as append
+
 
 def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
@@ -22,7 +26,6 @@ def digest(value: Any) -> str:
 def who(root: Path) -> str:
     """The name this process acts under: its ledger key's holder, else the OS user."""
     from maestro.ledger.errors import KeyFileError
-    from maestro.ledger.record import configured_key
 
     try:
         key = configured_key(root)
@@ -43,21 +46,14 @@ def record(
     approvals: list[str] | None = None,
 ) -> int | None:
     """Append ``action`` for ``run``; the entry's index, or None where the repository keeps no ledger."""
-    if not (root / ".maestro" / "keys").is_dir():
-        return None
-    from maestro.ledger.record import record as append
-    from maestro.ledger.statement import Action, Subject
-
     named = {"run": run["id"], **(subjects or {})}
-    subject_list = [Subject(name, digest(value)) for name, value in named.items()]
-    manifests = {"snapshot": str(run["snapshot"]["digest"])}
 
-    def build(actor: str) -> Action:
+    def build(actor: str) -> Action:  # digests only where a ledger records it
         return Action(
             action=action,
             actor=actor,
-            subjects=subject_list,
-            manifests=manifests,
+            subjects=[Subject(name, digest(value)) for name, value in named.items()],
+            manifests={"snapshot": str(run["snapshot"]["digest"])},
             autonomy_level=level,
             approvals=approvals or [],
             cost_usd=cost_usd,

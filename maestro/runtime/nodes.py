@@ -54,13 +54,20 @@ def _record(ctx: Context, started: float) -> dict[str, Any]:
         "costUsd": 0.0,
         "output": {},
         "error": None,
+        "ledger": [],  # indices of this node's ledger entries (none where the repository keeps no ledger)
     }
+
+
+def _note(record: dict[str, Any], index: int | None) -> None:
+    if index is not None:
+        record["ledger"].append(index)
 
 
 def run_with_retries(ctx: Context, work: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     """Run ``work`` up to the node's attempts; the record of the last attempt, with the count."""
     record = _record(ctx, time.time())
-    evidence.record(ctx.root, "run.node.start", ctx.run, details={"node": ctx.node.id, "iteration": ctx.iteration})
+    details = {"node": ctx.node.id, "iteration": ctx.iteration}
+    _note(record, evidence.record(ctx.root, "run.node.start", ctx.run, details=details))
     for attempt in range(1, ctx.node.attempts + 1):
         record["attempts"] = attempt
         try:
@@ -75,7 +82,7 @@ def run_with_retries(ctx: Context, work: Callable[[dict[str, Any]], dict[str, An
     if record["status"] == "succeeded" and cap is not None and record["costUsd"] > cap:
         record["status"], record["error"] = "failed", f"spent ${record['costUsd']:.4f}, over the node's cap ${cap}"
     record["ended"] = time.time()
-    evidence.record(
+    index = evidence.record(
         ctx.root,
         "run.node.end",
         ctx.run,
@@ -83,6 +90,7 @@ def run_with_retries(ctx: Context, work: Callable[[dict[str, Any]], dict[str, An
         subjects={"output": record["output"]},
         cost_usd=record["costUsd"],
     )
+    _note(record, index)
     return record
 
 
@@ -124,7 +132,7 @@ def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict
     )
     record["tokens"] += tokens
     record["costUsd"] += answer.cost_usd
-    evidence.record(
+    index = evidence.record(
         ctx.root,
         "run.model.call",
         ctx.run,
@@ -132,6 +140,7 @@ def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict
         subjects={"messages": messages, "answer": answer.output},
         cost_usd=answer.cost_usd,
     )
+    _note(record, index)
     return parse_output(answer.output)
 
 
@@ -209,13 +218,14 @@ def tool(ctx: Context, arguments: Mapping[str, Any]) -> dict[str, Any]:
             "resultDigest": evidence.digest(result),
         }
         record["calls"].append(call)
-        evidence.record(
+        index = evidence.record(
             ctx.root,
             "run.tool.call",
             ctx.run,
             details={"node": ctx.node.id, **call},
             subjects={"arguments": dict(arguments), "result": result},
         )
+        _note(record, index)
         return result
 
     return run_with_retries(ctx, work)

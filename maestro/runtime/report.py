@@ -73,6 +73,8 @@ def show_text(run: Run) -> str:
             else:
                 lines.append(f"      tool call {call['tool']} (idempotency key {call['idempotencyKey']})")
         lines.append(f"      output: {json.dumps(record.get('output'), sort_keys=True)}")
+        if record.get("ledger"):
+            lines.append(f"      ledger entries: {', '.join(f'#{i}' for i in record['ledger'])}")
     lines += interrupt_lines(run)
     if run.output is not None and run.status == "succeeded":
         lines.append(f"output: {json.dumps(run.output, sort_keys=True)}")

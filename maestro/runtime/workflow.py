@@ -51,6 +51,7 @@ def _failed(node: Node, iteration: int, error: str, status: str = "failed") -> d
         "costUsd": 0.0,
         "output": {},
         "error": error,
+        "ledger": [],
     }
 
 
@@ -88,7 +89,7 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
     root = Path(run["root"])
     checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]))
     action = "run.approval" if checked.name else "run.approval.refused"
-    evidence.record(
+    index = evidence.record(
         root,
         action,
         run,
@@ -96,19 +97,19 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
         subjects={"request": request},
         approvals=[checked.name] if checked.name else [],
     )
-    return {"name": checked.name, "decision": checked.decision, "reason": checked.reason}
+    return {"name": checked.name, "decision": checked.decision, "reason": checked.reason, "ledger": index}
 
 
 @DBOS.step(name=RECORD_STEP)
 def record_step(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    evidence.record(
+    index = evidence.record(
         Path(run["root"]),
         "run.node.end",
         run,
         details={"node": record["node"], "iteration": record["iteration"], "status": record["status"]},
         subjects={"output": record["output"]},
     )
-    return record
+    return {**record, "ledger": [*record.get("ledger", []), *([index] if index is not None else [])]}
 
 
 @DBOS.step(name=FINISH_STEP)
@@ -134,6 +135,7 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
     DBOS.set_event(INTERRUPT_EVENT, request)
     approvers: list[str] = []
     refused: list[str] = []
+    entries: list[int] = []
     timeout = request.get("timeoutS") or FOREVER_S
     deadline = clock_step() + timeout
     outcome: dict[str, Any] | None = None
@@ -146,6 +148,8 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
             outcome = {"approved": False, "approvers": approvers, "verdict": verdict, "timedOut": True}
             break
         checked = check_step(run, request, message)
+        if checked.get("ledger") is not None:
+            entries.append(checked["ledger"])
         if checked["name"] is None:
             refused.append(checked["reason"])
         elif checked["decision"] == approvals.REJECT:
@@ -156,12 +160,14 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
                 outcome = {"approved": True, "approvers": approvers, "verdict": "approved"}
     DBOS.set_event(INTERRUPT_EVENT, None)
     outcome["refusedSignatures"] = refused
+    outcome["ledger"] = entries
     return outcome
 
 
 def _approval_record(node: Node, iteration: int, started: float, outcome: dict[str, Any]) -> dict[str, Any]:
     record = _failed(node, iteration, "", "succeeded")
-    record.update(started=started, ended=clock_step(), output=outcome, error=None)
+    entries = outcome.pop("ledger", [])
+    record.update(started=started, ended=clock_step(), output=outcome, error=None, ledger=entries)
     if outcome.get("timedOut") and "escalated" in outcome["verdict"]:
         record.update(status="failed", error="approval timed out; escalated (onTimeout: escalate)")
     return record

@@ -226,7 +226,7 @@ def test_a_path_without_new_exits_2(repo: Path) -> None:
 
 
 def test_unknown_format_and_risk_are_usage_errors(repo: Path) -> None:
-    assert run("HEAD", "--format", "yaml").exit_code == 2
+    assert run("HEAD", "--format", "toml").exit_code == 2
     assert run("HEAD", "--fail-on", "critical").exit_code == 2
 
 

@@ -288,7 +288,8 @@ def test_a_kept_checkpoint_catches_a_cleanly_cut_history(keyed, tmp_path):
 
 
 def test_eval_and_gate_verdicts_are_recorded_where_the_repository_keeps_a_ledger(keyed):
-    from maestro.cli.recording import record_eval, record_gate
+    from maestro.cli.recording import record
+    from maestro.evals.evidence import eval_action, gate_action
     from maestro.evals.gate import Finding, GateResult, Verdict
 
     card = {
@@ -299,9 +300,10 @@ def test_eval_and_gate_verdicts_are_recorded_where_the_repository_keeps_a_ledger
         "problems": [],
         "cost": {"totalUsd": 0.0021},
     }
-    record_eval([card])
+    record(eval_action([card]))
     failed = Finding("support-quality", "pass_rate", Verdict.FAIL, 0.75, 0.6, 0.9, ">= 0.9", "below")
-    record_gate(GateResult((failed,)), [card])
+    record(gate_action(GateResult((failed,)), [card]))
+    record(eval_action([card]), no_ledger=True)  # --no-ledger: nothing
     shown = run_cli("ledger", "show", "--format", "json")
     lines = shown.output.splitlines()
     assert len(lines) == 2
@@ -311,10 +313,31 @@ def test_eval_and_gate_verdicts_are_recorded_where_the_repository_keeps_a_ledger
 
 
 def test_eval_and_gate_record_nothing_without_keys(repo):
-    from maestro.cli.recording import record_eval
+    from maestro.cli.recording import record
+    from maestro.evals.evidence import eval_action
 
-    record_eval([{"suite": "s", "summary": {"cases": 1, "passRate": 1.0}, "problems": [], "cost": {"totalUsd": 0}}])
+    card = {"suite": "s", "summary": {"cases": 1, "passRate": 1.0}, "problems": [], "cost": {"totalUsd": 0}}
+    record(eval_action([card]))
+    assert eval_action([]) is None  # no scorecards, no entry
     assert not (repo / ".maestro").exists()
+
+
+@pytest.mark.parametrize("command", [["validate"], ["gateway", "--port", "1"]])
+def test_every_command_refuses_an_untrusted_key_with_the_same_message(keyed, tmp_path, monkeypatch, command):
+    from helpers.ledger import key
+
+    from maestro.ledger.keys import write_signing_key
+
+    bob = outside(tmp_path) / "bob.key"
+    write_signing_key(key("bob"), bob)
+    monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(bob))
+    result = run_cli(*command)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"maestro: error: the signing key 'bob' is not among the trusted keys in {keyed / '.maestro' / 'keys'}; "
+        "commit its public key (`maestro keys init` writes it), or pass --no-ledger"
+    )
+    assert not (keyed / ".maestro" / "state.db").exists()  # refused before anything was recorded or served
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

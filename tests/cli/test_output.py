@@ -16,8 +16,9 @@ from maestro.cli.app import COMMANDS, PANELS, app
 from maestro.cli.output import resolve_format
 
 # Commands that print no result of their own: the gateway serves until stopped (uvicorn logs its requests);
-# the tour relays the output of the commands it runs.
-NO_OUTPUT_FORMAT = {"maestro gateway", "maestro tour"}
+# the tour relays the output of the commands it runs; the worker runs queued runs until stopped; the UI serves
+# pages (each with its JSON twin) until stopped.
+NO_OUTPUT_FORMAT = {"maestro gateway", "maestro tour", "maestro worker", "maestro ui"}
 PYTHON_TYPE = re.compile(r"<(bool|str|int|float|path|file|list\[[^\]]*\]|int range|float range|[a-z]+\[.*?\])>")
 
 
@@ -57,11 +58,12 @@ def test_out_file_writes_the_report_and_prints_nothing(repo: Path, tmp_path: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["validate", "-o", "yaml"], "unknown format 'yaml'; choose one of text, json, sarif, junit, github"),
-        (["validate", "--format", "xml"], "unknown format 'xml'; choose one of text, json, sarif, junit, github"),
+        (["validate", "-o", "toml"], "unknown format 'toml'; choose one of text, json, yaml, sarif, junit, github"),
+        (["validate", "--format", "xml"], "unknown format 'xml'; choose one of text, json, yaml, sarif, junit, github"),
         (["validate", "-o", "report.json"], "-o names a format, not a file"),
         (["validate", "-o", "text", "--json"], "conflicting output formats (-o text, --json)"),
-        (["ledger", "show", "-o", "sarif"], "unknown format 'sarif'; choose one of text, json"),
+        (["ledger", "show", "-o", "sarif"], "unknown format 'sarif'; choose one of text, json, yaml"),
+        (["ledger", "export", "x.jsonl", "-o", "yaml"], "unknown format 'yaml'; choose one of text, json"),
         (["gate", "-o", "html"], "unknown format 'html'; choose one of text, json, markdown"),
     ],
 )
@@ -112,7 +114,7 @@ def test_top_level_help_is_grouped_into_panels() -> None:
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "120"}, prog_name="maestro")
     panels = [line for line in result.output.splitlines() if line.startswith("╭─ ")]
     titles = [line.removeprefix("╭─ ").split(" ─")[0] for line in panels]
-    assert titles == ["Options", "Authoring", "Routing and serving", "Evals", "Evidence", "Operations"]
+    assert titles == ["Options", "Authoring", "Routing and serving", "Evals", "Evidence", "Operations", "Agent graphs"]
     assert set(PANELS) == set(COMMANDS)
 
 

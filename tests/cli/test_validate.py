@@ -67,7 +67,7 @@ def test_findings_exit_1_in_every_format(broken: Path, fmt: str) -> None:
     ("args", "says"),
     [
         pytest.param(("validate", "no/such/folder"), "no such file or directory", id="missing-path"),
-        pytest.param(("validate", "--format", "yaml"), "unknown format 'yaml'", id="bad-format"),
+        pytest.param(("validate", "--format", "toml"), "unknown format 'toml'", id="bad-format"),
         pytest.param(("validate", "--max-file-size", "0"), "--max-file-size", id="bad-size"),
         pytest.param(("validate", "--no-such-option"), "No such option", id="bad-option"),
     ],
@@ -202,3 +202,12 @@ def test_named_paths_are_validated_alone(broken: Path) -> None:
     """Naming only policies/ leaves the broken route out, and then there is nothing to resolve."""
     assert run_cli("validate", "policies").exit_code == 0
     assert run_cli("validate", "manifests/routes.yaml", "manifests/providers.yaml").exit_code == 1
+
+
+def test_worker_processes_report_exactly_what_one_process_reports(broken: Path) -> None:
+    one = run_cli("validate", "--no-ledger", "--json", "--jobs", "1")
+    two = run_cli("validate", "--no-ledger", "--json", "-j", "2")
+    assert one.exit_code == two.exit_code == 1, two.output
+    assert json.loads(two.output) == json.loads(one.output)
+    assert any(d["rule"] == "ref.model" for d in json.loads(one.output)["diagnostics"])
+    assert run_cli("validate", "--jobs", "0").exit_code == 2

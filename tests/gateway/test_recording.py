@@ -88,19 +88,22 @@ def test_a_denied_request_is_recorded_with_the_policy_that_denied_it(tmp_path: P
 
 
 def test_the_gateway_records_only_where_the_repository_keeps_a_ledger_and_trusts_the_key(tmp_path: Path) -> None:
-    from maestro.cli.gateway import _signing_key
-    from maestro.errors import UsageError
+    from maestro.ledger.errors import KeyFileError
     from maestro.ledger.keys import KEYS_DIR, write_public_key, write_signing_key
+    from maestro.ledger.record import recorder  # what `maestro gateway` opens its writer from
 
     key_file = tmp_path / "alice.key"
     write_signing_key(key("alice"), key_file)
-    assert _signing_key(tmp_path, key_file) is None  # no .maestro/keys: nothing recorded, nothing read
+    assert recorder(tmp_path, key_file) is None  # no .maestro/keys: nothing recorded, nothing read
     (tmp_path / KEYS_DIR).mkdir(parents=True)
-    with pytest.raises(UsageError, match="not among the trusted keys"):
-        _signing_key(tmp_path, key_file)
+    with pytest.raises(KeyFileError, match="not among the trusted keys"):
+        recorder(tmp_path, key_file)
     write_public_key(key("alice").public, tmp_path)
-    signing = _signing_key(tmp_path, key_file)
-    assert signing is not None and signing.keyid == key("alice").keyid
+    ledger = recorder(tmp_path, key_file, store=tmp_path / "ledger.db")
+    assert ledger is not None and ledger.key.keyid == key("alice").keyid and ledger.signer == "alice"
+    with ledger.writer() as writer:
+        writer.submit(st.Action("route", f"gateway:{ledger.signer}", [st.Subject.of("decision", b"{}")]))
+    assert [p["actor"] for p in _entries(tmp_path / "ledger.db")] == ["gateway:alice"]
 
 
 def test_a_ledger_store_that_takes_no_appends_never_stalls_a_request(tmp_path: Path) -> None:

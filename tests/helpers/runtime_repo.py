@@ -42,6 +42,14 @@ spec:
   approvals: {{required: 1}}
 ---
 apiVersion: maestro.dev/v1
+kind: AutonomyLevel
+metadata: {{name: L0}}
+spec:
+  level: 0
+  allowedWithoutApproval: [read]
+  requiresApproval: []
+---
+apiVersion: maestro.dev/v1
 kind: Agent
 metadata: {{name: support-agent}}
 spec:
@@ -74,7 +82,7 @@ kind: Pipeline
 metadata: {{name: refund-flow}}
 spec:
   start: triage
-  steps:
+{pipeline_level}  steps:
     - {{id: triage, type: model, route: chat-route, prompt: "TRIAGE: answer JSON with intent and order_id."}}
     - {{id: lookup, type: tool, agent: support-agent, tool: lookup_order}}
     - {{id: approve, type: approval, approval: {{approvers: 1, timeout: 1h, onTimeout: reject}}}}
@@ -100,9 +108,14 @@ def answer(body: dict[str, Any]) -> str:
     return f"Dear customer, about order {state.get('order_id')}: done."
 
 
-def write(root: Path, url: str, *, refund_action: str = "write", keys: bool = True) -> Path:
+def write(root: Path, url: str, *, refund_action: str = "write", pipeline_level: str = "", keys: bool = True) -> Path:
     (root / "manifests").mkdir(parents=True, exist_ok=True)
-    text = MANIFESTS.format(url=url, server=EXAMPLES / "mcp_refund_server.py", refund_action=refund_action)
+    text = MANIFESTS.format(
+        url=url,
+        server=EXAMPLES / "mcp_refund_server.py",
+        refund_action=refund_action,
+        pipeline_level=f"  autonomyLevel: {pipeline_level}\n" if pipeline_level else "",
+    )
     (root / "manifests" / "all.yaml").write_text(text, encoding="utf-8")
     if keys:
         for name in ("alice", "bob", "carol"):

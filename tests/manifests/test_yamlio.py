@@ -252,3 +252,38 @@ def test_locate_finds_keys_and_values(path: tuple[str | int, ...], key: bool, ex
 def test_parsed_documents_know_where_they_start() -> None:
     docs = yamlio.parse("a: 1\n---\n  b: 2\n", LIMITS)
     assert [(d.line, d.column) for d in docs] == [(1, 1), (3, 3)]
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        (("spec", "candidates", 0, "model"), True),
+        (("spec", "candidates", 1), False),
+        (("spec", "merged", "region"), False),
+    ],
+)
+def test_positions_survive_packing_for_a_worker_process(path: tuple[str | int, ...], key: bool) -> None:
+    raw = LOCATE_TEXT.encode()
+    here = yamlio.read(raw, LIMITS)
+    there = yamlio.unpack(raw, yamlio.read_packed(raw, LIMITS))
+    assert there.text == here.text == LOCATE_TEXT and there.problem is None
+    (a,), (b,) = here.documents, there.documents
+    assert b.data == a.data and b.data is not a.data
+    assert b.positions.locate(path, key=key) == a.positions.locate(path, key=key) != (a.line, a.column)
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule", "text"),
+    [(b"a: [1\n", "yaml.syntax", "a: [1\n"), (b"a: \xff\n", "file.encoding", None)],
+)
+def test_a_problem_survives_packing(raw: bytes, rule: str, text: str | None) -> None:
+    there = yamlio.unpack(raw, yamlio.read_packed(raw, LIMITS))
+    here = yamlio.read(raw, LIMITS)
+    assert there.problem is not None and here.problem is not None
+    assert (there.problem.rule, there.problem.line, there.problem.column, str(there.problem)) == (
+        here.problem.rule,
+        here.problem.line,
+        here.problem.column,
+        str(here.problem),
+    )
+    assert there.problem.rule == rule and there.text == text and not there.documents

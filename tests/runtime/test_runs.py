@@ -94,13 +94,22 @@ def test_an_allowed_action_runs_without_waiting(repo):
     assert repo.refunds == 1
 
 
-def test_a_forbidden_action_is_refused_and_recorded(repo):
-    repo.write(refund_action="deploy")
-    with engine.launched(repo.root), engine.client(repo.root) as c:
-        run = start(repo, c, SMALL)
-    assert run.status == "failed"
-    assert "refused: 'deploy' is forbidden at L2" in run.reason
-    assert repo.refunds == 0
+def test_a_forbidden_action_is_refused_at_call_time(repo):
+    """validate rejects a tool its level forbids; the gate refuses it at call time all the same (defence in
+    depth), judged on manifests read without validation."""
+    from maestro.manifests.loader import SourceFile
+    from maestro.manifests.validate import validate_sources
+    from maestro.runtime import nodes
+    from maestro.runtime.graph import Node
+
+    repo.write(pipeline_level="L0")  # stricter than the Agent's L2: a write is in neither of L0's lists
+    manifests = validate_sources([SourceFile("all.yaml", (repo.root / "manifests" / "all.yaml").read_bytes(), "")])
+    run = {"id": "run-x", "pipeline": "refund-flow", "root": str(repo.root), "snapshot": {"digest": "d"}}
+    node = Node("refund", "tool", agent="support-agent", tool="issue_refund")
+    state = {"order_id": "A10001", "amount": 40.0, "reason": "damaged"}
+    verdict = nodes.gate(nodes.Context(run, manifests.manifests, node, 0, state))
+    assert (verdict["decision"], verdict["level"]) == ("forbid", "L0")
+    assert verdict["reason"] == "'write' is forbidden at L0 (in neither of its lists)"
 
 
 def test_a_rejection_stops_the_refund(repo, client):
@@ -146,5 +155,8 @@ def test_the_ledger_holds_every_step_and_verifies(repo, client):
     run = approve(client, approve(client, start(repo, client, BIG), "bob"), "carol")
     assert run.status == "succeeded"
     actions = ledger_actions()
+    assert all(node["ledger"] for node in run.nodes)  # runs show names each node's entries
+    approve_node = next(n for n in run.nodes if n["node"] == "approve")
+    assert "ledger" not in approve_node["output"]
     for action in ("run.node.start", "run.node.end", "run.model.call", "run.tool.call", "run.approval", "run.end"):
         assert action in actions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from maestro.manifests import windows
 from maestro.manifests.checks.autonomy import check_file
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
@@ -57,6 +58,11 @@ def check_rollouts(c: Checker) -> None:
             c.ref(rollout, ("spec", "evalSuite"), "EvalSuite", spec["evalSuite"])
         _rollout_conditions(c, rollout)
         _rollout_steps(c, rollout)
+        for i, window in enumerate(spec.get("freezeWindows", [])):
+            try:
+                windows.parse(window)
+            except windows.WindowProblem as p:
+                c.report(rollout, ("spec", "freezeWindows", i, p.key), "policy.freeze-window", str(p))
 
 
 def _rollout_conditions(c: Checker, rollout: Document) -> None:

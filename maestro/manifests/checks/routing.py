@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from maestro.manifests import windows
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
 from maestro.manifests.requirements import ProviderFacts, Requirement
@@ -54,6 +55,12 @@ def _unique(c: Checker, doc: Document, path: tuple[str | int, ...], name: str, s
 
 
 def _freeze_window(c: Checker, doc: Document, path: tuple[str | int, ...], window: Mapping[str, Any]) -> None:
+    if "cron" in window:  # a recurring window (maestro.manifests.windows reads it)
+        try:
+            windows.parse(window)
+        except windows.WindowProblem as p:
+            c.report(doc, (*path, p.key), "policy.freeze-window", str(p))
+        return
     times = []
     for key in ("start", "end"):
         try:

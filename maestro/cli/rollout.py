@@ -1,0 +1,275 @@
+"""maestro rollout start|status|promote|pause|resume|abort|undo|list|history|run|simulate NAME
+
+Each command builds a ``Controller`` on the state store and sends it one event; ``run`` ticks it in the
+foreground until the rollout ends (``maestro gateway`` runs the same controller in the background).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from maestro import state
+from maestro.cli.output import TEXT_AND_JSON, JsonFlag, output_option, resolve_format
+from maestro.cli.requests import load_manifests
+from maestro.delivery import machine
+from maestro.delivery.controller import Controller
+from maestro.delivery.errors import RolloutError
+from maestro.delivery.simulate import Traffic, simulate
+from maestro.delivery.spec import resolve
+from maestro.delivery.status import render, status
+from maestro.errors import UsageError
+from maestro.ledger import Keyring
+
+rollout_app = typer.Typer(help="Progressive delivery: run Rollouts that shift a route's traffic step by step.")
+
+Manifests = Annotated[list[Path] | None, typer.Option("--manifests", "-m", help="Manifest folders or files.")]
+StatePath = Annotated[
+    str | None,
+    typer.Option(
+        "--state", metavar="PATH|URL", help="State store (default $MAESTRO_STATE_URL, else .maestro/state.db)."
+    ),
+]
+Key = Annotated[Path | None, typer.Option("--key", help="Signing key for the ledger (default: yours).")]
+NoLedger = Annotated[bool, typer.Option("--no-ledger", help="Do not record transitions and verdicts in the ledger.")]
+Output = Annotated[str | None, output_option(TEXT_AND_JSON)]
+Json = JsonFlag
+
+
+@contextmanager
+def controller(
+    state_path: str | None, key: Path | None, no_ledger: bool, role: str
+) -> Iterator[tuple[Controller, str]]:
+    """A controller on the store, recording to the ledger when the repository keeps one; and the actor."""
+    from maestro.ledger.record import recorder
+
+    store = state_path or state.default_path(Path.cwd())
+    ledger = None if no_ledger else recorder(Path.cwd(), key, store=store)  # refuses an untrusted key
+    writer = None if ledger is None else ledger.writer()
+    who = ledger.signer if ledger is not None else getpass.getuser()
+    record = None if writer is None else writer.submit
+    c = Controller(store, actor=f"{role}:{who}", record=record, keyring=trusted_keys(Path.cwd()))
+    try:
+        yield c, f"{role}:{who}"
+    finally:
+        c.close()
+        if writer is not None:
+            writer.close()
+
+
+def trusted_keys(root: Path) -> Keyring | None:
+    """The repository's trusted ledger keys (whose approvals count), or None where it keeps none."""
+    from maestro.ledger import load_keyring
+    from maestro.ledger.keys import KEYS_DIR
+
+    return load_keyring(root / KEYS_DIR) if (root / KEYS_DIR).is_dir() else None
+
+
+def output_format(output: str | None, as_json: bool) -> str:
+    return resolve_format(TEXT_AND_JSON, output, as_json)
+
+
+def _show(c: Controller, name: str, fmt: str) -> None:
+    stored = c.store.get(name)
+    if stored is None:
+        raise RolloutError(f"no rollout named '{name}' has been started; `maestro rollout start {name}`")
+    s = status(c.store, stored)
+    typer.echo(json.dumps(s, indent=2, default=str) if fmt == "json" else render(s), nl=fmt == "json")
+
+
+@rollout_app.command("start")
+def start_command(
+    name: str,
+    paths: Manifests = None,
+    state_path: StatePath = None,
+    key: Key = None,
+    no_ledger: NoLedger = False,
+    output: Output = None,
+    as_json: Json = False,
+) -> None:
+    """Start Rollout NAME as committed (pinned by its digest); the controller in `maestro gateway` drives it."""
+    spec = resolve(load_manifests(paths), name)
+    with controller(state_path, key, no_ledger, "rollout") as (c, actor):
+        c.begin(spec, actor)
+        _show(c, name, output_format(output, as_json))
+
+
+@rollout_app.command("status")
+def status_command(
+    name: str,
+    state_path: StatePath = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Show it every second until it ends.")] = False,
+    output: Output = None,
+    as_json: Json = False,
+) -> None:
+    """Phase, step, canary weight, why it waits, verdicts (n, estimate, interval, alpha) and transitions."""
+    fmt = output_format(output, as_json)
+    with controller(state_path, None, True, "rollout") as (c, _):
+        _show(c, name, fmt)
+        while watch and (s := c.store.get(name)) is not None and s.state.phase in machine.ACTIVE:
+            time.sleep(1.0)
+            _show(c, name, fmt)
+
+
+def _event_command(event: Callable[[float, str, frozenset[int]], machine.Event], doc: str) -> Callable[..., None]:
+    def command(
+        name: str,
+        state_path: StatePath = None,
+        key: Key = None,
+        no_ledger: NoLedger = False,
+        output: Output = None,
+        as_json: Json = False,
+    ) -> None:
+        with controller(state_path, key, no_ledger, "rollout") as (c, actor):
+            c.send(name, event, actor)
+            _show(c, name, output_format(output, as_json))
+
+    command.__doc__ = doc
+    return command
+
+
+@rollout_app.command("promote")
+def promote_command(
+    name: str,
+    full: Annotated[bool, typer.Option("--full", help="Skip every remaining step: all traffic to the canary.")] = False,
+    state_path: StatePath = None,
+    key: Key = None,
+    no_ledger: NoLedger = False,
+    output: Output = None,
+    as_json: Json = False,
+) -> None:
+    """Skip the current step (a pause or an analysis), or with --full promote at once; refused in a freeze."""
+    with controller(state_path, key, no_ledger, "rollout") as (c, actor):
+        c.send(name, lambda now, frozen, ok: machine.Promote(now, full, frozen, ok), actor)
+        _show(c, name, output_format(output, as_json))
+
+
+rollout_app.command("pause")(
+    _event_command(lambda now, frozen, ok: machine.Pause(now), "Pause: hold the current step.")
+)
+rollout_app.command("resume")(
+    _event_command(lambda now, frozen, ok: machine.Resume(now, ok), "Resume a paused rollout.")
+)
+rollout_app.command("abort")(
+    _event_command(
+        lambda now, frozen, ok: machine.Abort(now), "Abort: the canary's weight to 0 at once (also in a freeze)."
+    )
+)
+rollout_app.command("undo")(
+    _event_command(
+        lambda now, frozen, ok: machine.Undo(now), "Undo: back to the previous stable, even after promotion."
+    )
+)
+
+
+@rollout_app.command("approve")
+def approve_command(
+    name: str, state_path: StatePath = None, key: Key = None, output: Output = None, as_json: Json = False
+) -> None:
+    """Sign rollout NAME's current gate (a manual pause, else its promotion) with your ledger key."""
+    from maestro.ledger.record import trusted_key
+
+    signing = trusted_key(Path.cwd(), key)
+    if signing is None:
+        raise UsageError(
+            "approving needs your ledger key: `maestro keys init`, or --key FILE, in a repository with .maestro/keys"
+        )
+    with controller(state_path, key, False, "rollout") as (c, _):
+        who = c.approve(name, signing)
+        _show(c, name, output_format(output, as_json))
+    typer.echo(f"approved by {signing.name}; approvals that count for this gate: {', '.join(who) or 'none'}", err=True)
+
+
+@rollout_app.command("list")
+def list_command(state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
+    """Every rollout in the store, with its phase and canary weight."""
+    fmt = output_format(output, as_json)
+    with controller(state_path, None, True, "rollout") as (c, _):
+        rows = [
+            {
+                "name": s.spec.name,
+                "phase": str(s.state.phase),
+                "route": s.spec.route,
+                "canaryWeight": s.state.canary_weight,
+                "run": s.run,
+            }
+            for s in c.store.all()
+        ]
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        typer.echo(
+            "\n".join(f"{r['name']}: {r['phase']}, canary {r['canaryWeight']}% on {r['route']}" for r in rows)
+            or "no rollouts"
+        )
+
+
+@rollout_app.command("history")
+def history_command(name: str, state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
+    """Every transition and verdict of every run of NAME."""
+    fmt = output_format(output, as_json)
+    with controller(state_path, None, True, "rollout") as (c, _):
+        data: dict[str, Any] = {"name": name, "events": c.store.events(name), "verdicts": c.store.verdicts(name)}
+    if fmt == "json":
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    for e in data["events"]:
+        typer.echo(
+            f"run {e['run']} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(e['at']))} {e['event']}: "
+            f"{e['from']} -> {e['to']}, canary {e['canaryWeight']}% by {e['actor']}: {e['reason']}"
+        )
+
+
+@rollout_app.command("run")
+def run_command(name: str, state_path: StatePath = None, key: Key = None, no_ledger: NoLedger = False) -> None:
+    """Drive rollout NAME in the foreground until it ends (what `maestro gateway` does in the background)."""
+    with controller(state_path, key, no_ledger, "rollout-controller") as (c, _):
+        end = c.run_until_done(
+            name, lambda t: typer.echo(f"{t.event}: {t.before} -> {t.after}, canary {t.canary_weight}%: {t.reason}")
+        )
+        typer.echo(f"rollout {name}: {end.state.phase}")
+
+
+@rollout_app.command("simulate")
+def simulate_command(
+    name: str,
+    paths: Manifests = None,
+    rate: Annotated[float, typer.Option(help="Requests per second on the route.")] = 50.0,
+    error_rate: Annotated[float, typer.Option(help="Stable's error rate.")] = 0.01,
+    canary_error_rate: Annotated[
+        float | None, typer.Option(help="The canary's error rate after --onset (default: stable's).")
+    ] = None,
+    onset: Annotated[float, typer.Option(help="Second at which the canary's error rate changes.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 0,
+    output: Output = None,
+    as_json: Json = False,
+) -> None:
+    """Run Rollout NAME on synthetic traffic through the live statistics and state machine; send nothing."""
+    fmt = output_format(output, as_json)
+    spec = resolve(load_manifests(paths), name)
+    traffic = Traffic(rate, error_rate, error_rate if canary_error_rate is None else canary_error_rate, onset)
+    run = simulate(spec, traffic, seed)
+    if fmt == "json":
+        typer.echo(json.dumps(run.as_json(), indent=2))
+        return
+    for at, event, weight in run.events:
+        typer.echo(f"{at:>7.0f}s  {event} (canary {weight}%)")
+    typer.echo(f"rollout {name} would end {run.phase} after {run.seconds:.0f}s and {run.requests} requests")
+    if run.detected_s is not None:
+        typer.echo(
+            f"  from the fault at {run.onset_s:g}s: all traffic on stable {run.detected_s:.0f}s later, after "
+            f"{run.requests_to_detect} requests on the route; the canary failed {run.canary_failed} of them"
+        )
+    for note in run.assumed:
+        typer.echo(f"  assumed: {note}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rollout_app, name="rollout")

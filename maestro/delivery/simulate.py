@@ -1,0 +1,116 @@
+"""A rollout on synthetic traffic: the same judge and state machine as the live controller, no requests sent.
+
+Each simulated second ``rate`` requests arrive (Poisson), the canary takes its current weight's share
+(binomial), and each side fails with its error rate; from ``onset_s`` on the canary fails with
+``canary_error``. The controller's tick is one second, so a simulated time is never shorter than a live one
+would be. Manual pauses are resumed at once (a person is not simulated) and metrics the simulator cannot
+synthesize (anything but the gateway's ``error_rate``), and success conditions that read them, are assumed to
+pass; the result lists what was assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from maestro.delivery.analysis import Arm, Outcome
+from maestro.delivery.judge import Measured, Settings, judge
+from maestro.delivery.machine import ACTIVE, Phase, Resume, Tick, apply, start
+from maestro.delivery.spec import RolloutSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    rate: float = 50.0  # requests per second on the route
+    stable_error: float = 0.01
+    canary_error: float = 0.01  # from onset_s on (before it, the canary fails like stable)
+    onset_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    phase: Phase
+    seconds: float  # until the rollout ended (promoted, rolled back) or the limit
+    requests: int  # on the route, from the start
+    onset_s: float
+    detected_s: float | None  # from the fault's onset to all traffic on stable (a rollback), when it rolled back
+    requests_to_detect: int | None  # on the route, from the onset to the rollback
+    canary_failed: int  # canary requests that failed from the onset to the end
+    events: list[tuple[float, str, int]] = field(default_factory=list)  # (second, event, canary weight)
+    assumed: tuple[str, ...] = ()  # metrics assumed to pass, and manual pauses resumed at once
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "phase": str(self.phase),
+            "seconds": self.seconds,
+            "requests": self.requests,
+            "onsetS": self.onset_s,
+            "mttrS": self.detected_s,
+            "requestsToDetect": self.requests_to_detect,
+            "canaryFailed": self.canary_failed,
+            "events": [{"at": t, "event": e, "canaryWeight": w} for t, e, w in self.events],
+            "assumed": list(self.assumed),
+        }
+
+
+def simulate(
+    spec: RolloutSpec, traffic: Traffic, seed: int, settings: Settings | None = None, limit_s: float = 4 * 3600
+) -> Run:
+    settings = settings or Settings(unmeasured=Outcome.PASS)
+    rng = np.random.default_rng(seed)
+    state, _ = start(spec, 0.0)
+    n = {spec.stable: 0, spec.canary: 0}
+    bad = {spec.stable: 0, spec.canary: 0}
+    events: list[tuple[float, str, int]] = []
+    assumed: set[str] = set()
+    now, requests, at_onset, canary_failed = 0.0, 0, 0, 0
+    gates = frozenset(range(len(spec.steps) + 1))  # approvals are not simulated: every gate is approved
+    if spec.approvals:
+        assumed.add(f"{spec.approvals} approval(s) at each gate given at once")
+    while state.phase in ACTIVE and now < limit_s:
+        now += 1.0
+        arrivals = int(rng.poisson(traffic.rate))
+        to_canary = int(rng.binomial(arrivals, state.canary_weight / 100))
+        faulty = now > traffic.onset_s
+        p_canary = traffic.canary_error if faulty else traffic.stable_error
+        failed = int(rng.binomial(to_canary, p_canary))
+        for side, count, errors in (
+            (spec.canary, to_canary, failed),
+            (spec.stable, arrivals - to_canary, int(rng.binomial(arrivals - to_canary, traffic.stable_error))),
+        ):
+            n[side] += count
+            bad[side] += errors
+        requests += arrivals
+        weight = state.canary_weight
+        if not faulty:
+            at_onset = requests
+        else:
+            canary_failed += failed
+        errors_arms = {d: Arm.of_sums(n[d], bad[d], bad[d]) for d in n}
+        failures, verdicts = judge(spec, state, Measured(errors_arms, None), settings)  # latency: not simulated
+        assumed.update(
+            f"{v.metric}: {v.reason}" if "[" in v.metric or "Condition" in v.metric else v.metric
+            for v in verdicts
+            if "assumed to pass" in v.reason
+        )
+        state, transition = apply(spec, state, Tick(now, "", False, failures, verdicts, gates))
+        if state.phase is Phase.PAUSED:
+            assumed.add(f"manual pause at step {state.step} resumed at once")
+            state, transition = apply(spec, state, Resume(now, gates))
+        if transition is not None:
+            events.append((now, transition.event, transition.canary_weight))
+        if state.canary_weight != weight:  # the analysis reads measurements since the weight last changed
+            n, bad = dict.fromkeys(n, 0), dict.fromkeys(bad, 0)
+    rolled_back = state.phase is Phase.ROLLED_BACK
+    return Run(
+        phase=state.phase,
+        seconds=now,
+        requests=requests,
+        onset_s=traffic.onset_s,
+        detected_s=now - traffic.onset_s if rolled_back else None,
+        requests_to_detect=requests - at_onset if rolled_back else None,
+        canary_failed=canary_failed,
+        events=events,
+        assumed=tuple(sorted(assumed)),
+    )

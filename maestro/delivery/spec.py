@@ -1,0 +1,182 @@
+"""A Rollout manifest as the controller runs it: pinned to its content digest, checked against its route.
+
+``resolve`` reads a validated Rollout and the Route it targets into a ``RolloutSpec``; the spec is stored with
+the rollout (``as_json``/``from_json``), so a rollout runs the manifest as it was when it started even if the
+file changes meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from maestro.delivery.errors import RolloutError
+from maestro.manifests.durations import seconds
+from maestro.manifests.loader import ManifestSet
+from maestro.manifests.windows import Window
+from maestro.manifests.windows import parse as parse_window
+from maestro.router import build
+from maestro.router.table import content_hash
+
+GATEWAY_METRICS = frozenset({"error_rate", "latency_ms"})  # what the gateway's observations measure
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step: ``setWeight`` (weight), ``pause`` (pause_s, None for manual) or ``analysis`` (its name)."""
+
+    kind: str
+    weight: int = 0
+    pause_s: float | None = None
+    analysis: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "setWeight":
+            return f"setWeight {self.weight}"
+        if self.kind == "pause":
+            return "pause manual" if self.pause_s is None else f"pause {self.pause_s:g}s"
+        return f"analysis {self.analysis}"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutSpec:
+    name: str
+    digest: str
+    route: str
+    stable: str
+    canary: str
+    steps: tuple[Step, ...]
+    analyses: Mapping[str, tuple[Metric, ...]]
+    weights: Mapping[str, float]  # the route's candidates as the manifest weighs them
+    automatic_rollback: bool = True
+    freezes: tuple[tuple[str, Mapping[str, Any]], ...] = ()  # (where it is written, the window as written)
+    approvals: int = 0  # approvals each manual pause and the promotion need (spec.approvals.required)
+    rollback_when: tuple[str, ...] = ()  # CEL over metrics and baseline: any true rolls back
+    conditions: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # analysis -> (success, failure) CEL
+
+    def windows(self) -> list[tuple[str, Window]]:
+        return [(source, parse_window(w)) for source, w in self.freezes]
+
+    def live_weights(self, canary_weight: int) -> dict[str, float]:
+        """The stable and canary weights that give the canary ``canary_weight`` percent of their share."""
+        total = (self.weights.get(self.stable, 0.0) + self.weights.get(self.canary, 0.0)) or 100.0
+        return {self.stable: total * (100 - canary_weight) / 100, self.canary: total * canary_weight / 100}
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "name": self.name,
+                "digest": self.digest,
+                "route": self.route,
+                "stable": self.stable,
+                "canary": self.canary,
+                "steps": [[s.kind, s.weight, s.pause_s, s.analysis] for s in self.steps],
+                "analyses": {k: [[m.name, m.source] for m in v] for k, v in self.analyses.items()},
+                "weights": dict(self.weights),
+                "automaticRollback": self.automatic_rollback,
+                "freezes": [[source, dict(w)] for source, w in self.freezes],
+                "approvals": self.approvals,
+                "rollbackWhen": list(self.rollback_when),
+                "conditions": {k: list(v) for k, v in self.conditions.items()},
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RolloutSpec:
+        d = json.loads(text)
+        return cls(
+            d["name"],
+            d["digest"],
+            d["route"],
+            d["stable"],
+            d["canary"],
+            tuple(Step(*s) for s in d["steps"]),
+            {k: tuple(Metric(*m) for m in v) for k, v in d["analyses"].items()},
+            d["weights"],
+            d["automaticRollback"],
+            tuple((source, w) for source, w in d.get("freezes", [])),
+            int(d.get("approvals", 0)),
+            tuple(d.get("rollbackWhen", ())),
+            {k: (v[0], v[1]) for k, v in d.get("conditions", {}).items()},
+        )
+
+
+def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
+    """The spec of Rollout ``name``; a clear error when it cannot run (no such rollout, route or deployment)."""
+    doc = manifests.get("Rollout", name)
+    if doc is None:
+        known = ", ".join(sorted(d.name for d in manifests.of_kind("Rollout"))) or "none"
+        raise RolloutError(f"no Rollout named '{name}'; rollouts in the manifests: {known}")
+    spec = doc.spec
+    where = f"{doc.file}:{doc.line}"
+    target = spec["target"]
+    if target["kind"] != "Route":
+        raise RolloutError(
+            f"{where}: Rollout '{name}' targets a {target['kind']}; this version runs Route rollouts only"
+        )
+    change = spec.get("change", {})
+    if "from" not in change or "to" not in change:
+        raise RolloutError(f"{where}: Rollout '{name}' needs spec.change.from and spec.change.to (provider/model)")
+    weights = _route_weights(manifests, target["name"], where)
+    for side in ("from", "to"):
+        if change[side] not in weights:
+            raise RolloutError(
+                f"{where}: spec.change.{side} '{change[side]}' is not a candidate of route '{target['name']}' "
+                f"(candidates: {', '.join(sorted(weights))}); add it to the route's candidates "
+                "(weight 0 gives it no traffic until the rollout does)"
+            )
+    return RolloutSpec(
+        name=name,
+        digest=content_hash(doc),
+        route=target["name"],
+        stable=change["from"],
+        canary=change["to"],
+        steps=tuple(_step(s) for s in spec["steps"]),
+        analyses={
+            a["name"]: tuple(Metric(m["name"], m.get("source", "gateway")) for m in a["metrics"])
+            for a in spec.get("analysis", [])
+        },
+        weights=weights,
+        automatic_rollback=bool(spec.get("rollback", {}).get("automatic", True)),
+        freezes=_freezes(manifests, doc.ref, spec),
+        approvals=int(spec.get("approvals", {}).get("required", 0)),
+        rollback_when=tuple(spec.get("rollback", {}).get("when", ())),
+        conditions={
+            a["name"]: (a.get("successCondition", ""), a.get("failureCondition", "")) for a in spec.get("analysis", [])
+        },
+    )
+
+
+def _freezes(manifests: ManifestSet, ref: str, spec: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """The Policies' windows that freeze rollouts (``applies`` absent or naming ``rollout``), then the Rollout's."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    for policy in manifests.of_kind("Policy"):
+        for w in policy.spec.get("freezeWindows", []):
+            if "rollout" in w.get("applies", ["rollout"]):
+                found.append((policy.ref, w))
+    found.extend((ref, w) for w in spec.get("freezeWindows", []))
+    return tuple(found)
+
+
+def _route_weights(manifests: ManifestSet, route: str, where: str) -> dict[str, float]:
+    for table in build(manifests).routes.values():
+        if table.name == route:
+            return {d.key: float(w) for d, w in table.candidates}
+    raise RolloutError(f"{where}: the route '{route}' this rollout targets does not exist")
+
+
+def _step(step: Mapping[str, Any]) -> Step:
+    if "setWeight" in step:
+        return Step("setWeight", weight=int(step["setWeight"]))
+    if "pause" in step:
+        return Step("pause", pause_s=None if step["pause"] == "manual" else seconds(step["pause"]))
+    return Step("analysis", analysis=str(step["analysis"]))

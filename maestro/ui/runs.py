@@ -1,0 +1,170 @@
+"""/runs: the runs of the repository's Pipelines (``maestro.runtime.runs``, read through a DBOS client that
+runs no workflow code); /runs/RUN: the Pipeline's graph (exactly its steps and edges, each step's state),
+the timeline of finished nodes with their calls, tokens and cost, and the pending approval.
+
+The graph is the Pipeline as ``maestro.runtime.graph`` reads it from the manifests; when the manifests
+changed since the run started (its snapshot digest differs) the page says so.
+
+/runs/RUN/events streams the run's state as server-sent events (htmx's sse extension swaps the state in
+and ``ui.js`` recolours the graph) until the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from maestro.runtime import approvals, engine, runs
+from maestro.runtime.errors import RunError
+from maestro.ui import actions, sources
+from maestro.ui.auth import Who
+from maestro.ui.config import UiConfig
+from maestro.ui.graphs import pipeline_graph
+from maestro.ui.pages import NotFound, Page, UiError
+
+POLL_S = 1.0
+
+
+def view(config: UiConfig, status: str | None) -> Page:
+    note = ""
+    listed: list[dict[str, Any]] = []
+    try:
+        with engine.client(config.root, config.runs_url) as client:
+            listed = [_summary(r) for r in runs.list_runs(client, status or None)]
+    except RunError as e:
+        if "no runs here yet" not in str(e):
+            raise
+        note = str(e)
+    return Page("runs.html", "Runs", {"status": status, "runs": listed}, extra={"note": note})
+
+
+def run(config: UiConfig, run_id: str) -> Page:
+    record = _get(config, run_id)
+    data = {**_summary(record), **state(config, record), "previous": previous(config, record)}
+    return Page("run.html", f"Run {run_id}", data)
+
+
+def previous(config: UiConfig, record: runs.Run) -> dict[str, Any] | None:
+    """This run against the run of the same Pipeline started just before it: each step's status and cost."""
+    with engine.client(config.root, config.runs_url) as client:
+        older = [
+            r for r in runs.list_runs(client, None) if r.pipeline == record.pipeline and r.created < record.created
+        ]
+        if not older:
+            return None
+        before = runs.get(client, max(older, key=lambda r: r.created).id)
+    now, then = _by_node(record), _by_node(before)
+    steps = [
+        {
+            "node": node,
+            "before": then.get(node, {}).get("status"),
+            "now": now.get(node, {}).get("status"),
+            "costBefore": then.get(node, {}).get("costUsd"),
+            "costNow": now.get(node, {}).get("costUsd"),
+        }
+        for node in dict.fromkeys([*then, *now])
+    ]
+    return {"id": before.id, "status": before.status, "costUsd": before.cost_usd, "steps": steps}
+
+
+def _by_node(record: runs.Run) -> dict[str, Mapping[str, Any]]:
+    """Each node's last record (a loop's latest iteration)."""
+    return {str(n.get("node")): n for n in record.nodes}
+
+
+def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
+    """The graph with each step's state, the timeline and the pending approval of ``record``."""
+    pipeline = sources.manifests(config).get("Pipeline", record.pipeline)
+    if pipeline is None:
+        return {"graph": None, "graphNote": f"no Pipeline '{record.pipeline}' in the manifests now", "timeline": []}
+    states = {n["node"]: str(n.get("status", "")) for n in record.nodes}
+    waiting_on = (record.interrupt or {}).get("node")
+    if waiting_on:
+        states[str(waiting_on)] = "waiting"
+    timeline = [
+        {
+            "node": n.get("node"),
+            "iteration": n.get("iteration"),
+            "type": n.get("type"),
+            "status": n.get("status"),
+            "started": n.get("started"),
+            "ended": n.get("ended"),
+            "attempts": n.get("attempts"),
+            "tokens": n.get("tokens"),
+            "costUsd": n.get("costUsd"),
+            "calls": n.get("calls", []),
+            "output": n.get("output"),
+            "error": n.get("error"),
+        }
+        for n in record.nodes
+    ]
+    return {
+        "graph": pipeline_graph(pipeline, states),
+        "graphNote": "",
+        "timeline": timeline,
+        "pendingApproval": record.interrupt,
+    }
+
+
+async def events(config: UiConfig, run_id: str, fragment: Callable[[Mapping[str, Any]], str]) -> AsyncIterator[str]:
+    """Server-sent events: ``state`` (the rendered state fragment) whenever the run changes, until it ends."""
+    last = ""
+    while True:
+        record = await asyncio.to_thread(_get, config, run_id)
+        data = {**_summary(record), **await asyncio.to_thread(state, config, record)}
+        text = fragment(data)
+        if text != last:
+            last = text
+            yield "event: state\ndata: " + "\ndata: ".join(text.splitlines()) + "\n\n"
+        if record.status in runs.FINAL:
+            yield "event: end\ndata: " + json.dumps({"status": record.status}) + "\n\n"
+            return
+        await asyncio.sleep(POLL_S)
+
+
+def decide(
+    config: UiConfig, who: Who, run_id: str, interrupt: str, decision: str, *, comment: str = ""
+) -> dict[str, Any]:
+    """An approver's decision on the run's pending ``interrupt``, signed with the UI's ledger key (so it counts
+    as that key's holder, once) and recorded as ``ui.approve`` / ``ui.reject`` naming the approver's key id."""
+    if decision not in (approvals.APPROVE, approvals.REJECT):
+        raise UiError(f"decision '{decision}': use approve or reject")
+    key = actions.signing_key(config)
+    note = f"{comment} (in the UI by {who.key_id})".strip()
+    try:
+        with engine.client(config.root, config.runs_url) as client:
+            runs.decide(client, run_id, interrupt, key, decision=decision, comment=note)
+    except RunError as e:
+        raise UiError(str(e)) from e
+    details = {"run": run_id, "interrupt": interrupt, "decision": decision, "comment": comment}
+    index = actions.record(config, actions.action(config, who, f"ui.{decision}", details))
+    return {"run": run_id, "interrupt": interrupt, "decision": decision, "ledgerIndex": index}
+
+
+def _get(config: UiConfig, run_id: str) -> runs.Run:
+    try:
+        with engine.client(config.root, config.runs_url) as client:
+            try:
+                return runs.get(client, run_id)
+            except RunError:
+                known = [f"/runs/{r.id}" for r in runs.list_runs(client, None, limit=10)]
+                raise NotFound(f"no run '{run_id}'", known) from None
+    except RunError as e:
+        raise NotFound(f"no run '{run_id}': {e}") from e
+
+
+def _summary(r: runs.Run) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "pipeline": r.pipeline,
+        "status": r.status,
+        "snapshot": r.digest,
+        "requester": r.requester,
+        "created": r.created,
+        "updated": r.updated,
+        "reason": r.reason,
+        "costUsd": r.cost_usd,
+        "waitingOn": (r.interrupt or {}).get("node"),
+    }

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from helpers.delivery import Clock, spec
+from helpers.ledger import key, keyring
+
+from maestro.delivery.controller import Controller
+from maestro.delivery.errors import TransitionError
+from maestro.delivery.machine import Phase, Promote, Resume
+from maestro.delivery.spec import Step
+
+
+def _controller(tmp_path: Path, *trusted: str) -> Controller:
+    c = Controller(tmp_path / "state.db", actor="rollout-controller:alice", clock=Clock(), keyring=keyring(*trusted))
+    gated = dataclasses.replace(
+        spec(Step("setWeight", weight=10), Step("pause"), Step("setWeight", weight=50)), approvals=1
+    )
+    c.begin(gated, "rollout:alice")
+    for _ in range(3):
+        c.tick()
+    return c
+
+
+def _phase(c: Controller) -> Phase:
+    stored = c.store.get("r1")
+    assert stored is not None
+    return stored.state.phase
+
+
+def test_a_manual_pause_and_the_promotion_each_need_an_approval_by_someone_else(tmp_path: Path) -> None:
+    c = _controller(tmp_path, "alice", "bob", "carol")
+    assert _phase(c) is Phase.PAUSED
+    with pytest.raises(TransitionError, match="resuming needs 1 approval"):
+        c.send("r1", lambda now, frozen, ok: Resume(now, ok), "rollout:alice")
+    with pytest.raises(TransitionError, match="'alice' started rollout 'r1' and cannot approve it"):
+        c.approve("r1", key("alice"))
+    assert c.approve("r1", key("bob")) == ["bob"]
+    c.send("r1", lambda now, frozen, ok: Resume(now, ok), "rollout:alice")
+    for _ in range(3):
+        c.tick()
+    stored = c.store.get("r1")
+    assert stored is not None and stored.state.phase is Phase.PROGRESSING and stored.state.canary_weight == 50
+    assert "promotion needs 1 approval(s)" in stored.state.waiting  # bob's approval was for the pause only
+    with pytest.raises(TransitionError, match="promotion needs 1 approval"):
+        c.send("r1", lambda now, frozen, ok: Promote(now, True, frozen, ok), "rollout:alice")
+    c.approve("r1", key("carol"))
+    c.tick()
+    assert _phase(c) is Phase.PROMOTED
+
+
+def test_an_approval_by_a_key_the_repository_does_not_trust_does_not_count(tmp_path: Path) -> None:
+    c = _controller(tmp_path, "alice", "bob")
+    assert c.approve("r1", key("mallory")) == []
+    with pytest.raises(TransitionError, match="resuming needs 1 approval"):
+        c.send("r1", lambda now, frozen, ok: Resume(now, ok), "rollout:alice")

@@ -1,0 +1,166 @@
+"""/runs and /runs/RUN over a real run: DBOS on SQLite, the example MCP refund server, a fake model upstream.
+A large refund waits on the approve step; the page shows the Pipeline's graph with each step's state, the
+timeline and the pending approval, and the event stream ends when the run does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import eval_upstream, runtime_repo
+from helpers.ledger import key
+from helpers.ui import KEYS_JSON, TOKENS
+from helpers.ui_browser import CHROMIUM, Tab, chromium
+from helpers.ui_server import serving
+from starlette.testclient import TestClient
+
+from maestro import state
+from maestro.ledger import Ledger
+from maestro.ledger.query import show
+from maestro.runtime import engine, runs
+from maestro.runtime.graph import graph_of
+from maestro.ui import sources
+from maestro.ui.app import create_app
+from maestro.ui.config import UiConfig, keys_from_env
+
+BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "ui"
+BIG = {"order_id": "A10432", "reason": "damaged"}  # over 100: the approve step waits
+SMALL = {"order_id": "A10001", "reason": "damaged"}  # 40.0: straight to the refund's autonomy gate
+
+
+@pytest.fixture
+def waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[UiConfig, runs.Run, runs.DBOSClient]]:
+    with eval_upstream.serve(runtime_repo.answer) as up:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MAESTRO_REFUND_STATE", str(tmp_path / "refunds.db"))
+        monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(tmp_path / "alice.key"))
+        monkeypatch.delenv("MAESTRO_RUNS_URL", raising=False)
+        runtime_repo.write(tmp_path, up.url)
+        keys = keys_from_env("K", {"K": KEYS_JSON})
+        config = UiConfig(tmp_path, state.default_path(tmp_path), keys, signing_key=key("bob"))  # alice requests
+        with engine.launched(tmp_path), engine.client(tmp_path) as client:
+            run_id = runs.start(runs.new_run(tmp_path, "refund-flow", BIG))
+            run = runs.follow(client, run_id, lambda _: None)
+            assert run.status == "waiting"
+            yield config, run, client
+            current = runs.get(client, run_id)
+            if current.status == "waiting":  # a run blocked in DBOS.recv would hold its thread past the test
+                assert current.interrupt is not None
+                runs.decide(client, run_id, current.interrupt["interrupt"], key("carol"), decision="reject")
+                runs.follow(
+                    client, run_id, lambda _: None, seen=len(current.nodes), past=current.interrupt["interrupt"]
+                )
+
+
+def test_a_waiting_run_shows_its_graph_states_timeline_and_pending_approval(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, _ = waiting
+    with TestClient(create_app(config)) as c:
+        listed = c.get("/runs.json", headers=BEARER).json()["runs"]
+        assert [(r["id"], r["status"], r["waitingOn"]) for r in listed] == [(run.id, "waiting", "approve")]
+        data = c.get(f"/runs/{run.id}.json", headers=BEARER).json()
+        page = c.get(f"/runs/{run.id}", headers={**BEARER, "accept": "text/html"})
+    graph = graph_of(sources.manifests(config).index("Pipeline")["refund-flow"])
+    assert sorted(n["id"] for n in data["graph"]["nodes"]) == sorted(graph.nodes)
+    assert sorted((e["source"], e["target"]) for e in data["graph"]["edges"]) == sorted(
+        (e.source, e.target) for e in graph.edges
+    )
+    states = {n["id"]: n["state"] for n in data["graph"]["nodes"]}
+    assert states == {
+        "triage": "succeeded",
+        "lookup": "succeeded",
+        "approve": "waiting",
+        "refund": "not reached",
+        "reply": "not reached",
+    }
+    assert [t["node"] for t in data["timeline"]] == ["triage", "lookup"]
+    assert data["pendingApproval"]["node"] == "approve"
+    assert data["previous"] is None  # the first run of refund-flow
+    assert page.status_code == 200 and f'sse-connect="/runs/{run.id}/events"' in page.text
+
+
+def test_the_event_stream_sends_the_state_and_ends_with_the_run(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, client = waiting
+    assert run.interrupt is not None
+    runs.decide(client, run.id, run.interrupt["interrupt"], key("carol"), decision="reject")
+    ended = runs.follow(client, run.id, lambda _: None, seen=len(run.nodes), past=run.interrupt["interrupt"])
+    assert ended.status == "succeeded"  # rejected at approve, the Pipeline's edge goes on to reply
+    with TestClient(create_app(config)) as c:
+        stream = c.get(f"/runs/{run.id}/events", headers=BEARER)
+        refused = c.get(f"/runs/{run.id}/events")
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in stream.text.split("\n\n") if block]
+    assert events[0].startswith("event: state\ndata: ") and "<strong>succeeded</strong>" in events[0]
+    assert '"id": "reply", "state": "succeeded"' in events[0]
+    assert '"id": "refund", "state": "not reached"' in events[0]
+    assert events[-1] == 'event: end\ndata: {"status": "succeeded"}'
+    assert refused.status_code == 401
+
+
+def test_a_run_is_compared_with_the_previous_run_of_its_pipeline(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, first, client = waiting
+    small = runs.follow(client, runs.start(runs.new_run(config.root, "refund-flow", SMALL)), lambda _: None)
+    try:
+        assert small.status == "waiting"  # at the refund's autonomy gate: no approve step for 40.0
+        with TestClient(create_app(config)) as c:
+            data = c.get(f"/runs/{small.id}.json", headers=BEARER).json()
+        compared = data["previous"]
+        assert compared["id"] == first.id
+        steps = {s["node"]: (s["before"], s["now"]) for s in compared["steps"]}
+        assert steps == {"triage": ("succeeded", "succeeded"), "lookup": ("succeeded", "succeeded")}
+    finally:
+        assert small.interrupt is not None
+        runs.decide(client, small.id, small.interrupt["interrupt"], key("carol"), decision="reject")
+        runs.follow(client, small.id, lambda _: None, seen=len(small.nodes), past=small.interrupt["interrupt"])
+
+
+def test_an_approver_approves_in_the_ui_and_the_run_goes_on_recorded_in_the_ledger(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, client = waiting
+    interrupt = run.interrupt["interrupt"]
+    form = {"interrupt": interrupt, "decision": "approve", "comment": "ok, damaged kettle"}
+    with TestClient(create_app(config)) as c:
+        viewer = c.post(f"/runs/{run.id}/decide", data=form, headers=BEARER)
+        assert viewer.status_code == 403
+        approver = {"authorization": f"Bearer {TOKENS['approver']}"}
+        done = c.post(f"/runs/{run.id}/decide", data=form, headers=approver)
+        assert done.status_code == 200, done.text
+        assert done.json()["decision"] == "approve"
+        after = runs.follow(client, run.id, lambda _: None, seen=len(run.nodes), past=interrupt)
+        again = c.post(f"/runs/{run.id}/decide", data=form, headers=approver)
+    assert after.status == "waiting" and after.interrupt is not None  # next: the autonomy gate of the refund
+    assert after.interrupt["interrupt"] == f"{run.id}:refund:0:main"
+    assert again.status_code == 400 and "no pending interrupt" in again.json()["error"]["message"]
+    with Ledger.open(config.state_path, readonly=True) as ledger:
+        entry = next(s.entry for s in show(ledger) if s.entry.action == "ui.approve")
+    assert entry.actor == "abe:bob" and entry.predicate["details"]["interrupt"] == interrupt
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marked(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, client = waiting
+    with serving(config) as url, chromium() as browser:
+        tab = Tab(browser, url, "approver")
+        try:
+            tab.page.goto(f"{url}/runs/{run.id}")
+            tab.wait_until("() => window.maestroGraph !== undefined")
+            drawn = tab.page.evaluate(
+                """() => ({nodes: Object.fromEntries(maestroGraph.nodes().map(n => [n.id(), n.data("state")])),
+                           edges: maestroGraph.edges().length})"""
+            )
+            assert drawn["nodes"]["approve"] == "waiting" and drawn["nodes"]["triage"] == "succeeded"
+            assert drawn["edges"] == 7
+            assert "Waiting for approval" in tab.page.inner_text("#run-state")
+            tab.page.screenshot(path=str(SHOTS / "run.png"))
+            tab.page.click("button[data-action=approve]")
+            tab.page.wait_for_url(f"{url}/runs/{run.id}")
+            tab.wait_until("window.maestroGraph && maestroGraph.getElementById('refund').data('state') === 'waiting'")
+            # someone approves the autonomy gate elsewhere: the open page follows over server-sent events
+            tab.page.evaluate("() => { window.notReloaded = true; }")
+            runs.decide(client, run.id, f"{run.id}:refund:0:main", key("carol"), decision="approve")
+            tab.wait_until("() => maestroGraph.getElementById('reply').data('state') === 'succeeded'", timeout_s=30)
+            assert "succeeded" in tab.page.inner_text("#run-state .run-status")
+            assert tab.page.evaluate("() => window.notReloaded === true")
+            assert tab.errors == []
+        finally:
+            tab.close()
