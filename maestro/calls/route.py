@@ -20,6 +20,7 @@ from maestro.calls.attempts import Attempt, CallerRefused, Exhausted, Opened, Pl
 from maestro.calls.breaker import Breakers, Never
 from maestro.calls.line import Counts, Line
 from maestro.errors import MaestroError
+from maestro.manifests.kinds.route import Route
 from maestro.manifests.loader import ManifestSet
 
 
@@ -44,7 +45,7 @@ class Answer:
 
 def aliases(manifests: ManifestSet) -> dict[str, str]:
     """Each Route's alias by its name."""
-    return {d.name: str(d.spec["alias"]) for d in manifests.of_kind("Route")}
+    return {r.name: r.alias for r in manifests.records(Route)}
 
 
 def known(names: Mapping[str, str]) -> str:

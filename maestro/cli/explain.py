@@ -76,8 +76,9 @@ def _trace(target: str, request_file: Path, paths: list[Path] | None, fmt: str) 
     if route.kind != "Route":
         raise UsageError(f"--request traces a Route's decision; {route.ref} is a {route.kind}")
     request = read_request(request_file)
-    if request.alias != route.spec["alias"]:
-        request = replace(request, alias=route.spec["alias"])
+    alias = route.record.alias
+    if request.alias != alias:
+        request = replace(request, alias=alias)
     decision = decide(build(manifests), request)
     if fmt == "mermaid":
         raise UsageError("a decision trace has no Mermaid form; use -o text, -o json or -o yaml")

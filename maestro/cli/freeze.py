@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from maestro.cli.output import FormatAlias
+from maestro.cli.reference import examples
 from maestro.cli.rollout import Json, Key, NoLedger, Output, StatePath, controller, output_format
 from maestro.delivery.freeze import AdHoc
 from maestro.errors import UsageError
@@ -22,7 +24,13 @@ from maestro.manifests.durations import seconds
 freeze_app = typer.Typer(help="Ad-hoc freeze windows: rollouts hold (and may roll back) while one is open.")
 
 
-@freeze_app.command("add")
+@freeze_app.command(
+    "add",
+    epilog=examples(
+        'maestro freeze add holidays --duration 3d --reason "end of year"',
+        "maestro freeze add release --until 2026-12-28T00:00:00Z",
+    ),
+)
 def add_command(
     name: str,
     duration: Annotated[str | None, typer.Option(help="How long from now (or --start): 30m, 2h, 3d.")] = None,
@@ -32,8 +40,12 @@ def add_command(
     state_path: StatePath = None,
     key: Key = None,
     no_ledger: NoLedger = False,
+    output: Output = None,
+    as_json: Json = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Open a freeze window now (or from --start) for --duration or until --until."""
+    fmt = output_format(output, as_json, format_alias)
     if (duration is None) == (until is None):
         raise UsageError("give exactly one of --duration (e.g. 2h) or --until (e.g. 2026-12-28T00:00:00Z)")
     begin = _time(start, "--start") if start else time.time()
@@ -44,13 +56,18 @@ def add_command(
     with controller(state_path, key, no_ledger, "freeze") as (c, actor):
         window = c.freezes.add(name, begin, end, reason, actor)
         _record(c.record, "freeze.add", window, actor)
-    typer.echo(f"freeze {name}: {window.as_json()['start']} to {window.as_json()['end']}")
+    if fmt == "json":
+        typer.echo(json.dumps(window.as_json(), indent=2))
+    else:
+        typer.echo(f"freeze {name}: {window.as_json()['start']} to {window.as_json()['end']}")
 
 
-@freeze_app.command("list")
-def list_command(state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
+@freeze_app.command("list", epilog=examples("maestro freeze list", "maestro freeze list --json"))
+def list_command(
+    state_path: StatePath = None, output: Output = None, as_json: Json = False, format_alias: FormatAlias = None
+) -> None:
     """The ad-hoc freeze windows, open or to come (the Policy's: `maestro explain policy`)."""
-    fmt = output_format(output, as_json)
+    fmt = output_format(output, as_json, format_alias)
     with controller(state_path, None, True, "freeze") as (c, _):
         windows = [w.as_json() for w in c.freezes.all() if w.end > time.time()]
     if fmt == "json":
@@ -60,13 +77,22 @@ def list_command(state_path: StatePath = None, output: Output = None, as_json: J
     typer.echo("\n".join(lines) or "no freeze windows")
 
 
-@freeze_app.command("remove")
-def remove_command(name: str, state_path: StatePath = None, key: Key = None, no_ledger: NoLedger = False) -> None:
+@freeze_app.command("remove", epilog=examples("maestro freeze remove holidays"))
+def remove_command(
+    name: str,
+    state_path: StatePath = None,
+    key: Key = None,
+    no_ledger: NoLedger = False,
+    output: Output = None,
+    as_json: Json = False,
+    format_alias: FormatAlias = None,
+) -> None:
     """Close and delete the ad-hoc freeze window NAME."""
+    fmt = output_format(output, as_json, format_alias)
     with controller(state_path, key, no_ledger, "freeze") as (c, actor):
         window = c.freezes.remove(name)
         _record(c.record, "freeze.remove", window, actor)
-    typer.echo(f"freeze {name}: removed")
+    typer.echo(json.dumps({"name": name, "removed": True}) if fmt == "json" else f"freeze {name}: removed")
 
 
 def _record(record: object, name: str, window: AdHoc, actor: str) -> None:

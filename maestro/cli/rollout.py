@@ -17,7 +17,8 @@ from typing import Annotated, Any
 import typer
 
 from maestro import state
-from maestro.cli.output import TEXT_AND_JSON, JsonFlag, output_option, resolve_format
+from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
+from maestro.cli.reference import examples
 from maestro.cli.requests import load_manifests
 from maestro.delivery import machine
 from maestro.delivery.controller import Controller
@@ -72,8 +73,8 @@ def trusted_keys(root: Path) -> Keyring | None:
     return load_keyring(root / KEYS_DIR) if (root / KEYS_DIR).is_dir() else None
 
 
-def output_format(output: str | None, as_json: bool) -> str:
-    return resolve_format(TEXT_AND_JSON, output, as_json)
+def output_format(output: str | None, as_json: bool, format_alias: str | None = None) -> str:
+    return resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
 
 
 def _show(c: Controller, name: str, fmt: str) -> None:
@@ -84,7 +85,10 @@ def _show(c: Controller, name: str, fmt: str) -> None:
     typer.echo(json.dumps(s, indent=2, default=str) if fmt == "json" else render(s), nl=fmt == "json")
 
 
-@rollout_app.command("start")
+@rollout_app.command(
+    "start",
+    epilog=examples("maestro rollout start support-chat-gpt4o", "maestro rollout start support-chat-gpt4o --json"),
+)
 def start_command(
     name: str,
     paths: Manifests = None,
@@ -93,24 +97,29 @@ def start_command(
     no_ledger: NoLedger = False,
     output: Output = None,
     as_json: Json = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Start Rollout NAME as committed (pinned by its digest); the controller in `maestro gateway` drives it."""
     spec = resolve(load_manifests(paths), name)
     with controller(state_path, key, no_ledger, "rollout") as (c, actor):
         c.begin(spec, actor)
-        _show(c, name, output_format(output, as_json))
+        _show(c, name, output_format(output, as_json, format_alias))
 
 
-@rollout_app.command("status")
+@rollout_app.command(
+    "status",
+    epilog=examples("maestro rollout status support-chat-gpt4o", "maestro rollout status support-chat-gpt4o --watch"),
+)
 def status_command(
     name: str,
     state_path: StatePath = None,
     watch: Annotated[bool, typer.Option("--watch", help="Show it every second until it ends.")] = False,
     output: Output = None,
     as_json: Json = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Phase, step, canary weight, why it waits, verdicts (n, estimate, interval, alpha) and transitions."""
-    fmt = output_format(output, as_json)
+    fmt = output_format(output, as_json, format_alias)
     with controller(state_path, None, True, "rollout") as (c, _):
         _show(c, name, fmt)
         while watch and (s := c.store.get(name)) is not None and s.state.phase in machine.ACTIVE:
@@ -126,16 +135,20 @@ def _event_command(event: Callable[[float, str, frozenset[int]], machine.Event],
         no_ledger: NoLedger = False,
         output: Output = None,
         as_json: Json = False,
+        format_alias: FormatAlias = None,
     ) -> None:
         with controller(state_path, key, no_ledger, "rollout") as (c, actor):
             c.send(name, event, actor)
-            _show(c, name, output_format(output, as_json))
+            _show(c, name, output_format(output, as_json, format_alias))
 
     command.__doc__ = doc
     return command
 
 
-@rollout_app.command("promote")
+@rollout_app.command(
+    "promote",
+    epilog=examples("maestro rollout promote support-chat-gpt4o", "maestro rollout promote support-chat-gpt4o --full"),
+)
 def promote_command(
     name: str,
     full: Annotated[bool, typer.Option("--full", help="Skip every remaining step: all traffic to the canary.")] = False,
@@ -144,34 +157,45 @@ def promote_command(
     no_ledger: NoLedger = False,
     output: Output = None,
     as_json: Json = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Skip the current step (a pause or an analysis), or with --full promote at once; refused in a freeze."""
     with controller(state_path, key, no_ledger, "rollout") as (c, actor):
         c.send(name, lambda now, frozen, ok: machine.Promote(now, full, frozen, ok), actor)
-        _show(c, name, output_format(output, as_json))
+        _show(c, name, output_format(output, as_json, format_alias))
 
 
-rollout_app.command("pause")(
+rollout_app.command("pause", epilog=examples("maestro rollout pause support-chat-gpt4o"))(
     _event_command(lambda now, frozen, ok: machine.Pause(now), "Pause: hold the current step.")
 )
-rollout_app.command("resume")(
+rollout_app.command("resume", epilog=examples("maestro rollout resume support-chat-gpt4o"))(
     _event_command(lambda now, frozen, ok: machine.Resume(now, ok), "Resume a paused rollout.")
 )
-rollout_app.command("abort")(
+rollout_app.command("abort", epilog=examples("maestro rollout abort support-chat-gpt4o"))(
     _event_command(
         lambda now, frozen, ok: machine.Abort(now), "Abort: the canary's weight to 0 at once (also in a freeze)."
     )
 )
-rollout_app.command("undo")(
+rollout_app.command("undo", epilog=examples("maestro rollout undo support-chat-gpt4o"))(
     _event_command(
         lambda now, frozen, ok: machine.Undo(now), "Undo: back to the previous stable, even after promotion."
     )
 )
 
 
-@rollout_app.command("approve")
+@rollout_app.command(
+    "approve",
+    epilog=examples(
+        "maestro rollout approve support-chat-gpt4o",
+    ),
+)
 def approve_command(
-    name: str, state_path: StatePath = None, key: Key = None, output: Output = None, as_json: Json = False
+    name: str,
+    state_path: StatePath = None,
+    key: Key = None,
+    output: Output = None,
+    as_json: Json = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Sign rollout NAME's current gate (a manual pause, else its promotion) with your ledger key."""
     from maestro.ledger.record import trusted_key
@@ -183,14 +207,22 @@ def approve_command(
         )
     with controller(state_path, key, False, "rollout") as (c, _):
         who = c.approve(name, signing)
-        _show(c, name, output_format(output, as_json))
+        _show(c, name, output_format(output, as_json, format_alias))
     typer.echo(f"approved by {signing.name}; approvals that count for this gate: {', '.join(who) or 'none'}", err=True)
 
 
-@rollout_app.command("list")
-def list_command(state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
+@rollout_app.command(
+    "list",
+    epilog=examples(
+        "maestro rollout list",
+        "maestro rollout list --json",
+    ),
+)
+def list_command(
+    state_path: StatePath = None, output: Output = None, as_json: Json = False, format_alias: FormatAlias = None
+) -> None:
     """Every rollout in the store, with its phase and canary weight."""
-    fmt = output_format(output, as_json)
+    fmt = output_format(output, as_json, format_alias)
     with controller(state_path, None, True, "rollout") as (c, _):
         rows = [
             {
@@ -211,10 +243,21 @@ def list_command(state_path: StatePath = None, output: Output = None, as_json: J
         )
 
 
-@rollout_app.command("history")
-def history_command(name: str, state_path: StatePath = None, output: Output = None, as_json: Json = False) -> None:
+@rollout_app.command(
+    "history",
+    epilog=examples(
+        "maestro rollout history support-chat-gpt4o",
+    ),
+)
+def history_command(
+    name: str,
+    state_path: StatePath = None,
+    output: Output = None,
+    as_json: Json = False,
+    format_alias: FormatAlias = None,
+) -> None:
     """Every transition and verdict of every run of NAME."""
-    fmt = output_format(output, as_json)
+    fmt = output_format(output, as_json, format_alias)
     with controller(state_path, None, True, "rollout") as (c, _):
         data: dict[str, Any] = {"name": name, "events": c.store.events(name), "verdicts": c.store.verdicts(name)}
     if fmt == "json":
@@ -227,7 +270,12 @@ def history_command(name: str, state_path: StatePath = None, output: Output = No
         )
 
 
-@rollout_app.command("run")
+@rollout_app.command(
+    "run",
+    epilog=examples(
+        "maestro rollout run support-chat-gpt4o",
+    ),
+)
 def run_command(name: str, state_path: StatePath = None, key: Key = None, no_ledger: NoLedger = False) -> None:
     """Drive rollout NAME in the foreground until it ends (what `maestro gateway` does in the background)."""
     with controller(state_path, key, no_ledger, "rollout-controller") as (c, _):
@@ -237,7 +285,12 @@ def run_command(name: str, state_path: StatePath = None, key: Key = None, no_led
         typer.echo(f"rollout {name}: {end.state.phase}")
 
 
-@rollout_app.command("simulate")
+@rollout_app.command(
+    "simulate",
+    epilog=examples(
+        "maestro rollout simulate support-chat-gpt4o", "maestro rollout simulate support-chat-gpt4o --json"
+    ),
+)
 def simulate_command(
     name: str,
     paths: Manifests = None,
@@ -250,9 +303,10 @@ def simulate_command(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 0,
     output: Output = None,
     as_json: Json = False,
+    format_alias: FormatAlias = None,
 ) -> None:
     """Run Rollout NAME on synthetic traffic through the live statistics and state machine; send nothing."""
-    fmt = output_format(output, as_json)
+    fmt = output_format(output, as_json, format_alias)
     spec = resolve(load_manifests(paths), name)
     traffic = Traffic(rate, error_rate, error_rate if canary_error_rate is None else canary_error_rate, onset)
     run = simulate(spec, traffic, seed)

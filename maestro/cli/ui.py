@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from maestro import state
+from maestro.cli.reference import examples
 from maestro.errors import UsageError
 
 
@@ -63,4 +64,10 @@ def ui_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ui")(ui_command)
+    app.command(
+        "ui",
+        epilog=examples(
+            'MAESTRO_UI_KEYS=\'[{"id": "olga", "token": "ui-olga-123", "role": "operator"}]\' maestro ui',
+            "maestro ui --host 127.0.0.1 --port 8090 --keys-env TEAM_UI_KEYS",
+        ),
+    )(ui_command)

@@ -28,6 +28,7 @@ from maestro.evals.generate import Caller
 from maestro.evals.runner import Options, Progress, run_suite
 from maestro.evals.suite import FileReader, Suite, suite_of, suites_of
 from maestro.evals.trust import confined_reader, refuse_code
+from maestro.manifests.kinds.evalsuite import EvalSuite
 from maestro.manifests.loader import ManifestSet, SourceFile, discover, read_files
 from maestro.manifests.validate import ValidationResult, validate_sources
 
@@ -164,7 +165,7 @@ class _Calls:
         if request.executor == "ray":
             from maestro.evals.distributed import RayCaller
 
-            declared = [int(d.spec.get("concurrency", 4)) for d in manifests.of_kind("EvalSuite")]
+            declared = [4 if s.concurrency is None else s.concurrency for s in manifests.records(EvalSuite)]
             workers = min(MAX_RAY_WORKERS, request.options.concurrency or max(declared, default=4))
             self.caller = RayCaller(
                 manifests, self.pool, sources, workers=workers, address=request.ray_address, environ=request.environ

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from maestro.evals.errors import EvalError
+from maestro.manifests.kinds.evalsuite import EvalSuite
 from maestro.manifests.loader import Document, ManifestSet
 from maestro.manifests.metrics import assertion_metric
 
@@ -133,27 +134,24 @@ def suites_of(manifests: ManifestSet, names: list[str], read: FileReader, *, tar
 
 
 def suite_of(manifests: ManifestSet, doc: Document, read: FileReader, *, target: str | None = None) -> Suite:
-    spec = doc.spec
-    checks = tuple(_check(manifests, doc, i, a) for i, a in enumerate(spec["assertions"]))
-    thresholds = spec.get("thresholds", {})
-    baseline = spec.get("baseline", {})
+    record: EvalSuite = doc.record
     suite = Suite(
-        name=doc.name,
+        name=record.name,
         file=doc.file,
         line=doc.line,
         base_dir=doc.base_dir,
-        target=_target(doc, read, target),
-        checks=checks,
-        dataset=spec["dataset"],
-        pass_rate=thresholds.get("passRate"),
-        metrics={k: Bound(v.get("min"), v.get("max")) for k, v in thresholds.get("metrics", {}).items()},
-        repeats=int(spec.get("repeats", 1)),
-        concurrency=int(spec.get("concurrency", 4)),
-        max_tokens=spec.get("maxTokens"),
-        temperature=spec.get("temperature"),
-        baseline_ref=baseline.get("ref"),
-        min_delta=float(baseline.get("minDelta", 0.0)),
-        slo=_slo(spec.get("slo")),
+        target=_target(record, read, target),
+        checks=tuple(_check(manifests, doc, i, a) for i, a in enumerate(record.assertions)),
+        dataset=record.dataset,
+        pass_rate=record.pass_rate,
+        metrics={k: Bound(low, high) for k, (low, high) in record.metrics.items()},
+        repeats=record.repeats,
+        concurrency=4 if record.concurrency is None else int(record.concurrency),
+        max_tokens=record.max_tokens,
+        temperature=record.temperature,
+        baseline_ref=record.baseline_ref,
+        min_delta=record.min_delta,
+        slo=_slo(record.slo),
     )
     return _with_digest(suite, doc, read)
 
@@ -175,22 +173,22 @@ def _check(manifests: ManifestSet, doc: Document, index: int, data: Mapping[str,
     )
 
 
-def _target(doc: Document, read: FileReader, override: str | None) -> Target:
-    target = doc.spec["target"]
-    if "prompt" in target:
-        prompt = target["prompt"]
-        system = prompt.get("system")
-        if "file" in prompt:
-            raw = read(doc.base_dir, prompt["file"])
+def _target(suite: EvalSuite, read: FileReader, override: str | None) -> Target:
+    where = f"{suite.source.where}: {suite.name}"
+    prompt = suite.prompt
+    if prompt is not None:
+        system = prompt.system
+        if prompt.file is not None:
+            raw = read(suite.source.base_dir, prompt.file)
             if raw is None:
-                raise EvalError(f"{doc.file}:{doc.line}: {doc.name}: cannot read the prompt file {prompt['file']}")
+                raise EvalError(f"{where}: cannot read the prompt file {prompt.file}")
             system = raw.decode("utf-8", "replace")
-        return Target(override or prompt["route"], system, prompt["template"])
-    if "route" in target or override:
-        return Target(override or target["route"])
-    kind = next(iter(target))
+        return Target(override or prompt.route, system, prompt.template)
+    if suite.target_kind == "route" or override:
+        return Target(override or suite.target_name or "")
+    kind = suite.target_kind
     raise EvalError(
-        f"{doc.file}:{doc.line}: {doc.name} targets {kind} '{target[kind]}'; maestro eval runs route and prompt "
+        f"{where} targets {kind} '{suite.target_name}'; maestro eval runs route and prompt "
         f"targets (the {kind} runtime is not part of maestro yet); pass --target ROUTE to evaluate a route instead"
     )
 

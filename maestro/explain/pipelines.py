@@ -6,17 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from maestro.explain.model import Explanation, Section
-from maestro.manifests.checks.pipelines import edges_of
+from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.manifests.loader import Document
 
 _SHAPES = {"agent": ('["', '"]'), "tool": ("[/", "/]"), "model": ('("', '")'), "approval": ('{{"', '"}}')}
 
 
-def explain_pipeline(pipeline: Document) -> Explanation:
-    spec = pipeline.spec
-    steps = spec["steps"]
-    start = spec.get("start", steps[0]["id"])
-    edges = edges_of(spec)
+def explain_pipeline(doc: Document) -> Explanation:
+    pipeline: Pipeline = doc.record
+    steps = list(pipeline.steps)
+    start = pipeline.start
+    edges = pipeline.flow
     approvals = [s for s in steps if s["type"] == "approval"]
     sections = [
         Section("Steps", tuple(_step_line(s) for s in steps)),
@@ -31,18 +31,17 @@ def explain_pipeline(pipeline: Document) -> Explanation:
                 tuple(f"{e['from']} -> {e['to']} repeats at most {e['maxIterations']} time(s)" for e in loops),
             )
         )
-    limits = spec.get("limits", {})
-    if limits:
-        sections.append(Section("Limits", tuple(f"{k}: {v}" for k, v in limits.items())))
+    if pipeline.limits:
+        sections.append(Section("Limits", tuple(f"{k}: {v}" for k, v in pipeline.limits.items())))
     return Explanation(
-        pipeline.ref,
-        pipeline.file,
-        pipeline.line,
+        doc.ref,
+        doc.file,
+        doc.line,
         f"Pipeline '{pipeline.name}' runs {len(steps)} step(s) from '{start}'; "
         f"{len(approvals)} of them wait for a human.",
         tuple(sections),
         {"start": start, "steps": steps, "edges": edges, "approvals": [s["id"] for s in approvals]},
-        mermaid(spec, start),
+        mermaid(pipeline),
     )
 
 
@@ -73,13 +72,13 @@ def _approval_line(step: Mapping[str, Any]) -> str:
     return f"{step['id']}: {approval.get('approvers', 1)} approver(s){roles} must approve before it goes on{timeout}"
 
 
-def mermaid(spec: Mapping[str, Any], start: str) -> str:
-    lines = ["flowchart TD", "  start((start))", f"  start --> {_node(start)}"]
-    for step in spec["steps"]:
+def mermaid(pipeline: Pipeline) -> str:
+    lines = ["flowchart TD", "  start((start))", f"  start --> {_node(pipeline.start)}"]
+    for step in pipeline.steps:
         left, right = _SHAPES[step["type"]]
         label = f"{step['id']} ({step['type']})" if step["type"] != "approval" else f"{step['id']}: human approval"
         lines.append(f"  {_node(step['id'])}{left}{label}{right}")
-    for edge in edges_of(spec):
+    for edge in pipeline.flow:
         label = edge.get("when", "")
         if "maxIterations" in edge:
             label = f"{label} (max {edge['maxIterations']}x)".strip()

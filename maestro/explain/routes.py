@@ -2,137 +2,124 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from maestro.explain.model import Explanation, Section, money, pct
 from maestro.manifests.checks import Taxonomy
+from maestro.manifests.kinds.policy import Policy
+from maestro.manifests.kinds.provider import Provider
+from maestro.manifests.kinds.route import Route, Rule, Target
 from maestro.manifests.loader import Document, ManifestSet
 
 
-def explain_route(manifests: ManifestSet, route: Document) -> Explanation:
-    spec = route.spec
-    candidates = spec["candidates"]
-    total = sum(c.get("weight", 1) for c in candidates)
+def explain_route(manifests: ManifestSet, doc: Document) -> Explanation:
+    route: Route = doc.record
+    candidates = route.candidates
+    total = sum(c.weight for c in candidates)
     chain = _chain(manifests, route)
     sections = [
         Section(
             "Candidates (weighted split)",
-            tuple(
-                f"{c['provider']}/{c['model']}: {pct(c.get('weight', 1), total)} of traffic{_facts(manifests, c)}"
-                for c in candidates
-            ),
+            tuple(f"{c.key}: {pct(c.weight, total)} of traffic{_facts(manifests, c)}" for c in candidates),
         ),
         Section("Rules and policies", _restrictions(manifests, route)),
         Section("When a provider fails", _failures(chain)),
     ]
-    if spec.get("pins"):
+    if route.pins:
         sections.insert(
             1,
             Section(
                 "Pins (checked first)",
-                tuple(
-                    f"when `{p['when']}`: always {p['target']['provider']}/{p['target']['model']} ({p['name']})"
-                    for p in spec["pins"]
-                ),
+                tuple(f"when `{p.when}`: always {p.target.key} ({p.name})" for p in route.pins),
             ),
         )
-    sections.append(Section("Choosing among candidates", _objective(spec)))
-    if spec.get("shadow"):
+    sections.append(Section("Choosing among candidates", _objective(route)))
+    if route.shadow:
         sections.append(
             Section(
                 "Shadow traffic (recorded, never served)",
-                tuple(
-                    f"{s['provider']}/{s['model']} receives a copy of {pct(s.get('sampleRate', 1), 1)} of requests"
-                    for s in spec["shadow"]
-                ),
+                tuple(f"{s.key} receives a copy of {pct(s.sample_rate, 1)} of requests" for s in route.shadow),
             )
         )
     return Explanation(
-        route.ref,
-        route.file,
-        route.line,
-        f"Route '{route.name}' serves clients that ask for model '{spec['alias']}': "
+        doc.ref,
+        doc.file,
+        doc.line,
+        f"Route '{route.name}' serves clients that ask for model '{route.alias}': "
         f"{len(candidates)} candidate(s), then {len(chain) - len(candidates)} fallback(s).",
         tuple(sections),
         {
-            "alias": spec["alias"],
+            "alias": route.alias,
             "order": chain,
-            "candidates": candidates,
-            "fallback": spec.get("fallback", []),
+            "candidates": [c.written for c in candidates],
+            "fallback": [f.written for f in route.fallback],
         },
         _mermaid(route, chain),
     )
 
 
-def _facts(manifests: ManifestSet, pair: Mapping[str, Any]) -> str:
-    provider = manifests.get("Provider", pair["provider"])
-    if provider is None:
+def _facts(manifests: ManifestSet, pair: Target) -> str:
+    doc = manifests.get("Provider", pair.provider)
+    if doc is None:
         return ""
-    model = next((m for m in provider.spec["models"] if m["name"] == pair["model"]), None)
-    price = (
-        f", {money(model['price']['inputPer1M'])}/{money(model['price']['outputPer1M'])} per 1M in/out" if model else ""
-    )
-    return f" (jurisdiction {provider.spec['jurisdiction']}{price})"
+    provider: Provider = doc.record
+    model = provider.model(pair.model)
+    price = f", {money(model.price_in)}/{money(model.price_out)} per 1M in/out" if model else ""
+    return f" (jurisdiction {provider.jurisdiction}{price})"
 
 
-def _chain(manifests: ManifestSet, route: Document) -> list[str]:
+def _chain(manifests: ManifestSet, route: Route) -> list[str]:
     """Candidates by weight, then fallbacks in order (a route fallback expands to its own chain)."""
-    order = [
-        f"{c['provider']}/{c['model']}" for c in sorted(route.spec["candidates"], key=lambda c: -c.get("weight", 1))
-    ]
+    order = [c.key for c in sorted(route.candidates, key=lambda c: -c.weight)]
     seen_routes = {route.name}
-    for entry in route.spec.get("fallback", []):
-        if "provider" in entry:
-            order.append(f"{entry['provider']}/{entry['model']}")
+    for entry in route.fallback:
+        if entry.target is not None:
+            order.append(entry.target.key)
             continue
-        target = manifests.get("Route", entry["route"])
-        if target is None or target.name in seen_routes:
+        doc = manifests.get("Route", entry.route or "")
+        if doc is None or doc.name in seen_routes:
             continue
-        seen_routes.add(target.name)
-        order.extend(x for x in _chain(manifests, target) if x not in order)
+        seen_routes.add(doc.name)
+        order.extend(x for x in _chain(manifests, doc.record) if x not in order)
     return list(dict.fromkeys(order))
 
 
-def _restrictions(manifests: ManifestSet, route: Document) -> tuple[str, ...]:
-    lines = [_rule_line(rule) for rule in route.spec.get("rules", [])]
+def _restrictions(manifests: ManifestSet, route: Route) -> tuple[str, ...]:
+    lines = [_rule_line(rule) for rule in route.rules]
     taxonomy = Taxonomy.of(manifests)
     restricted = sorted(t for t, d in taxonomy.tags.items() if d.get("allow"))
     if restricted:
         lines.append(f"{len(restricted)} tag(s) of the taxonomy restrict where data may go; unknown tags are denied")
-    for policy in manifests.of_kind("Policy"):
+    for policy in manifests.records(Policy):
         lines.extend(_policy_lines(policy, route))
-    limits = route.spec.get("limits", {})
-    if "maxCostUsd" in limits:
-        lines.append(f"a request may cost at most {money(limits['maxCostUsd'])}; dearer candidates are skipped")
-    if "maxLatency" in limits:
-        lines.append(f"candidates slower than {limits['maxLatency']} are skipped")
+    if route.max_cost_usd is not None:
+        lines.append(f"a request may cost at most {money(route.max_cost_usd)}; dearer candidates are skipped")
+    if route.max_latency is not None:
+        lines.append(f"candidates slower than {route.max_latency} are skipped")
     return tuple(lines) or ("no rules: every tag in the taxonomy applies as written",)
 
 
-def _rule_line(rule: Mapping[str, Any]) -> str:
-    if rule.get("deny"):
-        return f"when `{rule['when']}`: the request is denied ({rule['name']})"
-    need = rule.get("require", {})
+def _rule_line(rule: Rule) -> str:
+    if rule.deny:
+        return f"when `{rule.when}`: the request is denied ({rule.name})"
+    need = rule.require
     parts = []
-    if "jurisdictions" in need:
-        parts.append("jurisdiction in " + ", ".join(need["jurisdictions"]))
-    if "maxRetentionDays" in need:
-        parts.append(f"retention at most {need['maxRetentionDays']} days")
-    if need.get("trainingUse") is False:
+    if need is not None and need.jurisdictions is not None:
+        parts.append("jurisdiction in " + ", ".join(need.jurisdictions))
+    if need is not None and need.max_retention_days is not None:
+        parts.append(f"retention at most {need.max_retention_days} days")
+    if need is not None and need.training_use is False:
         parts.append("no training on data")
-    return f"when `{rule['when']}`: only providers with {' and '.join(parts) or 'no limit'} ({rule['name']})"
+    return f"when `{rule.when}`: only providers with {' and '.join(parts) or 'no limit'} ({rule.name})"
 
 
-def _policy_lines(policy: Document, route: Document) -> list[str]:
+def _policy_lines(policy: Policy, route: Route) -> list[str]:
     lines = []
-    kill = policy.spec.get("killSwitch", {})
-    if kill.get("engaged") and (not kill.get("routes") or route.name in kill["routes"]):
+    if policy.kill_engaged and (not policy.kill_routes or route.name in policy.kill_routes):
         lines.append(f"KILL SWITCH ENGAGED by {policy.ref}: every request is answered 503")
-    for budget in policy.spec.get("budgets", []):
-        if budget["scope"].get("route") == route.name:
-            then = budget.get("onExceed", "block")
-            lines.append(f"budget '{budget['name']}': {money(budget['limitUsd'])} per {budget['period']}, then {then}")
+    for budget in policy.budgets:
+        if budget.route == route.name:
+            lines.append(
+                f"budget '{budget.name}': {money(budget.limit_usd)} per {budget.period}, then {budget.on_exceed}"
+            )
     return lines
 
 
@@ -146,17 +133,16 @@ def _failures(chain: list[str]) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _objective(spec: Mapping[str, Any]) -> tuple[str, ...]:
-    objective = spec.get("objective")
-    if not objective:
+def _objective(route: Route) -> tuple[str, ...]:
+    if not route.objective:
         return ("no objective: traffic follows the weights alone",)
-    weights = ", ".join(f"{k} {v:g}" for k, v in objective.items())
+    weights = ", ".join(f"{k} {v:g}" for k, v in route.objective.items())
     return (f"allowed candidates are scored on {weights}",)
 
 
-def _mermaid(route: Document, chain: list[str]) -> str:
-    lines = ["flowchart LR", f'  client(["model: {route.spec["alias"]}"])']
-    candidates = {f"{c['provider']}/{c['model']}" for c in route.spec["candidates"]}
+def _mermaid(route: Route, chain: list[str]) -> str:
+    lines = ["flowchart LR", f'  client(["model: {route.alias}"])']
+    candidates = {c.key for c in route.candidates}
     for i, step in enumerate(chain):
         lines.append(f'  n{i}["{step}"]')
         if step in candidates:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from maestro.lane.errors import LaneError
 from maestro.manifests.checks.serve import arg_problems, loopback, open_bind_message
+from maestro.manifests.kinds.provider import Provider, Serve
 from maestro.manifests.loader import Document, ManifestSet
 
 
@@ -51,35 +52,42 @@ class LaneConfig:
         return f"{self.name}/{self.served_name}"
 
     @classmethod
-    def of(cls, doc: Document) -> LaneConfig:
-        spec, serve = doc.spec, doc.spec.get("serve", {})
-        where = f"{doc.file}:{doc.line}"
-        url = urlsplit(spec["baseUrl"])
+    def of(cls, provider: Provider | Document) -> LaneConfig:
+        """The lane of a vllm Provider (its record, or the document that carries it)."""
+        if isinstance(provider, Document):
+            if not isinstance(provider.record, Provider):
+                where = f"{provider.file}:{provider.line}"
+                raise LaneError(f"{where}: {provider.ref} is not a Provider; name a vllm Provider")
+            provider = provider.record
+        serve = provider.serve or _NO_SERVE
+        where, ref = provider.source.where, provider.ref
+        url = urlsplit(provider.base_url)
         if url.hostname is None:
-            raise LaneError(f"{where}: {doc.ref} baseUrl '{spec['baseUrl']}' names no host")
+            raise LaneError(f"{where}: {ref} baseUrl '{provider.base_url}' names no host")
         port = url.port or (443 if url.scheme == "https" else 80)
-        _check_extra_args(where, doc.ref, serve.get("extraArgs", []))
-        key_env = serve.get("apiKey", {}).get("env")
-        _check_bind(where, doc.ref, url.hostname, key_env)
-        sat = serve.get("saturation", {})
+        _check_extra_args(where, ref, list(serve.extra_args))
+        _check_bind(where, ref, url.hostname, serve.api_key_env)
         return cls(
-            name=doc.name,
+            name=provider.name,
             host=url.hostname,
             port=port,
-            served_name=serve.get("servedName") or spec["models"][0]["name"],
-            model=serve.get("model"),
-            dtype=serve.get("dtype"),
-            max_model_len=serve.get("maxModelLen"),
-            max_num_seqs=serve.get("maxNumSeqs"),
-            prefix_caching=serve.get("prefixCaching"),
-            tensor_parallel_size=serve.get("tensorParallelSize"),
-            gpu_memory_utilization=serve.get("gpuMemoryUtilization"),
-            extra_args=tuple(serve.get("extraArgs", [])),
-            saturation=Saturation(sat.get("maxWaiting"), sat.get("maxKvCacheUsage")),
-            price_per_hour=serve.get("pricePerHour"),
-            api_key_env=key_env,
+            served_name=serve.served_name or provider.models[0].name,
+            model=serve.model,
+            dtype=serve.dtype,
+            max_model_len=serve.max_model_len,
+            max_num_seqs=serve.max_num_seqs,
+            prefix_caching=serve.prefix_caching,
+            tensor_parallel_size=serve.tensor_parallel_size,
+            gpu_memory_utilization=serve.gpu_memory_utilization,
+            extra_args=serve.extra_args,
+            saturation=Saturation(serve.max_waiting, serve.max_kv_cache_usage),
+            price_per_hour=serve.price_per_hour,
+            api_key_env=serve.api_key_env,
             source=where,
         )
+
+
+_NO_SERVE = Serve.of({})
 
 
 def _check_extra_args(where: str, ref: str, args: list[str]) -> None:
@@ -95,11 +103,7 @@ def _check_bind(where: str, ref: str, host: str, key_env: str | None) -> None:
 
 def lanes_of(manifests: ManifestSet) -> dict[str, LaneConfig]:
     """Every vllm Provider with a serve block, by name."""
-    return {
-        doc.name: LaneConfig.of(doc)
-        for doc in manifests.of_kind("Provider")
-        if doc.spec["type"] == "vllm" and "serve" in doc.spec
-    }
+    return {p.name: LaneConfig.of(p) for p in manifests.records(Provider) if p.type == "vllm" and p.serve is not None}
 
 
 def select(lanes: Mapping[str, LaneConfig], name: str | None) -> list[LaneConfig]:

@@ -13,13 +13,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from maestro.errors import UsageError
 from maestro.manifests import yamlio
 from maestro.manifests.diagnostics import Diagnostic, Severity, json_path
 from maestro.manifests.rules import RULES
-from maestro.manifests.schemas import SchemaSet
+
+if TYPE_CHECKING:
+    from maestro.manifests.kinds import Kind
+    from maestro.manifests.schemas import SchemaSet
+
+R = TypeVar("R")
 
 YAML_SUFFIXES = (".yaml", ".yml")
 PARALLEL_AT = 300  # files: below this, one process (starting workers and packing cost more than a few files)
@@ -37,8 +42,34 @@ class SourceFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """Where a document sits: its file, its index in the file, its first line and column, its folder."""
+
+    file: str
+    index: int
+    line: int
+    column: int
+    base_dir: str
+    positions: yamlio.Positions | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def at(self, path: tuple[str | int, ...], *, key: bool = False) -> tuple[int, int]:
+        """The line and column of the field at ``path`` (from the document's root, e.g. ``("spec", "alias")``)."""
+        if self.positions is None:
+            return self.line, self.column
+        return self.positions.locate(path, key=key)
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
-    """One schema-valid manifest document. ``data`` is plain JSON-like data; treat it as read-only."""
+    """One schema-valid manifest document. ``data`` is plain JSON-like data; treat it as read-only.
+
+    ``record`` is the kind's typed record (``maestro/manifests/kinds``), built when the document was admitted;
+    read a document through it (``ManifestSet.records``) rather than through ``spec``.
+    """
 
     file: str
     index: int
@@ -48,6 +79,7 @@ class Document:
     line: int
     column: int
     base_dir: str
+    record: Any = None
 
     @property
     def ref(self) -> str:
@@ -113,6 +145,17 @@ class ManifestSet:
 
     def exists(self, kind: str, name: str) -> bool:
         return (kind, name) in self.names
+
+    def records(self, of: type[R]) -> list[R]:
+        """The records of one kind (``records(Route)``), in document order."""
+        return [d.record for d in self.documents if isinstance(d.record, of)]
+
+    def record(self, of: type[R], name: str) -> R | None:
+        """The record of one kind named ``name`` (the first when two share it), or None."""
+        for d in self.documents:
+            if d.name == name and isinstance(d.record, of):
+                return d.record
+        return None
 
 
 @dataclass(frozen=True)
@@ -186,7 +229,10 @@ def load(
     """
     limits = limits or yamlio.Limits()
     listed = list(sources)
-    found = _Found()
+    # imported here, not at the top: each kind names its whole-set checks, and those read this module's Document
+    from maestro.manifests.kinds import KINDS
+
+    found = _Found(kinds=KINDS)
     for source, read in zip(listed, _read_all(listed, limits, jobs, parallel_at), strict=True):
         if source.raw is None:
             found.diagnostics.append(_diag(source.name, 1, 1, "file.unreadable", source.error or "cannot read"))
@@ -242,6 +288,7 @@ class _Found:
     names: set[tuple[str, str]] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     locator: Locator = field(default_factory=Locator)
+    kinds: Mapping[str, Kind] = field(default_factory=dict)
 
     def admit(self, source: SourceFile, doc: yamlio.ParsedDocument, schemas: SchemaSet) -> None:
         data = doc.data
@@ -256,8 +303,10 @@ class _Found:
             self.diagnostics.append(_diag(source.name, line, column, f.rule, f.message, path=json_path(f.path)))
         if not findings:
             kind, name = data["kind"], data["metadata"]["name"]
+            where = Source(source.name, doc.index, doc.line, doc.column, source.base_dir, doc.positions)
+            record = self.kinds[kind].record(name, data["spec"], where)
             self.documents.append(
-                Document(source.name, doc.index, kind, name, data, doc.line, doc.column, source.base_dir)
+                Document(source.name, doc.index, kind, name, data, doc.line, doc.column, source.base_dir, record)
             )
             self.locator.positions[source.name, doc.index] = doc.positions
 
@@ -266,4 +315,4 @@ def _diag(file: str, line: int, column: int, rule: str, message: str, *, path: s
     return Diagnostic(file, line, column, RULES[rule].severity, rule, message, path)
 
 
-__all__ = ["Document", "LoadResult", "Locator", "ManifestSet", "Severity", "SourceFile", "discover", "load"]
+__all__ = ["Document", "LoadResult", "Locator", "ManifestSet", "Severity", "Source", "SourceFile", "discover", "load"]

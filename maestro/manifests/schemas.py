@@ -21,19 +21,11 @@ from jsonschema.exceptions import ValidationError, relevance
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from maestro.manifests import kinds
 from maestro.manifests.diagnostics import json_path
 
 API_VERSION = "maestro.dev/v1"
-KINDS: dict[str, str] = {
-    "Provider": "provider.json",
-    "Route": "route.json",
-    "Policy": "policy.json",
-    "AutonomyLevel": "autonomylevel.json",
-    "Agent": "agent.json",
-    "Pipeline": "pipeline.json",
-    "EvalSuite": "evalsuite.json",
-    "Rollout": "rollout.json",
-}
+KINDS: dict[str, str] = {name: kind.schema for name, kind in kinds.KINDS.items()}  # kind -> its schema file
 _ECHO_LIMIT = 32
 
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import cel
 
 from maestro.manifests.checks import Taxonomy
-from maestro.manifests.loader import Document
+from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.requirements import ProviderFacts, Requirement
 
 UNKNOWN_TAG, TAG_RULE, DENY_RULE = "policy.unknown-tag", "policy.tags", "policy.rule"
@@ -42,11 +42,10 @@ class DenyRule:
     provider_fields: tuple[str, ...]
 
     @classmethod
-    def of(cls, policy: str, rule: Mapping[str, Any]) -> DenyRule:
-        expression = rule["when"]
+    def of(cls, policy: str, name: str, expression: str) -> DenyRule:
         fields = _FIELDS.findall(expression)
         return cls(
-            f"{policy}/{rule['name']}",
+            f"{policy}/{name}",
             expression,
             cel.compile(expression),
             tuple(sorted({f for v, f in fields if v == "request"})),
@@ -76,14 +75,12 @@ class PolicyBook:
     deny_rules: tuple[DenyRule, ...]
 
     @classmethod
-    def of(cls, taxonomy: Taxonomy, policies: Iterable[Document]) -> PolicyBook:
+    def of(cls, taxonomy: Taxonomy, policies: Iterable[Policy]) -> PolicyBook:
         requirements = {
             name: Requirement.of(f"tag '{name}'", definition.get("allow", {}))
             for name, definition in taxonomy.tags.items()
         }
-        rules = tuple(
-            DenyRule.of(p.name, rule) for p in policies for rule in p.spec.get("rules", []) if rule["effect"] == "deny"
-        )
+        rules = tuple(DenyRule.of(p.name, rule.name, rule.when) for p in policies for rule in p.deny_rules)
         return cls(requirements, rules)
 
     def judge(self, facts: ProviderFacts, tags: Iterable[str], request: Mapping[str, Any]) -> tuple[str, ...]:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.durations import seconds
-from maestro.manifests.loader import ManifestSet
+from maestro.manifests.kinds.provider import Provider
+from maestro.manifests.kinds.provider import provider as provider_record
+from maestro.manifests.loader import ManifestSet, Source
 from maestro.providers.usage import Price
 
 PROTOCOLS = {
@@ -42,29 +44,33 @@ class ProviderSpec:
         return PROTOCOLS[self.type]
 
     @classmethod
-    def of(cls, name: str, spec: Mapping[str, Any]) -> ProviderSpec:
-        t = spec.get("timeouts", {})
+    def of_record(cls, provider: Provider) -> ProviderSpec:
+        """The client settings of a Provider's record."""
         defaults = Timeouts()
+        p = provider
         timeouts = Timeouts(
-            seconds(t["connect"]) if "connect" in t else defaults.connect_s,
-            seconds(t["firstToken"]) if "firstToken" in t else defaults.first_token_s,
-            seconds(t["total"]) if "total" in t else defaults.total_s,
+            seconds(p.connect_timeout) if p.connect_timeout is not None else defaults.connect_s,
+            seconds(p.first_token_timeout) if p.first_token_timeout is not None else defaults.first_token_s,
+            seconds(p.total_timeout) if p.total_timeout is not None else defaults.total_s,
         )
-        prices = {m["name"]: Price(m["price"]["inputPer1M"], m["price"]["outputPer1M"]) for m in spec["models"]}
-        key = spec.get("apiKey", {}).get("env")
-        limits = spec.get("rateLimits", {})
+        prices = {m.name: Price(m.price_in, m.price_out) for m in p.models}
         return cls(
-            name,
-            spec["type"],
-            spec["baseUrl"].rstrip("/"),
-            key,
+            p.name,
+            p.type,
+            p.base_url.rstrip("/"),
+            p.api_key_env,
             timeouts,
             prices,
-            limits.get("requestsPerMinute"),
-            limits.get("tokensPerMinute"),
+            p.requests_per_minute,
+            p.tokens_per_minute,
         )
+
+    @classmethod
+    def of(cls, name: str, spec: Mapping[str, Any]) -> ProviderSpec:
+        """The client settings of a Provider's spec as written (for tests and tools that build one by hand)."""
+        return cls.of_record(provider_record(name, spec, Source(name, 0, 1, 1, ".")))
 
 
 def specs_of(manifests: ManifestSet) -> dict[str, ProviderSpec]:
     """Every Provider of a validated manifest set, by name."""
-    return {doc.name: ProviderSpec.of(doc.name, doc.spec) for doc in manifests.of_kind("Provider")}
+    return {p.name: ProviderSpec.of_record(p) for p in manifests.records(Provider)}

@@ -14,6 +14,10 @@ import cel
 from maestro.errors import MaestroError
 from maestro.manifests.checks import Taxonomy
 from maestro.manifests.durations import milliseconds, seconds
+from maestro.manifests.kinds.policy import Budget as PolicyBudget
+from maestro.manifests.kinds.policy import Policy
+from maestro.manifests.kinds.provider import Provider
+from maestro.manifests.kinds.route import Route, Target
 from maestro.manifests.loader import Document, ManifestSet
 from maestro.manifests.requirements import ProviderFacts, Requirement
 from maestro.policy.allow import PolicyBook
@@ -138,20 +142,16 @@ def build(manifests: ManifestSet) -> RouterTable:
     """Compile the routes and policies of a validated manifest set."""
     deployments = _deployments(manifests)
     taxonomy = Taxonomy.of(manifests)
-    policies = manifests.of_kind("Policy")
+    policies = manifests.records(Policy)
     book = PolicyBook.of(taxonomy, policies)
-    routes = {r.spec["alias"]: _route(manifests, r, deployments) for r in manifests.of_kind("Route")}
+    routes = {}
+    for doc in manifests.of_kind("Route"):
+        route: Route = doc.record
+        routes[route.alias] = _route(manifests, route, content_hash(doc), deployments)
     sovereignty = _sovereignty(book, deployments)
-    kill_all = any(
-        p.spec.get("killSwitch", {}).get("engaged") and not p.spec["killSwitch"].get("routes") for p in policies
-    )
-    kill_routes = frozenset(
-        name
-        for p in policies
-        if p.spec.get("killSwitch", {}).get("engaged")
-        for name in p.spec["killSwitch"].get("routes", [])
-    )
-    budgets = tuple(_budget(b) for p in policies for b in p.spec.get("budgets", []))
+    kill_all = any(p.kill_engaged and not p.kill_routes for p in policies)
+    kill_routes = frozenset(name for p in policies if p.kill_engaged for name in p.kill_routes)
+    budgets = tuple(_budget(b) for p in policies for b in p.budgets)
     versions = {d.ref: content_hash(d) for d in manifests.documents if d.kind in ("Policy", "Route", "Provider")}
     classes = _policy_classes(book, deployments)
     return RouterTable(routes, book, sovereignty, kill_all, kill_routes, budgets, versions, deployments, classes)
@@ -171,59 +171,45 @@ def _policy_classes(book: PolicyBook, deployments: Mapping[str, Deployment]) -> 
 
 def _deployments(manifests: ManifestSet) -> dict[str, Deployment]:
     out = {}
-    for provider in manifests.of_kind("Provider"):
-        facts = ProviderFacts.of(provider.name, provider.spec)
-        for m in provider.spec["models"]:
-            key = f"{provider.name}/{m['name']}"
-            price = m["price"]
+    for provider in manifests.records(Provider):
+        facts = provider.facts
+        for m in provider.models:
+            key = f"{provider.name}/{m.name}"
             out[key] = Deployment(
                 key,
                 facts,
-                m["name"],
-                m["contextWindow"],
-                price["inputPer1M"],
-                price["outputPer1M"],
-                m.get("quality", 0.5),
-                m.get("maxOutputTokens"),
+                m.name,
+                m.context_window,
+                m.price_in,
+                m.price_out,
+                0.5 if m.quality is None else m.quality,
+                m.max_output_tokens,
             )
     return out
 
 
-def _pair(deployments: Mapping[str, Deployment], entry: Mapping[str, Any], route: str) -> Deployment:
-    key = f"{entry['provider']}/{entry['model']}"
+def _pair(deployments: Mapping[str, Deployment], target: Target, route: str) -> Deployment:
+    key = target.key
     if key not in deployments:
         raise RouterError(f"route '{route}' names {key}, which no Provider offers; run `maestro validate`")
     return deployments[key]
 
 
-def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, Deployment]) -> RouteTable:
-    spec = route.spec
-    limits = spec.get("limits", {})
-    rules = tuple(
-        Rule(
-            r["name"],
-            cel.compile(r["when"]),
-            Requirement.of(f"route rule '{r['name']}'", r["require"]) if "require" in r else None,
-            bool(r.get("deny")),
-        )
-        for r in spec.get("rules", [])
-    )
+def _route(manifests: ManifestSet, route: Route, version: str, deployments: Mapping[str, Deployment]) -> RouteTable:
+    rules = tuple(Rule(r.name, cel.compile(r.when), r.requirement, r.deny) for r in route.rules)
     table = RouteTable(
         route.name,
-        spec["alias"],
-        tuple((_pair(deployments, c, route.name), c.get("weight", 1)) for c in spec["candidates"]),
+        route.alias,
+        tuple((_pair(deployments, c, route.name), c.weight) for c in route.candidates),
         tuple(_fallbacks(manifests, route, deployments, {route.name})),
-        tuple(
-            Pin(p["name"], cel.compile(p["when"]), _pair(deployments, p["target"], route.name))
-            for p in spec.get("pins", [])
-        ),
+        tuple(Pin(p.name, cel.compile(p.when), _pair(deployments, p.target, route.name)) for p in route.pins),
         rules,
-        tuple((_pair(deployments, s, route.name), s.get("sampleRate", 1.0)) for s in spec.get("shadow", [])),
-        dict(spec.get("objective", {})),
-        limits.get("maxCostUsd"),
-        float(milliseconds(limits["maxLatency"])) if "maxLatency" in limits else None,
-        content_hash(route),
-        settings=_settings(spec),
+        tuple((_pair(deployments, s, route.name), s.sample_rate) for s in route.shadow),
+        dict(route.objective),
+        route.max_cost_usd,
+        float(milliseconds(route.max_latency)) if route.max_latency is not None else None,
+        version,
+        settings=_settings(route),
     )
     every = [d for d, _ in table.candidates] + [p.target for p in table.pins] + list(table.fallback)
     every += [d for d, _ in table.shadow]
@@ -231,19 +217,20 @@ def _route(manifests: ManifestSet, route: Document, deployments: Mapping[str, De
 
 
 def _fallbacks(
-    manifests: ManifestSet, route: Document, deployments: Mapping[str, Deployment], seen: set[str]
+    manifests: ManifestSet, route: Route, deployments: Mapping[str, Deployment], seen: set[str]
 ) -> list[Deployment]:
     """The fallback chain with route references expanded in place (each route once)."""
     out: list[Deployment] = []
-    for entry in route.spec.get("fallback", []):
-        if "provider" in entry:
-            out.append(_pair(deployments, entry, route.name))
+    for entry in route.fallback:
+        if entry.target is not None:
+            out.append(_pair(deployments, entry.target, route.name))
             continue
-        target = manifests.get("Route", entry["route"])
-        if target is None or target.name in seen:
+        doc = manifests.get("Route", entry.route or "")
+        if doc is None or doc.name in seen:
             continue
+        target: Route = doc.record
         seen.add(target.name)
-        out.extend(_pair(deployments, c, target.name) for c in target.spec["candidates"])
+        out.extend(_pair(deployments, c, target.name) for c in target.candidates)
         out.extend(_fallbacks(manifests, target, deployments, seen))
     return out
 
@@ -257,28 +244,16 @@ def _sovereignty(book: PolicyBook, deployments: Mapping[str, Deployment]) -> dic
     }
 
 
-def _settings(spec: Mapping[str, Any]) -> RouteSettings:
-    retry: Mapping[str, Any] = spec.get("retry", {})
-    limits: Mapping[str, Any] = spec.get("limits", {})
-    hedge: Mapping[str, Any] = spec.get("hedge", {})
+def _settings(route: Route) -> RouteSettings:
     return RouteSettings(
-        retries=int(retry.get("attempts", 0)),
-        backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.25,
-        first_token_s=seconds(limits["firstTokenTimeout"]) if "firstTokenTimeout" in limits else None,
-        hedge_after_s=seconds(hedge["after"]) if "after" in hedge else None,
-        hedge_max_cost_usd=float(hedge.get("maxCostUsd", 0.0)),
-        panic_threshold=float(spec.get("panicThreshold", 0.5)),
+        retries=route.retries,
+        backoff_s=seconds(route.backoff) if route.backoff is not None else 0.25,
+        first_token_s=seconds(route.first_token_timeout) if route.first_token_timeout is not None else None,
+        hedge_after_s=seconds(route.hedge_after) if route.hedge_after is not None else None,
+        hedge_max_cost_usd=route.hedge_max_cost_usd,
+        panic_threshold=route.panic_threshold,
     )
 
 
-def _budget(b: Mapping[str, Any]) -> Budget:
-    scope = b["scope"]
-    return Budget(
-        b["name"],
-        float(b["limitUsd"]),
-        b["period"],
-        b.get("onExceed", "block"),
-        scope.get("route"),
-        scope.get("team"),
-        scope.get("apiKey"),
-    )
+def _budget(b: PolicyBudget) -> Budget:
+    return Budget(b.name, b.limit_usd, b.period, b.on_exceed, b.route, b.team, b.api_key)

@@ -12,8 +12,10 @@ workflow code and recovers nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +80,7 @@ def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iter
     """DBOS launched for ``root`` in this process, destroyed on exit; with ``queue``, it takes queued runs."""
     from maestro.runtime.workflow import QUEUE  # registers the workflow before launch
 
+    _log_to_current_stderr()
     DBOS(config=_config(state_url(root, url)))
     try:
         DBOS.launch()
@@ -90,6 +93,15 @@ def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iter
         from maestro.runtime.services import SERVICES
 
         SERVICES.close()
+
+
+def _log_to_current_stderr() -> None:
+    """DBOS's console handler keeps the stderr of its first launch: a process that launches DBOS again later (the
+    UI, a test session) may have replaced that stream since, and DBOS flushes every handler when it starts."""
+    for handler in logging.getLogger("dbos").handlers:
+        if type(handler) is logging.StreamHandler and getattr(handler.stream, "closed", False):
+            with handler.lock or contextlib.nullcontext():
+                handler.stream = sys.stderr  # not setStream: it flushes the closed stream first
 
 
 def ensure(root: Path, url: str | None = None) -> None:

@@ -18,7 +18,7 @@ from maestro.cli.output import resolve_format
 # Commands that print no result of their own: the gateway serves until stopped (uvicorn logs its requests);
 # the tour relays the output of the commands it runs; the worker runs queued runs until stopped; the UI serves
 # pages (each with its JSON twin) until stopped.
-NO_OUTPUT_FORMAT = {"maestro gateway", "maestro tour", "maestro worker", "maestro ui"}
+NO_OUTPUT_FORMAT = {"maestro gateway", "maestro tour", "maestro worker", "maestro ui", "maestro rollout run"}
 PYTHON_TYPE = re.compile(r"<(bool|str|int|float|path|file|list\[[^\]]*\]|int range|float range|[a-z]+\[.*?\])>")
 
 

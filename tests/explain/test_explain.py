@@ -166,3 +166,31 @@ def test_an_agent_tool_forbidden_at_its_level_is_explained_as_forbidden(tmp_path
     assert "issue_refund (deploy): forbidden at L2 (in neither list): it never runs" in next(
         s.lines for s in e.sections if s.title == "Tools"
     )
+
+
+def test_every_registered_kind_has_an_explanation():
+    from maestro.explain import EXPLAINERS
+    from maestro.manifests.kinds import KINDS
+
+    assert set(EXPLAINERS) == set(KINDS)
+
+
+def test_a_document_of_an_unknown_kind_is_not_explained_as_another(example):
+    from dataclasses import replace
+
+    from maestro.manifests.kinds import UnknownKind
+
+    rollout = next(d for d in example.documents if d.kind == "Rollout")
+    with pytest.raises(UnknownKind, match="unknown kind 'Canary'"):
+        explain(example, replace(rollout, kind="Canary"))
+
+
+def test_a_recurring_freeze_window_is_explained(tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "apiVersion: maestro.dev/v1\nkind: Policy\nmetadata:\n  name: p\nspec:\n  freezeWindows:\n"
+        "    - name: fridays\n      cron: '0 18 * * 5'\n      duration: 64h\n      timeZone: Europe/Paris\n"
+    )
+    result = validate([tmp_path])
+    e = explain(result.manifests, result.manifests.get("Policy", "p"))
+    (freeze,) = [s for s in e.sections if s.title == "Freeze windows"]
+    assert freeze.lines == ("fridays: from each '0 18 * * 5' (Europe/Paris) for 64h",)

@@ -4,35 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from maestro.manifests.checks.autonomy import check_agents, check_levels
 from maestro.manifests.checks.context import Checker, Taxonomy
-from maestro.manifests.checks.delivery import check_evals, check_rollouts
-from maestro.manifests.checks.pipelines import check_pipelines
-from maestro.manifests.checks.routing import check_policies, check_providers, check_routes
-from maestro.manifests.checks.secrets import check_key_env
-from maestro.manifests.checks.serve import check_serve
 from maestro.manifests.diagnostics import Diagnostic
 from maestro.manifests.loader import Document, ManifestSet
 
-CHECKS: tuple[Callable[[Checker], None], ...] = (
-    check_providers,
-    check_key_env,
-    check_serve,
-    check_policies,
-    check_routes,
-    check_levels,
-    check_agents,
-    check_pipelines,
-    check_evals,
-    check_rollouts,
-)
+# The kinds whose checks run first, as they always have (findings keep their order); then every other kind in
+# the registry's order.
+_FIRST = ("Provider", "Policy")
+
+
+def _checks() -> list[Callable[[Checker], None]]:
+    from maestro.manifests.kinds import KINDS  # the kinds name these modules' checks
+
+    order = [*_FIRST, *(k for k in KINDS if k not in _FIRST)]
+    return [check for name in order for check in KINDS[name].checks]
 
 
 def check_set(manifests: ManifestSet) -> list[Diagnostic]:
     """Every whole-set finding: unique names, references, fallbacks, tags, graphs and CEL."""
     checker = Checker(manifests, Taxonomy.of(manifests))
     _unique_names(checker)
-    for check in CHECKS:
+    for check in _checks():
         check(checker)
     return checker.diagnostics
 

@@ -7,29 +7,15 @@ common to all kinds; the first match wins and ``*`` matches anything. Anything e
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cache
 from typing import Final
 
 from maestro.manifests.diff.documents import Ctx, Doc, Sides
 from maestro.manifests.diff.handlers import Rules, Verdict, fixed
-from maestro.manifests.diff.model import HIGH, LOW, MEDIUM, Change, Op, Risk
-from maestro.manifests.diff.risk_delivery import AGENT, EVAL_SUITE, PIPELINE, ROLLOUT
-from maestro.manifests.diff.risk_governance import AUTONOMY_LEVEL, POLICY
-from maestro.manifests.diff.risk_routing import PROVIDER, ROUTE, jurisdiction
+from maestro.manifests.diff.model import LOW, MEDIUM, Change, Op
+from maestro.manifests.diff.risk_routing import jurisdiction
 from maestro.manifests.diff.values import shown
 from maestro.manifests.diff.walk import Delta
-
-_RULES: Final[Mapping[str, Rules]] = {
-    "AutonomyLevel": AUTONOMY_LEVEL,
-    "Agent": AGENT,
-    "Pipeline": PIPELINE,
-    "Provider": PROVIDER,
-    "Route": ROUTE,
-    "Policy": POLICY,
-    "EvalSuite": EVAL_SUITE,
-    "Rollout": ROLLOUT,
-}
 
 _COMMON: Final[Rules] = (
     ("metadata.labels*", fixed(LOW, "label '{leaf}' {op}")),
@@ -55,12 +41,20 @@ def change(ctx: Ctx, delta: Delta) -> Change:
 
 def _classify(ctx: Ctx, delta: Delta) -> Verdict:
     shape = delta.shape
-    for pattern, handler in (*_RULES.get(ctx.new.kind, ()), *_COMMON):
+    for pattern, handler in (*_kind_rules(ctx.new.kind), *_COMMON):
         if _pattern(pattern).fullmatch(shape):
             return handler(delta, ctx)
     if delta.op is Op.MOVED:
         return Verdict(MEDIUM, "order changed")
     return Verdict(MEDIUM, "behaviour setting changed")
+
+
+def _kind_rules(kind: str) -> Rules:
+    """A kind's risk rules (from its registry entry); a document of no known kind gets only the common rules."""
+    from maestro.manifests.kinds import KINDS  # the kinds name the risk rules of this package's modules
+
+    entry = KINDS.get(kind)
+    return entry.risk if entry is not None else ()
 
 
 @cache
@@ -76,15 +70,11 @@ def renamed(ctx: Ctx) -> Change:
     return ctx.new.change("metadata.name", Op.RENAMED, old=ctx.old.name, new=ctx.new.name, risk=MEDIUM, reason=reason)
 
 
-_REMOVED_DOCUMENT: Final[Mapping[str, tuple[Risk, str]]] = {
-    "Policy": (HIGH, "policy removed: its rules, budgets, freeze windows and dual control no longer apply"),
-    "AutonomyLevel": (HIGH, "autonomy level removed: the limits it set on agents and pipelines are gone"),
-    "EvalSuite": (HIGH, "eval suite removed: its checks no longer gate changes"),
-}
-
-
 def removed_document(doc: Doc) -> Change:
-    risk, reason = _REMOVED_DOCUMENT.get(doc.kind, (MEDIUM, f"{doc.kind} removed"))
+    from maestro.manifests.kinds import KINDS
+
+    entry = KINDS.get(doc.kind)
+    risk, reason = (entry.removed if entry else None) or (MEDIUM, f"{doc.kind} removed")
     return doc.change("", Op.REMOVED, risk=risk, reason=reason)
 
 
