@@ -98,11 +98,11 @@ def main() -> int:
         manifests = snapshot.manifests(snapshot.take(root))
 
         from maestro import providers
-        from maestro.evals.generate import Caller
+        from maestro.calls import RouteCaller
 
         async def bare(n: int) -> list[float]:
             pool = providers.pool(providers.specs_of(manifests))
-            caller, times = Caller(manifests, pool), []
+            caller, times = RouteCaller(manifests, pool), []
             for _ in range(n):
                 t = time.perf_counter()
                 await caller.chat("chat-route", [{"role": "user", "content": "{}"}])

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from maestro import state
+from maestro import calls, state
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
 from maestro.cli.reference import examples
@@ -17,7 +17,6 @@ from maestro.cli.requests import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import from_manifests
 from maestro.gateway.ask import Answer, ask, local
-from maestro.manifests.kinds.route import Route
 from maestro.manifests.loader import ManifestSet
 from maestro.telemetry import from_env
 
@@ -59,18 +58,16 @@ def ask_command(
 
 
 def _alias(manifests: ManifestSet, model: str | None) -> str:
-    routes = {route.name: route.alias for route in manifests.records(Route)}
+    routes = calls.aliases(manifests)
     if model is None:
         if len(routes) != 1:
-            known = ", ".join(f"{a} ({n})" for n, a in sorted(routes.items())) or "none"
-            raise UsageError(f"name the route to ask with --model ALIAS; the manifests have: {known}")
+            raise UsageError(f"name the route to ask with --model ALIAS; the manifests have: {calls.known(routes)}")
         return next(iter(routes.values()))
     if model in routes.values():
         return model
     if model in routes:
         return routes[model]
-    known = ", ".join(f"{a} ({n})" for n, a in sorted(routes.items())) or "none"
-    raise UsageError(f"no route has the alias or name '{model}'; the manifests have: {known}")
+    raise UsageError(f"no route has the alias or name '{model}'; the manifests have: {calls.known(routes)}")
 
 
 def _text(a: Answer) -> str:

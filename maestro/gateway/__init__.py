@@ -1,4 +1,5 @@
-"""The OpenAI-compatible gateway: an ASGI app that routes each request, then tries the decision's order.
+"""The OpenAI-compatible gateway: an ASGI app that routes each request, then tries the decision's order through
+the route-calling core (``maestro.calls``); the gateway adds HTTP, streaming, keys, budgets' spend and admin.
 
 Use::
 

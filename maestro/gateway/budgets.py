@@ -8,7 +8,8 @@ charged, never forgotten. A request that is still alive past that (a very long s
 cost when it ends.
 
 ``onExceed``: ``block`` refuses the request (429); ``downgrade`` keeps only the deployments whose estimate
-still fits, cheapest first, and refuses when none does; ``alert`` lets it through and counts it.
+still fits, cheapest first, and refuses when none does; ``alert`` lets it through and counts it. That judgment
+is the router's governance (``maestro.router.governance.fit_budgets``); this module keeps the spend.
 
 The budgets themselves are the router's (``maestro.router.Budget``, compiled from the Policies' ``budgets``).
 """
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from maestro import state
 from maestro.router import Budget
+from maestro.router.governance import fit_budgets
 
 COMPONENT = "budgets"
 MIGRATIONS = [
@@ -96,19 +98,10 @@ class Budgets:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.expire()
-            kept, alerts = tuple(order), []
-            for budget in budgets:
-                remaining = budget.limit_usd - self.spent(budget)
-                needed = max((estimates[k] for k in kept), default=0.0)
-                if needed <= remaining:
-                    continue
-                if budget.on_exceed == "alert":
-                    alerts.append(budget.name)
-                    continue
-                fitting = tuple(sorted((k for k in kept if estimates[k] <= remaining), key=lambda k: estimates[k]))
-                if budget.on_exceed == "block" or not fitting:
-                    raise BudgetRefused(budget, remaining, needed)
-                kept = fitting
+            fit = fit_budgets(budgets, lambda b: b.limit_usd - self.spent(b), order, estimates)
+            if fit.refused is not None:
+                raise BudgetRefused(fit.refused, fit.remaining, fit.needed)
+            kept = fit.order
             amount = max((estimates[k] for k in kept), default=0.0)
             now = self.clock()
             ids = tuple(
@@ -128,7 +121,7 @@ class Budgets:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        return Reservation(ids, kept, tuple(alerts))
+        return Reservation(ids, kept, fit.alerts)
 
     def settle(self, reservation: Reservation, cost_usd: float) -> None:
         if not reservation.ids:

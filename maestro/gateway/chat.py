@@ -1,4 +1,5 @@
-"""``POST /v1/chat/completions``: check, decide, guard (kill switch, budgets), try the order, answer."""
+"""``POST /v1/chat/completions``: check, decide (the router judges the kill switch and refuses with a typed
+reason), reserve the budgets, try the order, answer."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
 
+from maestro.calls import CallerRefused, Exhausted, Opened, Plan, Served, try_order
 from maestro.errors import MaestroError
-from maestro.gateway.attempts import CallerRefused, Exhausted, Opened, Plan, Served, cost_of, try_order
 from maestro.gateway.body import ChatCall, parse_chat
 from maestro.gateway.budgets import BudgetRefused, Reservation
 from maestro.gateway.config import ApiKey
@@ -38,14 +39,11 @@ from maestro.gateway.responses import (
 from maestro.gateway.runtime import Runtime
 from maestro.gateway.shadow import Shadows
 from maestro.gateway.shedding import take_slot
-from maestro.policy.allow import UNKNOWN_TAG
 from maestro.providers import Usage
-from maestro.router import Decision, Deployment, Stage, decide, estimate_tokens
+from maestro.router import Decision, Deployment, Refusal, RefusalKind, Stage, decide, estimate_tokens
 from maestro.telemetry import attributes as attr
 from maestro.telemetry import tracing
 
-_POLICY_STAGES = frozenset({Stage.TAG, Stage.POLICY, Stage.ROUTE_RULE})
-_REQUEST_STAGES = frozenset({Stage.CONTEXT, Stage.COST})
 _LANE_STAGES = frozenset({Stage.CIRCUIT, Stage.SATURATED})  # removals a lane's /metrics signal can explain
 _ANONYMOUS = ApiKey("")
 
@@ -118,11 +116,8 @@ class Chat:
         ctx.headers = decision_headers(decision.route, None, decision.decision_id)
         ctx.span.set_attribute(attr.ROUTE, decision.route)
         ctx.span.set_attribute(attr.DECISION_ID, decision.decision_id)
-        if rt.switches.killed(decision.route):  # cached; a pragma on a connection that never waits
-            raise unavailable(f"the kill switch is engaged for route '{decision.route}'", "kill_switch")
-        refusal = _refusal(decision, rt.lanes)
-        if refusal is not None:
-            raise refusal
+        if decision.refusal is not None:
+            raise _refused(decision, decision.refusal, rt.lanes)
         ctx.reservation = await self._reserve(ctx, decision)
         settings, order = rt.config.route(decision.route), ctx.reservation.order
         estimates = self._estimates(ctx, order) if settings.hedge_after_s is not None else {}
@@ -143,9 +138,9 @@ class Chat:
             self.shadows.launch(decision, partial(_body_for, call))
         try:
             if call.stream:
-                opened = await try_order(rt, plan, _opened)
+                opened = await try_order(rt.line, plan, _opened)
                 return self._stream(ctx, opened)
-            served = await try_order(rt, plan, partial(buffer, rt))
+            served = await try_order(rt.line, plan, partial(buffer, rt))
         except Exhausted as e:
             ctx.headers[ATTEMPTS] = str(len(e.tally.attempts))
             raise unavailable(
@@ -164,7 +159,7 @@ class Chat:
     async def _answer(self, ctx: _Ctx, served: Served[Buffered]) -> Response:
         d, value = served.deployment, served.value
         usage = value.usage or _estimate(ctx.call, _content_chars(value.completion))
-        cost = cost_of(self.rt, d, usage)
+        cost = self.rt.line.cost(d, usage)
         ctx.headers.update({SERVED_BY: d.key, COST: f"{cost:.8f}", ATTEMPTS: str(len(served.tally.attempts))})
         ctx.headers.update(passed_over(served.tally.reasons, d.key))
         tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
@@ -189,7 +184,7 @@ class Chat:
 
         async def finish(end: StreamEnd) -> float:
             usage = end.usage or _estimate(ctx.call, end.output_chars)
-            cost = cost_of(self.rt, d, usage)
+            cost = self.rt.line.cost(d, usage)
             tracing.usage(ctx.span, served.value.stream.model, usage.input_tokens, usage.output_tokens, cost)
             if end.error is not None:
                 tracing.fail(ctx.span, end.error.kind.value, str(end.error))
@@ -294,25 +289,21 @@ def authenticate(keys: Mapping[str, ApiKey], headers: Mapping[str, str]) -> ApiK
     raise GatewayError(401, "a valid gateway API key is required (Authorization: Bearer ...)", "invalid_api_key")
 
 
-def _refusal(decision: Decision, lanes: Lanes) -> GatewayError | None:
-    if decision.denied is None:
-        return None
-    unknown = next((r for r in decision.removed if r.rule == UNKNOWN_TAG), None)
-    if unknown is not None:
-        return GatewayError(400, unknown.reason, "unknown_tag")
-    if not decision.removed:  # refused before any deployment was looked at
-        if "kill switch" in decision.denied:
-            return unavailable(decision.denied, "kill_switch")
-        return GatewayError(403, decision.denied, "policy_denied", "permission_error")
-    stages = {r.stage for r in decision.removed}
-    if stages & _REQUEST_STAGES and stages <= _POLICY_STAGES | _REQUEST_STAGES:  # the request itself is too big
-        reasons = _reasons(decision, {}, lanes)
-        return GatewayError(400, decision.denied, "request_too_large", unavailable=reasons)
-    if all(r.stage in _POLICY_STAGES for r in decision.removed):
-        return GatewayError(
-            403, decision.denied, "policy_denied", "permission_error", unavailable=_reasons(decision, {}, lanes)
-        )
-    return unavailable(decision.denied, "no_deployment_available", _reasons(decision, {}, lanes))
+def _refused(decision: Decision, refusal: Refusal, lanes: Lanes) -> GatewayError:
+    """The HTTP answer to the router's typed refusal."""
+    kind, message = refusal.kind, refusal.message
+    if kind is RefusalKind.KILL_SWITCH:
+        return unavailable(message, "kill_switch")
+    if kind is RefusalKind.UNKNOWN_TAG:
+        return GatewayError(400, message, "unknown_tag")
+    if kind in (RefusalKind.ROUTE_RULE, RefusalKind.BUDGET):
+        return GatewayError(403, message, "policy_denied", "permission_error")
+    reasons = _reasons(decision, {}, lanes)
+    if kind is RefusalKind.TOO_LARGE:
+        return GatewayError(400, message, "request_too_large", unavailable=reasons)
+    if kind is RefusalKind.POLICY:
+        return GatewayError(403, message, "policy_denied", "permission_error", unavailable=reasons)
+    return unavailable(message, "no_deployment_available", reasons)
 
 
 def _reasons(decision: Decision, tried: Mapping[str, str], lanes: Lanes) -> list[tuple[str, str]]:

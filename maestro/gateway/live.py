@@ -1,5 +1,6 @@
-"""The live state the router reads: circuits from the breakers, latency and error rates from the stats, and
-the lanes' signals (a dead lane's circuit is open, a full one is saturated)."""
+"""The live state the router reads: circuits from the breakers, latency and error rates from the stats, the
+lanes' signals (a dead lane's circuit is open, a full one is saturated), live weights and the kill switch
+engaged at run time (the router judges it with the manifests' own)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from maestro.gateway.breaker import Breakers
+from maestro.calls import Breakers
 from maestro.gateway.lanes import Lanes
+from maestro.gateway.switches import Switches
 from maestro.router import DeploymentState, LiveState
 from maestro.router.stats import LiveStats
 from maestro.state.weights import LiveWeights
@@ -25,7 +27,9 @@ class Live:
         lanes: Lanes | None = None,
         clock: Callable[[], float] = time.monotonic,
         weights: LiveWeights | None = None,
+        switches: Switches | None = None,
     ) -> None:
+        self.switches = switches
         self.breakers = breakers
         self.lanes = lanes
         self.weights = weights
@@ -47,4 +51,10 @@ class Live:
             states[key] = replace(states.get(key, DeploymentState()), circuit=circuit)
         if self.lanes is not None:
             self.lanes.overlay(states)
-        return LiveState(deployments=states, weights=self.weights.current() if self.weights is not None else {})
+        kill_all, kill_routes = self.switches.kills() if self.switches is not None else (False, frozenset())
+        return LiveState(
+            deployments=states,
+            weights=self.weights.current() if self.weights is not None else {},
+            kill_all=kill_all,
+            kill_routes=kill_routes,
+        )

@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from maestro.gateway.attempts import Opened, next_chunk
+from maestro.calls import Opened, next_chunk
 from maestro.gateway.responses import COST
 from maestro.gateway.runtime import Runtime
 from maestro.providers import FaultKind, ProviderFault, Usage, sse
@@ -147,7 +147,7 @@ async def relay(
                 yield sse.encode(chunk)
         while True:
             try:
-                more = await next_chunk(rt, opened)
+                more = await next_chunk(rt.line, opened)
             except ProviderFault as fault:
                 end.error = fault
                 break

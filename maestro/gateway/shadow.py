@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from maestro.gateway.attempts import cost_of
 from maestro.gateway.runtime import Runtime
 from maestro.providers import CallerFault, ProviderError, ProviderFault
 from maestro.router import Circuit, Decision, Deployment
@@ -67,7 +66,7 @@ class Shadows:
                 tracing.fail(span, kind, str(e))
                 return
             rt.live.record(d.key, (time.perf_counter() - started) * 1000, ok=True)
-            cost = cost_of(rt, d, stream.usage)
+            cost = rt.line.cost(d, stream.usage)
             rt.metrics.shadow.labels(d.key, "ok").inc()
             rt.metrics.shadow_cost.labels(d.key).inc(cost)
             if stream.usage is not None:

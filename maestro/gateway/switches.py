@@ -33,10 +33,22 @@ class Switches:
         self.conn = conn
         self._names: frozenset[str] | None = None  # the engaged switches, as of ``_version``
         self._version = -1
+        self._kills: tuple[bool, frozenset[str]] = (False, frozenset())
+        self._kills_of: frozenset[str] | None = None  # the names ``_kills`` was read from
 
     def killed(self, route: str) -> bool:
+        """Is the live kill switch engaged for ``route`` (or all)? Requests are judged by the router (it reads
+        ``kills`` and the manifests' switch); this is for the rollout controller."""
+        engaged_all, routes = self.kills()
+        return engaged_all or route in routes
+
+    def kills(self) -> tuple[bool, frozenset[str]]:
+        """(engaged for all routes, the routes it is engaged for): what the router's decision judges."""
         names = self._engaged_names()
-        return _ALL in names or f"kill:{route}" in names
+        if names is not self._kills_of:
+            routes = frozenset(n.removeprefix("kill:") for n in names if n.startswith("kill:") and n != _ALL)
+            self._kills, self._kills_of = (_ALL in names, routes), names
+        return self._kills
 
     def frozen(self) -> bool:
         return _FREEZE in self._engaged_names()

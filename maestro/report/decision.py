@@ -15,6 +15,7 @@ def decision_dict(d: Decision) -> dict[str, Any]:
     out["removed"] = [r._asdict() for r in d.removed]
     out["scores"] = [{**s._asdict(), "parts": dict(s.parts)} for s in d.scores]
     out["primary"] = d.primary
+    out["denied"] = d.denied  # the refusal in words; ``refusal`` holds it typed (kind, route, rule)
     for key in ("tags", "detected_tags", "allowed"):
         out[key] = sorted(out[key])
     return out

@@ -6,6 +6,7 @@ Use::
     decision = router.decide(table, router.Request(alias="chat", messages=(...,)), state, seed=0)
     decision.order        # deployments to try, primary first: ("openai-us/gpt-4o-mini", ...)
     decision.removed      # every deployment left out, with the stage and rule that removed it
+    decision.refusal      # when nothing is left to try: Refusal(kind=RefusalKind.KILL_SWITCH, route=..., ...)
 
 The router does no I/O. Same table, request, state and seed give the same decision.
 """
@@ -19,6 +20,8 @@ from maestro.router.model import (
     Decision,
     DeploymentState,
     LiveState,
+    Refusal,
+    RefusalKind,
     Removal,
     Request,
     Score,
@@ -34,6 +37,8 @@ __all__ = [
     "Deployment",
     "DeploymentState",
     "LiveState",
+    "Refusal",
+    "RefusalKind",
     "Removal",
     "Request",
     "RouteSettings",

@@ -1,7 +1,7 @@
 """The decision: a pure function of the routing table, the request, a live-state snapshot and a seed.
 
 Order of work, and why nothing can widen the allowed set:
-1. kill switch and route rules (deny, or add requirements); budgets;
+1. governance (``governance.refusal_before``): the kill switch, route rules that deny, budgets;
 2. the allowed set, computed once: every deployment the route could ever use (candidates, pin targets,
    fallbacks, shadows) is judged against the tags (asserted and detected), the Policy rules and the route
    rules' requirements. Every later step only picks from this set;
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.requirements import Requirement
-from maestro.policy.allow import DENY_RULE, UNKNOWN_TAG, request_view
+from maestro.policy.allow import DENY_RULE, request_view
 from maestro.policy.detect import detect_messages
+from maestro.router.governance import EVALUATION_ERRORS, refusal_after, refusal_before
 from maestro.router.model import (
-    POLICY_STAGES,
     Circuit,
     Decision,
     DeploymentState,
@@ -88,9 +88,9 @@ def decide(
         "detected_tags": detected,
         "policy_versions": table.versions,
     }
-    denial = _denial(ask, request.team)
-    if denial is not None:
-        return Decision(order=(), removed=(), scores=(), allowed=frozenset(), denied=denial, **base)
+    refusal = refusal_before(table, route, state, view, request.team)
+    if refusal is not None:
+        return Decision(order=(), removed=(), scores=(), allowed=frozenset(), refusal=refusal, **base)
     removed: list[Removal] = []
     allowed = _allowed(ask, removed)
     eligible, panic = _eligible(ask, allowed, removed)
@@ -104,7 +104,7 @@ def decide(
     if panic is not None:  # the deployments whose circuit is open go after the others, each in its place
         order = sorted(order, key=lambda k: ask.state.of(k).circuit == Circuit.OPEN)
     shadow = tuple(d.key for d, rate in route.shadow if d.key in allowed and _draw(did, "shadow:" + d.key) < rate)
-    denied = None if order else "no deployment is allowed and available: " + _why_none(removed)
+    refusal = None if order else refusal_after(route.name, removed)
     return Decision(
         order=tuple(dict.fromkeys(order)),
         removed=tuple(removed),
@@ -112,7 +112,7 @@ def decide(
         allowed=frozenset(allowed),
         shadow=shadow,
         pinned_by=pinned,
-        denied=denied,
+        refusal=refusal,
         panic=panic,
         **base,
     )
@@ -128,16 +128,6 @@ def _off_by_live_weight(ask: _Ask, eligible: dict[str, Any], removed: list[Remov
         reason = f"its live weight on route '{ask.route.name}' is 0 (set at run time, e.g. a rollback)"
         removed.append(Removal(key, Stage.WEIGHT, "live-weights", reason))
     return {k: v for k, v in eligible.items() if k not in off}
-
-
-def _why_none(removed: Sequence[Removal]) -> str:
-    """Unknown tags first, then why the allowed deployments are unavailable, then why the rest are not allowed."""
-
-    def rank(r: Removal) -> int:
-        return 0 if r.rule == UNKNOWN_TAG else 2 if r.stage in POLICY_STAGES else 1
-
-    reasons = list(dict.fromkeys(r.reason for r in sorted(removed, key=rank)))
-    return "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "") or "no candidates"
 
 
 def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
@@ -166,41 +156,12 @@ def _draw(decision: str, purpose: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-_EVALUATION_ERRORS = (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError)
-
-
 def _holds(program: Any, view: Mapping[str, Any], *, on_error: bool = True) -> bool:
     """A condition over the request. A rule that cannot be evaluated holds (fail closed); a pin does not."""
     try:
         return bool(program.execute({"request": view}))
-    except _EVALUATION_ERRORS:
+    except EVALUATION_ERRORS:
         return on_error
-
-
-def _first_sentence(error: Exception) -> str:
-    """The start of a CEL error (its messages run to several sentences of advice)."""
-    text = str(error).split(". ")[0].strip().rstrip(".")
-    return f"{type(error).__name__}: {text[:120]}" if text else type(error).__name__
-
-
-def _denial(ask: _Ask, team: str) -> str | None:
-    if ask.table.kill_all or ask.route.name in ask.table.kill_routes:
-        return "the kill switch is engaged"
-    for rule in ask.route.rules:
-        if rule.deny:
-            try:
-                if bool(rule.program.execute({"request": ask.view})):
-                    return f"route rule '{rule.name}' denies the request"
-            except _EVALUATION_ERRORS as e:
-                return (
-                    f"route rule '{rule.name}' failed to evaluate ({_first_sentence(e)}), so it denies the request "
-                    "(a rule that fails holds: fail closed); `maestro validate` finds such rules"
-                )
-    for budget in ask.table.budgets:  # a budget of a gateway key is the gateway's to judge: the router knows no key
-        spent = ask.state.spend_usd.get(budget.name, 0.0)
-        if budget.applies(ask.route.name, team, "") and budget.on_exceed == "block" and spent >= budget.limit_usd:
-            return f"budget '{budget.name}' (${budget.limit_usd:g}) is spent"
-    return None
 
 
 def _allowed(ask: _Ask, removed: list[Removal]) -> set[str]:

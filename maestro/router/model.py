@@ -51,6 +51,9 @@ class LiveState:
     deployments: Mapping[str, DeploymentState] = field(default_factory=dict)
     spend_usd: Mapping[str, float] = field(default_factory=dict)  # by budget name
     weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # live weights: route -> deployment
+    # the kill switch engaged at run time (the state store's), on top of the manifests' (see ``governance``)
+    kill_all: bool = False
+    kill_routes: frozenset[str] = frozenset()
 
     def weight(self, route: str, deployment: str, written: float) -> float:
         """A candidate's weight: the live override when there is one, else the manifest's."""
@@ -107,6 +110,36 @@ class Score(NamedTuple):
     cost_usd: float
 
 
+class RefusalKind(StrEnum):
+    """Why a decision has no deployment to try: what a caller maps to its answer, never the words."""
+
+    KILL_SWITCH = "kill-switch"  # the kill switch covers the route (a Policy's or the one engaged at run time)
+    ROUTE_RULE = "route-rule"  # a route rule denies the request (or failed to evaluate: fail closed)
+    BUDGET = "budget"  # a blocking budget of the route or the team is spent
+    UNKNOWN_TAG = "unknown-tag"  # the request carries a tag the taxonomy does not know
+    POLICY = "policy"  # tags, Policy rules and route rules leave no deployment
+    TOO_LARGE = "too-large"  # the request itself does not fit (context window, the route's cost cap)
+    UNAVAILABLE = "unavailable"  # the allowed deployments are all unavailable (circuits, saturation, latency)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A typed refusal: its kind, the route, the rule or budget that refused (when one did) and the words.
+
+    ``reason`` is the whole sentence (``Decision.denied``); ``detail`` what to tell the caller when it is
+    narrower (the unknown tag's own sentence), else empty."""
+
+    kind: RefusalKind
+    route: str
+    reason: str
+    rule: str | None = None  # the route rule's or the budget's name
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        return self.detail or self.reason
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The ordered deployments to try, and why every other one is not there."""
@@ -122,10 +155,15 @@ class Decision:
     allowed: frozenset[str]
     shadow: tuple[str, ...] = ()
     pinned_by: str | None = None
-    denied: str | None = None
+    refusal: Refusal | None = None
     policy_versions: Mapping[str, str] = field(default_factory=dict)
     # why the order holds deployments whose circuit is open: the route's panic threshold (None: it does not)
     panic: str | None = None
+
+    @property
+    def denied(self) -> str | None:
+        """Why nothing is tried, in words (None when the order is not empty)."""
+        return None if self.refusal is None else self.refusal.reason
 
     @property
     def primary(self) -> str | None:

@@ -7,8 +7,9 @@ Each function returns a node record (plain JSON data, the output of the node's d
                 "idempotencyKey", "resultDigest"}], "tokens", "costUsd", "output", "error"}
 
 A failure is recorded on the node (status ``failed`` and ``error``), never raised out of the step, so the
-run stops with its reason and the record is kept. Model calls reuse the evals' route caller (the router's
-order with fallback); a tool call goes through ``maestro.runtime.tools``.
+run stops with its reason and the record is kept. Model calls go through the route-calling core
+(``maestro.calls.RouteCaller``: the router's order, attempts and fallback, as the gateway); a tool call goes
+through ``maestro.runtime.tools``.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def agent(ctx: Context) -> dict[str, Any]:
 
 
 def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict[str, Any]:
-    from maestro.evals.errors import EvalError
+    from maestro.calls import CallError
 
     messages = [{"role": "system", "content": prompt}] if prompt else []
     messages.append({"role": "user", "content": json.dumps(dict(ctx.state), sort_keys=True)})
@@ -123,7 +124,7 @@ def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict
     caller = SERVICES.caller(str(ctx.run["snapshot"]["digest"]), ctx.manifests)
     try:
         answer = SERVICES.run(caller.chat(route, messages))
-    except EvalError as e:  # CaseError included: the route denied or every deployment failed
+    except CallError as e:  # the route is unknown, refused the request, or every deployment failed
         raise NodeError(str(e)) from e
     tokens = answer.input_tokens + answer.output_tokens
     record["calls"].append(

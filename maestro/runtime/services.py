@@ -13,7 +13,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from maestro.evals.generate import Caller
+from maestro.calls import RouteCaller
 from maestro.manifests.loader import ManifestSet
 
 T = TypeVar("T")
@@ -24,20 +24,20 @@ class Services:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._callers: dict[str, Caller] = {}
+        self._callers: dict[str, RouteCaller] = {}
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the shared loop and wait for its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._ensure_loop()).result()
 
-    def caller(self, digest: str, manifests: ManifestSet) -> Caller:
+    def caller(self, digest: str, manifests: ManifestSet) -> RouteCaller:
         """The route caller of the snapshot ``digest`` (built once)."""
         from maestro import providers
 
         with self._lock:
             caller = self._callers.get(digest)
             if caller is None:
-                caller = Caller(manifests, providers.pool(providers.specs_of(manifests)))
+                caller = RouteCaller(manifests, providers.pool(providers.specs_of(manifests)))
                 self._callers[digest] = caller
             return caller
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 from helpers.gateway import offline_config, route, sse_body
 
-from maestro.gateway.breaker import Breakers
+from maestro.calls.breaker import Breakers
 from maestro.gateway.config import BreakerSettings
 from maestro.router import Circuit
 

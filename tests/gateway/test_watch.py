@@ -10,8 +10,8 @@ import httpx
 from helpers.gateway import Up, rig, route, served
 from helpers.timing import within
 
+from maestro.calls.watch import FirstTokenWatch
 from maestro.gateway.chaos.upstream import Faults
-from maestro.gateway.watch import FirstTokenWatch
 
 UPS = [Up("alpha"), Up("beta", price_in=0.5, price_out=1.0)]
 

@@ -7,7 +7,7 @@ longer (no retry when it is over ``max_retry_after_s``). A caller fault ends the
 
 Each attempt must show its first token (a chunk with content, a tool call or a finish reason) within the
 first-token deadline; a buffered (non-streaming) answer must then keep arriving, each chunk within the stall
-deadline. A streaming answer is handed over after its first token (see ``relay``). A deployment that has left
+deadline. A streaming answer is handed over after its first token (the gateway's ``relay``). A deployment that has left
 an attempt waiting past half its first-token deadline is tried after the rest of the order (see ``watch``).
 A route with ``hedge`` sends a copy of a slow first attempt to the next deployment that fits the hedge's cost.
 """
@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from maestro.gateway.runtime import Runtime
-from maestro.providers import CallerFault, ChatStream, FaultKind, ProviderFault, Usage
+from maestro.calls.line import Line
+from maestro.providers import CallerFault, ChatStream, FaultKind, ProviderFault
 from maestro.router import Circuit, Deployment, RouteSettings
 from maestro.telemetry import tracing
 
@@ -51,6 +51,7 @@ class Tally:
     attempts: list[Attempt] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     retry_after: dict[str, float] = field(default_factory=dict)
+    faults: dict[str, str] = field(default_factory=dict)  # each deployment's last provider fault, in its words
 
 
 @dataclass
@@ -97,26 +98,26 @@ class Plan:
     panic: bool = False  # the decision ignored open circuits (the route's panic threshold): so do the breakers
 
 
-async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
+async def try_order(line: Line, plan: Plan, run: Runner[T]) -> Served[T]:
     tally = Tally()
     for round_ in range(1 + plan.settings.retries):
         if round_:
-            delay = _delay(rt, plan.settings, round_, tally)
+            delay = _delay(line, plan.settings, round_, tally)
             if delay is None:
                 break
             await asyncio.sleep(delay)
         tried = False
-        remaining = _pass_order(rt, plan.order)
+        remaining = _pass_order(line, plan.order)
         while remaining:
-            deployment = _admit(rt, remaining.pop(0), tally, panic=plan.panic)
+            deployment = _admit(line, remaining.pop(0), tally, panic=plan.panic)
             if deployment is None:
                 continue
             hedging = plan.settings.hedge_after_s is not None and round_ == 0 and not tried
             tried = True
             if hedging:
-                done, value, deployment = await _hedged(rt, plan, deployment, run, tally, remaining=remaining)
+                done, value, deployment = await _hedged(line, plan, deployment, run, tally, remaining=remaining)
             else:
-                done, value = await _attempt(rt, plan, deployment, run, tally)
+                done, value = await _attempt(line, plan, deployment, run, tally)
             if done:
                 return Served(deployment, value, tally)  # type: ignore[arg-type]
         if not tried:
@@ -124,37 +125,37 @@ async def try_order(rt: Runtime, plan: Plan, run: Runner[T]) -> Served[T]:
     raise Exhausted(tally)
 
 
-def _admit(rt: Runtime, key: str, tally: Tally, *, panic: bool = False) -> Deployment | None:
+def _admit(line: Line, key: str, tally: Tally, *, panic: bool = False) -> Deployment | None:
     """The deployment ``key`` when a request may go to it now; else None, with the reason in the tally.
 
     In panic an open circuit does not keep a request out (the decision put the deployment in the order
     knowing its circuit was open); a missing key or a rate limit still does."""
-    deployment = rt.config.table.deployments[key]
-    missing = rt.pool.missing_key(deployment.provider.name)
+    deployment = line.deployments[key]
+    missing = line.pool.missing_key(deployment.provider.name)
     if missing is not None:
         tally.reasons.setdefault(key, missing)
         return None
-    limited = rt.limits.reason(deployment.provider.name)
+    limited = line.limits.reason(deployment.provider.name)
     if limited is not None:
         tally.reasons[key] = limited
         return None
-    if panic and rt.breakers.circuit(key) == Circuit.OPEN:
-        rt.metrics.panic_attempts.labels(key).inc()
-    elif not rt.breakers.admit(key):
+    if panic and line.breakers.circuit(key) == Circuit.OPEN:
+        line.counts.panic_attempt(key)
+    elif not line.breakers.admit(key):
         tally.reasons.setdefault(key, "its circuit is open after recent failures")
         return None
     return deployment
 
 
 async def _hedged(
-    rt: Runtime, plan: Plan, first: Deployment, run: Runner[T], tally: Tally, *, remaining: list[str]
+    line: Line, plan: Plan, first: Deployment, run: Runner[T], tally: Tally, *, remaining: list[str]
 ) -> tuple[bool, T | None, Deployment]:
     """Try ``first``; if it has shown no first token (nor failed) after the route's hedge delay, send a copy to
     the next deployment whose estimated cost fits the hedge's budget (taken out of ``remaining``). The first
     to finish its attempt serves; the other is cancelled (an attempt, not a failure: no circuit cools)."""
     started = time.perf_counter()
     token = asyncio.Event()
-    tasks = {asyncio.create_task(_attempt(rt, plan, first, run, tally, first_token=token)): first}
+    tasks = {asyncio.create_task(_attempt(line, plan, first, run, tally, first_token=token)): first}
     try:
         shown = asyncio.create_task(token.wait())
         early, _ = await asyncio.wait(
@@ -162,10 +163,10 @@ async def _hedged(
         )
         shown.cancel()
         if not early:
-            partner = _hedge_partner(rt, plan, remaining, tally)
+            partner = _hedge_partner(line, plan, remaining, tally)
             if partner is not None:
-                tasks[asyncio.create_task(_attempt(rt, plan, partner, run, tally))] = partner
-                rt.metrics.attempts.labels(partner.key, "hedge").inc()
+                tasks[asyncio.create_task(_attempt(line, plan, partner, run, tally))] = partner
+                line.counts.attempt(partner.key, "hedge")
         pending: set[asyncio.Task[tuple[bool, T | None]]] = set(tasks)
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -185,14 +186,14 @@ async def _hedged(
                 tally.attempts.append(Attempt(d.key, "cancelled", (time.perf_counter() - started) * 1000))
 
 
-def _hedge_partner(rt: Runtime, plan: Plan, remaining: list[str], tally: Tally) -> Deployment | None:
+def _hedge_partner(line: Line, plan: Plan, remaining: list[str], tally: Tally) -> Deployment | None:
     """The next deployment of ``remaining`` a copy may go to (taken out of it); too dear ones stay."""
     i = 0
     while i < len(remaining):
         if plan.estimates.get(remaining[i], 0.0) > plan.settings.hedge_max_cost_usd:
             i += 1  # too dear for a copy; it stays in the order for a plain fallback
             continue
-        deployment = _admit(rt, remaining.pop(i), tally, panic=plan.panic)
+        deployment = _admit(line, remaining.pop(i), tally, panic=plan.panic)
         if deployment is not None:
             return deployment
     return None
@@ -203,83 +204,83 @@ async def _discard(value: object) -> None:
         await value.stream.aclose()
 
 
-def _pass_order(rt: Runtime, order: tuple[str, ...]) -> list[str]:
+def _pass_order(line: Line, order: tuple[str, ...]) -> list[str]:
     """The order, with silent deployments (an attempt waiting long for its first token) moved to the end."""
-    silent = [k for k in order if rt.watch.silent(k)]
+    silent = [k for k in order if line.watch.silent(k)]
     return [k for k in order if k not in silent] + silent if silent else list(order)
 
 
-def _delay(rt: Runtime, settings: RouteSettings, round_: int, tally: Tally) -> float | None:
+def _delay(line: Line, settings: RouteSettings, round_: int, tally: Tally) -> float | None:
     backoff = settings.backoff_s * 2 ** (round_ - 1)
     asked = list(tally.retry_after.values())
-    if asked and max(asked) > rt.config.max_retry_after_s:
+    if asked and max(asked) > line.max_retry_after_s:
         return None
     tally.retry_after.clear()
     return float(max([backoff, *asked]))
 
 
 async def _attempt(
-    rt: Runtime, plan: Plan, d: Deployment, run: Runner[T], tally: Tally, *, first_token: asyncio.Event | None = None
+    line: Line, plan: Plan, d: Deployment, run: Runner[T], tally: Tally, *, first_token: asyncio.Event | None = None
 ) -> tuple[bool, T | None]:
     started = time.perf_counter()
-    with rt.tracer.attempt(d.provider.name, d.model, d.key, len(tally.attempts) + 1) as span:
+    with line.tracer.attempt(d.provider.name, d.model, d.key, len(tally.attempts) + 1) as span:
         opened: Opened | None = None
         try:
-            opened = await _open(rt, plan, d, started)
+            opened = await _open(line, plan, d, started)
             if first_token is not None:
                 first_token.set()
             value = await run(opened)
         except ProviderFault as fault:
             ms = (time.perf_counter() - started) * 1000
-            _count(rt, d, tally, fault.kind.value, ms, ok=False, route=plan.route)
+            _count(line, d, tally, fault.kind.value, ms, ok=False, route=plan.route)
             tracing.fail(span, fault.kind.value, str(fault))
             tally.reasons[d.key] = f"{fault.kind.value}: {fault}"
+            tally.faults[d.key] = str(fault)
             if fault.retry_after is not None:
                 tally.retry_after[d.key] = fault.retry_after
             if opened is not None:
                 await opened.stream.aclose()
             return False, None
         except CallerFault as fault:
-            rt.breakers.release(d.key)
+            line.breakers.release(d.key)
             tally.attempts.append(Attempt(d.key, "caller-fault", (time.perf_counter() - started) * 1000))
-            rt.metrics.attempts.labels(d.key, "caller-fault").inc()
+            line.counts.attempt(d.key, "caller-fault")
             tracing.fail(span, f"http.{fault.status}", str(fault))
             raise CallerRefused(fault, d.key, tally) from None
         except BaseException:
-            rt.breakers.release(d.key)
+            line.breakers.release(d.key)
             if opened is not None:
                 await opened.stream.aclose()
             raise
-        _count(rt, d, tally, "ok", opened.first_token_ms, ok=True, route=plan.route)
+        _count(line, d, tally, "ok", opened.first_token_ms, ok=True, route=plan.route)
         if span.is_recording():  # a buffered answer is whole here; a relayed stream has its usage only at its end
             got = opened.stream.usage
             if got is None:
                 tracing.usage(span, opened.stream.model, None, None, None)
             else:
-                tracing.usage(span, opened.stream.model, got.input_tokens, got.output_tokens, cost_of(rt, d, got))
+                tracing.usage(span, opened.stream.model, got.input_tokens, got.output_tokens, line.cost(d, got))
         return True, value
 
 
-def _count(rt: Runtime, d: Deployment, tally: Tally, outcome: str, ms: float, *, ok: bool, route: str) -> None:
+def _count(line: Line, d: Deployment, tally: Tally, outcome: str, ms: float, *, ok: bool, route: str) -> None:
     if ok:
-        rt.breakers.success(d.key)
+        line.breakers.success(d.key)
     else:
-        rt.breakers.failure(d.key)
-    rt.live.record(d.key, ms, ok=ok)
-    rt.observations.record(route, d.key, ok, ms)
+        line.breakers.failure(d.key)
+    line.record(route, d.key, ms, ok)
     tally.attempts.append(Attempt(d.key, outcome, ms))
-    rt.metrics.attempts.labels(d.key, outcome).inc()
+    line.counts.attempt(d.key, outcome)
 
 
-async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opened:
-    deadline = plan.settings.first_token_s or rt.config.providers[d.provider.name].timeouts.first_token_s
+async def _open(line: Line, plan: Plan, d: Deployment, started: float) -> Opened:
+    deadline = line.first_token_s(d, plan.settings.first_token_s)
     head: list[dict[str, Any]] = []
     stream: ChatStream | None = None
-    token = rt.watch.begin(d.key, deadline)
-    rt.limits.sent(d.provider.name)
+    token = line.watch.begin(d.key, deadline)
+    line.limits.sent(d.provider.name)
     try:
         async with asyncio.timeout(deadline):
-            client = rt.lanes.client(d.provider.name, plan.body.get("messages")) or rt.pool[d.provider.name]
+            client = line.client(d, plan.body.get("messages"))
             stream = await client.open(plan.body_for(d), d.model)
             async for chunk in stream:
                 head.append(chunk)
@@ -294,7 +295,7 @@ async def _open(rt: Runtime, plan: Plan, d: Deployment, started: float) -> Opene
             await stream.aclose()
         raise
     finally:
-        rt.watch.end(d.key, token)
+        line.watch.end(d.key, token)
     return Opened(d, stream, head, (time.perf_counter() - started) * 1000)
 
 
@@ -306,22 +307,13 @@ def has_token(chunk: dict[str, Any]) -> bool:
     return False
 
 
-async def next_chunk(rt: Runtime, opened: Opened) -> dict[str, Any] | None:
+async def next_chunk(line: Line, opened: Opened) -> dict[str, Any] | None:
     """The next chunk within the stall deadline; None at the end of the stream."""
     try:
-        async with asyncio.timeout(rt.config.stall_s):
+        async with asyncio.timeout(stall_s := line.stall_of(opened.deployment)):
             chunk: dict[str, Any] = await opened.stream.__anext__()
             return chunk
     except StopAsyncIteration:
         return None
     except TimeoutError:
-        raise ProviderFault(
-            opened.deployment.provider.name, FaultKind.STALL, f"no chunk for {rt.config.stall_s:g} s"
-        ) from None
-
-
-def cost_of(rt: Runtime, d: Deployment, usage: Usage | None) -> float:
-    if usage is None:
-        return 0.0
-    price = rt.config.providers[d.provider.name].prices.get(d.model)
-    return price.cost(usage) if price else d.cost(usage.input_tokens, usage.output_tokens)
+        raise ProviderFault(opened.deployment.provider.name, FaultKind.STALL, f"no chunk for {stall_s:g} s") from None

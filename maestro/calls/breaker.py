@@ -10,9 +10,28 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from maestro.gateway.config import BreakerSettings
 from maestro.router import Circuit
+
+
+class BreakerSettings(Protocol):
+    """When a circuit opens (``failures`` provider faults in a row) and for how long (``cooldown_s``)."""
+
+    @property
+    def failures(self) -> int: ...
+
+    @property
+    def cooldown_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Never:
+    """Settings under which no circuit opens: a measurement (an eval) judges each case on its own, so one
+    case's faults must not change where the next one goes."""
+
+    failures: int = 2**62
+    cooldown_s: float = 0.0
 
 
 @dataclass(slots=True)
