@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from maestro.evals.generate import Generation
 from maestro.gateway.budgets import BudgetRefused, Budgets
 from maestro.gateway.switches import Switches
 from maestro.lane import registry
-from maestro.ledger.keys import read_signing_key, write_public_key, write_signing_key
+from maestro.ledger.keys import write_public_key, write_signing_key
 from maestro.ledger.query import verify_store
 from maestro.ledger.store import Ledger
 from maestro.router import Budget
@@ -122,25 +121,30 @@ def test_the_ledger_is_append_only_and_verifies(state_url: str) -> None:
         conn.execute("DELETE FROM ledger_entries WHERE idx = 4")
 
 
-def _append_many(url: str, key_file: Path, start: int) -> None:
-    signer = read_signing_key(key_file)
-    with Ledger.open(url) as led:
-        for i in range(start, start + 20):
-            led.append([action(i)], signer)
+APPEND_MANY = """
+import sys
+from pathlib import Path
+from maestro.ledger import Action, Subject
+from maestro.ledger.keys import read_signing_key
+from maestro.ledger.store import Ledger
+
+url, key_file, start = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+signer = read_signing_key(key_file)
+with Ledger.open(url) as led:
+    for i in range(start, start + 20):
+        led.append([Action("route", "gateway:alice", [Subject.of("request", b"r%d" % i)], details={"i": i})], signer)
+"""
 
 
 def test_appends_from_two_processes_interleave_into_one_verified_log(state_url: str, tmp_path: Path) -> None:
     Ledger.open(state_url).close()
     write_signing_key(key(), tmp_path / "alice.key")
-    context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_append_many, args=(state_url, tmp_path / "alice.key", n * 100)) for n in range(2)
+        subprocess.Popen([sys.executable, "-c", APPEND_MANY, state_url, str(tmp_path / "alice.key"), str(n * 100)])
+        for n in range(2)
     ]
     for w in workers:
-        w.start()
-    for w in workers:
-        w.join(120)
-        assert w.exitcode == 0
+        assert w.wait(120) == 0
     with Ledger.open(state_url) as led:
         assert led.size() == 40 == led.count()
         assert verify_store(led, keyring(), workers=1).ok
