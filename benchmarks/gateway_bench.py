@@ -56,7 +56,7 @@ def free_port() -> int:
 def serve_upstream(port: int) -> None:
     import uvicorn
 
-    from maestro.gateway.chaos.upstream import FakeUpstream
+    from maestro.chaos.upstream import FakeUpstream
 
     class Lean(FakeUpstream):  # keep no per-request history: memory stays flat over a long run
         def _count(self, outcome: str, response: Any) -> Any:

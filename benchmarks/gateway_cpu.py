@@ -68,7 +68,7 @@ async def call(app: Any, body: bytes) -> None:
 
 
 async def measure(upstream: str, requests: int, runs: int, stream: bool) -> list[float]:
-    from maestro.cli.requests import load_manifests
+    from maestro.cli.request_files import load_manifests
     from maestro.gateway import create_app, from_manifests
 
     body = json.dumps({**bench.BODY, "stream": stream}).encode()

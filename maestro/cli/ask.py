@@ -13,10 +13,10 @@ from maestro import calls, state
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.errors import UsageError
 from maestro.gateway import from_manifests
-from maestro.gateway.ask import Answer, ask, local
+from maestro.gateway.client import Answer, ask, local
 from maestro.manifests.loader import ManifestSet
 from maestro.telemetry import from_env
 

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from maestro.chaos import drill, scenario
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
 from maestro.cli.reference import examples
-from maestro.gateway.chaos import drill, scenario
 
 chaos_app = typer.Typer(help="Fault-injection drills against the gateway.", no_args_is_help=True)
 

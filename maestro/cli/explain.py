@@ -19,7 +19,7 @@ from maestro.cli.output import (
     write_output,
 )
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests, read_request
+from maestro.cli.request_files import load_manifests, read_request
 from maestro.errors import UsageError
 from maestro.explain import explain, resolve
 from maestro.manifests.validate import default_paths, validate

@@ -12,7 +12,7 @@ import typer
 
 from maestro import state
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.delivery.controller import Controller
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests

@@ -24,7 +24,7 @@ from maestro.cli.output import (
 from maestro.cli.output import as_json as json_text
 from maestro.cli.progress import long_step
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.lane import bench, cluster, lifecycle, registry
 from maestro.lane.config import LaneConfig, lanes_of, select
 from maestro.lane.install import install

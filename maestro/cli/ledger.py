@@ -23,13 +23,13 @@ from maestro.cli.output import (
 )
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
-from maestro.ledger import anchor, export, pinned, query, requests
-from maestro.ledger import report as out
+from maestro.ledger import anchor, cosign, export, pinned, query
 from maestro.ledger.dualcontrol import Rule, rules_from
 from maestro.ledger.keys import KEYS_DIR, Keyring, key_path, load_keyring, read_signing_key
 from maestro.ledger.statement import Action, Subject
 from maestro.ledger.store import Ledger
 from maestro.ledger.verify import read_checkpoint
+from maestro.report import ledger as out
 
 ledger_app = typer.Typer(help="The signed provenance ledger of every action.", no_args_is_help=True)
 
@@ -293,7 +293,7 @@ def request_command(
     subjects = [_subject(item) for item in subject]
     entry = Action(action, signing.name, subjects, autonomy_level=level)
     with Ledger.open(_store(store)) as ledger:
-        requests.write(ledger.prepare(entry, signing), out_file)
+        cosign.write(ledger.prepare(entry, signing), out_file)
     next_step = f"maestro ledger approve {out_file}"
     say(fmt, f"wrote {out_file}: ask the approvers to run `{next_step}`", {"file": str(out_file), "next": next_step})
 
@@ -309,7 +309,7 @@ def approve_command(
     """Add your signature to a request (you cannot approve your own)."""
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     signing = read_signing_key(key_path(key))
-    entry = requests.approve(file, signing)
+    entry = cosign.approve(file, signing)
     level = f" to {entry.autonomy_level}" if entry.autonomy_level else ""
     data = {
         "file": str(file),
@@ -336,7 +336,7 @@ def submit_command(
     """Append an approved request; refused when its approvals fall short of the dual-control rules."""
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     signing = read_signing_key(key_path(key))
-    envelope, _ = requests.read(file)
+    envelope, _ = cosign.read(file)
     keyring, rules = _keyring(keys, keys_from), _rules(manifests)
     with Ledger.open(_store(store)) as ledger:
         index = ledger.append_envelope(envelope, keyring, rules, signing)

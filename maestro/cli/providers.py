@@ -12,7 +12,7 @@ import typer
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import TEXT_JSON_YAML, FormatAlias, JsonFlag, as_data, output_option, resolve_format
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.errors import UsageError
 from maestro.providers import ProviderSpec, probe, specs_of
 

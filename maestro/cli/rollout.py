@@ -19,7 +19,7 @@ import typer
 from maestro import state
 from maestro.cli.output import TEXT_AND_JSON, FormatAlias, JsonFlag, output_option, resolve_format
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.delivery import machine
 from maestro.delivery.controller import Controller
 from maestro.delivery.errors import RolloutError

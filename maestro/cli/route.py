@@ -19,7 +19,7 @@ from maestro.cli.output import (
     write_output,
 )
 from maestro.cli.reference import examples
-from maestro.cli.requests import load_manifests, read_requests
+from maestro.cli.request_files import load_manifests, read_requests
 from maestro.report import decision as report
 from maestro.router import build
 from maestro.router.simulate import FAIL_ON, simulate

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Final
 
 from maestro.errors import UsageError
+from maestro.explain.agents import explain_agent
+from maestro.explain.evalsuites import explain_eval
 from maestro.explain.governance import explain_level, explain_policy
 from maestro.explain.model import Explanation, Section
-from maestro.explain.others import explain_agent, explain_eval, explain_provider, explain_rollout
 from maestro.explain.pipelines import explain_pipeline
+from maestro.explain.providers import explain_provider
+from maestro.explain.rollouts import explain_rollout
 from maestro.explain.routes import explain_route
 from maestro.manifests.diagnostics import Diagnostic
 from maestro.manifests.kinds import UnknownKind, kind

@@ -21,7 +21,7 @@ from typing import Any
 from maestro.gateway.config import ApiKey
 from maestro.gateway.errors import GatewayError, bad_request
 from maestro.router import Deployment, Request, RouterError, RouterTable
-from maestro.router.requests import parse_request
+from maestro.router.request_data import parse_request
 
 # maestro's own fields: read by the router, never sent upstream
 _MAESTRO_FIELDS = frozenset(

@@ -15,7 +15,7 @@ from typing import Any
 from maestro.errors import MaestroError
 from maestro.report.decision import decision_dict, simulation_dict
 from maestro.router import build, decide
-from maestro.router.requests import parse_request
+from maestro.router.request_data import parse_request
 from maestro.router.simulate import outage_state, simulate
 from maestro.router.table import RouterTable
 from maestro.ui import sources

@@ -13,7 +13,7 @@ from helpers.gateway import Up, environ, route, sse_body, write_repo
 
 from maestro import providers
 from maestro.calls import Answer, CallError, RouteCaller
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.router import LiveState
 
 Handler = Callable[[httpx.Request], httpx.Response]

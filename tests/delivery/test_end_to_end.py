@@ -13,9 +13,9 @@ from helpers.gateway import Up, environ, rig
 from helpers.timing import within
 
 from maestro import state
+from maestro.chaos.upstream import Faults
 from maestro.delivery.machine import Phase
 from maestro.delivery.store import RolloutStore
-from maestro.gateway.chaos.upstream import Faults
 from maestro.state.weights import LiveWeights
 
 ROUTES = """apiVersion: maestro.dev/v1

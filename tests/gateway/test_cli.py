@@ -213,7 +213,7 @@ def test_a_scenario_with_a_typo_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_named_scenarios_ship_and_parse() -> None:
-    from maestro.gateway.chaos import scenario
+    from maestro.chaos import scenario
 
     names = sorted(p.name for p in (ROOT / "manifests" / "chaos").glob("*.chaos.json"))
     assert "brownout.chaos.json" in names and "primary-down.chaos.json" in names

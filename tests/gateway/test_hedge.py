@@ -10,7 +10,7 @@ import pytest
 from helpers.gateway import Up, rig, route, served
 from helpers.timing import within
 
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.upstream import Faults
 
 SLOW = Faults(latency_ms=800)
 

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from maestro.cli.requests import load_manifests
+from maestro.chaos.upstream import FakeUpstream
+from maestro.cli.request_files import load_manifests
 from maestro.gateway import from_manifests
-from maestro.gateway.chaos.upstream import FakeUpstream
 from maestro.gateway.config import BreakerSettings
 from maestro.gateway.serve import Background
 from maestro.lane import registry

@@ -13,8 +13,8 @@ import pytest
 from helpers.gateway import KEYS, served, two_up
 from helpers.timing import within
 
+from maestro.chaos.upstream import Faults
 from maestro.gateway import BreakerSettings
-from maestro.gateway.chaos.upstream import Faults
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 

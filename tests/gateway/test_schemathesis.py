@@ -153,7 +153,7 @@ def _error_code(response: Any) -> Any:
 
 
 def test_the_document_lists_every_field_the_router_accepts() -> None:
-    from maestro.router import requests as router_requests
+    from maestro.router import request_data as router_requests
 
     fields = set(DOCUMENT["components"]["schemas"]["ChatRequest"]["properties"])
     computed = {"input_tokens", "max_output_tokens"}  # maestro computes these: the gateway refuses them (400)

@@ -10,7 +10,7 @@ import openai
 from helpers.gateway import Up, rig, route, served
 from helpers.timing import within
 
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.upstream import Faults
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

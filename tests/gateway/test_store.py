@@ -11,7 +11,7 @@ import openai
 from helpers.gateway import served, two_up
 
 from maestro import state
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.upstream import Faults
 from maestro.router import Budget
 
 BODY = {"model": "chat", "messages": [{"role": "user", "content": "hi"}], "team": "t"}

@@ -11,7 +11,7 @@ from helpers.gateway import Up, rig, route, served
 from helpers.timing import within
 
 from maestro.calls.watch import FirstTokenWatch
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.upstream import Faults
 
 UPS = [Up("alpha"), Up("beta", price_in=0.5, price_out=1.0)]
 

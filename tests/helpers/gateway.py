@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maestro.cli.requests import load_manifests
+from maestro.chaos.upstream import FakeUpstream, Faults
+from maestro.cli.request_files import load_manifests
 from maestro.gateway import GatewayConfig, create_app, from_manifests
-from maestro.gateway.chaos.upstream import FakeUpstream, Faults
 from maestro.gateway.serve import Background
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,9 @@ import pytest
 from helpers.cli import run_cli
 from helpers.lane import POLICY, PROVIDER, free_port
 
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.gateway import from_manifests
-from maestro.gateway.ask import local
+from maestro.gateway.client import local
 from maestro.lane import process
 from maestro.lane.paths import LanePaths
 

@@ -12,7 +12,7 @@ import pytest
 from helpers.anthropic_upstream import FakeAnthropic
 from helpers.gateway import KEYS, Up, environ, route, served, write_repo
 
-from maestro.cli.requests import load_manifests
+from maestro.cli.request_files import load_manifests
 from maestro.gateway import from_manifests
 from maestro.gateway.serve import Background
 from maestro.providers.translate import to_anthropic

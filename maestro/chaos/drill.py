@@ -12,13 +12,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from maestro.chaos import load
+from maestro.chaos.load import ALIAS
+from maestro.chaos.process import UpstreamProcess, UpstreamThread
+from maestro.chaos.report import DrillReport, report
+from maestro.chaos.scenario import Scenario, UpstreamSpec
 from maestro.errors import UsageError
 from maestro.gateway.app import create_app
-from maestro.gateway.chaos import load
-from maestro.gateway.chaos.load import ALIAS
-from maestro.gateway.chaos.process import UpstreamProcess, UpstreamThread
-from maestro.gateway.chaos.report import DrillReport, report
-from maestro.gateway.chaos.scenario import Scenario, UpstreamSpec
 from maestro.gateway.config import BreakerSettings, from_manifests
 from maestro.gateway.runtime import Runtime
 from maestro.gateway.serve import Background

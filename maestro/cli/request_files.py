@@ -11,7 +11,7 @@ from maestro.manifests import yamlio
 from maestro.manifests.loader import ManifestSet
 from maestro.manifests.validate import default_paths, validate
 from maestro.router import Request
-from maestro.router.requests import parse_request
+from maestro.router.request_data import parse_request
 
 
 def load_manifests(paths: list[Path] | None) -> ManifestSet:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from maestro.gateway.chaos import drill, scenario
+from maestro.chaos import drill, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "manifests" / "chaos").glob(f"*{scenario.SUFFIX}"))

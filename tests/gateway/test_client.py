@@ -9,7 +9,7 @@ import pytest
 from helpers.cli import run_cli
 from helpers.gateway import Up, environ, rig, route, served
 
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.upstream import Faults
 
 
 def test_ask_says_who_served_and_why_the_primary_did_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

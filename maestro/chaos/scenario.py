@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from maestro.chaos.upstream import Faults
 from maestro.errors import UsageError
-from maestro.gateway.chaos.upstream import Faults
 
 SUFFIX = ".chaos.json"
 TARGETS = (

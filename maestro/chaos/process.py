@@ -1,6 +1,6 @@
 """A fake upstream in a process of its own, so that a drill measures the gateway and not its own starvation.
 
-``with UpstreamProcess("primary", faults, seed=0) as up:`` starts ``python -m maestro.gateway.chaos.process``,
+``with UpstreamProcess("primary", faults, seed=0) as up:`` starts ``python -m maestro.chaos.process``,
 which binds a free loopback port, prints it, and serves a ``FakeUpstream`` with uvicorn. The drill changes the
 faults and reads the call log over HTTP (``PUT /_chaos/faults``, ``GET /_chaos/calls``); the call times are
 ``time.monotonic()``, one clock for every process of the machine. The child ends when its stdin closes (the
@@ -23,7 +23,7 @@ import httpx
 import uvicorn
 
 import maestro
-from maestro.gateway.chaos.upstream import FakeUpstream, Faults
+from maestro.chaos.upstream import FakeUpstream, Faults
 from maestro.gateway.serve import KEEP_ALIVE_S, Background
 
 _START_S = 30.0  # a loaded machine may take long to import starlette and uvicorn
@@ -45,7 +45,7 @@ class UpstreamProcess:
         """Start the child; ``ready`` waits for it (start several, then wait for each: they start in parallel)."""
         spec = json.dumps({"name": self.name, "seed": self.seed, "faults": asdict(self.faults)})
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "maestro.gateway.chaos.process", spec],
+            [sys.executable, "-m", "maestro.chaos.process", spec],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

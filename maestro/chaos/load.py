@@ -1,7 +1,7 @@
 """The drill's load: a baseline of straight calls to a healthy upstream, then a paced open loop through the
 gateway, applying the scenario's phases as it goes, one Outcome per request.
 
-``in_process`` runs the paced loop in a process of its own (``python -m maestro.gateway.chaos.load``, the
+``in_process`` runs the paced loop in a process of its own (``python -m maestro.chaos.load``, the
 spec on stdin, the outcomes as JSON on stdout), so that the drill's process serves only the gateway: what
 the drill measures is the gateway, not the load's own share of a busy CPU."""
 
@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from maestro.gateway.chaos.process import child_env, set_faults
-from maestro.gateway.chaos.scenario import Load, Phase, Scenario
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.process import child_env, set_faults
+from maestro.chaos.scenario import Load, Phase, Scenario
+from maestro.chaos.upstream import Faults
 
 ALIAS = "drill"
 MESSAGES = ({"role": "user", "content": "Say hello."},)
@@ -68,7 +68,7 @@ def in_process(url: str, scenario: Scenario, upstreams: Mapping[str, str]) -> tu
     }
     limit_s = 120 + 2 * scenario.load.requests / scenario.load.rate_per_s
     done = subprocess.run(
-        [sys.executable, "-m", "maestro.gateway.chaos.load"],
+        [sys.executable, "-m", "maestro.chaos.load"],
         input=json.dumps(spec),
         capture_output=True,
         text=True,

@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 
-from maestro.gateway.chaos.process import UpstreamProcess, set_faults
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.process import UpstreamProcess, set_faults
+from maestro.chaos.upstream import Faults
 
 BODY = {"model": "m1", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -26,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from maestro.gateway.chaos.load import ALIAS, MESSAGES, Outcome, quantile
-from maestro.gateway.chaos.scenario import Scenario
-from maestro.gateway.chaos.upstream import Faults
+from maestro.chaos.load import ALIAS, MESSAGES, Outcome, quantile
+from maestro.chaos.scenario import Scenario
+from maestro.chaos.upstream import Faults
 from maestro.gateway.runtime import Runtime
 from maestro.router import Request, RouterTable, decide
 
