@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maestro.manifests.kinds.agent import Tool
+from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.manifests.loader import ManifestSet
 from maestro.runtime import autonomy, evidence, tools
 from maestro.runtime.errors import NodeError
@@ -104,11 +106,9 @@ def agent(ctx: Context) -> dict[str, Any]:
     """An agent node: the Agent's prompt and the run state through the Agent's route (one turn; no tool loop)."""
 
     def work(record: dict[str, Any]) -> dict[str, Any]:
-        doc = ctx.manifests.get("Agent", ctx.node.agent or "")
-        if doc is None:
-            raise NodeError(f"no Agent named '{ctx.node.agent}' in the manifests of this run")
-        prompt = str(ctx.run["snapshot"]["prompts"].get(doc.name, ""))
-        return _chat(ctx, record, str(doc.spec["route"]), prompt)
+        agent = tools.agent_of(ctx.manifests, ctx.node.agent or "")
+        prompt = str(ctx.run["snapshot"]["prompts"].get(agent.name, ""))
+        return _chat(ctx, record, agent.route, prompt)
 
     return run_with_retries(ctx, work)
 
@@ -160,7 +160,7 @@ def parse_output(text: str) -> dict[str, Any]:
     return {"text": text}
 
 
-def tool_arguments(tool: tools.Tool, state: Mapping[str, Any]) -> dict[str, Any]:
+def tool_arguments(tool: Tool, state: Mapping[str, Any]) -> dict[str, Any]:
     """The tool's arguments: each property of its inputSchema taken from the run state (input and outputs)."""
     properties = (tool.input_schema or {}).get("properties", {})
     return {name: state[name] for name in properties if name in state}
@@ -170,10 +170,8 @@ def gate(ctx: Context) -> dict[str, Any]:
     """What a tool node will run and the autonomy verdict on it (``decision``: allow, approval, forbid)."""
     box = tools.toolbox(ctx.manifests, ctx.node.agent or "")
     tool = box.tool(ctx.node.tool or "")
-    agent_doc = ctx.manifests.get("Agent", box.agent)
-    pipeline_doc = ctx.manifests.get("Pipeline", str(ctx.run["pipeline"]))
-    names = [agent_doc.spec.get("autonomyLevel") if agent_doc else None]
-    names.append(pipeline_doc.spec.get("autonomyLevel") if pipeline_doc else None)
+    pipeline = ctx.manifests.record(Pipeline, str(ctx.run["pipeline"]))
+    names = [box.agent.autonomy_level, pipeline.autonomy_level if pipeline else None]
     level = autonomy.applicable(ctx.manifests, names)
     verdict = autonomy.judge(tool.action, level)
     arguments = tool_arguments(tool, ctx.state)
@@ -205,14 +203,14 @@ def gate(ctx: Context) -> dict[str, Any]:
 def tool(ctx: Context, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A tool node: one MCP call with the arguments the gate judged, under a stable idempotency key."""
     box = tools.toolbox(ctx.manifests, ctx.node.agent or "")
-    spec = box.tool(ctx.node.tool or "")
+    called = box.tool(ctx.node.tool or "")
     key = tools.idempotency_key(str(ctx.run["id"]), ctx.node.id, ctx.iteration, 0)
 
     def work(record: dict[str, Any]) -> dict[str, Any]:
-        result = tools.call(box.server_of(spec), spec, arguments, key, ctx.root)
+        result = tools.call(box.server_of(called), called, arguments, key, ctx.root)
         call = {
             "kind": "tool",
-            "tool": spec.name,
+            "tool": called.name,
             "argumentsDigest": evidence.digest(dict(arguments)),
             "idempotencyKey": key,
             "resultDigest": evidence.digest(result),

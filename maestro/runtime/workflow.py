@@ -18,6 +18,7 @@ from typing import Any
 
 from dbos import DBOS
 
+from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.runtime import approvals, evidence, nodes, snapshot
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
@@ -232,10 +233,10 @@ def _args(arguments: Mapping[str, Any]) -> str:
 def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
     """Interpret the run's pinned Pipeline from its start to its end, a human's no, or a failed node."""
     manifests = snapshot.manifests(snapshot.Snapshot.from_json(run["snapshot"]))
-    doc = manifests.get("Pipeline", run["pipeline"])
-    if doc is None:
+    pipeline = manifests.record(Pipeline, run["pipeline"])
+    if pipeline is None:
         return finish_step(run, {"status": "failed", "reason": f"no Pipeline '{run['pipeline']}'", "costUsd": 0.0})
-    graph = graph_of(doc)
+    graph = graph_of(pipeline)
     state: dict[str, Any] = dict(run["input"])
     steps: dict[str, Any] = {}
     visits: dict[str, int] = {}
