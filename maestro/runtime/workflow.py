@@ -19,7 +19,7 @@ from typing import Any
 from dbos import DBOS
 
 from maestro.manifests.kinds.pipeline import Pipeline
-from maestro.runtime import approvals, evidence, nodes, snapshot
+from maestro.runtime import agentloop, approvals, evidence, nodes, snapshot
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
 
@@ -27,7 +27,7 @@ WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
 NODE_STEP, GATE_STEP, CHECK_STEP, FINISH_STEP = "maestro.node", "maestro.gate", "maestro.approval", "maestro.finish"
 RECORD_STEP = "maestro.node.record"  # a node that ended without a call: an approval step, a refusal, a rejection
-TIMELINE_STEPS = (NODE_STEP, RECORD_STEP)
+TIMELINE_STEPS = (NODE_STEP, RECORD_STEP, agentloop.END_STEP)
 INTERRUPT_EVENT = "interrupt"
 FOREVER_S = 400 * 24 * 3600.0  # a wait with no timeout
 
@@ -193,6 +193,8 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             "requester": run["requester"],
         }
         return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
+    if node.type == "agent" and agentloop.has_tools(run, node):
+        return agentloop.run(run, graph.name, node, iteration, state, wait=wait_for_people)
     arguments = None
     if node.type == "tool":
         verdict = gate_step(run, node, iteration, state)
@@ -248,7 +250,8 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
         node = graph.nodes[current]
         iteration = visits.get(current, 0)
         visits[current] = iteration + 1
-        record = _run_node(run, graph, node, iteration, state)
+        caps = {"spentUsd": cost, "maxCostUsd": graph.max_cost_usd}  # for the cost reservation of model calls
+        record = _run_node({**run, **caps}, graph, node, iteration, state)
         cost += float(record["costUsd"])
         if record["status"] != "succeeded":
             status = "rejected" if record["status"] == "rejected" else "failed"
