@@ -48,6 +48,10 @@ class Node:
     max_cost_usd: float | None = None
     timeout_s: float | None = None  # one attempt's limit
     line: int = 0  # where the step is written
+    map_over: str | None = None  # a map node: the CEL list, the sub-step each item runs, how many at once, the output
+    map_step: Node | None = None
+    map_concurrency: int = 1
+    map_into: str = "results"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,10 @@ def node_of(step: Step) -> Node:
         max_cost_usd=step.max_cost_usd,
         timeout_s=seconds(step.timeout) if step.timeout else None,
         line=step.line,
+        map_over=step.map.over if step.map else None,
+        map_step=node_of(step.map.step) if step.map else None,
+        map_concurrency=step.map.concurrency if step.map else 1,
+        map_into=step.map.into if step.map else "results",
     )
 
 

@@ -79,6 +79,10 @@ def show_text(run: Run) -> str:
     for record in run.nodes:
         lines.append(f"{node_line(record)}  [{_time(record.get('started'))} -> {_time(record.get('ended'))}]")
         lines += [f"      {call_line(call)}" for call in record.get("calls", ())]
+        for branch in record.get("branches", ()):
+            error = f" - {branch['error']}" if branch.get("error") else ""
+            lines.append(f"      branch {branch['node']}: {branch['status']}, ${branch['costUsd']:.6f}{error}")
+            lines += [f"        {call_line(call)}" for call in branch.get("calls") or ()]
         lines.append(f"      output: {json.dumps(record.get('output'), sort_keys=True)}")
         if record.get("ledger"):
             lines.append(f"      ledger entries: {', '.join(f'#{i}' for i in record['ledger'])}")

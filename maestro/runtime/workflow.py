@@ -19,7 +19,7 @@ from typing import Any
 from dbos import DBOS
 
 from maestro.manifests.kinds.pipeline import Pipeline
-from maestro.runtime import agentloop, approvals, evidence, nodes, snapshot
+from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
 
@@ -174,7 +174,9 @@ def _approval_record(node: Node, iteration: int, started: float, outcome: dict[s
     return record
 
 
-def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any]) -> dict[str, Any]:
+def _run_node(
+    run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any], *, steps: dict[str, Any]
+) -> dict[str, Any]:
     interrupt = approvals.interrupt_id(run["id"], node.id, iteration)
     if node.type == "approval":
         assert node.approval is not None
@@ -193,6 +195,8 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             "requester": run["requester"],
         }
         return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
+    if node.type == "map":
+        return fanout.run(run, node, iteration, state, steps, finish=record_step)
     if node.type == "agent" and agentloop.has_tools(run, node):
         return agentloop.run(run, graph.name, node, iteration, state, wait=wait_for_people)
     arguments = None
@@ -251,7 +255,7 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
         iteration = visits.get(current, 0)
         visits[current] = iteration + 1
         caps = {"spentUsd": cost, "maxCostUsd": graph.max_cost_usd}  # for the cost reservation of model calls
-        record = _run_node({**run, **caps}, graph, node, iteration, state)
+        record = _run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
         cost += float(record["costUsd"])
         if record["status"] != "succeeded":
             status = "rejected" if record["status"] == "rejected" else "failed"

@@ -126,6 +126,19 @@ spec:
 ---
 apiVersion: maestro.dev/v1
 kind: Pipeline
+metadata: {{name: map-flow}}
+spec:
+  steps:
+    - id: lookups
+      type: map
+      map:
+        over: "{map_over}"
+        step: {{type: tool, agent: support-agent, tool: {map_tool}}}
+        concurrency: 2
+        into: orders
+---
+apiVersion: maestro.dev/v1
+kind: Pipeline
 metadata: {{name: refund-flow}}
 spec:
   start: triage
@@ -192,6 +205,8 @@ def write(
     model_prompt: str = "REPLY",
     model_step: str = "",
     model_flow_limits: str = "",
+    map_over: str = "state.orders",
+    map_tool: str = "lookup_order",
 ) -> Path:
     """The manifests; ``agent_limits`` etc. are YAML put in place as written (``limits: {maxSteps: 2}``)."""
     (root / "manifests").mkdir(parents=True, exist_ok=True)
@@ -207,6 +222,8 @@ def write(
         model_prompt=model_prompt,
         model_step=f", {model_step}" if model_step else "",
         model_flow_limits=f"  {model_flow_limits}\n" if model_flow_limits else "",
+        map_over=map_over,
+        map_tool=map_tool,
     )
     (root / "manifests" / "all.yaml").write_text(text, encoding="utf-8")
     if keys:
