@@ -61,6 +61,16 @@ class FreezeWindow:
     reason: str | None
     applies: tuple[str, ...]
 
+    def as_written(self) -> dict[str, Any]:
+        """The window as a manifest writes it (``maestro.manifests.windows.parse`` reads this)."""
+        fields: dict[str, Any] = {"name": self.name, "start": self.start, "end": self.end, "cron": self.cron}
+        fields |= {"duration": self.duration, "reason": self.reason}
+        if self.cron is not None:
+            fields["timeZone"] = self.time_zone
+        if self.applies:
+            fields["applies"] = list(self.applies)
+        return {k: v for k, v in fields.items() if v is not None}
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -99,6 +109,19 @@ def _budget(b: Mapping[str, Any]) -> Budget:
     )
 
 
+def freeze_window(w: Mapping[str, Any]) -> FreezeWindow:
+    return FreezeWindow(
+        w["name"],
+        w.get("start"),
+        w.get("end"),
+        w.get("cron"),
+        w.get("duration"),
+        w.get("timeZone", "UTC"),
+        w.get("reason"),
+        tuple(w.get("applies", [])),
+    )
+
+
 def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
     kill, taxonomy = spec.get("killSwitch", {}), spec.get("taxonomy", {})
     return Policy(
@@ -106,19 +129,7 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
         source,
         tuple(PolicyRule(r["name"], r["when"], r["effect"], r.get("message")) for r in spec.get("rules", [])),
         tuple(_budget(b) for b in spec.get("budgets", [])),
-        tuple(
-            FreezeWindow(
-                w["name"],
-                w.get("start"),
-                w.get("end"),
-                w.get("cron"),
-                w.get("duration"),
-                w.get("timeZone", "UTC"),
-                w.get("reason"),
-                tuple(w.get("applies", [])),
-            )
-            for w in spec.get("freezeWindows", [])
-        ),
+        tuple(freeze_window(w) for w in spec.get("freezeWindows", [])),
         bool(kill.get("engaged")),
         tuple(kill.get("routes", [])),
         taxonomy,
