@@ -42,6 +42,9 @@ from maestro.delivery.spec import RolloutSpec, resolve
 from maestro.delivery.store import RolloutStore
 from maestro.evidence import Action, PolicyResult, Subject
 from maestro.ledger import Keyring
+from maestro.ledger import signoffs as ledger_signoffs
+from maestro.ledger.dualcontrol import holder
+from maestro.ledger.signoffs import Signoff
 from maestro.manifests import sources, windows
 from maestro.manifests.diff import Change, DiffResult, Risk, diff_sources
 from maestro.manifests.kinds.policy import Policy
@@ -73,7 +76,7 @@ class Plan:
     needs: int  # approvals needed (0 unless a change is high-risk)
     rule: str  # the dualControl rule that asks them ('' for the default of one)
     approvers: tuple[str, ...]  # who approved the plan's digest and counts
-    signoffs: tuple[signoffs.Signoff, ...]
+    signoffs: tuple[Signoff, ...]
     rollouts: tuple[RolloutSpec, ...]  # to start
     skipped: tuple[str, ...]  # Rollouts touched but not started, and why
     frozen: str
@@ -334,7 +337,10 @@ def _action(d: Deployment, actor: str) -> Action:
         "failed": list(d.failed),
     }
     if p.needs:
-        details["signoffs"] = signoffs.as_details("deploy", p.digest, p.signoffs)
+        requester = holder(actor)
+        details["signoffs"] = ledger_signoffs.details(
+            "deploy", p.digest, p.signoffs, requester=requester, required=p.needs
+        )
     plan_bytes = json.dumps(p.as_json(), sort_keys=True).encode()
     return Action(
         action=HIGH_RISK if p.needs else "deploy",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers.gateway import Up, environ, served, write_repo
-from helpers.ledger import key, keyring
+from helpers.ledger import key, keyring, ledger
 
 from maestro import state
 from maestro.cli.request_files import load_manifests
@@ -18,6 +18,8 @@ from maestro.delivery.signoffs import Signoffs
 from maestro.delivery.spec import RolloutSpec
 from maestro.evidence import Action
 from maestro.gateway import from_manifests
+from maestro.ledger.dualcontrol import Rule
+from maestro.ledger.query import verify_store
 
 ROUTE = """apiVersion: maestro.dev/v1
 kind: Route
@@ -134,6 +136,10 @@ def test_a_high_risk_change_waits_for_a_signoff_by_someone_else(repo: Path, cont
     assert entry.action == "deploy.high-risk" and list(entry.approvals) == ["bob"]
     assert entry.details["signoffs"]["digest"] == p.digest
     assert [s["approver"] for s in entry.details["signoffs"]["signatures"]] == ["alice", "bob"]
+    led = ledger(1)  # the entry verifies: bob's sign-off meets a Policy rule asking for one approval
+    led.append([entry], key("alice"))
+    assert verify_store(led, ring, [Rule("risky", deploy.HIGH_RISK, 1)], workers=1).ok
+    assert not verify_store(led, ring, [Rule("risky", deploy.HIGH_RISK, 2)], workers=1).ok
 
 
 def test_a_policy_rule_sets_the_approvals_and_a_deploy_freeze_holds(repo: Path, controller: Controller) -> None:
