@@ -14,12 +14,14 @@ from typing import Annotated
 
 import typer
 
+from maestro import state
 from maestro.cli.app import EXIT_FINDINGS
 from maestro.cli.output import FormatAlias
 from maestro.cli.reference import examples
 from maestro.cli.rollout import Json, Key, NoLedger, Output, StatePath, controller, output_format
 from maestro.delivery import deploy
 from maestro.delivery.controller import Controller
+from maestro.delivery.notify import Notifier
 from maestro.delivery.signoffs import Signoffs
 from maestro.delivery.spec import RolloutSpec
 from maestro.errors import UsageError
@@ -70,6 +72,11 @@ def deploy_command(
         )
     data = done.as_json()
     _emit(fmt, data, _text(data))
+    if done.plan.webhooks:  # after the report: a failing webhook is retried, recorded, and never fails the deploy
+        notifier = Notifier(state_path or state.default_path(Path.cwd()), done.plan.webhooks)
+        notifier.notify(deploy.notice(done))
+        notifier.flush()
+        notifier.stop()
     if any(not r.ok for r in done.reloaded) or done.failed:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -38,6 +38,7 @@ from maestro.delivery import freeze, signoffs
 from maestro.delivery.errors import DeliveryError, RolloutError
 from maestro.delivery.freeze import Freezes
 from maestro.delivery.machine import ACTIVE
+from maestro.delivery.notify import Notice
 from maestro.delivery.spec import RolloutSpec, resolve
 from maestro.delivery.store import RolloutStore
 from maestro.evidence import Action, PolicyResult, Subject
@@ -47,7 +48,7 @@ from maestro.ledger.dualcontrol import holder
 from maestro.ledger.signoffs import Signoff
 from maestro.manifests import sources, windows
 from maestro.manifests.diff import Change, DiffResult, Risk, diff_sources
-from maestro.manifests.kinds.policy import Policy
+from maestro.manifests.kinds.policy import Policy, Webhook
 from maestro.manifests.kinds.rollout import Rollout
 from maestro.manifests.loader import ManifestSet, SourceFile
 from maestro.manifests.validate import validate_sources
@@ -82,6 +83,7 @@ class Plan:
     frozen: str
     drift: str
     digest: str
+    webhooks: tuple[Webhook, ...] = ()  # REV's Policies' webhooks, told about the deployment
 
     @property
     def waits_for(self) -> str:
@@ -201,6 +203,7 @@ def plan(
         frozen=_frozen(manifests, Freezes(conn), now),
         drift=_drift(root, revision, new),
         digest=digest,
+        webhooks=tuple(hook for policy in manifests.records(Policy) for hook in policy.notifications),
     )
 
 
@@ -228,6 +231,17 @@ def apply(
     if record is not None:
         record(_action(deployment, actor))
     return deployment
+
+
+def notice(d: Deployment) -> Notice:
+    """The notification of deployment ``d``."""
+    p = d.plan
+    failed = [r.gateway for r in d.reloaded if not r.ok]
+    title = f"deployed {p.revision} ({p.commit[:12]}): {len(p.changes)} change(s), risk {p.risk}"
+    title += f"; rollouts started: {', '.join(d.started)}" if d.started else ""
+    title += f"; NOT reloaded: {', '.join(failed)}" if failed else ""
+    data = {"revision": p.revision, "commit": p.commit, "previous": p.previous, "risk": p.risk, "id": d.id}
+    return Notice("deploy", f"deploy/{p.commit}/{d.id}", title, data)
 
 
 def reload_gateways(

@@ -73,6 +73,19 @@ class FreezeWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook told about events: ``url_env`` holds its URL; ``format`` json or slack; ``events`` what it hears."""
+
+    name: str
+    url_env: str
+    format: str
+    events: tuple[str, ...]  # empty: every event
+
+    def hears(self, kind: str) -> bool:
+        return not self.events or kind in self.events
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     name: str
     source: Source
@@ -85,6 +98,7 @@ class Policy:
     tags: tuple[Tag, ...]
     dual_control: tuple[DualControl, ...]
     unknown_tags: str
+    notifications: tuple[Webhook, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -146,6 +160,10 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
             for d in spec.get("dualControl", [])
         ),
         spec.get("unknownTags", "deny"),
+        tuple(
+            Webhook(n["name"], n["url"]["env"], n.get("format", "json"), tuple(n.get("events", [])))
+            for n in spec.get("notifications", [])
+        ),
     )
 
 
