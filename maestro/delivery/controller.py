@@ -35,6 +35,7 @@ from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
 from maestro.gateway.switches import Switches
 from maestro.ledger import Action, Keyring, SigningKey, Subject
+from maestro.router import governance
 from maestro.state import connect
 from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
@@ -196,7 +197,8 @@ class Controller:
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
                 self.record(verdict_action(spec, state.step, v, self.actor))
-        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts, self.approved(stored))
+        killed = governance.covers(*self.switches.kills(), spec.route)
+        return Tick(now, frozen, killed, failures, verdicts, self.approved(stored))
 
     def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: str) -> None:
         spec, state = stored.spec, stored.state
