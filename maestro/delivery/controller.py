@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from maestro.delivery import freeze
-from maestro.delivery.analysis import Arm
+from maestro.delivery.analysis import Arm, Second
 from maestro.delivery.approvals import Approvals
 from maestro.delivery.errors import TransitionError
 from maestro.delivery.freeze import Freezes
@@ -189,9 +189,11 @@ class Controller:
         spec, state = stored.spec, stored.state
         sides = (spec.stable, spec.canary)
         summaries = {d: obs.summary(self.conn, spec.route, d, state.weight_since) for d in sides}
+        seconds = obs.per_second(self.conn, spec.route, (spec.canary, spec.stable), stored.started_at, now)
         measured = Measured(
             errors={d: Arm.of_sums(s.n, s.errors, s.errors) for d, s in summaries.items()},
             latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},
+            seconds=[Second(*counts) for counts in seconds],
         )
         failures, verdicts = judge(spec, state, measured, self.settings)
         for v in (*failures, *verdicts):
