@@ -60,7 +60,9 @@ def create_app(config: UiConfig) -> Starlette:
         *h.twin("/runs", lambda r: runs.view(c, r.query_params.get("status"))),
         Route("/runs/{run}/events", h.run_events),
         Route("/runs/{run}/decide", h.action(h.decide, "approver"), methods=["POST"]),
-        Route("/runs/{run}", h.page(lambda r: runs.run(c, _param(r, "run")))),
+        Route(
+            "/runs/{run}", h.page(lambda r: runs.run(c, _param(r, "run"), runs.first_event(r.query_params.get("from"))))
+        ),
         *h.twin("/rollouts", lambda r: rollouts.view(c)),
         Route("/rollouts/{name}/events", h.rollout_events),
         Route("/rollouts/{name}/approve", h.action(h.approve_rollout, "approver"), methods=["POST"]),
@@ -193,12 +195,12 @@ class Handlers:
     async def run_events(self, request: Request) -> Response:
         try:
             auth.require(self.caller(request), "viewer")
-            run_id = _param(request, "run")
+            run_id, first = _param(request, "run"), runs.first_event(request.query_params.get("from"))
             await run_in_threadpool(runs.run, self.config, run_id)  # a 404 page before any stream
         except Exception as e:
             return self.failed(request, e, None)
         template = self.env.get_template("run_state.html")
-        stream = runs.events(self.config, run_id, lambda data: template.render(data=data))
+        stream = runs.events(self.config, run_id, lambda data: template.render(data=data), first)
         return StreamingResponse(stream, media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
     async def rollout_events(self, request: Request) -> Response:

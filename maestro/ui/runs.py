@@ -2,8 +2,8 @@
 runs no workflow code); /runs/RUN: the Pipeline's graph (exactly its steps and edges, each step's state),
 the timeline of finished nodes with their calls, tokens and cost, and the pending approval.
 
-The graph is the Pipeline as ``maestro.runtime.graph`` reads it from the manifests; when the manifests
-changed since the run started (its snapshot digest differs) the page says so.
+The graph is the Pipeline the run started with (the snapshot pinned in the run, read once per digest) as
+``maestro.runtime.graph`` reads it, whatever the manifests hold now; the timeline is paged (``?from=N``).
 
 /runs/RUN/events streams the run's state as server-sent events (htmx's sse extension swaps the state in
 and ``ui.js`` recolours the graph) until the run ends.
@@ -16,7 +16,8 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from maestro.runtime import approvals, engine, runs
+from maestro.manifests.loader import Document
+from maestro.runtime import approvals, engine, runs, snapshot
 from maestro.runtime.errors import RunError
 from maestro.ui import actions, sources
 from maestro.ui.auth import Who
@@ -25,6 +26,7 @@ from maestro.ui.graphs import pipeline_graph
 from maestro.ui.pages import NotFound, Page, UiError
 
 POLL_S = 1.0
+TIMELINE_PAGE = 100  # rows of the timeline on one page: a run of 10,000 node events stays quick to show
 
 
 def view(config: UiConfig, status: str | None) -> Page:
@@ -40,10 +42,19 @@ def view(config: UiConfig, status: str | None) -> Page:
     return Page("runs.html", "Runs", {"status": status, "runs": listed}, extra={"note": note})
 
 
-def run(config: UiConfig, run_id: str) -> Page:
+def run(config: UiConfig, run_id: str, first: int = 0) -> Page:
     record = _get(config, run_id)
-    data = {**_summary(record), **state(config, record), "previous": previous(config, record)}
+    data = {**_summary(record), **state(config, record, first), "previous": previous(config, record)}
     return Page("run.html", f"Run {run_id}", data)
+
+
+def first_event(text: str | None) -> int:
+    """The ``from`` query parameter: the index of the timeline's first row shown."""
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise UiError(f"from='{text}': send the index of the timeline's first row, e.g. ?from={TIMELINE_PAGE}")
+    return int(text)
 
 
 def previous(config: UiConfig, record: runs.Run) -> dict[str, Any] | None:
@@ -74,11 +85,12 @@ def _by_node(record: runs.Run) -> dict[str, Mapping[str, Any]]:
     return {str(n.get("node")): n for n in record.nodes}
 
 
-def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
-    """The graph with each step's state, the timeline and the pending approval of ``record``."""
-    pipeline = sources.manifests(config).get("Pipeline", record.pipeline)
+def state(config: UiConfig, record: runs.Run, first: int = 0) -> dict[str, Any]:
+    """The graph with each step's state, one page of the timeline (``TIMELINE_PAGE`` rows from ``first``) and
+    the pending approval of ``record``."""
+    pipeline, note = pinned_pipeline(config, record)
     if pipeline is None:
-        return {"graph": None, "graphNote": f"no Pipeline '{record.pipeline}' in the manifests now", "timeline": []}
+        return {"graph": None, "graphNote": note, "timeline": [], "timelinePage": None}
     states = {n["node"]: str(n.get("status", "")) for n in record.nodes}
     waiting_on = (record.interrupt or {}).get("node")
     if waiting_on:
@@ -98,22 +110,38 @@ def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
             "output": n.get("output"),
             "error": n.get("error"),
         }
-        for n in record.nodes
+        for n in record.nodes[first : first + TIMELINE_PAGE]
     ]
     return {
         "graph": pipeline_graph(pipeline, states),
-        "graphNote": "",
+        "graphNote": note,
         "timeline": timeline,
+        "timelinePage": {"from": first, "size": TIMELINE_PAGE, "total": len(record.nodes)},
         "pendingApproval": record.interrupt,
     }
 
 
-async def events(config: UiConfig, run_id: str, fragment: Callable[[Mapping[str, Any]], str]) -> AsyncIterator[str]:
-    """Server-sent events: ``state`` (the rendered state fragment) whenever the run changes, until it ends."""
+def pinned_pipeline(config: UiConfig, record: runs.Run) -> tuple[Document | None, str]:
+    """The Pipeline the run started with (its snapshot's, read once per digest), and a note when it is not."""
+    if record.pinned:
+        found = snapshot.manifests(snapshot.Snapshot.from_json(record.pinned)).get("Pipeline", record.pipeline)
+        if found is not None:
+            return found, ""
+    now = sources.manifests(config).get("Pipeline", record.pipeline)
+    if now is None:
+        return None, f"no Pipeline '{record.pipeline}' in the run's snapshot or in the manifests now"
+    return now, "the run carries no snapshot of its Pipeline: drawn from the manifests as they are now"
+
+
+async def events(
+    config: UiConfig, run_id: str, fragment: Callable[[Mapping[str, Any]], str], first: int = 0
+) -> AsyncIterator[str]:
+    """Server-sent events: ``state`` (the rendered state fragment, the timeline from row ``first``) whenever the
+    run changes, until it ends."""
     last = ""
     while True:
         record = await asyncio.to_thread(_get, config, run_id)
-        data = {**_summary(record), **await asyncio.to_thread(state, config, record)}
+        data = {**_summary(record), **await asyncio.to_thread(state, config, record, first)}
         text = fragment(data)
         if text != last:
             last = text
