@@ -26,6 +26,7 @@ from maestro.ui.graphs import pipeline_graph
 from maestro.ui.pages import NotFound, Page, UiError
 
 POLL_S = 1.0
+UNCHANGING = frozenset({"succeeded", "rejected"})  # a finished workflow: never resumed, its page can be kept
 TIMELINE_PAGE = 100  # rows of the timeline on one page: a run of 10,000 node events stays quick to show
 
 
@@ -63,9 +64,9 @@ def previous(config: UiConfig, record: runs.Run) -> dict[str, Any] | None:
         older = [
             r for r in runs.list_runs(client, None) if r.pipeline == record.pipeline and r.created < record.created
         ]
-        if not older:
-            return None
-        before = runs.get(client, max(older, key=lambda r: r.created).id)
+    if not older:
+        return None
+    before = _get(config, max(older, key=lambda r: r.created).id)
     now, then = _by_node(record), _by_node(before)
     steps = [
         {
@@ -155,11 +156,12 @@ async def events(
 def decide(
     config: UiConfig, who: Who, run_id: str, interrupt: str, decision: str, *, comment: str = ""
 ) -> dict[str, Any]:
-    """An approver's decision on the run's pending ``interrupt``, signed with the UI's ledger key (so it counts
-    as that key's holder, once) and recorded as ``ui.approve`` / ``ui.reject`` naming the approver's key id."""
+    """An approver's decision on the run's pending ``interrupt``, signed with their own ledger key (``ledgerKey``)
+    or else the UI's (it counts as that key's holder, once, never the requester's) and recorded as
+    ``ui.approve`` / ``ui.reject`` naming the approver's key id."""
     if decision not in (approvals.APPROVE, approvals.REJECT):
         raise UiError(f"decision '{decision}': use approve or reject")
-    key = actions.signing_key(config)
+    key = actions.signing_key(config, who)
     note = f"{comment} (in the UI by {who.key_id})".strip()
     try:
         with engine.client(config.root, config.runs_url) as client:
@@ -167,15 +169,21 @@ def decide(
     except RunError as e:
         raise UiError(str(e)) from e
     details = {"run": run_id, "interrupt": interrupt, "decision": decision, "comment": comment}
-    index = actions.record(config, actions.action(config, who, f"ui.{decision}", details))
+    index = actions.record(config, actions.action(config, who, f"ui.{decision}", details), who)
     return {"run": run_id, "interrupt": interrupt, "decision": decision, "ledgerIndex": index}
 
 
 def _get(config: UiConfig, run_id: str) -> runs.Run:
+    kept = config.run_cache.get(run_id)
+    if isinstance(kept, runs.Run):
+        return kept
     try:
         with engine.client(config.root, config.runs_url) as client:
             try:
-                return runs.get(client, run_id)
+                record = runs.get(client, run_id)
+                if record.status in UNCHANGING:
+                    config.run_cache.keep(run_id, record)
+                return record
             except RunError:
                 known = [f"/runs/{r.id}" for r in runs.list_runs(client, None, limit=10)]
                 raise NotFound(f"no run '{run_id}'", known) from None

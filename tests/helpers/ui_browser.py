@@ -42,7 +42,7 @@ def chromium() -> Iterator[object]:
 class Tab:
     """One logged-in browser context; every console error and page error is kept."""
 
-    def __init__(self, browser: object, url: str, role: str) -> None:
+    def __init__(self, browser: object, url: str, role: str, *, token: str | None = None) -> None:
         self.context = browser.new_context(viewport={"width": 1200, "height": 800})  # type: ignore[attr-defined]
         self.page = self.context.new_page()
         self.url = url
@@ -50,7 +50,7 @@ class Tab:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(f"{url}/login")
-        self.page.fill("input[name=token]", TOKENS[role])
+        self.page.fill("input[name=token]", token or TOKENS[role])
         self.page.click("button[type=submit]")
         self.page.wait_for_url(f"{url}/providers")
 

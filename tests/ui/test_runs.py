@@ -4,6 +4,7 @@ timeline and the pending approval, and the event stream ends when the run does."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from maestro.runtime.graph import graph_of
 from maestro.ui import runs as runs_view
 from maestro.ui import sources
 from maestro.ui.app import create_app
-from maestro.ui.config import UiConfig, keys_from_env
+from maestro.ui.config import UiConfig, keys_from_env, signers_from_env
 
 BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
 BIG = {"order_id": "A10432", "reason": "damaged"}  # over 100: the approve step waits
@@ -219,3 +220,64 @@ def test_a_long_run_s_timeline_is_shown_a_page_at_a_time(tmp_path: Path, monkeyp
     assert [t["iteration"] for t in last["timeline"]] == list(range(100, 130))
     assert "Rows 101 to 130 of 130" in page.text and 'href="?from=0"' in page.text and "next</a>" not in page.text
     assert wrong.status_code == 400 and "from='ten'" in wrong.json()["error"]["message"]
+
+
+TWO_KEYS_JSON = json.dumps(
+    [
+        {"id": "abe", "token": "ui-abe-token-0001", "role": "approver", "ledgerKey": "bob.key"},
+        {"id": "cid", "token": "ui-cid-token-0002", "role": "approver", "ledgerKey": "carol.key"},
+        {"id": "ann", "token": "ui-ann-token-0003", "role": "approver", "ledgerKey": "alice.key"},
+    ]
+)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_two_approvers_each_sign_with_their_own_key_and_the_requester_does_not_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with eval_upstream.serve(runtime_repo.answer) as up:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MAESTRO_REFUND_STATE", str(tmp_path / "refunds.db"))
+        monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(tmp_path / "alice.key"))  # alice requests
+        monkeypatch.delenv("MAESTRO_RUNS_URL", raising=False)
+        runtime_repo.write(tmp_path, up.url)
+        manifests = tmp_path / "manifests" / "all.yaml"
+        manifests.write_text(manifests.read_text(encoding="utf-8").replace("approvers: 1,", "approvers: 2,"), "utf-8")
+        env = {"K": TWO_KEYS_JSON}
+        signers = signers_from_env("K", env, tmp_path)
+        assert {k: s.name for k, s in signers.items()} == {"abe": "bob", "cid": "carol", "ann": "alice"}
+        config = UiConfig(tmp_path, state.default_path(tmp_path), keys_from_env("K", env), signers=signers)
+        with engine.launched(tmp_path), engine.client(tmp_path) as client:
+            run = runs.follow(client, runs.start(runs.new_run(tmp_path, "refund-flow", BIG)), lambda _: None)
+            assert run.status == "waiting" and run.interrupt is not None
+            interrupt = run.interrupt["interrupt"]
+            with serving(config) as url, chromium() as browser:
+                for who, token in (("abe", "ui-abe-token-0001"), ("ann", "ui-ann-token-0003")):
+                    tab = Tab(browser, url, "approver", token=token)
+                    try:
+                        tab.open(f"/runs/{run.id}")
+                        tab.page.click("button[data-action=approve]")
+                        tab.page.wait_for_load_state("networkidle")
+                        if who == "ann":  # alice started the run: her approval is refused and says why
+                            assert "cannot approve" in tab.page.inner_text("main")
+                    finally:
+                        tab.close()
+                still = runs.get(client, run.id)
+                assert still.status == "waiting" and still.interrupt["interrupt"] == interrupt  # one of two
+                tab = Tab(browser, url, "approver", token="ui-cid-token-0002")
+                try:
+                    tab.open(f"/runs/{run.id}")
+                    tab.page.click("button[data-action=approve]")
+                    tab.page.wait_for_url(f"{url}/runs/{run.id}")
+                    after = runs.follow(client, run.id, lambda _: None, seen=len(run.nodes), past=interrupt)
+                    assert tab.errors == []
+                finally:
+                    tab.close()
+            assert after.status == "waiting" and after.interrupt is not None  # on to the refund's autonomy gate
+            approve = next(n for n in after.nodes if n["node"] == "approve")
+            assert sorted(approve["output"]["approvers"]) == ["bob", "carol"]
+            runs.decide(client, run.id, after.interrupt["interrupt"], key("carol"), decision="reject")
+            runs.follow(client, run.id, lambda _: None, seen=len(after.nodes), past=after.interrupt["interrupt"])
+    with Ledger.open(config.state_path, readonly=True) as ledger:
+        actors = [s.entry.actor for s in show(ledger) if s.entry.action == "ui.approve"]
+    assert actors == ["abe:bob", "cid:carol"]
