@@ -237,14 +237,17 @@ def kill_loop(
     rng: random.Random,
     max_delay: float,
     deadline: float,
+    window: int,
 ) -> dict[str, Any]:
     """Worker lives until every run is released and finished: each life starts a worker after releasing one
-    more run, waits a random delay once it is up, and SIGKILLs it. Returns the counts."""
+    more run (while fewer than ``window`` are unfinished: a worker that recovers hundreds of runs at once does
+    nothing else), waits a random delay once it is up, and SIGKILLs it. At most one run is released a life, so
+    there are at least as many kills as runs. Returns the counts."""
     kills = hit = 0
     interrupted: set[str] = set()
     started = time.monotonic()
     while time.monotonic() < deadline:
-        more = release()
+        more = len(in_flight()) < window and release()  # one more run a life, while fewer than window are open
         ready = ctx.Event()
         proc = ctx.Process(target=worker, args=(*worker_args(), ready), daemon=True)
         proc.start()
@@ -405,6 +408,7 @@ def maestro_drill(
             rng=rng,
             max_delay=args.max_delay,
             deadline=deadline,
+            window=args.window,
         )
         final = {
             w.workflow_id: w for w in client.list_workflows(workflow_ids=[r["id"] for r in planned], name=WORKFLOW)
@@ -631,6 +635,7 @@ def langgraph_drill(
         rng=random.Random(args.seed),
         max_delay=args.max_delay,
         deadline=time.monotonic() + args.drill_timeout,
+        window=args.window,
     )
     recorded: set[str] = set()
     mismatched = unfinished = lost = 0
@@ -667,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--max-delay", type=float, default=2.0, help="a worker is killed 0..S s after it is up")
     parser.add_argument("--tool-delay", type=float, default=0.05, help="the MCP server's pause after paying")
+    parser.add_argument("--window", type=int, default=16, help="unfinished drill runs at most (default 16)")
     parser.add_argument("--drill-timeout", type=float, default=900.0, help="seconds per engine's drill")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-langgraph", action="store_true", help="measure maestro only")
