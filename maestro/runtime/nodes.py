@@ -76,6 +76,7 @@ def attempts(ctx: Context, record: dict[str, Any], work: Callable[[float | None]
             return
         except NodeError as e:
             record["status"], record["error"] = "failed", str(e)
+            record.setdefault("failures", []).append({"attempt": attempt, "error": str(e), "at": time.time()})
             if isinstance(e, LimitError):
                 return  # another attempt would pass the cap too
             if attempt < ctx.node.attempts:
@@ -172,6 +173,7 @@ def chat(
         raise NodeError(str(e)) from e
     tokens = answer.input_tokens + answer.output_tokens
     entry = {"kind": "model", "servedBy": answer.deployment, "costUsd": answer.cost_usd, "tokens": tokens}
+    entry["at"] = time.time()
     entry["decision"] = answer.decision_id
     if preferred is not None:
         entry["downgradedFrom"] = preferred  # the cost cap moved the call off the router's first choice
@@ -286,6 +288,7 @@ def call_tool(
         "argumentsDigest": evidence.digest(dict(arguments)),
         "idempotencyKey": key,
         "resultDigest": evidence.digest(result),
+        "at": time.time(),
     }
     record["calls"].append(call)
     entry = evidence.record(
