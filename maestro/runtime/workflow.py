@@ -20,7 +20,7 @@ from dbos import DBOS
 
 from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
-from maestro.runtime.errors import NodeError
+from maestro.runtime.errors import NodeError, RunError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
 
 WORKFLOW = "maestro.run_pipeline"
@@ -88,7 +88,15 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
     from maestro.ledger.keys import KEYS_DIR, load_keyring
 
     root = Path(run["root"])
-    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]))
+    try:
+        roles = approvals.load_roles(root / KEYS_DIR)
+    except RunError as e:  # a broken roles file counts nobody's decision; the run keeps waiting
+        roles, broken = {}, str(e)
+    else:
+        broken = ""
+    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]), roles)
+    if broken and request.get("roles"):
+        checked = approvals.Checked(None, checked.decision, broken)
     action = "run.approval" if checked.name else "run.approval.refused"
     index = evidence.record(
         root,

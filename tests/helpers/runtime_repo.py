@@ -145,7 +145,7 @@ spec:
 {pipeline_level}  steps:
     - {{id: triage, type: model, route: chat-route, prompt: "TRIAGE: answer JSON with intent and order_id."}}
     - {{id: lookup, type: tool, agent: support-agent, tool: lookup_order}}
-    - {{id: approve, type: approval, approval: {{approvers: 1, timeout: 1h, onTimeout: reject}}}}
+    - {{id: approve, type: approval, approval: {{approvers: 1, timeout: 1h, onTimeout: reject{approve_roles}}}}}
     - {{id: refund, type: tool, agent: support-agent, tool: issue_refund}}
     - {{id: reply, type: model, route: chat-route, prompt: "REPLY: write to the customer."}}
   edges:
@@ -207,6 +207,7 @@ def write(
     model_flow_limits: str = "",
     map_over: str = "state.orders",
     map_tool: str = "lookup_order",
+    approve_roles: str = "",
 ) -> Path:
     """The manifests; ``agent_limits`` etc. are YAML put in place as written (``limits: {maxSteps: 2}``)."""
     (root / "manifests").mkdir(parents=True, exist_ok=True)
@@ -224,6 +225,7 @@ def write(
         model_flow_limits=f"  {model_flow_limits}\n" if model_flow_limits else "",
         map_over=map_over,
         map_tool=map_tool,
+        approve_roles=f", roles: [{approve_roles}]" if approve_roles else "",
     )
     (root / "manifests" / "all.yaml").write_text(text, encoding="utf-8")
     if keys:
