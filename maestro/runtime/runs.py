@@ -19,7 +19,7 @@ from typing import Any
 
 from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
 
-from maestro.runtime import approvals, evidence, snapshot
+from maestro.runtime import approvals, evidence, snapshot, subpipeline
 from maestro.runtime.engine import APP_VERSION
 from maestro.runtime.errors import InterruptError, RunError
 from maestro.runtime.workflow import INTERRUPT_EVENT, QUEUE, TIMELINE_STEPS, WORKFLOW, run_pipeline
@@ -68,10 +68,12 @@ def new_run(root: Path, pipeline: str, data: Mapping[str, Any]) -> dict[str, Any
     if not isinstance(data, Mapping):
         raise RunError("the run input must be a JSON object")
     pinned = snapshot.take(root)
-    known = snapshot.manifests(pinned).index("Pipeline")
+    manifests = snapshot.manifests(pinned)
+    known = manifests.index("Pipeline")
     if pipeline not in known:
         raise RunError(f"no Pipeline named '{pipeline}'; known pipelines: {', '.join(sorted(known)) or 'none'}")
     return {
+        "pins": subpipeline.pins(manifests, pipeline),  # the digest of each sub-pipeline, as it is now
         "id": f"run-{uuid.uuid4().hex[:12]}",
         "pipeline": pipeline,
         "root": str(root),
@@ -106,7 +108,7 @@ def get(client: DBOSClient, run_id: str) -> Run:
     if not found:
         raise RunError(f"no run '{run_id}'; list them with `maestro runs list`")
     status = found[0]
-    interrupt = client.get_event(run_id, INTERRUPT_EVENT, timeout_seconds=0) if status.status == "PENDING" else None
+    interrupt = _interrupt(client, run_id) if status.status == "PENDING" else None
     steps = client.list_workflow_steps(run_id)
     nodes = tuple(s["output"] for s in steps if s["function_name"] in TIMELINE_STEPS and isinstance(s["output"], dict))
     return _view(status, interrupt, nodes)
@@ -117,13 +119,26 @@ def list_runs(client: DBOSClient, status: str | None = None, limit: int = 100) -
         raise RunError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
     runs = []
     for wf in client.list_workflows(name=WORKFLOW, sort_desc=True, limit=limit):
-        interrupt = (
-            client.get_event(wf.workflow_id, INTERRUPT_EVENT, timeout_seconds=0) if wf.status == "PENDING" else None
-        )
+        interrupt = _interrupt(client, wf.workflow_id) if wf.status == "PENDING" else None
         run = _view(wf, interrupt, ())
         if status is None or run.status == status:
             runs.append(run)
     return runs
+
+
+def _interrupt(client: DBOSClient, run_id: str) -> Any:
+    """What a pending run waits on: its own interrupt, else one of its sub-pipelines' (None: nothing waits)."""
+    own = client.get_event(run_id, INTERRUPT_EVENT, timeout_seconds=0)
+    if own:
+        return own
+    children = client.list_workflows(
+        parent_workflow_id=run_id, status="PENDING", name=WORKFLOW, load_input=False, load_output=False
+    )
+    for child in children:
+        found = _interrupt(client, child.workflow_id)
+        if found:
+            return found
+    return None
 
 
 def _view(wf: Any, interrupt: Any, nodes: tuple[Mapping[str, Any], ...]) -> Run:
@@ -169,7 +184,8 @@ def decide(client: DBOSClient, run_id: str, interrupt: str, key: Any, *, decisio
     if key.name == run.requester:
         raise InterruptError(f"'{key.name}' started run {run_id} and cannot approve it; ask someone else")
     message = approvals.sign(key, interrupt, decision, pending, comment)
-    client.send(run_id, message, topic=interrupt, idempotency_key=f"{interrupt}:{key.keyid}:{decision}")
+    waiting = str(pending.get("run") or run_id)  # a sub-pipeline's child run waits on its own mailbox
+    client.send(waiting, message, topic=interrupt, idempotency_key=f"{interrupt}:{key.keyid}:{decision}")
     return run
 
 

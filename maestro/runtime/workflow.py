@@ -19,7 +19,7 @@ from typing import Any
 from dbos import DBOS
 
 from maestro.manifests.kinds.pipeline import Pipeline
-from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
+from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot, subpipeline
 from maestro.runtime.errors import NodeError, RunError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
 
@@ -205,6 +205,8 @@ def _run_node(
         return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
     if node.type == "map":
         return fanout.run(run, node, iteration, state, steps, finish=record_step)
+    if node.type == "pipeline":
+        return subpipeline.run(run, node, iteration, state, finish=record_step)
     if node.type == "agent" and agentloop.has_tools(run, node):
         return agentloop.run(run, graph.name, node, iteration, state, wait=wait_for_people)
     arguments = None

@@ -139,6 +139,13 @@ spec:
 ---
 apiVersion: maestro.dev/v1
 kind: Pipeline
+metadata: {{name: parent-flow}}
+spec:
+  steps:
+    - {{id: sub, type: pipeline, pipeline: refund-flow}}
+---
+apiVersion: maestro.dev/v1
+kind: Pipeline
 metadata: {{name: refund-flow}}
 spec:
   start: triage
