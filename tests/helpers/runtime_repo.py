@@ -96,7 +96,7 @@ spec:
   prompt: {{system: "AGENT: look the order up, refund it, answer JSON."}}
   autonomyLevel: L2
 {agent_limits}  mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE]}}
+    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]}}
   tools:
     - name: lookup_order
       action: read
