@@ -140,7 +140,9 @@ def clock_step() -> float:
 
 
 def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out."""
+    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out.
+    The request names the workflow that waits (``mailbox``: a map branch and a sub-pipeline wait in their own)."""
+    request = {**request, "mailbox": DBOS.workflow_id}
     DBOS.set_event(INTERRUPT_EVENT, request)
     approvers: list[str] = []
     refused: list[str] = []
@@ -182,7 +184,7 @@ def _approval_record(node: Node, iteration: int, started: float, outcome: dict[s
     return record
 
 
-def _run_node(
+def run_node(
     run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any], *, steps: dict[str, Any]
 ) -> dict[str, Any]:
     interrupt = approvals.interrupt_id(run["id"], node.id, iteration)
@@ -265,7 +267,7 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
         iteration = visits.get(current, 0)
         visits[current] = iteration + 1
         caps = {"spentUsd": cost, "maxCostUsd": graph.max_cost_usd}  # for the cost reservation of model calls
-        record = _run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
+        record = run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
         cost += float(record["costUsd"])
         if record["status"] != "succeeded":
             status = "rejected" if record["status"] == "rejected" else "failed"
