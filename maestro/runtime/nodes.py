@@ -104,9 +104,10 @@ def agent(ctx: Context) -> dict[str, Any]:
     """An agent node: the Agent's prompt and the run state through the Agent's route (one turn; no tool loop)."""
 
     def work(record: dict[str, Any]) -> dict[str, Any]:
-        doc = ctx.manifests.get("Agent", ctx.node.agent or "")
+        name = ctx.run.get("variants", {}).get(f"Agent/{ctx.node.agent}", ctx.node.agent or "")  # a rollout's pick
+        doc = ctx.manifests.get("Agent", name)
         if doc is None:
-            raise NodeError(f"no Agent named '{ctx.node.agent}' in the manifests of this run")
+            raise NodeError(f"no Agent named '{name}' in the manifests of this run")
         prompt = str(ctx.run["snapshot"]["prompts"].get(doc.name, ""))
         return _chat(ctx, record, str(doc.spec["route"]), prompt)
 
