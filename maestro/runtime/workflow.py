@@ -18,9 +18,11 @@ from typing import Any
 
 from dbos import DBOS
 
+from maestro import state
 from maestro.runtime import approvals, evidence, nodes, snapshot
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
+from maestro.state import observations
 
 WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
@@ -114,6 +116,8 @@ def record_step(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
 
 @DBOS.step(name=FINISH_STEP)
 def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    if run.get("variants"):
+        _observe(run, result["status"] == "succeeded")
     evidence.record(
         Path(run["root"]),
         "run.end",
@@ -123,6 +127,17 @@ def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         cost_usd=result.get("costUsd"),
     )
     return result
+
+
+def _observe(run: Mapping[str, Any], ok: bool) -> None:
+    """A run that a rollout split counts for its analysis: succeeded or not, and how long it took."""
+    now = time.time()
+    conn = state.connect(state.default_path(Path(run["root"])))
+    try:
+        for target, version in run["variants"].items():
+            observations.add(conn, target, version, ok=ok, latency_ms=(now - run["created"]) * 1000, at=now)
+    finally:
+        conn.close()
 
 
 @DBOS.step(name="maestro.clock")

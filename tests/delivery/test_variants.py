@@ -104,3 +104,18 @@ def test_a_key_on_the_canary_stays_there_as_its_weight_rises() -> None:
         at_low = {k for k in keys if pick("r", low, k)}
         at_high = {k for k in keys if pick("r", high, k)}
         assert at_low <= at_high and len(at_low) < len(at_high)
+
+
+def test_a_split_runs_outcome_counts_for_the_analysis_while_the_rollout_watches(repo: Path) -> None:
+    from maestro.state import observations as obs
+
+    c = Controller(repo / "state.db", actor="test", clock=Clock())
+    c.begin(resolve(_manifests(repo), "agent-v2"), "rollout:alice")
+    route = "Agent/support-agent"
+    assert obs.add(c.conn, route, "support-agent-v2", ok=False, latency_ms=1200.0, at=c.clock())
+    assert obs.add(c.conn, route, "support-agent", ok=True, latency_ms=900.0, at=c.clock())
+    assert not obs.add(c.conn, "Agent/other", "other", ok=True, latency_ms=1.0, at=c.clock())  # not watched
+    canary = obs.summary(c.conn, route, "support-agent-v2", 0.0)
+    assert (canary.n, canary.errors, canary.latency_sum) == (1, 1, 1200.0)
+    assert obs.summary(c.conn, route, "support-agent", 0.0).errors == 0
+    c.close()
