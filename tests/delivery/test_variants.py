@@ -119,3 +119,17 @@ def test_a_split_runs_outcome_counts_for_the_analysis_while_the_rollout_watches(
     assert (canary.n, canary.errors, canary.latency_sum) == (1, 1, 1200.0)
     assert obs.summary(c.conn, route, "support-agent", 0.0).errors == 0
     c.close()
+
+
+def test_a_run_pinned_to_an_agent_version_runs_it_on_every_node_that_names_the_agent(repo: Path) -> None:
+    from maestro.manifests.kinds.pipeline import Pipeline
+    from maestro.runtime.graph import graph_of
+    from maestro.runtime.workflow import _with_variants
+
+    pipeline = _manifests(repo).record(Pipeline, "refund-flow")
+    assert pipeline is not None
+    graph = graph_of(pipeline)
+    named = {k for k, n in graph.nodes.items() if n.agent == "support-agent"}
+    swapped = _with_variants(graph, {"Agent/support-agent": "support-agent-v2"})
+    assert named and {k for k, n in swapped.nodes.items() if n.agent == "support-agent-v2"} == named
+    assert _with_variants(graph, {}) is graph
