@@ -57,7 +57,10 @@ spec:
   prompt: {{system: "You triage refund requests. Answer JSON with intent and order_id."}}
   autonomyLevel: L2
   mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]}}
+    - name: refunds
+      command: [python, {server}]
+      env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]
+      idempotencyKeys: true
   tools:
     - name: lookup_order
       action: read

@@ -228,10 +228,45 @@ CASES = [
     ),
     case(
         "unreachable-approval",
-        Break(PIPELINES, '    - {from: lookup, to: approve, when: "output.amount > 100"}\n', ""),
+        Break(PIPELINES, "{from: lookup, to: approve, when:", "{from: lookup, to: reply, when:"),
         "pipeline.unreachable",
         "- id: |approve",
         "human approval step 'approve' cannot be reached from 'triage'",
+    ),
+    case(
+        "non-exhaustive-branches",
+        Break(PIPELINES, 'when: "output.amount <= 100"}', 'when: "output.amount < 100"}'),
+        "pipeline.non-exhaustive",
+        '"output.amount > 100"',
+        "the edges from 'lookup' may all be false (-> approve: `output.amount > 100`; -> refund: "
+        "`output.amount < 100`)",
+    ),
+    case(
+        "side-effect-without-idempotency",
+        (
+            Break(PIPELINES, "tool: issue_refund", "tool: issue_refund"),
+            Break(AGENTS, ", idempotencyKeys: true}", "}"),
+        ),
+        "pipeline.side-effect-idempotency",
+        "tool: |issue_refund",
+        "tool 'issue_refund' (write) has side effects and nothing makes a repeated call safe",
+    ),
+    case(
+        "tool-without-server",
+        (
+            Break(PIPELINES, "tool: issue_refund", "tool: issue_refund"),
+            Break(AGENTS, "      server: refunds\n      description: Refund", "      description: Refund"),
+        ),
+        "pipeline.tool-no-server",
+        "tool: |issue_refund",
+        "tool 'issue_refund' of agent 'support-agent' names no MCP server",
+    ),
+    case(
+        "tool-names-an-undeclared-server",
+        Break(AGENTS, "server: refunds\n      description: Look", "server: refund\n      description: Look"),
+        "ref.mcp-server",
+        "server: |refund",
+        "tool 'lookup_order' names MCP server 'refund', which the agent does not declare; its mcpServers: refunds",
     ),
     case(
         "unknown-step-in-edge",

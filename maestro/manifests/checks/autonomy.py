@@ -57,6 +57,16 @@ def check_agents(c: Checker) -> None:
         level = c.ref(agent, ("spec", "autonomyLevel"), "AutonomyLevel", spec["autonomyLevel"])
         if "file" in spec["prompt"]:
             check_file(c, agent, ("spec", "prompt", "file"), spec["prompt"]["file"])
+        servers = [s["name"] for s in spec.get("mcpServers", [])]
+        for i, tool in enumerate(spec.get("tools", [])):
+            if "server" in tool and tool["server"] not in servers:
+                c.report(
+                    agent,
+                    ("spec", "tools", i, "server"),
+                    "ref.mcp-server",
+                    f"tool '{tool['name']}' names MCP server '{tool['server']}', which the agent does not declare; "
+                    f"its mcpServers: {', '.join(servers) or 'none'}",
+                )
         if level is None:
             continue
         for i, tool in enumerate(spec.get("tools", [])):

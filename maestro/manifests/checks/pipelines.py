@@ -1,4 +1,10 @@
-"""Whole-set checks for pipelines: references, loops and reachability of every step."""
+"""Whole-set checks for pipelines: references, loops, reachability, exhaustive branches and idempotent side effects.
+
+A tool has side effects when its action is anything but ``read`` or ``suggest``
+(``maestro.manifests.autonomy.WRITES``). Such a tool step must be safe to repeat, since a call in flight when a
+worker dies is made again: the tool says ``idempotent: true``, or its MCP server says ``idempotencyKeys: true``
+(it returns the first result for a repeated idempotency key, which maestro sends with every call).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-from maestro.manifests.autonomy import Permission, permission
+from maestro.manifests import expressions
+from maestro.manifests.autonomy import WRITES, Permission, permission
+from maestro.manifests.branches import exhaustive
 from maestro.manifests.checks.autonomy import report_forbidden
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
@@ -47,8 +55,11 @@ def check_pipelines(c: Checker) -> None:
             if "when" in edge:
                 c.cel(pipeline, ("spec", "edges", i, "when"), edge["when"], "edge")
         if ok:
-            _loops(c, pipeline, ids, edges)
+            bounded = _loops(c, pipeline, ids, edges)
             _reachable(c, pipeline, start, ids, edges)
+            if bounded and spec.get("edges"):  # an unbounded loop's edge is that one mistake, not a second
+                _branches(c, pipeline, ids, edges)
+        _side_effects(c, pipeline)
 
 
 def _steps(c: Checker, pipeline: Document) -> list[str]:
@@ -89,8 +100,9 @@ def _forbidden_tools(c: Checker, pipeline: Document, level: Document) -> None:
             report_forbidden(c, pipeline, ("spec", "steps", i, "tool"), tool, level)
 
 
-def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
-    """Every cycle must pass through an edge with maxIterations: without those edges the graph is acyclic."""
+def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> bool:
+    """Every cycle must pass through an edge with maxIterations: without those edges the graph is acyclic.
+    False when a loop has no bound (and the finding is reported)."""
     unbounded = [e for e in edges if "maxIterations" not in e]
     cycle = find_cycle(ids, unbounded)
     if cycle:
@@ -103,6 +115,7 @@ def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[s
             "pipeline.unbounded-loop",
             f"loop {loop} has no bound; set maxIterations on one of its edges",
         )
+    return not cycle
 
 
 def _reachable(c: Checker, pipeline: Document, start: str, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
@@ -123,6 +136,61 @@ def _reachable(c: Checker, pipeline: Document, start: str, ids: list[str], edges
                 "pipeline.unreachable",
                 f"{what} '{step['id']}' cannot be reached from '{start}'; add an edge to it or remove it",
             )
+
+
+def _branches(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
+    """A step whose edges (loop edges with maxIterations aside) are all conditional must always take one: a
+    default edge (no ``when``) or conditions proven exhaustive (maestro.manifests.branches). Otherwise the run
+    fails on that step when none holds. A step that only has loop edges ends the run when none is taken."""
+    for node in ids:
+        out = [(i, e) for i, e in enumerate(edges) if e["from"] == node and "maxIterations" not in e]
+        if not out or any("when" not in e for _, e in out):
+            continue
+        conditions = [str(e["when"]) for _, e in out]
+        if any(expressions.check(w, "edge") for w in conditions) or exhaustive(conditions):
+            continue  # a condition with a CEL finding has that finding; no guess about the branches
+        shown = "; ".join(f"-> {e['to']}: `{e['when']}`" for _, e in out)
+        c.report(
+            pipeline,
+            ("spec", "edges", out[0][0], "when"),
+            "pipeline.non-exhaustive",
+            f"the edges from '{node}' may all be false ({shown}) and the run would fail there; add a default "
+            f"edge (from: {node}, to: ..., with no `when`) or make the conditions complementary",
+        )
+
+
+def _side_effects(c: Checker, pipeline: Document) -> None:
+    """Every tool step that can change the world needs a tool that can run twice, or a server that dedupes."""
+    for i, step in enumerate(pipeline.spec["steps"]):
+        agent = c.manifests.get("Agent", step["agent"]) if step["type"] == "tool" and "agent" in step else None
+        if agent is None:
+            continue
+        tool = next((t for t in agent.spec.get("tools", []) if t["name"] == step["tool"]), None)
+        if tool is None:
+            continue  # ref.tool has it
+        path = ("spec", "steps", i, "tool")
+        servers = {s["name"]: s for s in agent.spec.get("mcpServers", [])}
+        if "server" not in tool:
+            c.report(
+                pipeline,
+                path,
+                "pipeline.tool-no-server",
+                f"tool '{tool['name']}' of agent '{agent.name}' names no MCP server, so the step cannot run; set "
+                f"its `server` to one of the agent's mcpServers ({', '.join(servers) or 'none yet'})",
+            )
+            continue
+        server = servers.get(tool["server"])
+        if tool["action"] not in WRITES or tool.get("idempotent") or (server and server.get("idempotencyKeys")):
+            continue
+        c.report(
+            pipeline,
+            path,
+            "pipeline.side-effect-idempotency",
+            f"tool '{tool['name']}' ({tool['action']}) has side effects and nothing makes a repeated call safe: "
+            f"a call in flight when a worker dies is made again; set `idempotencyKeys: true` on MCP server "
+            f"'{tool['server']}' of agent '{agent.name}' if it returns the first result for a repeated idempotency "
+            f"key, or `idempotent: true` on the tool if a second call changes nothing",
+        )
 
 
 def find_cycle(nodes: list[str], edges: list[Mapping[str, Any]]) -> list[str]:
