@@ -243,6 +243,16 @@ class Ledger:
         for idx, line in self._read(sql + " ORDER BY idx", args):
             yield int(idx), _blob(line)
 
+    def entries_of(self, actions: Sequence[str]) -> Iterator[tuple[int, bytes]]:
+        """(index, envelope line) of the entries that record one of ``actions``, in order (by the stored action
+        column; a reader decodes each line and trusts what it says, which ``maestro ledger verify`` checks)."""
+        if not actions:
+            return
+        marks = ", ".join("?" for _ in actions)
+        sql = f"SELECT idx, envelope FROM ledger_entries WHERE action IN ({marks}) ORDER BY idx"
+        for idx, line in self._read(sql, tuple(actions)):
+            yield int(idx), _blob(line)
+
     def lines(self, start: int = 0, stop: int | None = None) -> list[bytes]:
         """Envelope lines ``start..stop`` by position (not by the stored index, which could be tampered)."""
         limit = 2**62 if stop is None else max(0, stop - start)  # no limit, in SQL both backends accept

@@ -93,6 +93,7 @@ RULES: dict[str, Rule] = {
         Rule("policy.duplicate-tag", _E, "The taxonomy defines a tag or jurisdiction twice."),
         Rule("autonomy.duplicate-level", _E, "Two AutonomyLevels claim the same level."),
         Rule("autonomy.dual-control", _E, "Levels 4 and 5 need at least two distinct approvers."),
+        Rule("autonomy.demotion", _E, "A Policy's demoteOnIncident names a level that is not below atOrAbove."),
         Rule("autonomy.monotonic", _W, "A higher level allows less without approval than a lower level."),
         Rule(
             "autonomy.tool-needs-approval",

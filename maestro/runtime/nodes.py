@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maestro.manifests.autonomy import WRITES
 from maestro.manifests.loader import ManifestSet
-from maestro.runtime import autonomy, evidence, tools
+from maestro.runtime import autonomy, evidence, standing, tools
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Node
 
@@ -174,6 +175,8 @@ def gate(ctx: Context) -> dict[str, Any]:
     pipeline_doc = ctx.manifests.get("Pipeline", str(ctx.run["pipeline"]))
     names = [agent_doc.spec.get("autonomyLevel") if agent_doc else None]
     names.append(pipeline_doc.spec.get("autonomyLevel") if pipeline_doc else None)
+    refs = [f"Agent/{box.agent}", f"Pipeline/{ctx.run['pipeline']}"]
+    names.extend(standing.demoted_levels(ctx.root, list(zip(refs, names, strict=True))))  # demotions apply
     level = autonomy.applicable(ctx.manifests, names)
     verdict = autonomy.judge(tool.action, level)
     arguments = tool_arguments(tool, ctx.state)
@@ -199,6 +202,7 @@ def gate(ctx: Context) -> dict[str, Any]:
             subjects={"arguments": arguments},
             level=level.name if level else None,
         )
+        standing.demote_after(ctx.root, ctx.manifests, refs, f"refused: {out['reason']}")
     return out
 
 
@@ -228,4 +232,8 @@ def tool(ctx: Context, arguments: Mapping[str, Any]) -> dict[str, Any]:
         _note(record, index)
         return result
 
-    return run_with_retries(ctx, work)
+    done = run_with_retries(ctx, work)
+    if done["status"] == "failed" and spec.action in WRITES:  # a failed side effect is an incident
+        refs = [f"Agent/{box.agent}", f"Pipeline/{ctx.run['pipeline']}"]
+        standing.demote_after(ctx.root, ctx.manifests, refs, f"failed side effect at {ctx.node.id}: {done['error']}")
+    return done

@@ -269,6 +269,13 @@ CASES = [
         "tool 'lookup_order' names MCP server 'refund', which the agent does not declare; its mcpServers: refunds",
     ),
     case(
+        "demotion-that-does-not-lower",
+        Break(POLICY, "demoteOnIncident: {atOrAbove: 3, to: L2}", "demoteOnIncident: {atOrAbove: 3, to: L4}"),
+        "autonomy.demotion",
+        "to: |L4}",
+        "demoting to L4 (level 4) on an incident at level 3 or above does not lower the level",
+    ),
+    case(
         "unknown-step-in-edge",
         Break(PIPELINES, "{from: refund, to: reply}", "{from: refund, to: replay}"),
         "pipeline.unknown-step",

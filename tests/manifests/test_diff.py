@@ -102,6 +102,7 @@ POLICY = {
     ],
     "killSwitch": {"engaged": True, "routes": ["r"]},
     "dualControl": [{"name": "d", "action": "policy.loosen", "approvers": 3, "distinctApprovers": True}],
+    "demoteOnIncident": {"atOrAbove": 3, "to": "L2"},
 }
 ROUTE = {
     "alias": "chat",
@@ -307,6 +308,16 @@ CASES = [
         "approval step 'ok' removed",
     ),
     # policy
+    ("Policy", "demoteOnIncident", _DROP, "spec.demoteOnIncident.to", Op.REMOVED, HIGH, "no longer lowers autonomy"),
+    (
+        "Policy",
+        "demoteOnIncident.atOrAbove",
+        4,
+        "spec.demoteOnIncident.atOrAbove",
+        Op.CHANGED,
+        HIGH,
+        "level an incident demotes from raised from 3 to 4",
+    ),
     (
         "Policy",
         "taxonomy.tags.0.allow.jurisdictions",

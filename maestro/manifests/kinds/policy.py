@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from maestro.manifests.checks.autonomy import check_demotion
 from maestro.manifests.checks.routing import check_policies
 from maestro.manifests.kinds.base import KindEntry, Source
 
@@ -63,6 +64,14 @@ class FreezeWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class Demotion:
+    """``demoteOnIncident``: an incident at level ``at_or_above`` or higher demotes to the level named ``to``."""
+
+    at_or_above: int
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     name: str
     source: Source
@@ -75,6 +84,7 @@ class Policy:
     tags: tuple[Tag, ...]
     dual_control: tuple[DualControl, ...]
     unknown_tags: str
+    demotion: Demotion | None = None
 
     @property
     def ref(self) -> str:
@@ -135,6 +145,7 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
             for d in spec.get("dualControl", [])
         ),
         spec.get("unknownTags", "deny"),
+        Demotion(int(d["atOrAbove"]), d["to"]) if (d := spec.get("demoteOnIncident")) else None,
     )
 
 
@@ -142,7 +153,7 @@ KIND = KindEntry(
     "Policy",
     "policy.json",
     policy,
-    (check_policies,),
+    (check_policies, check_demotion),
     "risk_governance:POLICY",
     ("high", "policy removed: its rules, budgets, freeze windows and dual control no longer apply"),
 )
