@@ -42,6 +42,9 @@ MIGRATIONS = [
     CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     """,
+    # Readers of one kind of entry (the runtime's gate reads autonomy.demote on every tool call): an index, not
+    # a scan of every entry.
+    "CREATE INDEX ledger_entries_action ON ledger_entries (action, idx);",
 ]
 
 
