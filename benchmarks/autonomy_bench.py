@@ -7,7 +7,7 @@ For each ledger size it appends that many signed entries to a real SQLite ledger
 
 * ``gate``: ``standing.demoted_levels`` as the runtime's tool gate calls it (opens the ledger, reads the
   ``autonomy.demote`` entries, decodes them), ``--calls`` times: p50 and p95 in ms;
-* ``read``: ``earned.read_entries`` of every entry kind autonomy counts (what ``autonomy status`` reads);
+* ``read``: ``standing.read_entries`` of every entry kind autonomy counts (what ``autonomy status`` reads);
 * ``status``: ``earned.status`` over ``--runs`` runs and those entries (the measuring, no I/O).
 
 There is no peer: no other graph runner measures autonomy. The exit status is 0.
@@ -91,7 +91,7 @@ def bench(size: int, calls: int, runs: int) -> dict[str, Any]:
         reads = []
         for _ in range(5):
             t = time.perf_counter()
-            entries = earned.read_entries(root / ".maestro" / "state.db")
+            entries = standing.read_entries(root / ".maestro" / "state.db")
             reads.append(time.perf_counter() - t)
         manifests = validate(default_paths(root)).manifests
         subject = earned.target(manifests, "support-agent")

@@ -1,5 +1,8 @@
 """Autonomy earned by metrics: where an Agent or Pipeline stands against its next level's ``promotion`` block.
 
+This module measures and builds entries from what it is given; ``maestro.runtime.standing`` reads the run
+store, the eval history and the ledger, and records.
+
     runs            finished runs (succeeded, failed, rejected) whose pinned manifests put the subject at its
                     current level (the run store); ``minRunsAtLowerLevel`` counts them
     eval pass rate  the latest scorecard of the subject's suite (an EvalSuite targeting it, else one targeting
@@ -14,7 +17,7 @@
 An incident is a ledger entry (``record_incident``); when a Policy says ``demoteOnIncident`` and the subject
 acts at ``atOrAbove`` or higher, an ``autonomy.demote`` entry follows, and ``demoted_to`` makes the runtime's
 gate judge the subject's tools at the lower level while its manifest still names the level it was demoted
-from. ``promotion_request`` prepares the dual-control ``autonomy.raise`` entry with the status as its subject.
+from. ``raise_action`` builds the dual-control ``autonomy.raise`` entry with the status as its subject.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from maestro.errors import MaestroError
@@ -38,7 +40,7 @@ from maestro.manifests.loader import ManifestSet
 
 INCIDENT, DEMOTE, RAISE = "autonomy.incident", "autonomy.demote", "autonomy.raise"
 COUNTED = frozenset({"succeeded", "failed", "rejected"})
-_READ = (INCIDENT, DEMOTE, "run.tool.refused", "run.node.end", "rollout.transition")
+READ = (INCIDENT, DEMOTE, "run.tool.refused", "run.node.end", "rollout.transition")
 
 
 class AutonomyError(MaestroError):
@@ -413,70 +415,3 @@ def _action(name: str, actor: str, subject: Target, details: Mapping[str, Any]) 
     return Action(
         name, actor, [Subject.of(subject.ref, data)], autonomy_level=subject.level.name, details=dict(details)
     )
-
-
-def read_entries(store: Path | str, actions: Sequence[str] = _READ) -> list[Entry]:
-    """The entries of ``actions`` in the ledger at ``store`` (none where there is no ledger yet)."""
-    from maestro.ledger import dsse
-    from maestro.ledger import statement as st
-    from maestro.ledger.query import has_ledger
-    from maestro.ledger.store import Ledger
-
-    if not has_ledger(store):
-        return []
-    out = []
-    with Ledger.open(store, readonly=True) as ledger:
-        for index, line in ledger.entries_of(actions):
-            try:
-                entry = st.parse(dsse.decode(line).payload)
-            except (dsse.EnvelopeFormatError, st.StatementError) as e:
-                raise AutonomyError(f"ledger entry {index} is damaged ({e}); run `maestro ledger verify`") from e
-            out.append(Entry(index, entry.time, entry.action, entry.predicate.get("details") or {}))
-    return out
-
-
-def read_runs(root: Path, subject: Target, url: str | None = None) -> list[RunSeen]:
-    """Every run in the run store, with the subject's level in the manifests it was pinned to."""
-    from maestro.runtime import engine, runs, snapshot
-    from maestro.runtime.errors import RunError
-
-    try:
-        with engine.client(root, url) as client:
-            found = runs.with_inputs(client)
-    except RunError:
-        return []  # no run store yet: no runs
-    out = []
-    for run, data in found:
-        pinned = data.get("snapshot")
-        manifests = snapshot.manifests(snapshot.Snapshot.from_json(pinned)) if isinstance(pinned, Mapping) else None
-        level = level_in(manifests, subject.kind, subject.name, run.pipeline) if manifests else None
-        out.append(RunSeen(run.id, run.pipeline, run.status, run.created, level))
-    return out
-
-
-def read_scorecards(root: Path, manifests: ManifestSet, subject: Target) -> dict[str, Mapping[str, Any]]:
-    """The latest scorecard of each of the subject's suites: from the eval history in the state store, else the
-    file ``maestro eval`` writes (``.maestro/evals/SUITE.json``)."""
-    from maestro import state
-    from maestro.evals.cache import Store
-
-    names = [s.name for s in suites_of(manifests, subject)]
-    out: dict[str, Mapping[str, Any]] = {}
-    where = state.default_path(root)
-    if names and (not isinstance(where, Path) or where.exists()):
-        store = Store.open(str(where))
-        try:
-            for name in names:
-                rows = store.history(name, 1)
-                if rows:
-                    out[name] = rows[0][3]
-        finally:
-            store.close()
-    for name in names:
-        path = root / ".maestro" / "evals" / f"{name}.json"
-        if name not in out and path.is_file():
-            try:
-                out[name] = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
-                raise AutonomyError(f"{path}: not a scorecard ({e}); run `maestro eval {name}` again") from e
-    return out

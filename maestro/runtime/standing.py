@@ -1,12 +1,13 @@
 """Autonomy standing of one repository: ``maestro autonomy`` and the runtime's gate call these.
 
-They gather what ``maestro.runtime.earned`` measures (the manifests as they are now, the run store, the eval
+They read what ``maestro.runtime.earned`` measures (the manifests as they are now, the run store, the eval
 history, the ledger), and record what it decides: operator incidents, demotions, the ``autonomy.raise`` request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,73 @@ from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.loader import ManifestSet
 from maestro.runtime import earned
 from maestro.runtime.earned import AutonomyError, Status
+
+
+def read_entries(store: Path | str, actions: Sequence[str] = earned.READ) -> list[earned.Entry]:
+    """The entries of ``actions`` in the ledger at ``store`` (none where there is no ledger yet)."""
+    from maestro.ledger import dsse
+    from maestro.ledger import statement as st
+    from maestro.ledger.query import has_ledger
+    from maestro.ledger.store import Ledger
+
+    if not has_ledger(store):
+        return []
+    out = []
+    with Ledger.open(store, readonly=True) as ledger:
+        for index, line in ledger.entries_of(actions):
+            try:
+                entry = st.parse(dsse.decode(line).payload)
+            except (dsse.EnvelopeFormatError, st.StatementError) as e:
+                raise AutonomyError(f"ledger entry {index} is damaged ({e}); run `maestro ledger verify`") from e
+            out.append(earned.Entry(index, entry.time, entry.action, entry.predicate.get("details") or {}))
+    return out
+
+
+def read_runs(root: Path, subject: earned.Target, url: str | None = None) -> list[earned.RunSeen]:
+    """Every run in the run store, with the subject's level in the manifests it was pinned to."""
+    from maestro.runtime import engine, runs, snapshot
+    from maestro.runtime.errors import RunError
+
+    try:
+        with engine.client(root, url) as client:
+            found = runs.with_inputs(client)
+    except RunError:
+        return []  # no run store yet: no runs
+    out = []
+    for run, data in found:
+        pinned = data.get("snapshot")
+        manifests = snapshot.manifests(snapshot.Snapshot.from_json(pinned)) if isinstance(pinned, Mapping) else None
+        level = earned.level_in(manifests, subject.kind, subject.name, run.pipeline) if manifests else None
+        out.append(earned.RunSeen(run.id, run.pipeline, run.status, run.created, level))
+    return out
+
+
+def read_scorecards(root: Path, manifests: ManifestSet, subject: earned.Target) -> dict[str, Mapping[str, Any]]:
+    """The latest scorecard of each of the subject's suites: from the eval history in the state store, else the
+    file ``maestro eval`` writes (``.maestro/evals/SUITE.json``)."""
+    from maestro import state
+    from maestro.evals.cache import Store
+
+    names = [s.name for s in earned.suites_of(manifests, subject)]
+    out: dict[str, Mapping[str, Any]] = {}
+    where = state.default_path(root)
+    if names and (not isinstance(where, Path) or where.exists()):
+        store = Store.open(str(where))
+        try:
+            for name in names:
+                rows = store.history(name, 1)
+                if rows:
+                    out[name] = rows[0][3]
+        finally:
+            store.close()
+    for name in names:
+        path = root / ".maestro" / "evals" / f"{name}.json"
+        if name not in out and path.is_file():
+            try:
+                out[name] = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise AutonomyError(f"{path}: not a scorecard ({e}); run `maestro eval {name}` again") from e
+    return out
 
 
 def _manifests(root: Path) -> ManifestSet:
@@ -28,9 +96,9 @@ def measure(root: Path, name: str, url: str | None = None) -> Status:
     """Where the Agent or Pipeline ``name`` stands against its next level."""
     manifests = _manifests(root)
     subject = earned.target(manifests, name)
-    runs = earned.read_runs(root, subject, url)
-    scorecards = earned.read_scorecards(root, manifests, subject)
-    entries = earned.read_entries(state.default_path(root))
+    runs = read_runs(root, subject, url)
+    scorecards = read_scorecards(root, manifests, subject)
+    entries = read_entries(state.default_path(root))
     return earned.status(manifests, subject, runs, scorecards, entries)
 
 
@@ -45,7 +113,7 @@ def incident(root: Path, name: str, reason: str, key: Path | None = None) -> dic
         raise AutonomyError(
             f"{root} keeps no ledger (no .maestro/keys/) or no signing key is configured; run `maestro keys init`"
         )
-    already = earned.demoted_to(earned.read_entries(rec.store, (earned.DEMOTE,)), subject.ref, subject.level.name)
+    already = earned.demoted_to(read_entries(rec.store, (earned.DEMOTE,)), subject.ref, subject.level.name)
     actions = earned.incident_actions(manifests, subject, reason, rec.signer, demote=already is None)
     recorded = rec.append(actions)
     demoted = actions[1].details["to"] if len(actions) > 1 else already
@@ -64,7 +132,7 @@ def demote_after(root: Path, manifests: ManifestSet, refs: Sequence[str], reason
     rec = recorder(root)
     if rec is None:
         return []
-    entries = earned.read_entries(rec.store, (earned.DEMOTE,))
+    entries = read_entries(rec.store, (earned.DEMOTE,))
     actions = []
     for ref in refs:
         try:
@@ -82,7 +150,7 @@ def demote_after(root: Path, manifests: ManifestSet, refs: Sequence[str], reason
 def demoted_levels(root: Path, subjects: Sequence[tuple[str, str | None]]) -> list[str]:
     """The levels the runtime gates at after demotions: for each (ref, level its manifest names), the level it
     was demoted to from that level, if any."""
-    entries = earned.read_entries(state.default_path(root), (earned.DEMOTE,))
+    entries = read_entries(state.default_path(root), (earned.DEMOTE,))
     found = (earned.demoted_to(entries, ref, level) for ref, level in subjects if level)
     return [level for level in found if level]
 

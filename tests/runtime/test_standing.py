@@ -46,7 +46,7 @@ def test_a_refusal_demotes_once_where_a_policy_says_so(repo: Any) -> None:
     path.write_text(path.read_text(encoding="utf-8") + DEMOTING_POLICY, encoding="utf-8")
     assert gate(repo)["decision"] == "forbid"
     gate(repo)  # refused again: the demotion is recorded once
-    demotions = earned.read_entries(repo.root / ".maestro" / "state.db", (earned.DEMOTE,))
+    demotions = standing.read_entries(repo.root / ".maestro" / "state.db", (earned.DEMOTE,))
     assert [(d.details["subject"], d.details["from"], d.details["to"]) for d in demotions] == [
         ("Agent/support-agent", "L2", "L0")  # the pipeline is at L0 already: nothing lower to go to
     ]
