@@ -179,7 +179,12 @@ def target(manifests: ManifestSet, name: str) -> Target:
 
 
 def _level(manifests: ManifestSet, name: str | None, owner: str) -> AutonomyLevel:
-    level = manifests.record(AutonomyLevel, name) if name else None
+    if not name:
+        raise AutonomyError(
+            f"{owner} names no autonomyLevel of its own: its tools are gated at its agents' levels; ask about an "
+            "agent (`maestro autonomy status AGENT`)"
+        )
+    level = manifests.record(AutonomyLevel, name)
     if level is None:
         raise AutonomyError(
             f"{owner} names no AutonomyLevel that exists ({name or 'none'}); `maestro validate` says more"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from maestro.evidence import Action, Subject
 from maestro.ledger.record import record
 from maestro.manifests.loader import SourceFile
@@ -51,3 +53,19 @@ def test_a_refusal_demotes_once_where_a_policy_says_so(repo: Any) -> None:
         ("Agent/support-agent", "L2", "L0")  # the pipeline is at L0 already: nothing lower to go to
     ]
     assert standing.demoted_levels(repo.root, [("Agent/support-agent", "L2")]) == ["L0"]
+
+
+def test_status_counts_the_runs_pinned_at_the_level_the_manifest_names_now(repo: Any) -> None:
+    from maestro.runtime import engine, runs
+
+    repo.write(refund_action="read")  # nothing to approve: the run ends on its own
+    with engine.launched(repo.root), engine.client(repo.root) as client:
+        run_id = runs.start(runs.new_run(repo.root, "refund-flow", {"order_id": "A10001", "reason": "damaged"}))
+        assert runs.follow(client, run_id, lambda _: None).status == "succeeded"
+    assert dict(standing.measure(repo.root, "support-agent").runs) == {"succeeded": 1}
+    with pytest.raises(earned.AutonomyError, match="names no autonomyLevel of its own"):
+        standing.measure(repo.root, "refund-flow")
+    path = repo.root / "manifests" / "all.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  autonomyLevel: L2\n", "  autonomyLevel: L0\n"))
+    moved = standing.measure(repo.root, "support-agent")
+    assert moved.target.level.name == "L0" and dict(moved.runs) == {}  # that run was pinned at L2
