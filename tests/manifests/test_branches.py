@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import cel
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from maestro.manifests.branches import exhaustive, normal
 
@@ -49,3 +51,26 @@ def test_whitespace_outside_strings_and_enclosing_parentheses_do_not_matter() ->
     assert normal("( output.intent  ==  'a  b' )") == "output.intent=='a  b'"
     assert normal("output.x in  [ 'a' ]") == "output.x in['a']"
     assert normal("(a) && (b)") == "(a)&&(b)"
+
+
+_OPS = ("==", "!=", "<", "<=", ">", ">=")
+_condition = st.builds(
+    lambda field, op, const, negate, flip: (
+        f"!(output.{field} {op} {const})"
+        if negate
+        else (f"{const} {op} output.{field}" if flip else f"output.{field} {op} {const}")
+    ),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(_OPS),
+    st.integers(-3, 3),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_condition, min_size=1, max_size=4), st.integers(-5, 5), st.integers(-5, 5))
+def test_what_is_proven_exhaustive_always_leaves_an_edge(conditions: list[str], a: int, b: int) -> None:
+    """Soundness: whenever the prover says exhaustive, CEL finds a condition that holds, for any values."""
+    if exhaustive(conditions):
+        assert any(cel.evaluate(c, {"output": {"a": a, "b": b}}) is True for c in conditions), conditions

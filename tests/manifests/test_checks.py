@@ -249,7 +249,18 @@ CASES = [
         ),
         "pipeline.side-effect-idempotency",
         "tool: |issue_refund",
-        "tool 'issue_refund' (write) has side effects and nothing makes a repeated call safe",
+        "tool step 'refund' can call tool 'issue_refund' (write), which has side effects, and nothing makes a "
+        "repeated call safe",
+    ),
+    case(
+        "agent-step-whose-tool-loop-may-call-an-unsafe-tool",
+        (
+            Break(PIPELINES, "tool: issue_refund", "tool: lookup_order"),
+            Break(AGENTS, ", idempotencyKeys: true}", "}"),
+        ),
+        "pipeline.side-effect-idempotency",
+        "agent: |support-agent",
+        "agent step 'triage' can call tool 'issue_refund' (write), which has side effects",
     ),
     case(
         "tool-without-server",

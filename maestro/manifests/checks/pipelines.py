@@ -160,37 +160,59 @@ def _branches(c: Checker, pipeline: Document, ids: list[str], edges: list[Mappin
 
 
 def _side_effects(c: Checker, pipeline: Document) -> None:
-    """Every tool step that can change the world needs a tool that can run twice, or a server that dedupes."""
+    """Every step that can change the world needs tools that can run twice, or servers that dedupe: a tool step
+    its one tool, an agent step (whose tool loop may call any tool of its agent) each of its agent's tools. One
+    finding per unsafe tool and pipeline: at the tool step that calls it, else at the first agent step."""
+    spots: dict[tuple[str, str], tuple[int, str, Document, Mapping[str, Any]]] = {}
     for i, step in enumerate(pipeline.spec["steps"]):
-        agent = c.manifests.get("Agent", step["agent"]) if step["type"] == "tool" and "agent" in step else None
+        agent = (
+            c.manifests.get("Agent", step["agent"]) if step["type"] in ("tool", "agent") and "agent" in step else None
+        )
         if agent is None:
             continue
-        tool = next((t for t in agent.spec.get("tools", []) if t["name"] == step["tool"]), None)
-        if tool is None:
-            continue  # ref.tool has it
-        path = ("spec", "steps", i, "tool")
-        servers = {s["name"]: s for s in agent.spec.get("mcpServers", [])}
-        if "server" not in tool:
+        tools = agent.spec.get("tools", [])
+        if step["type"] == "agent":
+            for tool in (t for t in tools if _unsafe(agent, t)):
+                spots.setdefault((agent.name, tool["name"]), (i, "agent", agent, tool))
+            continue
+        tool = next((t for t in tools if t["name"] == step["tool"]), None)
+        if tool is not None and "server" not in tool:
+            servers = ", ".join(s["name"] for s in agent.spec.get("mcpServers", [])) or "none yet"
             c.report(
                 pipeline,
-                path,
+                ("spec", "steps", i, "tool"),
                 "pipeline.tool-no-server",
                 f"tool '{tool['name']}' of agent '{agent.name}' names no MCP server, so the step cannot run; set "
-                f"its `server` to one of the agent's mcpServers ({', '.join(servers) or 'none yet'})",
+                f"its `server` to one of the agent's mcpServers ({servers})",
             )
-            continue
-        server = servers.get(tool["server"])
-        if tool["action"] not in WRITES or tool.get("idempotent") or (server and server.get("idempotencyKeys")):
-            continue
+        elif tool is not None and _unsafe(agent, tool):
+            found = spots.get((agent.name, tool["name"]))
+            if found is None or found[1] == "agent":
+                spots[(agent.name, tool["name"])] = (i, "tool", agent, tool)
+    for i, field, agent, tool in sorted(spots.values(), key=lambda s: s[0]):
+        step = f"{'agent' if field == 'agent' else 'tool'} step '{pipeline.spec['steps'][i]['id']}'"
         c.report(
             pipeline,
-            path,
+            ("spec", "steps", i, field),
             "pipeline.side-effect-idempotency",
-            f"tool '{tool['name']}' ({tool['action']}) has side effects and nothing makes a repeated call safe: "
-            f"a call in flight when a worker dies is made again; set `idempotencyKeys: true` on MCP server "
-            f"'{tool['server']}' of agent '{agent.name}' if it returns the first result for a repeated idempotency "
-            f"key, or `idempotent: true` on the tool if a second call changes nothing",
+            f"{step} can call tool '{tool['name']}' ({tool['action']}), which has side effects, and nothing makes a "
+            f"repeated call safe: a call in flight when a worker dies is made again; set `idempotencyKeys: true` on "
+            f"MCP server '{tool['server']}' of agent '{agent.name}' if it returns the first result for a repeated "
+            "idempotency key, or `idempotent: true` on the tool if a second call changes nothing",
         )
+
+
+def _unsafe(agent: Document, tool: Mapping[str, Any]) -> bool:
+    """A served tool with side effects that is not idempotent and whose server does not dedupe by key (a tool
+    with no server cannot run: ``pipeline.tool-no-server``)."""
+    servers = {s["name"]: s for s in agent.spec.get("mcpServers", [])}
+    server = servers.get(tool.get("server", ""))
+    return (
+        "server" in tool
+        and tool["action"] in WRITES
+        and not tool.get("idempotent")
+        and not (server and server.get("idempotencyKeys"))
+    )
 
 
 def find_cycle(nodes: list[str], edges: list[Mapping[str, Any]]) -> list[str]:
