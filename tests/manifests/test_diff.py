@@ -780,3 +780,23 @@ def test_duration_limits_compare_by_their_length() -> None:
     (down,) = diff_text(route("1m"), route("59s")).changes
     assert up.risk is MEDIUM and "raised from '800ms' to '2s'" in up.reason
     assert "lowered from '1m' to '59s' (tighter)" in down.reason
+
+
+def test_a_new_or_wider_path_into_a_write_tool_step_is_high() -> None:
+    agent = manifest("Agent", "a", {**AGENT, "tools": [*AGENT["tools"], {"name": "look", "action": "read"}]})
+    steps = [*PIPELINE["steps"], {"id": "pay", "type": "tool", "agent": "a", "tool": "refund"}]
+    steps.append({"id": "look", "type": "tool", "agent": "a", "tool": "look"})
+    edges = [{"from": "ask", "to": "ok"}, {"from": "ok", "to": "pay", "when": "output.approved"}]
+    base = {**PIPELINE, "steps": steps, "edges": edges}
+
+    def changes(new: dict[str, Any]) -> list[Change]:
+        old_side = agent + "\n---\n" + manifest("Pipeline", "p", base)
+        return diff_text(old_side, agent + "\n---\n" + manifest("Pipeline", "p", new)).changes
+
+    (bypass,) = changes({**base, "edges": [*edges, {"from": "ask", "to": "pay"}]})
+    assert (bypass.path, bypass.risk) == ("spec.edges[ask->pay]", HIGH)
+    assert "a new path into a step that calls write tool 'refund' (write)" in bypass.reason
+    (wider,) = changes(changed(base, "edges.1.when", "true"))
+    assert (wider.path, wider.risk) == ("spec.edges[ok->pay].when", HIGH)
+    (harmless,) = changes({**base, "edges": [*edges, {"from": "ask", "to": "look"}]})
+    assert (harmless.risk, harmless.reason) == (MEDIUM, "edge ask->look added: the flow changed")

@@ -84,14 +84,6 @@ PIPELINE: Final[Rules] = (
     ("spec.steps[].prompt", fixed(MEDIUM, "prompt text of step '{key}' changed")),
     ("spec.steps[].route", fixed(MEDIUM, "model changed: step '{key}' now uses route {new}")),
     ("spec.steps[].maxCostUsd", rises("cost limit of step '{key}'", MEDIUM)),
-    (
-        "spec.edges[]",
-        item(
-            removed=(MEDIUM, "edge {key} removed: the flow changed"),
-            added=(MEDIUM, "edge {key} added: the flow changed"),
-        ),
-    ),
-    ("spec.edges[].when", fixed(MEDIUM, "condition of edge {key} changed")),
     ("spec.edges[].maxIterations", rises("loop bound of edge {key}", MEDIUM)),
     ("spec.limits.*", rises("pipeline limit {leaf}", MEDIUM)),
 )

@@ -3,7 +3,8 @@
 High: a new tool with side effects (any action but read and suggest: ``maestro.manifests.autonomy.WRITES``),
 a new MCP server, a server's command or URL changed (other code serves the tools), a variable newly passed
 to a server, a server or tool no longer safe to repeat (``idempotencyKeys`` / ``idempotent`` turned off),
-a step that now calls a tool with side effects, an approval step removed (``risk_delivery``). Autonomy level
+a step that now calls a tool with side effects, an edge added into such a step or its condition changed
+(a new or wider path to a side effect, perhaps past an approval), an approval step removed. Autonomy level
 changes are ``risk_governance.autonomy_ref`` (raised: high).
 """
 
@@ -93,6 +94,35 @@ def pipeline_step(d: Delta, ctx: Ctx) -> Verdict:
     return Verdict(MEDIUM, f"step '{key}' added")
 
 
+def _writes_into(ctx: Ctx, target: Any) -> tuple[str, str] | None:
+    """(tool, action) when the step ``target`` of the new pipeline calls a tool with side effects."""
+    steps = ctx.new.spec.get("steps")
+    step = next((s for s in steps if isinstance(s, dict) and s.get("id") == target), None) if steps else None
+    action = _writes(ctx, step)
+    return (str(step.get("tool")), action) if action and isinstance(step, dict) else None
+
+
+def _edge_item(d: Delta, ctx: Ctx) -> Verdict:
+    """An edge added into a step that calls a write tool is a new path to a side effect (past an approval?)."""
+    key = words(d, ctx)["key"]
+    if d.op is Op.REMOVED:
+        return Verdict(MEDIUM, f"edge {key} removed: the flow changed")
+    into = _writes_into(ctx, d.new.get("to")) if isinstance(d.new, dict) else None
+    if into is not None:
+        return Verdict(HIGH, f"edge {key} added: a new path into a step that calls write tool '{into[0]}' ({into[1]})")
+    return Verdict(MEDIUM, f"edge {key} added: the flow changed")
+
+
+def _edge_when(d: Delta, ctx: Ctx) -> Verdict:
+    said = words(d, ctx)
+    into = _writes_into(ctx, said["key"].rpartition("->")[2])
+    if into is not None:
+        return Verdict(
+            HIGH, f"condition of edge {said['key']} into write tool '{into[0]}' ({into[1]}) changed: {said['op']}"
+        )
+    return Verdict(MEDIUM, f"condition of edge {said['key']} changed")
+
+
 def _step_tool(d: Delta, ctx: Ctx) -> Verdict:
     said = words(d, ctx)
     steps = ctx.new.spec.get("steps")
@@ -137,5 +167,7 @@ PIPELINE_GRAPH: Final[Rules] = (
     ("spec.steps[].agent", fixed(MEDIUM, "step '{key}' now runs as agent {new} instead of {old}")),
     ("spec.steps[].retry.attempts", fixed(MEDIUM, "retries of step '{key}' changed from {old} to {new}")),
     ("spec.start", fixed(MEDIUM, "the pipeline now starts at {new} instead of {old}")),
+    ("spec.edges[]", _edge_item),
+    ("spec.edges[].when", _edge_when),
 )
 """A Pipeline's steps as a graph; before the pipeline's other rules."""
