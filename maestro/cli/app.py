@@ -51,6 +51,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "autonomy": "maestro.cli.autonomy",
         "rollout": "maestro.cli.rollout",
         "freeze": "maestro.cli.freeze",
+        "deploy": "maestro.cli.deploy",
         "ui": "maestro.cli.ui",
     }
 )
@@ -76,6 +77,7 @@ PANELS: Mapping[str, str] = MappingProxyType(
         "chaos": "Operations",
         "rollout": "Operations",
         "freeze": "Operations",
+        "deploy": "Operations",
         "run": "Agent graphs",
         "runs": "Agent graphs",
         "worker": "Agent graphs",

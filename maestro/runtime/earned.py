@@ -34,7 +34,7 @@ from maestro.manifests.autonomy import WRITES
 from maestro.manifests.kinds.agent import Agent
 from maestro.manifests.kinds.autonomylevel import AutonomyLevel
 from maestro.manifests.kinds.evalsuite import EvalSuite
-from maestro.manifests.kinds.pipeline import Pipeline
+from maestro.manifests.kinds.pipeline import Pipeline, Step
 from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.loader import ManifestSet
 
@@ -192,16 +192,25 @@ def _level(manifests: ManifestSet, name: str | None, owner: str) -> AutonomyLeve
     return level
 
 
+def _acting(step: Step) -> Step:
+    """The step that does the work: a map step's sub-step (each branch), else the step itself."""
+    return step.map.step if step.map is not None else step
+
+
 def _tool_actions(manifests: ManifestSet, pipeline: Pipeline, agent: str | None) -> dict[tuple[str, str], str]:
-    """The tool steps of ``pipeline`` (of ``agent`` only, when given) and their tools' actions."""
+    """The steps of ``pipeline`` that act for an agent (``agent`` only, when given): a tool step (or a map over
+    one) with its tool's action, an agent step (its tool loop) as ``agent``."""
     out: dict[tuple[str, str], str] = {}
     for step in pipeline.steps:
-        owner = manifests.record(Agent, str(step.get("agent", "")))
-        if step.get("type") != "tool" or owner is None or (agent is not None and owner.name != agent):
+        acting = _acting(step)
+        owner = manifests.record(Agent, acting.agent or "")
+        if owner is None or (agent is not None and owner.name != agent):
             continue
-        tool = next((t for t in owner.tools if t.name == step.get("tool")), None)
+        tool = owner.tool(acting.tool or "") if acting.type == "tool" else None
         if tool is not None:
-            out[(pipeline.name, str(step["id"]))] = tool.action
+            out[(pipeline.name, step.id)] = tool.action
+        elif acting.type == "agent":
+            out[(pipeline.name, step.id)] = "agent"
     return out
 
 
@@ -214,11 +223,10 @@ def _agent_target(manifests: ManifestSet, agent: Agent) -> Target:
 
 
 def _pipeline_target(manifests: ManifestSet, pipeline: Pipeline) -> Target:
-    routes = {str(s["route"]) for s in pipeline.steps if s.get("route")}
-    for step in pipeline.steps:
-        agent = manifests.record(Agent, str(step.get("agent", "")))
-        if agent is not None:
-            routes.add(agent.route)
+    routes: set[str] = set()
+    for step in map(_acting, pipeline.steps):
+        agent = manifests.record(Agent, step.agent or "")
+        routes.update(r for r in (step.route, agent.route if agent else None) if r)
     level = _level(manifests, pipeline.autonomy_level, pipeline.ref)
     return Target("Pipeline", pipeline.name, level, frozenset(routes), _tool_actions(manifests, pipeline, None))
 
@@ -232,7 +240,7 @@ def level_in(manifests: ManifestSet, kind: str, name: str, pipeline: str) -> str
     if kind == "Pipeline":
         return run_pipeline.autonomy_level if pipeline == name else None
     agent = manifests.record(Agent, name)
-    if agent is None or not any(s.get("agent") == name for s in run_pipeline.steps):
+    if agent is None or not any(_acting(s).agent == name for s in run_pipeline.steps):
         return None
     return agent.autonomy_level
 

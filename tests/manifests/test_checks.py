@@ -263,6 +263,19 @@ CASES = [
         "agent step 'triage' can call tool 'issue_refund' (write), which has side effects",
     ),
     case(
+        "map-branch-names-an-unknown-tool",
+        Break(
+            PIPELINES,
+            "",
+            "apiVersion: maestro.dev/v1\nkind: Pipeline\nmetadata: {name: bulk-lookup}\nspec:\n  steps:\n"
+            "    - id: each\n      type: map\n      map:\n        over: state.orders\n"
+            "        step: {type: tool, agent: support-agent, tool: lookup_ordr}\n",
+        ),
+        "ref.tool",
+        "tool: |lookup_ordr",
+        "agent 'support-agent' has no tool 'lookup_ordr'",
+    ),
+    case(
         "tool-without-server",
         (
             Break(PIPELINES, "tool: issue_refund", "tool: issue_refund"),

@@ -62,13 +62,22 @@ def check_pipelines(c: Checker) -> None:
         _side_effects(c, pipeline)
 
 
+def acting(spec: Mapping[str, Any], i: int) -> tuple[Mapping[str, Any], tuple[str | int, ...]]:
+    """Step ``i`` as it acts, with its path: a map step's sub-step (what each branch runs), else the step."""
+    step = spec["steps"][i]
+    if step["type"] == "map":
+        return step["map"]["step"], ("spec", "steps", i, "map", "step")
+    return step, ("spec", "steps", i)
+
+
 def _steps(c: Checker, pipeline: Document) -> list[str]:
     ids: list[str] = []
-    for i, step in enumerate(pipeline.spec["steps"]):
-        path = ("spec", "steps", i)
-        if step["id"] in ids:
-            c.report(pipeline, (*path, "id"), "pipeline.duplicate-step", f"step id '{step['id']}' is used twice")
-        ids.append(step["id"])
+    for i, written in enumerate(pipeline.spec["steps"]):
+        if written["id"] in ids:
+            where = ("spec", "steps", i, "id")
+            c.report(pipeline, where, "pipeline.duplicate-step", f"step id '{written['id']}' is used twice")
+        ids.append(written["id"])
+        step, path = acting(pipeline.spec, i)
         agent = c.ref(pipeline, (*path, "agent"), "Agent", step["agent"]) if "agent" in step else None
         if step.get("route"):
             c.ref(pipeline, (*path, "route"), "Route", step["route"])
@@ -90,14 +99,15 @@ def _forbidden_tools(c: Checker, pipeline: Document, level: Document) -> None:
     As at run time (maestro.runtime.autonomy), the stricter (lower) of the pipeline's and the agent's levels
     applies. When that is the agent's own level, the agent's tool already has the finding: one per mistake.
     """
-    for i, step in enumerate(pipeline.spec["steps"]):
+    for i in range(len(pipeline.spec["steps"])):
+        step, path = acting(pipeline.spec, i)
         agent = c.manifests.get("Agent", step["agent"]) if step["type"] == "tool" and "agent" in step else None
         own = c.manifests.get("AutonomyLevel", agent.spec["autonomyLevel"]) if agent is not None else None
         if own is not None and own.spec["level"] <= level.spec["level"]:
             continue
         tool = next((t for t in agent.spec.get("tools", []) if t["name"] == step["tool"]), None) if agent else None
         if tool is not None and permission(level.spec, tool["action"]) is Permission.FORBIDDEN:
-            report_forbidden(c, pipeline, ("spec", "steps", i, "tool"), tool, level)
+            report_forbidden(c, pipeline, (*path, "tool"), tool, level)
 
 
 def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> bool:
@@ -163,8 +173,9 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
     """Every step that can change the world needs tools that can run twice, or servers that dedupe: a tool step
     its one tool, an agent step (whose tool loop may call any tool of its agent) each of its agent's tools. One
     finding per unsafe tool and pipeline: at the tool step that calls it, else at the first agent step."""
-    spots: dict[tuple[str, str], tuple[int, str, Document, Mapping[str, Any]]] = {}
-    for i, step in enumerate(pipeline.spec["steps"]):
+    spots: dict[tuple[str, str], tuple[int, str, Document, Mapping[str, Any], tuple[str | int, ...]]] = {}
+    for i in range(len(pipeline.spec["steps"])):
+        step, path = acting(pipeline.spec, i)
         agent = (
             c.manifests.get("Agent", step["agent"]) if step["type"] in ("tool", "agent") and "agent" in step else None
         )
@@ -173,14 +184,14 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
         tools = agent.spec.get("tools", [])
         if step["type"] == "agent":
             for tool in (t for t in tools if _unsafe(agent, t)):
-                spots.setdefault((agent.name, tool["name"]), (i, "agent", agent, tool))
+                spots.setdefault((agent.name, tool["name"]), (i, "agent", agent, tool, path))
             continue
         tool = next((t for t in tools if t["name"] == step["tool"]), None)
         if tool is not None and "server" not in tool:
             servers = ", ".join(s["name"] for s in agent.spec.get("mcpServers", [])) or "none yet"
             c.report(
                 pipeline,
-                ("spec", "steps", i, "tool"),
+                (*path, "tool"),
                 "pipeline.tool-no-server",
                 f"tool '{tool['name']}' of agent '{agent.name}' names no MCP server, so the step cannot run; set "
                 f"its `server` to one of the agent's mcpServers ({servers})",
@@ -188,14 +199,14 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
         elif tool is not None and _unsafe(agent, tool):
             found = spots.get((agent.name, tool["name"]))
             if found is None or found[1] == "agent":
-                spots[(agent.name, tool["name"])] = (i, "tool", agent, tool)
-    for i, field, agent, tool in sorted(spots.values(), key=lambda s: s[0]):
-        step = f"{'agent' if field == 'agent' else 'tool'} step '{pipeline.spec['steps'][i]['id']}'"
+                spots[(agent.name, tool["name"])] = (i, "tool", agent, tool, path)
+    for i, field, agent, tool, path in sorted(spots.values(), key=lambda s: s[0]):
+        where = f"{field} step '{pipeline.spec['steps'][i]['id']}'"
         c.report(
             pipeline,
-            ("spec", "steps", i, field),
+            (*path, field),
             "pipeline.side-effect-idempotency",
-            f"{step} can call tool '{tool['name']}' ({tool['action']}), which has side effects, and nothing makes a "
+            f"{where} can call tool '{tool['name']}' ({tool['action']}), which has side effects, and nothing makes a "
             f"repeated call safe: a call in flight when a worker dies is made again; set `idempotencyKeys: true` on "
             f"MCP server '{tool['server']}' of agent '{agent.name}' if it returns the first result for a repeated "
             "idempotency key, or `idempotent: true` on the tool if a second call changes nothing",
