@@ -210,13 +210,3 @@ def follow(
         if run.status in FINAL or waiting:
             return run
         time.sleep(poll_s)
-
-
-def with_inputs(client: DBOSClient, limit: int = 10_000) -> list[tuple[Run, Mapping[str, Any]]]:
-    """The latest runs, newest first, each with its workflow input (its pinned snapshot included)."""
-    out: list[tuple[Run, Mapping[str, Any]]] = []
-    for wf in client.list_workflows(name=WORKFLOW, sort_desc=True, limit=limit):
-        given: Any = wf.input or {}
-        args: tuple[Any, ...] = tuple(given.get("args") or ({},))
-        out.append((_view(wf, None, ()), args[0] if args and isinstance(args[0], Mapping) else {}))
-    return out

@@ -46,12 +46,12 @@ def read_runs(root: Path, subject: earned.Target, url: str | None = None) -> lis
 
     try:
         with engine.client(root, url) as client:
-            found = runs.with_inputs(client)
+            found = runs.list_runs(client, limit=100_000)
     except RunError:
         return []  # no run store yet: no runs
     out = []
-    for run, data in found:
-        pinned = data.get("snapshot")
+    for run in found:
+        pinned = run.pinned
         manifests = snapshot.manifests(snapshot.Snapshot.from_json(pinned)) if isinstance(pinned, Mapping) else None
         level = earned.level_in(manifests, subject.kind, subject.name, run.pipeline) if manifests else None
         out.append(earned.RunSeen(run.id, run.pipeline, run.status, run.created, level))
