@@ -97,6 +97,6 @@ def run(run: dict[str, Any], node: Node, iteration: int, state: dict[str, Any], 
 
 
 def _inherited(run: Mapping[str, Any]) -> dict[str, Any]:
-    """What a child run keeps of its parent: the snapshot, the pins, the requester, the root."""
-    keep = ("root", "requester", "snapshot", "pins", "created")
+    """What a child run keeps of its parent: the snapshot, the pins, the versions chosen, the requester, the root."""
+    keep = ("root", "requester", "snapshot", "pins", "variants", "created")
     return {k: run[k] for k in keep if k in run}
