@@ -15,18 +15,19 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from maestro.delivery import freeze
-from maestro.delivery.analysis import Arm
+from maestro.delivery.analysis import Arm, Second
 from maestro.delivery.approvals import Approvals
 from maestro.delivery.errors import TransitionError
 from maestro.delivery.freeze import Freezes
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.lease import Lease
-from maestro.delivery.machine import ACTIVE, Event, State, Tick, Transition, apply, start
+from maestro.delivery.machine import ACTIVE, Event, Phase, State, Tick, Transition, apply, start
 from maestro.delivery.recording import Record, transition_action, verdict_action
 from maestro.delivery.spec import RolloutSpec
 from maestro.delivery.store import RolloutStore, Stored
@@ -34,6 +35,7 @@ from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
 from maestro.gateway.switches import Switches
 from maestro.ledger import Action, Keyring, SigningKey, Subject
+from maestro.router import governance
 from maestro.state import connect
 from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
@@ -187,21 +189,24 @@ class Controller:
         spec, state = stored.spec, stored.state
         sides = (spec.stable, spec.canary)
         summaries = {d: obs.summary(self.conn, spec.route, d, state.weight_since) for d in sides}
+        seconds = obs.per_second(self.conn, spec.route, (spec.canary, spec.stable), stored.started_at, now)
         measured = Measured(
             errors={d: Arm.of_sums(s.n, s.errors, s.errors) for d, s in summaries.items()},
             latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},
+            seconds=[Second(*counts) for counts in seconds],
         )
         failures, verdicts = judge(spec, state, measured, self.settings)
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
                 self.record(verdict_action(spec, state.step, v, self.actor))
-        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts, self.approved(stored))
+        killed = governance.covers(*self.switches.kills(), spec.route)
+        return Tick(now, frozen, killed, failures, verdicts, self.approved(stored))
 
     def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: str) -> None:
         spec, state = stored.spec, stored.state
         self._set_weights(spec, state.canary_weight, frozen, actor)
         if transition is not None:
-            self._record(spec, transition, actor)
+            self._record(spec, transition, actor, self._carried(stored, transition))
         if state.phase not in ACTIVE and state.phase != "Promoted":
             obs.unwatch(self.conn, spec.route)
 
@@ -219,9 +224,21 @@ class Controller:
         if self.record is not None:
             self.record(weight_change_action(change))
 
-    def _record(self, spec: RolloutSpec, transition: Transition, actor: str) -> None:
+    def _record(
+        self, spec: RolloutSpec, transition: Transition, actor: str, signoffs: Mapping[str, Any] | None = None
+    ) -> None:
         if self.record is not None:
-            self.record(transition_action(spec, transition, actor))
+            self.record(transition_action(spec, transition, actor, signoffs))
+
+    def _carried(self, stored: Stored, transition: Transition) -> Mapping[str, Any] | None:
+        """The promotion's sign-offs, for its transition entry (None when it needed none)."""
+        spec = stored.spec
+        if not spec.approvals or transition.after != Phase.PROMOTED or transition.before == Phase.PROMOTED:
+            return None
+        gate = len(spec.steps)
+        return self.approvals.carried(
+            spec.name, stored.run, gate, spec.digest, requester=stored.started_by, required=spec.approvals
+        )
 
 
 def _apply(event: Event, stored: Stored) -> tuple[State, Transition | None]:
