@@ -106,8 +106,12 @@ class RouteCaller:
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Answer:
-        """The first answer from the decision's order; a CallError when the router refuses or all fail."""
+        """The first answer from the decision's order; a CallError when the router refuses or all fail.
+
+        ``response_format`` (OpenAI's, e.g. ``{"type": "json_schema", "json_schema": {...}}``) goes to the
+        upstream as is: OpenAI-compatible providers honour it, vLLM as a grammar on the decoding."""
         decision = self.decide(route, messages)
         if decision.refusal is not None:
             raise CallError(f"route '{route}' serves no deployment for this request: {decision.refusal.reason}")
@@ -116,6 +120,8 @@ class RouteCaller:
             body["temperature"] = temperature
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
+        if response_format is not None:
+            body["response_format"] = dict(response_format)
         settings = self.table.route(decision.alias).settings
         plan = Plan(decision.order, body, settings, panic=decision.panic is not None)
         started = time.perf_counter()

@@ -45,6 +45,7 @@ class Node:
     attempts: int = 1  # the first attempt and the retries
     backoff_s: float = 0.0
     max_cost_usd: float | None = None
+    output_schema: Mapping[str, Any] | None = None  # the answer's JSON Schema (agent, model): structured output
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ def graph_of(pipeline: Document) -> Graph:
             attempts=1 + int(retry.get("attempts", 0)),
             backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.0,
             max_cost_usd=step.get("maxCostUsd"),
+            output_schema=step.get("outputSchema"),
         )
     edges = tuple(Edge(e["from"], e["to"], e.get("when"), e.get("maxIterations")) for e in edges_of(spec))
     return Graph(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from maestro.manifests.loader import ManifestSet
 from maestro.runtime import autonomy, evidence, tools
 from maestro.runtime.errors import NodeError
@@ -122,8 +124,10 @@ def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict
     from maestro.runtime.services import SERVICES
 
     caller = SERVICES.caller(str(ctx.run["snapshot"]["digest"]), ctx.manifests)
+    schema = ctx.node.output_schema
+    options = structured(ctx.node.id, schema) if schema is not None else {}
     try:
-        answer = SERVICES.run(caller.chat(route, messages))
+        answer = SERVICES.run(caller.chat(route, messages, **options))
     except CallError as e:  # the route is unknown, refused the request, or every deployment failed
         raise NodeError(str(e)) from e
     tokens = answer.input_tokens + answer.output_tokens
@@ -141,7 +145,25 @@ def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict
         cost_usd=answer.cost_usd,
     )
     _note(record, index)
-    return parse_output(answer.output)
+    output = parse_output(answer.output)
+    if schema is not None:
+        check_output(output, schema, ctx.node.id)
+    return output
+
+
+def structured(node: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The request options of a node whose answer has a schema: OpenAI's structured output (vLLM turns it into
+    a grammar the decoding follows) and greedy decoding, so a small model answers the same fields every time."""
+    response_format = {"type": "json_schema", "json_schema": {"name": node, "schema": dict(schema), "strict": True}}
+    return {"response_format": response_format, "temperature": 0.0}
+
+
+def check_output(output: Mapping[str, Any], schema: Mapping[str, Any], node: str) -> None:
+    """A NodeError naming each field of ``output`` that does not fit the step's ``outputSchema``."""
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(dict(output))]
+    if problems:
+        raise NodeError(f"the answer of '{node}' does not fit its outputSchema: {'; '.join(problems[:5])}")
 
 
 def parse_output(text: str) -> dict[str, Any]:
