@@ -180,7 +180,7 @@ def tour_command(
     try:
         for number, planned in enumerate(steps, 1):
             if any(a in PLACEHOLDERS for a in planned.argv):
-                values = _waiting_run(began)
+                values = waiting_run(began)
             step = planned.filled(values)
             _heading(number, len(steps), step)
             lane_started = lane_started or step.argv[:2] == ("lane", "up")
@@ -206,7 +206,7 @@ def _heading(number: int, total: int, step: Step) -> None:
     typer.secho(f"$ {step.command}", bold=True)
 
 
-def _waiting_run(since: float) -> dict[str, str]:
+def waiting_run(since: float) -> dict[str, str]:
     """RUN and INTERRUPT: the newest run started by this tour (after ``since``) that waits for a human, and the
     interrupt it waits on."""
     listed = subprocess.run(
