@@ -99,7 +99,7 @@ def test_the_readme_main_job_brings_the_lane_up_asks_it_and_gates_an_eval_on_it(
     run_id = re.search(r"^run (run-[0-9a-f]{12}): pipeline refund-flow", out, re.MULTILINE)
     assert run_id is not None, out
     run = run_id.group(1)
-    assert "triage#0 (agent): succeeded" in out
+    assert "triage#0 (model): succeeded" in out
     assert f"interrupt: {run}:approve:0:main" in out
     assert f"tour-approver approved {run}:approve:0:main" in out
     assert f"tour-approver approved {run}:refund:0:main" in out

@@ -32,17 +32,9 @@ class _Worker:
         self.caller = Caller(manifests, providers.pool(providers.specs_of(manifests), environ))
 
     async def chat(
-        self,
-        route: str,
-        messages: list[dict[str, Any]],
-        temperature: float | None,
-        max_tokens: int | None = None,
-        response_format: dict[str, Any] | None = None,
+        self, route: str, messages: list[dict[str, Any]], temperature: float | None, max_tokens: int | None = None
     ) -> tuple[Generation, int]:
-        generation = await self.caller.chat(
-            route, messages, temperature=temperature, max_tokens=max_tokens, response_format=response_format
-        )
-        return generation, os.getpid()
+        return await self.caller.chat(route, messages, temperature=temperature, max_tokens=max_tokens), os.getpid()
 
 
 def _ray() -> Any:
@@ -88,12 +80,10 @@ class RayCaller(Caller):
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        response_format: Mapping[str, Any] | None = None,
     ) -> Generation:
         self.requests += 1
         ray = _ray()
-        shipped = dict(response_format) if response_format is not None else None
-        ref = next(self._next).chat.remote(route, [dict(m) for m in messages], temperature, max_tokens, shipped)
+        ref = next(self._next).chat.remote(route, [dict(m) for m in messages], temperature, max_tokens)
         try:
             generation, pid = await asyncio.wrap_future(ref.future())
         except ray.exceptions.RayTaskError as e:

@@ -49,12 +49,9 @@ class Caller(RouteCaller):
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
-        response_format: Mapping[str, Any] | None = None,
     ) -> Generation:
         """The first answer from the decision's order; a CaseError when the router denies or all fail."""
         try:
-            return await super().chat(
-                route, messages, temperature=temperature, max_tokens=max_tokens, response_format=response_format
-            )
+            return await super().chat(route, messages, temperature=temperature, max_tokens=max_tokens)
         except CallError as e:
             raise CaseError(str(e)) from e

@@ -103,8 +103,20 @@ def applicable(rules: Sequence[Rule], action: str, level: str | None) -> list[Ru
     return [r for r in rules if r.applies(action, level)]
 
 
-def shortfall(rules: Sequence[Rule], action: str, level: str | None, actor: str, signers: Sequence[PublicKey]) -> str:
-    """Why the entry is not approved as it must be ('' when it is): actor, rules found, approvals."""
+def shortfall(
+    rules: Sequence[Rule],
+    action: str,
+    level: str | None,
+    actor: str,
+    signers: Sequence[PublicKey],
+    *,
+    endorsers: Sequence[PublicKey] = (),
+) -> str:
+    """Why the entry is not approved as it must be ('' when it is): actor, rules found, approvals.
+
+    ``endorsers``: the keys of the sign-offs the entry carries (``maestro.ledger.signoffs``); they count as
+    approvals like the envelope's co-signatures, but never bind the actor.
+    """
     unsigned = unsigned_actor(actor, signers)
     if unsigned:
         return unsigned
@@ -117,7 +129,7 @@ def shortfall(rules: Sequence[Rule], action: str, level: str | None, actor: str,
             )
         return ""
     strictest = max(needed, key=lambda r: r.approvers)
-    got = approvers(signers, actor)
+    got = approvers([*signers, *endorsers], actor)
     if len(got) >= strictest.approvers:
         return ""
     who = ", ".join(got) or "nobody"

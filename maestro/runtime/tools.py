@@ -25,65 +25,49 @@ from typing import Any
 
 import jsonschema
 
+from maestro.manifests.kinds.agent import Agent, McpServer, Tool
 from maestro.manifests.loader import ManifestSet
 from maestro.runtime.errors import NodeError
 
 CALL_TIMEOUT_S = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
-    name: str
-    command: tuple[str, ...] = ()
-    url: str | None = None
-    env: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Tool:
-    name: str
-    action: str
-    server: str | None
-    input_schema: Mapping[str, Any] | None
+Server = McpServer
 
 
 @dataclass(frozen=True, slots=True)
 class Toolbox:
     """The tools of one Agent and the servers that serve them."""
 
-    agent: str
-    tools: Mapping[str, Tool]
-    servers: Mapping[str, Server]
+    agent: Agent
 
     def tool(self, name: str) -> Tool:
-        tool = self.tools.get(name)
+        tool = self.agent.tool(name)
         if tool is None:
-            known = ", ".join(sorted(self.tools)) or "none"
-            raise NodeError(f"Agent '{self.agent}' has no tool '{name}'; its tools: {known}")
+            known = ", ".join(sorted(t.name for t in self.agent.tools)) or "none"
+            raise NodeError(f"Agent '{self.agent.name}' has no tool '{name}'; its tools: {known}")
         return tool
 
     def server_of(self, tool: Tool) -> Server:
-        if tool.server is None or tool.server not in self.servers:
+        server = self.agent.server(tool.server) if tool.server is not None else None
+        if server is None:
             raise NodeError(
-                f"tool '{tool.name}' of Agent '{self.agent}' names no MCP server in spec.mcpServers "
+                f"tool '{tool.name}' of Agent '{self.agent.name}' names no MCP server in spec.mcpServers "
                 f"(server: {tool.server!r}); add `server: NAME` to the tool and the server to spec.mcpServers"
             )
-        return self.servers[tool.server]
+        return server
+
+
+def agent_of(manifests: ManifestSet, name: str) -> Agent:
+    """The Agent record named ``name`` in the run's manifests; a NodeError when there is none."""
+    agent = manifests.record(Agent, name)
+    if agent is None:
+        raise NodeError(f"no Agent named '{name}' in the manifests of this run")
+    return agent
 
 
 def toolbox(manifests: ManifestSet, agent: str) -> Toolbox:
-    doc = manifests.get("Agent", agent)
-    if doc is None:
-        raise NodeError(f"no Agent named '{agent}' in the manifests of this run")
-    spec = doc.spec
-    tools = {
-        t["name"]: Tool(t["name"], t["action"], t.get("server"), t.get("inputSchema")) for t in spec.get("tools", ())
-    }
-    servers = {
-        s["name"]: Server(s["name"], tuple(s.get("command", ())), s.get("url"), tuple(s.get("env", ())))
-        for s in spec.get("mcpServers", ())
-    }
-    return Toolbox(agent, tools, servers)
+    return Toolbox(agent_of(manifests, agent))
 
 
 def idempotency_key(run_id: str, node: str, iteration: int, call_index: int) -> str:
