@@ -12,11 +12,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from maestro.chaos import load
+from maestro.chaos import canary, load
+from maestro.chaos.canary import RolloutDrill
 from maestro.chaos.load import ALIAS
 from maestro.chaos.process import UpstreamProcess, UpstreamThread
 from maestro.chaos.report import DrillReport, report
 from maestro.chaos.scenario import Scenario, UpstreamSpec
+from maestro.delivery.controller import Controller
+from maestro.delivery.spec import resolve
 from maestro.errors import UsageError
 from maestro.gateway.app import create_app
 from maestro.gateway.config import BreakerSettings, from_manifests
@@ -30,6 +33,8 @@ def run(scenario: Scenario, *, isolate: bool = False) -> DrillReport:
     drill's process then serves only the gateway); without, on threads of this process. On a two-core machine
     with other jobs, the isolated drill did worse (see docs/performance.md): a hop between processes waits for
     the scheduler each time, which the threads of one process mostly do not."""
+    if isolate and scenario.rollout is not None:
+        raise UsageError(f"scenario '{scenario.name}' runs a rollout: run it without --isolate")
     with ExitStack() as stack:
         kind = UpstreamProcess if isolate else UpstreamThread
         ups = [kind(u.name, u.faults, seed=i) for i, u in enumerate(scenario.upstreams)]
@@ -43,25 +48,55 @@ def run(scenario: Scenario, *, isolate: bool = False) -> DrillReport:
         urls = {up.name: up.url for up in fakes}
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="maestro-chaos-")))
         manifests = _manifests(scenario, urls, folder)
+        state_path = ":memory:" if scenario.rollout is None else str(folder / "state.db")  # shared with the controller
+        services = () if scenario.rollout is None else (Controller(state_path, actor=f"{ACTOR}-controller"),)
         config = from_manifests(
             manifests,
             environ={},
             breaker=BreakerSettings(scenario.failures, scenario.cooldown_s),
             stall_s=scenario.stall_s,
+            state_path=state_path,
+            services=services,
         )
         app = create_app(config)
         runtime: Runtime = app.state.runtime
         url = stack.enter_context(Background(app))
         base = asyncio.run(load.baseline(baseline.url, scenario))
+        watch = None if scenario.rollout is None else _begin(scenario.rollout, manifests, state_path, urls)
         if isolate:
             started, outcomes = load.in_process(url, scenario, urls)
         else:
             started = time.monotonic()
-            outcomes = asyncio.run(load.run(url, scenario.load, scenario.phases, urls))
+            until = None if watch is None else watch.finished.is_set
+            outcomes = asyncio.run(load.run(url, scenario.load, scenario.phases, urls, until))
+        if watch is not None:
+            watch.stop()
         calls = {up.name: up.calls() for up in fakes}
         return report(
-            scenario, outcomes, baseline=base, calls=calls, runtime=runtime, table=config.table, started=started
+            scenario,
+            outcomes,
+            baseline=base,
+            calls=calls,
+            runtime=runtime,
+            table=config.table,
+            started=started,
+            rollout=None if watch is None else canary.measures(watch, calls[watch.drill.canary]),
         )
+
+
+def _begin(drill: RolloutDrill, manifests: Any, state_path: str, urls: Mapping[str, str]) -> canary.Watch:
+    """Start the drill's rollout (the gateway's controller then drives it) and the watch that injects the fault."""
+    commands = Controller(state_path, actor=ACTOR)
+    try:
+        commands.begin(resolve(manifests, canary.NAME), ACTOR)
+    finally:
+        commands.close()
+    watch = canary.Watch(state_path, drill, urls[drill.canary])
+    watch.start()
+    return watch
+
+
+ACTOR = "chaos-drill"
 
 
 def _manifests(scenario: Scenario, urls: Mapping[str, str], folder: Path) -> Any:
@@ -73,7 +108,10 @@ def _manifests(scenario: Scenario, urls: Mapping[str, str], folder: Path) -> Any
             "metadata": {"name": "drill"},
             "spec": {
                 "alias": ALIAS,
-                "candidates": [{"provider": n, "model": "m1", "weight": 100} for n in scenario.candidates],
+                "candidates": [
+                    {"provider": n, "model": "m1", "weight": 0 if _is_canary(scenario, n) else 100}
+                    for n in scenario.candidates
+                ],
                 **(
                     {"fallback": [{"provider": n, "model": "m1"} for n in scenario.fallback]}
                     if scenario.fallback
@@ -84,6 +122,8 @@ def _manifests(scenario: Scenario, urls: Mapping[str, str], folder: Path) -> Any
             },
         }
     )
+    if scenario.rollout is not None:
+        docs.append(canary.manifest(scenario.rollout, "drill"))
     (folder / "manifests").mkdir()
     # JSON is YAML: each document on its own, in a file the manifest loader reads
     text = "\n---\n".join(json.dumps(d) for d in docs)
@@ -93,6 +133,10 @@ def _manifests(scenario: Scenario, urls: Mapping[str, str], folder: Path) -> Any
         first = next(d for d in result.diagnostics if d.severity == "error")
         raise UsageError(f"scenario '{scenario.name}' makes invalid manifests: {first.message}")
     return result.manifests
+
+
+def _is_canary(scenario: Scenario, name: str) -> bool:
+    return scenario.rollout is not None and scenario.rollout.canary == name
 
 
 def _provider(u: UpstreamSpec, url: str, first_token: str) -> dict[str, Any]:

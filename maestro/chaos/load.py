@@ -13,7 +13,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -94,9 +94,15 @@ def main() -> None:
     json.dump({"started": started, "outcomes": [asdict(o) for o in outcomes]}, sys.stdout)
 
 
-async def run(url: str, load: Load, phases: Sequence[Phase], upstreams: Mapping[str, str]) -> list[Outcome]:
+async def run(
+    url: str,
+    load: Load,
+    phases: Sequence[Phase],
+    upstreams: Mapping[str, str],
+    until: Callable[[], bool] | None = None,
+) -> list[Outcome]:
     """The paced load through the gateway at ``url``; ``upstreams`` are the fake upstreams' URLs by name, whose
-    faults the phases change."""
+    faults the phases change. It stops early once ``until()`` is true (a rollout drill that is over)."""
     rng = random.Random(0)
     gate = asyncio.Semaphore(load.concurrency)
     pending = sorted(phases, key=lambda p: p.at_s)
@@ -111,6 +117,8 @@ async def run(url: str, load: Load, phases: Sequence[Phase], upstreams: Mapping[
         start = loop.time()
         tasks = []
         for i in range(load.requests):
+            if until is not None and until():
+                break
             delay = start + i / load.rate_per_s - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -17,6 +17,10 @@
   that reached it before its circuit first opened are counted in ``attempts_before_open``. An upstream whose
   circuit never opened counts all its failed calls as one window (a breaker that never trips misses the
   target); one that received no call counts 0.
+- for a scenario with a ``rollout``: ``time_to_detect_s``, ``mttr_s``, ``canary_requests_after_onset``,
+  ``canary_failed_after_onset`` (``chaos.canary``), the rollout's last phase and the canary's weight at the onset.
+
+``text`` renders a report for people: one row per measure with its unit and the scenario's target.
 """
 
 from __future__ import annotations
@@ -55,9 +59,13 @@ class DrillReport:
     statuses: dict[str, int] = field(default_factory=dict)
     refusals: dict[str, int] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
+    rollout: dict[str, Any] | None = None  # the rollout drill's measures (chaos.canary), or None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The report as JSON: a rollout drill's measures at the top level, beside the others."""
+        data = asdict(self)
+        rollout = data.pop("rollout")
+        return data if rollout is None else {**data, **rollout}
 
 
 def report(
@@ -69,6 +77,7 @@ def report(
     runtime: Runtime,
     table: RouterTable,
     started: float,
+    rollout: dict[str, Any] | None = None,
 ) -> DrillReport:
     n = len(outcomes) or 1
     added = [o.ms - baseline[o.stream] for o in outcomes if o.complete]
@@ -94,6 +103,7 @@ def report(
         served_by=dict(Counter(o.served_by for o in outcomes)),
         statuses=dict(sorted(Counter(str(o.status or o.client_error) for o in outcomes).items())),
         refusals=dict(Counter(o.refusal for o in outcomes if o.refusal).most_common()),
+        rollout=rollout,
     )
     report.missed = scenario.missed({k: v for k, v in report.as_dict().items() if isinstance(v, int | float)})
     return report
@@ -170,3 +180,70 @@ def _violations(scenario: Scenario, outcomes: list[Outcome], table: RouterTable)
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+# measure -> (label, unit); the order of the rows
+_ROWS = {
+    "requests": ("requests sent", ""),
+    "success_rate": ("complete answers", "%"),
+    "attempts_per_request": ("upstream attempts per request", ""),
+    "baseline_p50_ms": ("healthy upstream, straight, p50", "ms"),
+    "p50_added_ms": ("added by the gateway under faults, p50", "ms"),
+    "p99_added_ms": ("added by the gateway under faults, p99", "ms"),
+    "rescue_p99_ms": ("answers that needed a second attempt, p99", "ms"),
+    "time_to_recover_s": ("healed upstream serving again after", "s"),
+    "policy_violations": ("answers from a deployment the tags forbid", ""),
+    "silent_truncations": ("streams cut without an error", ""),
+    "max_attempts_to_down_provider_per_cooldown": ("calls to a down upstream per cooldown, most", ""),
+    "panic_decisions": ("panic decisions (open circuits ignored)", ""),
+    "rollout_phase": ("rollout ended", ""),
+    "onset_canary_weight": ("canary weight when the fault began", "%"),
+    "time_to_detect_s": ("fault onset to rollback", "s"),
+    "mttr_s": ("fault onset to all traffic on stable (MTTR)", "s"),
+    "canary_requests_after_onset": ("canary calls after the onset", ""),
+    "canary_failed_after_onset": ("canary calls failed after the onset", ""),
+    "attempts_before_open": ("calls to a down upstream before its circuit opened", ""),
+    "served_by": ("answers by deployment", ""),
+    "statuses": ("answers by status", ""),
+    "refusals": ("error answers by reason", ""),
+}
+
+
+def text(report: DrillReport, scenario: Scenario) -> str:
+    """The report as a table for people: measure, value with its unit, and the scenario's target."""
+    data = report.as_dict()
+    rows = [("measure", "value", "target")]
+    counts = []  # the breakdowns, one line each under the table
+    for key, (label, unit) in _ROWS.items():
+        if key not in data:
+            continue
+        if isinstance(data[key], dict):
+            counts.append(f"  {label}: {_value(data[key], unit, key)}")
+        else:
+            rows.append((label, _value(data[key], unit, key), _target(scenario, key, unit)))
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    lines = [f"drill {report.scenario}"]
+    lines += [f"  {a:<{width[0]}}  {b:>{width[1]}}  {c}".rstrip() for a, b, c in rows]
+    lines += counts
+    lines.append("targets: " + ("all met" if not report.missed else "MISSED " + "; ".join(report.missed)))
+    return "\n".join(lines)
+
+
+def _value(value: Any, unit: str, key: str) -> str:
+    if value is None:
+        return "not measured"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+    if unit == "%" and key == "success_rate":
+        return f"{100 * value:.2f} %"
+    if isinstance(value, float):
+        return f"{value:,.1f} {unit}".rstrip() if unit == "ms" else f"{value:,.3g} {unit}".rstrip()
+    return f"{value} {unit}".rstrip() if not isinstance(value, str) else value
+
+
+def _target(scenario: Scenario, key: str, unit: str) -> str:
+    if key not in scenario.targets:
+        return ""
+    target = scenario.targets[key]
+    shown = f"{100 * target:g} %" if key == "success_rate" else f"{target:g} {unit}".rstrip()
+    return (">= " if key == "success_rate" else "<= ") + shown

@@ -9,17 +9,20 @@
 Every key is checked: a typo is an error that names the key and the keys allowed. Every scenario has the
 targets ``policy_violations: 0`` and ``silent_truncations: 0`` unless it sets them itself. ``allowed`` maps a
 tag to the upstreams that may serve a request carrying it: the scenario author's own statement of the policy,
-checked besides the router's allowed set.
+checked besides the router's allowed set. ``rollout`` runs a Rollout of the route through the real controller
+and injects a fault into its canary (``chaos.canary``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from maestro.chaos import canary
+from maestro.chaos.canary import RolloutDrill
 from maestro.chaos.upstream import Faults
 from maestro.errors import UsageError
 
@@ -32,15 +35,20 @@ TARGETS = (
     "silent_truncations",
     "rescue_p99_ms",
     "time_to_recover_s",
+    "time_to_detect_s",
+    "mttr_s",
 )
 _LOWER_IS_BETTER = frozenset(TARGETS) - {"success_rate"}
-_TOP = {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets", "allowed"}
+_TOP = {"name", "description", "upstreams", "route", "breaker", "phases", "load", "targets", "allowed", "rollout"}
 _ALWAYS = {"policy_violations": 0.0, "silent_truncations": 0.0}
 _UNMEASURED = {
     "rescue_p99_ms": "no answer needed a second attempt",
     "time_to_recover_s": "the healed upstream served no answer after it healed, or no phase heals one",
     "max_attempts_to_down_provider_per_cooldown": "no upstream fails every call",
+    "time_to_detect_s": "the canary was not rolled back, or the rollout ended before the fault began",
+    "mttr_s": "the canary was not rolled back, or the rollout ended before the fault began",
 }
+_SCALED = ("time_to_detect_s", "mttr_s")  # targets in seconds of a rollout, shorter when the drill is faster
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,21 @@ class Scenario:
     load: Load = field(default_factory=Load)
     targets: Mapping[str, float] = field(default_factory=dict)
     allowed: Mapping[str, frozenset[str]] = field(default_factory=dict)  # tag -> the upstreams that may serve it
+    rollout: RolloutDrill | None = None
+
+    def scaled(self, factor: float) -> Scenario:
+        """The drill ``factor`` times faster: the load's rate times ``factor``, the same number of requests, and
+        a rollout's fault window and time targets divided by it (a rollout's statistics count requests, so
+        its times shrink with the rate). For CI: the same scenario in a fraction of the time."""
+        if factor <= 0:
+            raise UsageError(f"--scale must be above 0, not {factor:g}")
+        targets = {k: v / factor if k in _SCALED else v for k, v in self.targets.items()}
+        return replace(
+            self,
+            load=replace(self.load, rate_per_s=self.load.rate_per_s * factor),
+            targets=targets,
+            rollout=None if self.rollout is None else self.rollout.scaled(factor),
+        )
 
     def missed(self, values: Mapping[str, float | None]) -> list[str]:
         """The targets the drill's values do not meet."""
@@ -161,6 +184,7 @@ def parse(data: Any) -> Scenario:
         load=Load(**{**load_, "tags": tuple(load_.get("tags", ()))}),
         targets={k: float(v) for k, v in targets.items()},
         allowed=_allowed(top.get("allowed", {}), names),
+        rollout=canary.parse(top["rollout"], names) if "rollout" in top else None,
     )
 
 

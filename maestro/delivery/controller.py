@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from maestro.delivery import freeze
-from maestro.delivery.analysis import Arm
+from maestro.delivery.analysis import Arm, Second
 from maestro.delivery.approvals import Approvals
 from maestro.delivery.errors import TransitionError
 from maestro.delivery.freeze import Freezes
@@ -35,6 +35,7 @@ from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
 from maestro.gateway.switches import Switches
 from maestro.ledger import Action, Keyring, SigningKey, Subject
+from maestro.router import governance
 from maestro.state import connect
 from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
@@ -188,15 +189,18 @@ class Controller:
         spec, state = stored.spec, stored.state
         sides = (spec.stable, spec.canary)
         summaries = {d: obs.summary(self.conn, spec.route, d, state.weight_since) for d in sides}
+        seconds = obs.per_second(self.conn, spec.route, (spec.canary, spec.stable), stored.started_at, now)
         measured = Measured(
             errors={d: Arm.of_sums(s.n, s.errors, s.errors) for d, s in summaries.items()},
             latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},
+            seconds=[Second(*counts) for counts in seconds],
         )
         failures, verdicts = judge(spec, state, measured, self.settings)
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
                 self.record(verdict_action(spec, state.step, v, self.actor))
-        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts, self.approved(stored))
+        killed = governance.covers(*self.switches.kills(), spec.route)
+        return Tick(now, frozen, killed, failures, verdicts, self.approved(stored))
 
     def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: str) -> None:
         spec, state = stored.spec, stored.state
@@ -207,6 +211,8 @@ class Controller:
             obs.unwatch(self.conn, spec.route)
 
     def _set_weights(self, spec: RolloutSpec, canary_weight: int, frozen: str, actor: str) -> None:
+        if spec.splits_runs:
+            return  # an Agent or Pipeline: runs read the canary's weight from the rollout when they start
         want = spec.live_weights(canary_weight)
         have = self.weights.current().get(spec.route, {})
         if all(abs(have.get(k, -1.0) - w) < 1e-9 for k, w in want.items()):

@@ -1,6 +1,8 @@
 """One look at a rollout's measurements: the failing verdicts that roll it back whatever its step (the hard
-guard, the continuous error-rate test, a true ``rollback.when``), and the verdicts of its current analysis step
-(each metric's sequential test, then its ``failureCondition`` and ``successCondition``).
+guard, the error-count change detector, a true ``rollback.when``), and the verdicts of its current analysis step
+(each metric's sequential test, then its ``failureCondition`` and ``successCondition``). A metric of the analysis
+step whose sequential test finds the canary worse (latency) rolls back too; the error rate's two-sided test only
+decides when it passes, its rollback side being the change detector's job (one test, one alpha).
 
 The CEL conditions read point estimates: ``metrics.NAME`` is the canary's mean of a gateway metric since its
 weight last changed, ``baseline.NAME`` stable's. They are read only once both sides have the minimum sample
@@ -15,23 +17,25 @@ synthetic traffic, so a simulation runs the same statistics as a rollout.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import cel
 
 from maestro.delivery import analysis
-from maestro.delivery.analysis import Arm, Outcome, Verdict
+from maestro.delivery.analysis import Arm, Outcome, Second, Verdict
 from maestro.delivery.machine import State
 from maestro.delivery.spec import GATEWAY_METRICS, RolloutSpec
 
 
 @dataclass(frozen=True, slots=True)
 class Measured:
-    """Each side's error indicators and latencies (by deployment key)."""
+    """Each side's error indicators and latencies (by deployment key) since the canary's weight last changed,
+    and the requests and failures of each second since the rollout started (the change detector's)."""
 
     errors: Mapping[str, Arm]
     latency: Mapping[str, Arm] | None  # None: latency is not measured (the simulator)
+    seconds: Sequence[Second] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +53,9 @@ def judge(spec: RolloutSpec, state: State, m: Measured, s: Settings) -> tuple[tu
     if hard is not None:
         failures.append(hard)
     watch = analysis.compare("error_rate", m.errors[spec.canary], m.errors[spec.stable], errors)
-    if watch.outcome is Outcome.FAIL:
-        failures.append(watch)
+    change = analysis.harm(m.seconds, s.alpha)
+    if change.outcome is Outcome.FAIL:
+        failures.append(change)
     n = (m.errors[spec.canary].n, m.errors[spec.stable].n)
     ctx = _Ctx(_values(spec, m, s), n, s.unmeasured)
     failures.extend(_conditions(spec.rollback_when, "rollback.when", ctx, want=True))
@@ -69,11 +74,12 @@ def judge(spec: RolloutSpec, state: State, m: Measured, s: Settings) -> tuple[tu
         else:
             assert m.latency is not None
             canary, stable = m.latency[spec.canary], m.latency[spec.stable]
-            verdicts.append(
-                analysis.compare(
-                    metric.name, canary, stable, analysis.latency_test(stable.mean, s.alpha, s.min_samples)
-                )
+            verdict = analysis.compare(
+                metric.name, canary, stable, analysis.latency_test(stable.mean, s.alpha, s.min_samples)
             )
+            verdicts.append(verdict)
+            if verdict.outcome is Outcome.FAIL:
+                failures.append(verdict)
     if success:
         verdicts.extend(_conditions((success,), "successCondition", ctx, want=False))
     return tuple(failures), tuple(verdicts)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from maestro.delivery.analysis import Arm, Outcome
+from maestro.delivery.analysis import Arm, Outcome, Second
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.machine import ACTIVE, Phase, Resume, Tick, apply, start
 from maestro.delivery.spec import RolloutSpec
@@ -63,6 +63,7 @@ def simulate(
     n = {spec.stable: 0, spec.canary: 0}
     bad = {spec.stable: 0, spec.canary: 0}
     events: list[tuple[float, str, int]] = []
+    seconds: list[Second] = []
     assumed: set[str] = set()
     now, requests, at_onset, canary_failed = 0.0, 0, 0, 0
     gates = frozenset(range(len(spec.steps) + 1))  # approvals are not simulated: every gate is approved
@@ -75,12 +76,14 @@ def simulate(
         faulty = now > traffic.onset_s
         p_canary = traffic.canary_error if faulty else traffic.stable_error
         failed = int(rng.binomial(to_canary, p_canary))
+        stable_failed = int(rng.binomial(arrivals - to_canary, traffic.stable_error))
         for side, count, errors in (
             (spec.canary, to_canary, failed),
-            (spec.stable, arrivals - to_canary, int(rng.binomial(arrivals - to_canary, traffic.stable_error))),
+            (spec.stable, arrivals - to_canary, stable_failed),
         ):
             n[side] += count
             bad[side] += errors
+        seconds.append(Second(to_canary, failed, arrivals - to_canary, stable_failed))
         requests += arrivals
         weight = state.canary_weight
         if not faulty:
@@ -88,7 +91,9 @@ def simulate(
         else:
             canary_failed += failed
         errors_arms = {d: Arm.of_sums(n[d], bad[d], bad[d]) for d in n}
-        failures, verdicts = judge(spec, state, Measured(errors_arms, None), settings)  # latency: not simulated
+        failures, verdicts = judge(
+            spec, state, Measured(errors_arms, None, seconds), settings
+        )  # latency: not simulated
         assumed.update(
             f"{v.metric}: {v.reason}" if "[" in v.metric or "Condition" in v.metric else v.metric
             for v in verdicts

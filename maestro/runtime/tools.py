@@ -5,7 +5,8 @@ maestro is the MCP client (PyPI ``mcp``). A call:
 1. checks the arguments against the tool's ``inputSchema`` in the Agent manifest, then against the one the
    server lists (``jsonschema``), so a bad argument never reaches the server;
 2. carries an idempotency key (run id, node id, iteration, call index) in the request's ``_meta``
-   (``idempotencyKey``), so a call repeated after a crash is recognised by the server;
+   (``idempotencyKey``), and over HTTP as the ``Idempotency-Key`` header, so a call repeated after a crash is
+   recognised by the server;
 3. returns the tool's structured result (or its text read as JSON, else ``{"text": ...}``).
 
 A stdio server is started per call in the repository root (``python`` as the first word means the Python
@@ -15,8 +16,11 @@ that runs maestro) and gets only the environment variables it names in ``env`` p
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
+import ssl
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -104,7 +108,8 @@ async def _call(server: Server, tool: Tool, arguments: dict[str, Any], key: str,
     from mcp import Client
     from mcp_types import RequestParamsMeta
 
-    async with Client(_transport(server, root)) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(Client(await _transport(server, root, key, stack)))
         listed = {t.name: t for t in (await client.list_tools()).tools}
         if tool.name not in listed:
             raise NodeError(f"MCP server '{server.name}' has no tool '{tool.name}'; it has {', '.join(listed)}")
@@ -123,16 +128,30 @@ async def _call(server: Server, tool: Tool, arguments: dict[str, Any], key: str,
     return parsed if isinstance(parsed, dict) else {"result": parsed}
 
 
-def _transport(server: Server, root: Path) -> Any:
+async def _transport(server: Server, root: Path, key: str, stack: contextlib.AsyncExitStack) -> Any:
     from mcp import StdioServerParameters
 
     if server.url:
-        return server.url
+        import httpx2
+        from mcp.client.streamable_http import streamable_http_client
+
+        timeout = httpx2.Timeout(30.0, read=CALL_TIMEOUT_S)
+        headers = {"Idempotency-Key": key}
+        http = await stack.enter_async_context(httpx2.AsyncClient(verify=_tls(), timeout=timeout, headers=headers))
+        return streamable_http_client(server.url, http_client=http)
     command = list(server.command)
     if command[0] in ("python", "python3"):
         command[0] = sys.executable
     env = {name: os.environ[name] for name in server.env if name in os.environ}
     return StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=root)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every HTTP call in this process: building one reads the CA bundle (130 ms a call)."""
+    import httpcore2
+
+    return httpcore2.default_ssl_context()
 
 
 def _reason(e: BaseException) -> str:

@@ -64,6 +64,39 @@ def summary(conn: sqlite3.Connection, route: str, deployment: str, since: float)
     return Summary(int(row[0]), int(row[1]), float(row[2]), float(row[3]))
 
 
+def add(conn: sqlite3.Connection, route: str, deployment: str, *, ok: bool, latency_ms: float, at: float) -> bool:
+    """Record one outcome now when (route, deployment) is watched (a run's end); whether it was recorded."""
+    migrate(conn, COMPONENT, MIGRATIONS)
+    watched = conn.execute(
+        "SELECT 1 FROM rollout_watch WHERE route = ? AND deployment = ?", (route, deployment)
+    ).fetchone()
+    if watched is not None:
+        conn.execute(
+            "INSERT INTO rollout_observations (route, deployment, ok, latency_ms, at) VALUES (?, ?, ?, ?, ?)",
+            (route, deployment, int(ok), latency_ms, at),
+        )
+    return watched is not None
+
+
+def per_second(
+    conn: sqlite3.Connection, route: str, deployments: tuple[str, str], since: float, until: float
+) -> list[tuple[int, int, int, int]]:
+    """For each whole second from ``since`` to ``until``: (first's attempts, its failures, second's attempts, its
+    failures) of ``deployments`` on ``route`` (the rollout change detector's input; seconds with none are zeros)."""
+    migrate(conn, COMPONENT, MIGRATIONS)
+    out = [[0, 0, 0, 0] for _ in range(max(int(until - since) + 1, 0))]
+    rows = conn.execute(
+        "SELECT CAST((at - ?) AS INTEGER), deployment, count(*), sum(1 - ok) FROM rollout_observations "
+        "WHERE route = ? AND deployment IN (?, ?) AND at >= ? AND at <= ? GROUP BY 1, 2",
+        (since, route, *deployments, since, until),
+    ).fetchall()
+    for second, deployment, n, failed in rows:
+        if 0 <= second < len(out):
+            side = 0 if deployment == deployments[0] else 2
+            out[second][side : side + 2] = [int(n), int(failed)]
+    return [(a, b, c, d) for a, b, c, d in out]
+
+
 class Observations:
     """The gateway side: ``record`` on the request path, a thread that writes in batches (``start``/``stop``)."""
 

@@ -1,7 +1,9 @@
 """The shipped chaos scenarios meet their targets, and the drill's own checks can fail.
 
 Each shipped scenario runs whole, as `maestro chaos drill --scenario NAME` runs it (about 5-10 s each): its
-fake upstreams, the real gateway and the paced load on 127.0.0.1.
+fake upstreams, the real gateway and the paced load on 127.0.0.1. A rollout scenario runs faster than its 50
+requests/s (`--scale F`: F times the rate, its fault window and time targets divided by F), 15-40 s each; the
+latency one at only twice the rate, since a busy machine's own latency noise grows with the rate.
 """
 
 from __future__ import annotations
@@ -14,15 +16,23 @@ import pytest
 from maestro.chaos import drill, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+QUICK = {"canary-regression": 4.0, "canary-slower": 2.0}
 SHIPPED = sorted((ROOT / "manifests" / "chaos").glob(f"*{scenario.SUFFIX}"))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name.removesuffix(scenario.SUFFIX) for p in SHIPPED])
 def test_a_shipped_scenario_meets_every_target(path: Path) -> None:
     parsed = scenario.load(path)
+    parsed = parsed if parsed.rollout is None else parsed.scaled(QUICK[parsed.name])
     report = drill.run(parsed).as_dict()
     assert report["missed"] == [], report
-    assert report["requests"] == parsed.load.requests
+    if parsed.rollout is None:
+        assert report["requests"] == parsed.load.requests
+        assert "mttr_s" not in report  # the JSON of a drill without a rollout is as it was
+    else:  # the load stops a few seconds after the rollout ended
+        assert report["rollout_phase"] == "RolledBack" and report["onset_canary_weight"] == 10
+        assert 0 < report["time_to_detect_s"] <= report["mttr_s"] <= parsed.targets["mttr_s"]
+        assert report["canary_requests_after_onset"] > 0 and report["requests"] < parsed.load.requests
     for name in parsed.targets:  # every target was measured, none skipped for want of a value
         assert report[name] is not None, (name, report)
     assert report["policy_violations"] == 0 and report["silent_truncations"] == 0
@@ -107,3 +117,27 @@ def test_an_isolated_drill_reads_the_call_logs_of_upstreams_in_processes_of_thei
     assert report.attempts_before_open["primary"] >= 1
     assert report.max_attempts_to_down_provider_per_cooldown == 0
     assert report.panic_decisions > 0
+
+
+def test_the_rollout_scenarios_are_the_issue_drill() -> None:
+    errors = scenario.load(ROOT / "manifests" / "chaos" / "canary-regression.chaos.json")
+    slower = scenario.load(ROOT / "manifests" / "chaos" / "canary-slower.chaos.json")
+    for s in (errors, slower):
+        assert s.rollout is not None and s.load.rate_per_s == 50 and s.rollout.first_weight == 10
+    assert errors.rollout is not None and slower.rollout is not None
+    assert (errors.upstreams[1].faults.error_rate, errors.rollout.fault.error_rate) == (0.01, 0.06)
+    assert slower.rollout.fault.latency_ms == 1.3 * slower.upstreams[1].faults.latency_ms
+    quick = errors.scaled(4)
+    assert quick.load.rate_per_s == 200 and quick.targets["mttr_s"] == errors.targets["mttr_s"] / 4
+    assert quick.rollout is not None and quick.rollout.onset_within == (0.25, 7.5)
+
+
+def test_a_rollout_needs_upstreams_it_names_and_a_weight_step() -> None:
+    base = {"from": "primary", "to": "fallback", "steps": [{"setWeight": 10}]}
+    assert _small(rollout=base).rollout is not None
+    with pytest.raises(ValueError, match=r"rollout\.to must name one of the upstreams"):
+        _small(rollout={**base, "to": "nope"})
+    with pytest.raises(ValueError, match="needs a setWeight step"):
+        _small(rollout={**base, "steps": [{"analysis": "health"}]})
+    with pytest.raises(ValueError, match="unknown key"):
+        _small(rollout={**base, "fautl": {}})

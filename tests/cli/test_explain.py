@@ -48,6 +48,8 @@ def test_the_json_has_the_same_decision() -> None:
         ("openai-us/gpt-4o-mini", "route-rule"),
         ("anthropic-us/claude-3-5-haiku-20241022", "tag"),
         ("anthropic-us/claude-3-5-haiku-20241022", "route-rule"),
+        ("openai-us/gpt-4o", "tag"),
+        ("openai-us/gpt-4o", "route-rule"),
         ("mistral-eu/mistral-small-latest", "tag"),
         ("mistral-eu/mistral-small-latest", "route-rule"),
     }

@@ -8,6 +8,9 @@ import pytest
 from helpers.cli import run_cli
 from helpers.gateway import ROOT, Up, write_repo
 
+from maestro.delivery.controller import Controller
+from maestro.state.weights import LiveWeights
+
 ROUTE = """apiVersion: maestro.dev/v1
 kind: Route
 metadata: {name: chat-route}
@@ -93,13 +96,29 @@ def test_simulate_promotes_a_healthy_canary_and_rolls_back_a_failing_one(repo: P
     assert "from the fault at 30s: all traffic on stable" in text.output
 
 
-def test_the_example_rollout_names_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_example_rollout_starts_and_its_first_step_gives_gpt4o_ten_percent_of_mini(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("manifests", "policies"):
         shutil.copytree(ROOT / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
-    result = run_cli("rollout", "start", "support-chat-gpt4o", "--no-ledger", "--state", str(tmp_path / "s.db"))
-    assert result.exit_code == 2
-    assert "spec.change.to 'openai-us/gpt-4o' is not a candidate of route 'support-chat'" in result.output
+    db = tmp_path / "s.db"
+    result = run_cli("rollout", "start", "support-chat-gpt4o", "--no-ledger", "--state", str(db))
+    assert result.exit_code == 0, result.output
+    controller = Controller(db, actor="test")
+    try:
+        assert [t.event for t in controller.tick()] == ["setWeight"]
+        weights = LiveWeights(controller.conn).current()["support-chat"]
+        haiku = "anthropic-us/claude-3-5-haiku-20241022"
+        assert weights == {"openai-us/gpt-4o-mini": 81.0, "openai-us/gpt-4o": 9.0, haiku: 10.0}  # haiku keeps its
+    finally:
+        controller.close()
+    status = run_cli("rollout", "status", "support-chat-gpt4o", "--state", str(db), "--json")
+    assert status.exit_code == 0, status.output
+    shown = json.loads(status.output)
+    assert (shown["phase"], shown["canaryWeight"]) == ("Progressing", 10)
+    again = run_cli("rollout", "start", "support-chat-gpt4o", "--no-ledger", "--state", str(db))
+    assert again.exit_code == 2 and "support-chat-gpt4o" in again.output
 
 
 def test_every_transition_and_weight_change_is_a_signed_ledger_entry(

@@ -7,7 +7,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from maestro.delivery.analysis import Arm, Outcome, compare, error_rate_test, guard, half_width
+from maestro.delivery.analysis import (
+    CHANGE_METRIC,
+    Arm,
+    Outcome,
+    Second,
+    change_log_evalue,
+    compare,
+    error_rate_test,
+    guard,
+    half_width,
+    harm,
+)
 
 
 def _look_every(rng: np.random.Generator, p_canary: float, p_stable: float, weight: float, total: int) -> Outcome:
@@ -65,3 +76,57 @@ def test_the_hard_guard_fires_exactly_over_half_after_twenty(n: int, failed: int
 @given(st.floats(1e-6, 1.0), st.floats(0.01, 0.2))
 def test_the_interval_narrows_as_the_variance_falls(v: float, tau: float) -> None:
     assert half_width(v / 2, tau, 0.01) < half_width(v, tau, 0.01)
+
+
+def _seconds(
+    rng: np.random.Generator, count: int, share: float, p_canary: float, p_stable: float, rate: int = 50
+) -> list[Second]:
+    out = []
+    for _ in range(count):
+        n = int(rng.poisson(rate))
+        nc = int(rng.binomial(n, share))
+        out.append(Second(nc, int(rng.binomial(nc, p_canary)), n - nc, int(rng.binomial(n - nc, p_stable))))
+    return out
+
+
+def _first_alarm(seconds: list[Second], alpha: float = 0.01) -> int | None:
+    """The first second at which the change detector, read after every second, fails the canary."""
+    for t in range(1, len(seconds) + 1):
+        if harm(seconds[:t], alpha).outcome is Outcome.FAIL:
+            return t
+    return None
+
+
+def test_the_change_detector_read_every_second_keeps_false_alarms_under_alpha() -> None:
+    rng = np.random.default_rng(3)
+    alarms = [_first_alarm(_seconds(rng, 120, 0.1, 0.01, 0.01)) for _ in range(200)]
+    assert sum(a is not None for a in alarms) <= 4  # alpha 0.01 over the whole run, however often it is read
+
+
+def test_a_fault_that_starts_late_is_judged_on_the_requests_after_it() -> None:
+    rng = np.random.default_rng(5)
+    delays = []
+    for _ in range(30):
+        seconds = _seconds(rng, 100, 0.1, 0.01, 0.01) + _seconds(rng, 150, 0.1, 0.06, 0.01)
+        alarm = _first_alarm(seconds)
+        delays.append(math.inf if alarm is None else alarm - 100)
+    assert min(delays) > 0  # no alarm before the fault
+    assert float(np.percentile(delays, 80)) <= 60  # 5 canary requests a second, 1% -> 6%: caught within a minute
+
+
+def test_errors_that_rise_on_both_sides_alike_are_no_sign_against_the_canary() -> None:
+    rng = np.random.default_rng(9)
+    seconds = _seconds(rng, 60, 0.1, 0.01, 0.01) + _seconds(rng, 120, 0.1, 0.2, 0.2)  # a provider-wide incident
+    verdict = harm(seconds, 0.01)
+    assert verdict.outcome is Outcome.INCONCLUSIVE and verdict.metric == CHANGE_METRIC
+    assert "no sign" in verdict.reason
+
+
+def test_the_change_detector_never_passes_and_names_where_the_change_began() -> None:
+    quiet = [Second(5, 0, 45, 1)] * 30  # stable fails now and then, the canary not more often
+    bad = [Second(5, 3, 45, 1)] * 10
+    assert harm(quiet, 0.01).outcome is Outcome.INCONCLUSIVE
+    verdict = harm(quiet + bad, 0.01)
+    assert verdict.outcome is Outcome.FAIL and "since second 30" in verdict.reason
+    assert (verdict.n_canary, verdict.n_stable) == (50, 450) and verdict.estimate == pytest.approx(0.6 - 1 / 45)
+    assert change_log_evalue([])[0] == 0.0  # no data, no evidence

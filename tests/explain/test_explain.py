@@ -71,6 +71,7 @@ def test_route_json_lists_the_whole_order():
     assert facts["order"] == [
         "openai-us/gpt-4o-mini",
         "anthropic-us/claude-3-5-haiku-20241022",
+        "openai-us/gpt-4o",  # weight 0 (held for the example rollout): after the weighted candidates
         "nim-eu/meta/llama-3.1-8b-instruct",
         "local-lane/smollm2-135m-instruct",
     ]

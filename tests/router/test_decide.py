@@ -60,11 +60,12 @@ def example() -> router.RouterTable:
 def test_an_untagged_request_tries_the_candidates_then_the_fallbacks(example: router.RouterTable) -> None:
     decision = router.decide(example, ask(text="where is my order?"))
     assert set(decision.order[:2]) == {MINI, HAIKU}
-    assert decision.order[2:] == (NIM_8B, LOCAL)
+    # gpt-4o, held at weight 0 for the example rollout, is never picked by weight: it follows as a failover
+    assert decision.order[2:] == ("openai-us/gpt-4o", NIM_8B, LOCAL)
     assert decision.removed == ()
     assert decision.denied is None
     assert decision.tags == frozenset() and decision.detected_tags == frozenset()
-    assert {s.deployment for s in decision.scores} == {MINI, HAIKU}
+    assert {s.deployment for s in decision.scores} == {MINI, HAIKU, "openai-us/gpt-4o"}
 
 
 def test_the_primary_follows_the_route_weights_over_seeds(example: router.RouterTable) -> None:
