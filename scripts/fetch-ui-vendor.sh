@@ -11,8 +11,6 @@ files=(
   "htmx.org@2.0.11 dist/htmx.min.js htmx.min.js"
   "htmx-ext-sse@2.2.4 dist/sse.min.js htmx-sse.min.js"
   "cytoscape@3.35.0 dist/cytoscape.min.js cytoscape.min.js"
-  "dagre@0.8.5 dist/dagre.min.js dagre.min.js"
-  "cytoscape-dagre@2.5.0 cytoscape-dagre.js cytoscape-dagre.js"
 )
 mkdir -p "$dest"
 for line in "${files[@]}"; do

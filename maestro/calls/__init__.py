@@ -32,7 +32,7 @@ from maestro.calls.attempts import (
 )
 from maestro.calls.breaker import Breakers, BreakerSettings, Never
 from maestro.calls.line import Counts, Limits, Line
-from maestro.calls.route import Answer, CallError, RouteCaller, aliases, known
+from maestro.calls.route import Answer, CallError, RouteCaller, aliases, known, merge_delta
 from maestro.calls.watch import FirstTokenWatch
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "aliases",
     "has_token",
     "known",
+    "merge_delta",
     "next_chunk",
     "try_order",
 ]

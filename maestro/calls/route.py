@@ -41,6 +41,7 @@ class Answer:
     output_tokens: int = 0
     decision_id: str = ""
     attempts: tuple[Attempt, ...] = ()
+    tool_calls: tuple[Mapping[str, Any], ...] = ()  # the tool calls the model asked for (OpenAI format)
 
 
 def aliases(manifests: ManifestSet) -> dict[str, str]:
@@ -99,6 +100,15 @@ class RouteCaller:
         request = router.Request(alias=self.alias(route), messages=tuple(messages))
         return router.decide(self.table, request, self.state)
 
+    def estimates(
+        self, order: Sequence[str], messages: Sequence[Mapping[str, Any]], max_tokens: int | None
+    ) -> dict[str, float]:
+        """What a call could cost on each deployment of ``order``, at list price: the messages' estimated
+        input tokens and ``max_tokens`` (else the router's default) of output."""
+        tokens_in = router.estimate_tokens(messages)
+        tokens_out = max_tokens or router.Request(alias="").max_output_tokens
+        return {key: self.table.deployments[key].cost(tokens_in, tokens_out) for key in order}
+
     async def chat(
         self,
         route: str,
@@ -108,7 +118,21 @@ class RouteCaller:
         max_tokens: int | None = None,
     ) -> Answer:
         """The first answer from the decision's order; a CallError when the router refuses or all fail."""
-        decision = self.decide(route, messages)
+        return await self.complete(route, messages, temperature=temperature, max_tokens=max_tokens)
+
+    async def complete(
+        self,
+        route: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        decision: router.Decision | None = None,
+    ) -> Answer:
+        """As ``chat``; with ``tools`` (OpenAI function tools) the answer carries the tool calls the model asked
+        for, and with ``decision`` (one of ``decide``'s, its order cut by a cost cap) that order is tried."""
+        decision = decision or self.decide(route, messages)
         if decision.refusal is not None:
             raise CallError(f"route '{route}' serves no deployment for this request: {decision.refusal.reason}")
         body: dict[str, Any] = {"messages": list(messages)}
@@ -116,6 +140,8 @@ class RouteCaller:
             body["temperature"] = temperature
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
+        if tools:
+            body["tools"] = list(tools)
         settings = self.table.route(decision.alias).settings
         plan = Plan(decision.order, body, settings, panic=decision.panic is not None)
         started = time.perf_counter()
@@ -125,8 +151,8 @@ class RouteCaller:
             raise CallError(f"every deployment of route '{route}' failed: {_faults(e.tally)}") from None
         except CallerRefused as e:
             raise CallError(f"{e.deployment} refused the request: {e.fault}") from e.fault
-        text, usage = served.value
-        d = served.deployment
+        message, usage = served.value
+        text, d = message.get("content") or "", served.deployment
         return Answer(
             text,
             d.key,
@@ -136,24 +162,42 @@ class RouteCaller:
             usage.output_tokens,
             decision.decision_id,
             tuple(served.tally.attempts),
+            tuple(message.get("tool_calls") or ()),
         )
 
-    async def _read(self, opened: Opened) -> tuple[str, providers.Usage]:
-        """The whole answer of an opened stream: its text and usage."""
-        parts = [_content(chunk) for chunk in opened.head]
+    async def _read(self, opened: Opened) -> tuple[dict[str, Any], providers.Usage]:
+        """The whole answer of an opened stream: its first choice's message and the usage."""
+        message: dict[str, Any] = {"role": "assistant", "content": None}
+        for head in opened.head:
+            _merge(message, head)
         while (chunk := await next_chunk(self.line, opened)) is not None:
-            parts.append(_content(chunk))
+            _merge(message, chunk)
         await opened.stream.aclose()
-        return "".join(parts), opened.stream.usage or providers.Usage()
+        return message, opened.stream.usage or providers.Usage()
 
 
-def _content(chunk: Mapping[str, Any]) -> str:
-    out = []
+def _merge(message: dict[str, Any], chunk: Mapping[str, Any]) -> None:
     for choice in chunk.get("choices") or []:
-        content = (choice.get("delta") or {}).get("content")
-        if isinstance(content, str):
-            out.append(content)
-    return "".join(out)
+        if int(choice.get("index", 0)) == 0:
+            merge_delta(message, choice.get("delta") or {})
+
+
+def merge_delta(message: dict[str, Any], delta: Mapping[str, Any]) -> None:
+    """Add one streamed delta to ``message``: its content, refusal, and tool-call pieces by index."""
+    if delta.get("content"):
+        message["content"] = (message["content"] or "") + delta["content"]
+    if delta.get("refusal"):
+        message["refusal"] = (message.get("refusal") or "") + delta["refusal"]
+    for call in delta.get("tool_calls") or ():
+        calls = message.setdefault("tool_calls", [])
+        index = int(call.get("index", len(calls)))
+        while len(calls) <= index:
+            calls.append({"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+        target = calls[index]
+        target["id"] = call.get("id") or target["id"]
+        function = call.get("function") or {}
+        target["function"]["name"] += function.get("name") or ""
+        target["function"]["arguments"] += function.get("arguments") or ""
 
 
 def _faults(tally: Tally) -> str:

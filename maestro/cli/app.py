@@ -50,6 +50,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "worker": "maestro.cli.runs",
         "rollout": "maestro.cli.rollout",
         "freeze": "maestro.cli.freeze",
+        "deploy": "maestro.cli.deploy",
         "ui": "maestro.cli.ui",
     }
 )
@@ -75,6 +76,7 @@ PANELS: Mapping[str, str] = MappingProxyType(
         "chaos": "Operations",
         "rollout": "Operations",
         "freeze": "Operations",
+        "deploy": "Operations",
         "run": "Agent graphs",
         "runs": "Agent graphs",
         "worker": "Agent graphs",

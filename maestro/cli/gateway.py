@@ -6,7 +6,7 @@ import getpass
 import ipaddress
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,12 +14,16 @@ from maestro import state
 from maestro.cli.reference import examples
 from maestro.cli.request_files import load_manifests
 from maestro.delivery.controller import Controller
+from maestro.delivery.notify import Notifier
 from maestro.errors import UsageError
 from maestro.gateway import GatewayConfig, create_app, from_manifests
 from maestro.gateway.config import api_keys_from_json
 from maestro.gateway.recording import change_sink, ledger_sink
 from maestro.gateway.serve import run
 from maestro.ledger.record import recorder
+from maestro.manifests.kinds.policy import Policy
+from maestro.manifests.loader import ManifestSet
+from maestro.router import build
 from maestro.telemetry import from_env
 
 if TYPE_CHECKING:
@@ -88,7 +92,7 @@ def gateway_command(
     store = state_path or state.default_path(Path.cwd())
     ledger = None if no_ledger else recorder(Path.cwd(), key, store=store)  # refuses an untrusted key
     writer = None if ledger is None else ledger.writer()
-    options = {
+    options: dict[str, Any] = {
         "state_path": store,
         "max_body_bytes": max_body,
         "stall_s": stall,
@@ -100,14 +104,15 @@ def gateway_command(
         "tracer_provider": from_env(),
         "record": None if writer is None or ledger is None else ledger_sink(writer, f"gateway:{ledger.signer}"),
         "record_change": None if writer is None or ledger is None else change_sink(writer, ledger.signer),
-        "services": (_rollouts(store, ledger.signer if ledger else None, writer),),
     }
+    manifests = load_manifests(paths)
+    options["services"] = (_rollouts(store, ledger.signer if ledger else None, writer), notifier(store, manifests))
 
     def reload() -> GatewayConfig:
         return from_manifests(load_manifests(paths), **options)
 
     try:
-        config = from_manifests(load_manifests(paths), reload=reload, **options)
+        config = from_manifests(manifests, reload=reload, **options)
         if not api_keys:
             typer.echo(
                 f"gateway: OPEN, no gateway keys (${keys_env} is unset): anyone who reaches {host}:{port} may call "
@@ -129,6 +134,12 @@ def _rollouts(store: str | Path, signer: str | None, writer: Writer | None) -> C
 
     record = None if writer is None else writer.submit
     return Controller(store, actor=actor, record=record, keyring=trusted_keyring(Path.cwd()))
+
+
+def notifier(store: str | Path, manifests: ManifestSet) -> Notifier:
+    """The Policies' webhooks, told what happens in the store (it idles when no Policy names a webhook)."""
+    hooks = [hook for policy in manifests.records(Policy) for hook in policy.notifications]
+    return Notifier(store, hooks, build(manifests).budgets)
 
 
 def check_open(host: str, allow_open: bool, keys_env: str) -> None:

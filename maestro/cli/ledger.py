@@ -86,6 +86,8 @@ def _keyring(folder: Path | None, ref: str | None = None) -> Keyring:
 
 def _rules(paths: list[Path] | None) -> list[Rule]:
     """Dual-control rules of the Policies and AutonomyLevels in the manifests (none without manifests)."""
+    from maestro.manifests.kinds.autonomylevel import AutonomyLevel
+    from maestro.manifests.kinds.policy import Policy
     from maestro.manifests.validate import default_paths, validate
 
     try:
@@ -94,9 +96,7 @@ def _rules(paths: list[Path] | None) -> list[Rule]:
         if paths:
             raise
         return []
-    policies = [doc.spec for doc in manifests.of_kind("Policy")]
-    levels = [(doc.name, doc.spec) for doc in manifests.of_kind("AutonomyLevel")]
-    return rules_from(policies, levels)
+    return rules_from(manifests.records(Policy), manifests.records(AutonomyLevel))
 
 
 @ledger_app.command("show", epilog=examples("maestro ledger show --since 7d", "maestro ledger show --json"))

@@ -28,17 +28,22 @@ def ui_command(
         typer.Option("--manifests", "-m", help="Manifest folders or files."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    grafana_url: Annotated[
+        str | None,
+        typer.Option(envvar="MAESTRO_GRAFANA_URL", help="Grafana that /obs links to and embeds panels from."),
+    ] = None,
 ) -> None:
     """Serve the evidence UI: providers, ledger, manifests, Routing Studio, evals and runs, each also as JSON.
 
-    People log in at /login with a token from --keys-env; scripts send Authorization: Bearer TOKEN. Operators'
-    actions (kill switch, freeze) are signed into the ledger, so a signing key and .maestro/keys/ are needed.
+    People log in at /login with a token from --keys-env; scripts send Authorization: Bearer TOKEN. Every action
+    is signed into the ledger, so a signing key and .maestro/keys/ are needed: the login's own ("ledgerKey": PATH
+    in its entry, so two approvers count as two keys), else --key.
     """
     import uvicorn
 
     from maestro.ledger.record import configured_key
     from maestro.ui.app import create_app
-    from maestro.ui.config import UiConfig, keys_from_env
+    from maestro.ui.config import UiConfig, keys_from_env, signers_from_env
 
     root = Path.cwd()
     keys = keys_from_env(keys_env)
@@ -57,7 +62,9 @@ def ui_command(
         state_path=state_path or state.default_path(root),
         keys=keys,
         signing_key=signing,
+        signers=signers_from_env(keys_env, base=root),
         manifest_paths=tuple(manifests or ()),
+        grafana_url=grafana_url,
     )
     typer.echo(f"maestro ui on http://{host}:{port}/ ({len(keys)} login keys)", err=True)
     uvicorn.run(create_app(config), host=host, port=port, log_level=log_level)

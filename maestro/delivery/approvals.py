@@ -1,38 +1,31 @@
 """Approvals of a rollout's gates: a manual pause and the promotion (``spec.approvals.required`` of them).
 
-An approval is an Ed25519 signature, by the approver's ledger key, over the rollout's name, run, gate (the step
-index; the number of steps for the promotion) and the digest its manifest is pinned to. It counts when a
-trusted key (the repository's ``.maestro/keys``) made it, once per holder and per key, and never for the
-requester who started the rollout (``maestro.ledger.dualcontrol.approvers``). Without trusted keys nothing
-counts: the gate holds.
+An approval is a sign-off (``maestro.delivery.signoffs``) on ``rollout/NAME/RUN/GATE`` (the gate is the step
+index; the number of steps for the promotion) at the digest the rollout's manifest is pinned to. It counts when
+a trusted key (the repository's ``.maestro/keys``) made it, once per holder and per key, and never for the
+requester who started the rollout. Without trusted keys nothing counts: the gate holds. The promotion's
+transition entry carries the promotion's sign-offs (``carried``), which ``maestro ledger verify`` checks.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
+from typing import Any
 
 from maestro.delivery.errors import TransitionError
+from maestro.delivery.signoffs import Signoffs, counted
 from maestro.ledger import Keyring, SigningKey
-from maestro.ledger.dualcontrol import approvers, holder
-from maestro.state.store import migrate
-
-COMPONENT = "rollout_approvals"
-MIGRATIONS = [
-    "CREATE TABLE rollout_approvals (name TEXT NOT NULL, run INTEGER NOT NULL, gate INTEGER NOT NULL, "
-    "digest TEXT NOT NULL, approver TEXT NOT NULL, keyid TEXT NOT NULL, signature BLOB NOT NULL, at REAL NOT NULL, "
-    "PRIMARY KEY (name, run, gate, keyid))"
-]
+from maestro.ledger import signoffs as ledger_signoffs
+from maestro.ledger.dualcontrol import holder
 
 
-def payload(name: str, run: int, gate: int, digest: str) -> bytes:
-    return f"maestro rollout approve\n{name}\n{run}\n{gate}\n{digest}\n".encode()
+def what(name: str, run: int, gate: int) -> str:
+    return f"rollout/{name}/{run}/{gate}"
 
 
 class Approvals:
     def __init__(self, conn: sqlite3.Connection) -> None:
-        migrate(conn, COMPONENT, MIGRATIONS)
-        self.conn = conn
+        self.signoffs = Signoffs(conn)
 
     def add(self, name: str, run: int, gate: int, digest: str, *, requester: str, key: SigningKey) -> None:
         """Sign and store ``key``'s approval; the requester's own is refused."""
@@ -40,28 +33,17 @@ class Approvals:
             raise TransitionError(
                 f"'{key.name}' started rollout '{name}' and cannot approve it; ask another key holder"
             )
-        signature = key.sign(payload(name, run, gate, digest))
-        self.conn.execute(
-            "INSERT INTO rollout_approvals (name, run, gate, digest, approver, keyid, signature, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name, run, gate, keyid) DO UPDATE SET "
-            "digest = excluded.digest, approver = excluded.approver, signature = excluded.signature, at = excluded.at",
-            (name, run, gate, digest, key.name, key.keyid, signature, time.time()),
-        )
+        self.signoffs.add(what(name, run, gate), digest, key, requester=requester)
 
     def count(
         self, name: str, run: int, gate: int, digest: str, *, requester: str, keyring: Keyring | None
     ) -> list[str]:
         """The approvers who count for this gate: trusted, valid, distinct, not the requester."""
-        if keyring is None:
-            return []
-        rows = self.conn.execute(
-            "SELECT keyid, signature FROM rollout_approvals WHERE name = ? AND run = ? AND gate = ? AND digest = ?",
-            (name, run, gate, digest),
-        ).fetchall()
-        data = payload(name, run, gate, digest)
-        signers = []
-        for keyid, signature in rows:
-            key = keyring.get(str(keyid))
-            if key is not None and key.verify(bytes(signature), data):
-                signers.append(key)
-        return approvers(signers, requester)
+        gate_what = what(name, run, gate)
+        return counted(gate_what, digest, self.signoffs.of(gate_what, digest), requester, keyring)
+
+    def carried(self, name: str, run: int, gate: int, digest: str, *, requester: str, required: int) -> dict[str, Any]:
+        """The ``details["signoffs"]`` of the entry this gate's approvals allow."""
+        gate_what = what(name, run, gate)
+        found = self.signoffs.of(gate_what, digest)
+        return ledger_signoffs.details(gate_what, digest, found, requester=requester, required=required)

@@ -15,9 +15,10 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from maestro.delivery import freeze
 from maestro.delivery.analysis import Arm, Second
@@ -26,7 +27,7 @@ from maestro.delivery.errors import TransitionError
 from maestro.delivery.freeze import Freezes
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.lease import Lease
-from maestro.delivery.machine import ACTIVE, Event, State, Tick, Transition, apply, start
+from maestro.delivery.machine import ACTIVE, Event, Phase, State, Tick, Transition, apply, start
 from maestro.delivery.recording import Record, transition_action, verdict_action
 from maestro.delivery.spec import RolloutSpec
 from maestro.delivery.store import RolloutStore, Stored
@@ -34,6 +35,7 @@ from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
 from maestro.gateway.switches import Switches
 from maestro.ledger import Action, Keyring, SigningKey, Subject
+from maestro.router import governance
 from maestro.state import connect
 from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
@@ -197,13 +199,14 @@ class Controller:
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:
                 self.record(verdict_action(spec, state.step, v, self.actor))
-        return Tick(now, frozen, self.switches.killed(spec.route), failures, verdicts, self.approved(stored))
+        killed = governance.covers(*self.switches.kills(), spec.route)
+        return Tick(now, frozen, killed, failures, verdicts, self.approved(stored))
 
     def _after(self, stored: Stored, transition: Transition | None, actor: str, frozen: str) -> None:
         spec, state = stored.spec, stored.state
         self._set_weights(spec, state.canary_weight, frozen, actor)
         if transition is not None:
-            self._record(spec, transition, actor)
+            self._record(spec, transition, actor, self._carried(stored, transition))
         if state.phase not in ACTIVE and state.phase != "Promoted":
             obs.unwatch(self.conn, spec.route)
 
@@ -221,9 +224,21 @@ class Controller:
         if self.record is not None:
             self.record(weight_change_action(change))
 
-    def _record(self, spec: RolloutSpec, transition: Transition, actor: str) -> None:
+    def _record(
+        self, spec: RolloutSpec, transition: Transition, actor: str, signoffs: Mapping[str, Any] | None = None
+    ) -> None:
         if self.record is not None:
-            self.record(transition_action(spec, transition, actor))
+            self.record(transition_action(spec, transition, actor, signoffs))
+
+    def _carried(self, stored: Stored, transition: Transition) -> Mapping[str, Any] | None:
+        """The promotion's sign-offs, for its transition entry (None when it needed none)."""
+        spec = stored.spec
+        if not spec.approvals or transition.after != Phase.PROMOTED or transition.before == Phase.PROMOTED:
+            return None
+        gate = len(spec.steps)
+        return self.approvals.carried(
+            spec.name, stored.run, gate, spec.digest, requester=stored.started_by, required=spec.approvals
+        )
 
 
 def _apply(event: Event, stored: Stored) -> tuple[State, Transition | None]:

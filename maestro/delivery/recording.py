@@ -9,7 +9,8 @@ on its pinned digest (``approvals``), so its promotion is recorded as a transiti
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from maestro.delivery.analysis import Verdict
 from maestro.delivery.machine import Transition
@@ -20,8 +21,11 @@ from maestro.ledger import Action, PolicyResult, Subject
 Record = Callable[[Action], None]
 
 
-def transition_action(spec: RolloutSpec, t: Transition, actor: str) -> Action:
-    details = {
+def transition_action(
+    spec: RolloutSpec, t: Transition, actor: str, signoffs: Mapping[str, Any] | None = None
+) -> Action:
+    """A transition entry; a promotion that needed approvals carries their sign-offs (``ledger verify`` checks them)."""
+    details: dict[str, object] = {
         "rollout": spec.name,
         "route": spec.route,
         "event": t.event,
@@ -33,6 +37,8 @@ def transition_action(spec: RolloutSpec, t: Transition, actor: str) -> Action:
         "canary": spec.canary,
         "reason": t.reason,
     }
+    if signoffs is not None:
+        details |= {"digest": spec.digest, "signoffs": dict(signoffs)}
     return _action("rollout.transition", spec, details, actor)
 
 

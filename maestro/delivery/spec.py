@@ -14,6 +14,8 @@ from typing import Any
 
 from maestro.delivery.errors import RolloutError
 from maestro.manifests.durations import seconds
+from maestro.manifests.kinds.policy import Policy
+from maestro.manifests.kinds.rollout import Rollout, RolloutStep
 from maestro.manifests.loader import ManifestSet
 from maestro.manifests.windows import Window
 from maestro.manifests.windows import parse as parse_window
@@ -116,54 +118,47 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
     if doc is None:
         known = ", ".join(sorted(d.name for d in manifests.of_kind("Rollout"))) or "none"
         raise RolloutError(f"no Rollout named '{name}'; rollouts in the manifests: {known}")
-    spec = doc.spec
+    rollout: Rollout = doc.record
     where = f"{doc.file}:{doc.line}"
-    target = spec["target"]
-    if target["kind"] != "Route":
+    if rollout.target_kind != "Route":
         raise RolloutError(
-            f"{where}: Rollout '{name}' targets a {target['kind']}; this version runs Route rollouts only"
+            f"{where}: Rollout '{name}' targets a {rollout.target_kind}; this version runs Route rollouts only"
         )
-    change = spec.get("change", {})
-    if "from" not in change or "to" not in change:
+    if rollout.change_from is None or rollout.change_to is None:
         raise RolloutError(f"{where}: Rollout '{name}' needs spec.change.from and spec.change.to (provider/model)")
-    weights = _route_weights(manifests, target["name"], where)
-    for side in ("from", "to"):
-        if change[side] not in weights:
+    weights = _route_weights(manifests, rollout.target_name, where)
+    for side, deployment in (("from", rollout.change_from), ("to", rollout.change_to)):
+        if deployment not in weights:
             raise RolloutError(
-                f"{where}: spec.change.{side} '{change[side]}' is not a candidate of route '{target['name']}' "
+                f"{where}: spec.change.{side} '{deployment}' is not a candidate of route '{rollout.target_name}' "
                 f"(candidates: {', '.join(sorted(weights))}); add it to the route's candidates "
                 "(weight 0 gives it no traffic until the rollout does)"
             )
     return RolloutSpec(
         name=name,
         digest=content_hash(doc),
-        route=target["name"],
-        stable=change["from"],
-        canary=change["to"],
-        steps=tuple(_step(s) for s in spec["steps"]),
-        analyses={
-            a["name"]: tuple(Metric(m["name"], m.get("source", "gateway")) for m in a["metrics"])
-            for a in spec.get("analysis", [])
-        },
+        route=rollout.target_name,
+        stable=rollout.change_from,
+        canary=rollout.change_to,
+        steps=tuple(_step(s) for s in rollout.steps),
+        analyses={a.name: tuple(Metric(m.name, m.source) for m in a.metrics) for a in rollout.analysis},
         weights=weights,
-        automatic_rollback=bool(spec.get("rollback", {}).get("automatic", True)),
-        freezes=_freezes(manifests, doc.ref, spec),
-        approvals=int(spec.get("approvals", {}).get("required", 0)),
-        rollback_when=tuple(spec.get("rollback", {}).get("when", ())),
-        conditions={
-            a["name"]: (a.get("successCondition", ""), a.get("failureCondition", "")) for a in spec.get("analysis", [])
-        },
+        automatic_rollback=rollout.rollback.automatic,
+        freezes=_freezes(manifests, rollout),
+        approvals=rollout.approvals_required,
+        rollback_when=rollout.rollback.when,
+        conditions={a.name: (a.success_condition or "", a.failure_condition or "") for a in rollout.analysis},
     )
 
 
-def _freezes(manifests: ManifestSet, ref: str, spec: Mapping[str, Any]) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+def _freezes(manifests: ManifestSet, rollout: Rollout) -> tuple[tuple[str, Mapping[str, Any]], ...]:
     """The Policies' windows that freeze rollouts (``applies`` absent or naming ``rollout``), then the Rollout's."""
     found: list[tuple[str, Mapping[str, Any]]] = []
-    for policy in manifests.of_kind("Policy"):
-        for w in policy.spec.get("freezeWindows", []):
-            if "rollout" in w.get("applies", ["rollout"]):
-                found.append((policy.ref, w))
-    found.extend((ref, w) for w in spec.get("freezeWindows", []))
+    for policy in manifests.records(Policy):
+        found.extend(
+            (policy.ref, w.as_written()) for w in policy.freeze_windows if "rollout" in (w.applies or ("rollout",))
+        )
+    found.extend((rollout.ref, w.as_written()) for w in rollout.freeze_windows)
     return tuple(found)
 
 
@@ -174,9 +169,9 @@ def _route_weights(manifests: ManifestSet, route: str, where: str) -> dict[str, 
     raise RolloutError(f"{where}: the route '{route}' this rollout targets does not exist")
 
 
-def _step(step: Mapping[str, Any]) -> Step:
-    if "setWeight" in step:
-        return Step("setWeight", weight=int(step["setWeight"]))
-    if "pause" in step:
-        return Step("pause", pause_s=None if step["pause"] == "manual" else seconds(step["pause"]))
-    return Step("analysis", analysis=str(step["analysis"]))
+def _step(step: RolloutStep) -> Step:
+    if step.kind == "setWeight":
+        return Step("setWeight", weight=step.weight)
+    if step.kind == "pause":
+        return Step("pause", pause_s=None if step.pause == "manual" else seconds(step.pause))
+    return Step("analysis", analysis=step.analysis)

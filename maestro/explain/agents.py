@@ -22,7 +22,7 @@ def explain_agent(manifests: ManifestSet, doc: Document) -> Explanation:
     tools = tuple(f"{t.name} ({t.action}): {says[allowed[t.name]]}" for t in agent.tools)
     prompt = f"file {agent.prompt_file}" if agent.prompt_file is not None else "written inline"
     limits = tuple(f"{k}: {v}" for k, v in agent.limits.items())
-    pipelines = [p.ref for p in manifests.records(Pipeline) if any(s.get("agent") == agent.name for s in p.steps)]
+    pipelines = [p.ref for p in manifests.records(Pipeline) if any(s.agent == agent.name for s in p.steps)]
     return Explanation(
         doc.ref,
         doc.file,

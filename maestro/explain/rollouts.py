@@ -11,25 +11,23 @@ def explain_rollout(doc: Document) -> Explanation:
     rollout: Rollout = doc.record
     steps = []
     for step in rollout.steps:
-        if "setWeight" in step:
-            steps.append(f"send {step['setWeight']}% of traffic to the new version")
-        elif "pause" in step:
-            pause = step["pause"]
-            steps.append("wait for a person to promote it" if pause == "manual" else f"wait {pause}")
+        if step.kind == "setWeight":
+            steps.append(f"send {step.weight}% of traffic to the new version")
+        elif step.kind == "pause":
+            steps.append("wait for a person to promote it" if step.pause == "manual" else f"wait {step.pause}")
         else:
-            steps.append(f"run analysis '{step['analysis']}'")
+            steps.append(f"run analysis '{step.analysis}'")
     analyses = tuple(
-        f"{a['name']}: every {a.get('interval', '1m')}, passes when `{a.get('successCondition', 'true')}`"
-        + (f", fails when `{a['failureCondition']}`" if "failureCondition" in a else "")
+        f"{a.name}: every {a.interval or '1m'}, passes when `{a.success_condition or 'true'}`"
+        + (f", fails when `{a.failure_condition}`" if a.failure_condition is not None else "")
         for a in rollout.analysis
     )
-    rollback = rollout.rollback
-    back = tuple(f"roll back when `{w}`" for w in rollback.get("when", []))
-    if rollback.get("automatic", True):
+    back = tuple(f"roll back when `{w}`" for w in rollout.rollback.when)
+    if rollout.rollback.automatic:
         back += ("a failed analysis rolls back automatically",)
-    approvals = rollout.approvals.get("required", 0)
-    change = rollout.change
-    what = f": {change['from']} -> {change['to']}" if "from" in change and "to" in change else ""
+    approvals = rollout.approvals_required
+    changed = rollout.change_from is not None and rollout.change_to is not None
+    what = f": {rollout.change_from} -> {rollout.change_to}" if changed else ""
     return Explanation(
         doc.ref,
         doc.file,
@@ -49,5 +47,5 @@ def explain_rollout(doc: Document) -> Explanation:
                 ),
             ),
         ),
-        {"target": rollout.target, "steps": list(rollout.steps), "approvals": approvals},
+        {"target": rollout.target, "steps": [s.as_written() for s in rollout.steps], "approvals": approvals},
     )

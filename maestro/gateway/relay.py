@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from maestro.calls import Opened, next_chunk
+from maestro.calls import Opened, merge_delta, next_chunk
 from maestro.gateway.responses import COST
 from maestro.gateway.runtime import Runtime
 from maestro.providers import FaultKind, ProviderFault, Usage, sse
@@ -84,7 +84,7 @@ def merge(chunks: list[dict[str, Any]], usage: Usage | None, model: str) -> dict
                     "logprobs": None,
                 },
             )
-            _merge_delta(choice["message"], c.get("delta") or {})
+            merge_delta(choice["message"], c.get("delta") or {})
             choice["finish_reason"] = c.get("finish_reason") or choice["finish_reason"]
     first = chunks[0] if chunks else {}
     out: dict[str, Any] = {
@@ -97,23 +97,6 @@ def merge(chunks: list[dict[str, Any]], usage: Usage | None, model: str) -> dict
     if usage is not None:
         out["usage"] = usage.as_openai()
     return out
-
-
-def _merge_delta(message: dict[str, Any], delta: dict[str, Any]) -> None:
-    if delta.get("content"):
-        message["content"] = (message["content"] or "") + delta["content"]
-    if delta.get("refusal"):
-        message["refusal"] = (message.get("refusal") or "") + delta["refusal"]
-    for call in delta.get("tool_calls") or ():
-        calls = message.setdefault("tool_calls", [])
-        index = int(call.get("index", len(calls)))
-        while len(calls) <= index:
-            calls.append({"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-        target = calls[index]
-        target["id"] = call.get("id") or target["id"]
-        function = call.get("function") or {}
-        target["function"]["name"] += function.get("name") or ""
-        target["function"]["arguments"] += function.get("arguments") or ""
 
 
 @dataclass

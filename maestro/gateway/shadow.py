@@ -4,6 +4,9 @@ A shadow's answer is read and thrown away; it never reaches the caller, never de
 counts against a circuit. Its latency and errors feed the live statistics (so the router learns how a
 candidate would do) and the metrics (``maestro_gateway_shadow_total``, ``..._shadow_cost_usd``). Shadows
 are best effort: past ``MAX_IN_FLIGHT`` running at once, new ones are dropped (and counted as dropped).
+
+A shadow is one attempt on one deployment (no retries, no fallback), made through the route-calling core's
+``Line``: the same client choice (a lane's replica by prompt prefix), the provider's timeout and the price.
 """
 
 from __future__ import annotations
@@ -40,13 +43,13 @@ class Shadows:
             task.add_done_callback(self.tasks.discard)
 
     async def _one(self, d: Deployment, body: dict[str, Any]) -> None:
-        rt, started = self.rt, time.perf_counter()
-        deadline = rt.config.providers[d.provider.name].timeouts.total_s
-        with rt.tracer.attempt(d.provider.name, d.model, d.key, 0) as span:
+        rt, line, started = self.rt, self.rt.line, time.perf_counter()
+        deadline = line.specs[d.provider.name].timeouts.total_s
+        with line.tracer.attempt(d.provider.name, d.model, d.key, 0) as span:
             span.set_attribute("maestro.shadow", True)
             try:
                 async with asyncio.timeout(deadline):
-                    stream = await rt.pool[d.provider.name].open(body, d.model)
+                    stream = await line.client(d, body.get("messages")).open(body, d.model)
                     try:
                         async for _ in stream:
                             pass
@@ -66,7 +69,7 @@ class Shadows:
                 tracing.fail(span, kind, str(e))
                 return
             rt.live.record(d.key, (time.perf_counter() - started) * 1000, ok=True)
-            cost = rt.line.cost(d, stream.usage)
+            cost = line.cost(d, stream.usage)
             rt.metrics.shadow.labels(d.key, "ok").inc()
             rt.metrics.shadow_cost.labels(d.key).inc(cost)
             if stream.usage is not None:

@@ -36,12 +36,6 @@ class Switches:
         self._kills: tuple[bool, frozenset[str]] = (False, frozenset())
         self._kills_of: frozenset[str] | None = None  # the names ``_kills`` was read from
 
-    def killed(self, route: str) -> bool:
-        """Is the live kill switch engaged for ``route`` (or all)? Requests are judged by the router (it reads
-        ``kills`` and the manifests' switch); this is for the rollout controller."""
-        engaged_all, routes = self.kills()
-        return engaged_all or route in routes
-
     def kills(self) -> tuple[bool, frozenset[str]]:
         """(engaged for all routes, the routes it is engaged for): what the router's decision judges."""
         names = self._engaged_names()

@@ -1,7 +1,7 @@
 """Dual control: which entries need approvals, whose signatures count, and for how long.
 
-Rules come from the loaded manifests as plain specs (the ledger imports nothing of ``maestro.manifests``
-but its duration parser):
+Rules come from the records of the loaded manifests, ``Policy`` and ``AutonomyLevel`` (the ledger imports
+nothing of ``maestro.manifests`` at run time but its duration parser: the records are only its types):
 
 * a Policy's ``dualControl`` item ``{action: autonomy.raise, approvers: 2, expiresAfter: 24h}`` guards every
   entry whose action is ``autonomy.raise``;
@@ -23,13 +23,17 @@ compares it with the time in the first signed checkpoint that covers it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from maestro.ledger.keys import PublicKey
 from maestro.manifests.durations import seconds
+
+if TYPE_CHECKING:
+    from maestro.manifests.kinds.autonomylevel import AutonomyLevel
+    from maestro.manifests.kinds.policy import Policy
 
 GUARDED = frozenset(
     {"autonomy.raise", "policy.loosen", "provider.add", "rollout.promote", "killswitch.release", "budget.raise"}
@@ -49,26 +53,29 @@ class Rule:
         return self.action == action and (self.level is None or self.level == level)
 
 
-def rules_from(policies: Iterable[Mapping[str, Any]], levels: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Rule]:
-    """Rules from Policy specs and (name, spec) pairs of AutonomyLevels."""
+def rules_from(policies: Iterable[Policy], levels: Iterable[AutonomyLevel]) -> list[Rule]:
+    """Rules from the Policies' ``dualControl`` items and the AutonomyLevels' approvals."""
     rules = [
-        Rule(item["name"], item["action"], int(item["approvers"]), expires_after=_expiry(item))
-        for spec in policies
-        for item in spec.get("dualControl", [])
+        Rule(item.name, item.action, int(item.approvers), expires_after=_expiry(item.expires_after))
+        for policy in policies
+        for item in policy.dual_control
     ]
-    for name, spec in levels:
-        approvals = spec.get("approvals", {})
-        required = int(approvals.get("required", 0))
-        if required:
+    for level in levels:
+        if level.approvals_required:
             rules.extend(
-                Rule(f"AutonomyLevel/{name}", action, required, level=name, expires_after=_expiry(approvals))
-                for action in spec.get("requiresApproval", [])
+                Rule(
+                    f"AutonomyLevel/{level.name}",
+                    action,
+                    level.approvals_required,
+                    level=level.name,
+                    expires_after=_expiry(level.approval_expires_after),
+                )
+                for action in level.requires_approval
             )
     return rules
 
 
-def _expiry(spec: Mapping[str, Any]) -> float | None:
-    value = spec.get("expiresAfter")
+def _expiry(value: str | None) -> float | None:
     return None if value is None else seconds(str(value))
 
 
@@ -103,8 +110,20 @@ def applicable(rules: Sequence[Rule], action: str, level: str | None) -> list[Ru
     return [r for r in rules if r.applies(action, level)]
 
 
-def shortfall(rules: Sequence[Rule], action: str, level: str | None, actor: str, signers: Sequence[PublicKey]) -> str:
-    """Why the entry is not approved as it must be ('' when it is): actor, rules found, approvals."""
+def shortfall(
+    rules: Sequence[Rule],
+    action: str,
+    level: str | None,
+    actor: str,
+    signers: Sequence[PublicKey],
+    *,
+    endorsers: Sequence[PublicKey] = (),
+) -> str:
+    """Why the entry is not approved as it must be ('' when it is): actor, rules found, approvals.
+
+    ``endorsers``: the keys of the sign-offs the entry carries (``maestro.ledger.signoffs``); they count as
+    approvals like the envelope's co-signatures, but never bind the actor.
+    """
     unsigned = unsigned_actor(actor, signers)
     if unsigned:
         return unsigned
@@ -117,7 +136,7 @@ def shortfall(rules: Sequence[Rule], action: str, level: str | None, actor: str,
             )
         return ""
     strictest = max(needed, key=lambda r: r.approvers)
-    got = approvers(signers, actor)
+    got = approvers([*signers, *endorsers], actor)
     if len(got) >= strictest.approvers:
         return ""
     who = ", ".join(got) or "nobody"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from maestro import state
 from maestro.ledger import checkpoint as cp
-from maestro.ledger import dsse
+from maestro.ledger import dsse, signoffs
 from maestro.ledger import statement as st
 from maestro.ledger.dualcontrol import Rule, expired, expiry, shortfall, unsigned_actor
 from maestro.ledger.errors import ApprovalError, LedgerError
@@ -161,8 +161,11 @@ class Ledger:
         if len(signers) != len(envelope.signatures):
             raise ApprovalError("a signature on the entry is repeated, not by a trusted key, or does not verify")
         now = now or datetime.now(UTC)
-        problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers) or expired(
-            expiry(rules, entry.action, entry.autonomy_level), entry.time, now
+        endorsers, bad = signoffs.carried(entry.predicate, keyring)
+        problem = (
+            bad
+            or shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers, endorsers=endorsers)
+            or expired(expiry(rules, entry.action, entry.autonomy_level), entry.time, now)
         )
         if problem:
             raise ApprovalError(f"entry not appended: {problem}")

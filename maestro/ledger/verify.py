@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from maestro.ledger import checkpoint as cp
-from maestro.ledger import dsse
+from maestro.ledger import dsse, signoffs
 from maestro.ledger import statement as st
 from maestro.ledger.dualcontrol import Rule, expired, expiry, parse_time, shortfall
 from maestro.ledger.keys import Keyring, PublicKey
@@ -217,7 +217,10 @@ def _check_entry(
         return f"claims to be entry {entry.index}: an entry was deleted, inserted or moved here"
     if entry.previous != previous:
         return "its link to the previous entry is broken: an entry before it was altered or replaced"
-    problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers)
+    endorsers, unendorsed = signoffs.carried(entry.predicate, keyring)
+    if unendorsed:
+        return unendorsed
+    problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers, endorsers=endorsers)
     rule = None if problem else expiry(rules, entry.action, entry.autonomy_level)
     if rule is not None:
         timed.append(Timed(index, entry.time, rule))

@@ -12,17 +12,18 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, relevance
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from maestro.manifests import kinds
 from maestro.manifests.diagnostics import json_path
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 API_VERSION = "maestro.dev/v1"
 KINDS: dict[str, str] = {name: kind.schema for name, kind in kinds.KINDS.items()}  # kind -> its schema file
@@ -58,13 +59,21 @@ class SchemaSet:
 
     def __init__(self) -> None:
         self.schemas: dict[str, dict[str, Any]] = {kind: json.loads(schema_text(f)) for kind, f in KINDS.items()}
-        registry: Registry[Any] = Registry().with_resources(
-            (KINDS[k], Resource.from_contents(s, default_specification=DRAFT202012)) for k, s in self.schemas.items()
-        )
         # The Rust engine (jsonschema-rs) answers "is it valid?" about 10x faster; the Python engine runs only
         # on documents that fail, to explain why with relevance ordering and best matches.
         self.gates = {kind: jsonschema_rs.validator_for(schema).is_valid for kind, schema in self.schemas.items()}
-        self.validators = {
+
+    @cached_property
+    def validators(self) -> dict[str, jsonschema.Draft202012Validator]:
+        """The Python engine's validators, built (and jsonschema imported) when a document first fails."""
+        import jsonschema
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        registry: Registry[Any] = Registry().with_resources(
+            (KINDS[k], Resource.from_contents(s, default_specification=DRAFT202012)) for k, s in self.schemas.items()
+        )
+        return {
             kind: jsonschema.Draft202012Validator(schema, registry=registry) for kind, schema in self.schemas.items()
         }
 
@@ -83,6 +92,8 @@ class SchemaSet:
             return head
         if self.gates[data["kind"]](data):
             return []
+        from jsonschema.exceptions import relevance
+
         errors = sorted(self.validators[data["kind"]].iter_errors(data), key=relevance)
         findings: list[Finding] = []
         seen: set[tuple[str, tuple[str | int, ...]]] = set()
@@ -117,6 +128,8 @@ def _check_head(data: dict[str, Any]) -> Iterator[Finding]:
 
 def _deepest(error: ValidationError) -> ValidationError:
     """For oneOf/anyOf, the sub-error that best explains the failure (as check-jsonschema does)."""
+    from jsonschema.exceptions import relevance
+
     while error.context:
         best = sorted(error.context, key=relevance)[0]
         if len(best.absolute_path) < len(error.absolute_path):

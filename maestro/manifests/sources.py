@@ -87,6 +87,11 @@ def _disk_reader(base_dir: str, relative: str) -> bytes | None:
 # --- git ------------------------------------------------------------------------------------------------
 
 
+def commit(rev: str, cwd: Path) -> str:
+    """The full commit id git revision ``rev`` names in the repository around ``cwd``."""
+    return _commit(rev, _toplevel(rev, cwd))
+
+
 def git_side(rev: str, cwd: Path) -> Side:
     """The manifests at git revision ``rev`` of the repository around ``cwd``."""
     top = _toplevel(rev, cwd)

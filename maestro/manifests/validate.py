@@ -72,6 +72,8 @@ def _context(paths: Sequence[Path], named: Sequence[Path]) -> list[Path]:
     """The other manifest files of the repositories that the files named in ``paths`` belong to."""
     roots = {repository_root(p.parent) for p in paths if p.is_file()}
     folders = [root / d for root in sorted(roots) for d in DEFAULT_DIRS if (root / d).is_dir()]
+    if not folders:  # only folders named (the usual case): nothing to add, and no path to resolve again
+        return []
     seen = {p.resolve() for p in named}
     return [p for p in discover(folders) if p.resolve() not in seen]
 

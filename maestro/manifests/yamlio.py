@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ruamel.yaml import YAML
+from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # the C extension, clib or clibz
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -234,6 +235,38 @@ class _Parsers(threading.local):
 _PARSERS = _Parsers()
 
 
+class _Composer(CParser, _CachedResolver):  # type: ignore[misc]
+    """The C reader, scanner, parser and composer of one text, resolving tags with ``_CachedResolver``.
+
+    ``YAML().compose_all`` defines a new loader class for every stream and ties the loader to itself, so each
+    file left a reference cycle (about 90 objects) that only the cyclic collector could free, and the
+    collector's passes over them and over the data already built took a third of validate's CPU on 2,000
+    files. This composer refers to nothing that refers back to it: it and its node tree are freed as soon as
+    a file is built. Texts with a ``%YAML`` directive still take the library's own path (see ``_parser``).
+    """
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        self.loadumper = None  # no loader around it: the resolver falls back to YAML 1.2, the table's version
+        self._loader_version = None
+        self.resolver_exact_paths: list[Any] = []
+        self.resolver_prefix_paths: list[Any] = []
+        self._version_implicit_resolver: dict[Any, Any] = {}
+
+
+def _compose_all(text: str) -> Iterator[Node | None]:
+    """The composed tree of each document of ``text``, as ``YAML(typ="safe").compose_all`` gives them."""
+    if "%YAML" in text:
+        yield from _parser(text).compose_all(text)
+        return
+    composer = _Composer(text)
+    try:
+        while composer.check_node():
+            yield composer.get_node()
+    finally:
+        composer.dispose()
+
+
 def _parser(text: str = "") -> YAML:
     if "%YAML" in text:
         return YAML(typ="safe", pure=False)
@@ -287,7 +320,7 @@ def parse(text: str, limits: Limits) -> list[ParsedDocument]:
     """Parse every document of ``text`` into plain data; raise YamlProblem on the first problem."""
     _check_depth(text, limits)
     try:
-        nodes = list(_parser(text).compose_all(text))
+        nodes = list(_compose_all(text))
     except MarkedYAMLError as e:
         raise _syntax_problem(e, text) from e
     except YAMLError as e:
@@ -308,7 +341,7 @@ def parse(text: str, limits: Limits) -> list[ParsedDocument]:
 
 def compose(text: str) -> list[Node]:
     """The composed trees of ``text`` (already known to parse), for ``locate``."""
-    return [n for n in _parser(text).compose_all(text) if n is not None]
+    return [n for n in _compose_all(text) if n is not None]
 
 
 def _check_depth(text: str, limits: Limits) -> None:
@@ -357,7 +390,12 @@ def _syntax_problem(e: MarkedYAMLError, text: str) -> YamlProblem:
 
 
 class _Builder:
-    """Turns a composed node tree into JSON-like data, refusing what a manifest may not hold."""
+    """Turns a composed node tree into JSON-like data, refusing what a manifest may not hold.
+
+    Most values of a manifest are strings: a scalar child whose tag is plainly ``str`` is taken in the loop
+    over its parent (``_text``) rather than through ``build``, which saved a call and two look-ups of its
+    tag for most nodes. Every node still counts towards ``max_nodes`` and the alias check.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -366,16 +404,35 @@ class _Builder:
         self.seen: set[int] = set()
         self.places: dict[int, array[int]] = {}
 
-    def build(self, node: Node, depth: int) -> Any:
+    def _count(self, node: Node) -> None:
         self.nodes += 1
         if id(node) in self.seen:
             self.aliased = True
         self.seen.add(id(node))
         if self.nodes > self.limits.max_nodes:
-            rule = "yaml.alias-bomb" if self.aliased else "yaml.too-deep"
-            what = "anchors and aliases expand to" if self.aliased else "the document holds"
-            fix = "remove the aliases" if self.aliased else "split it into smaller documents"
-            raise YamlProblem(rule, f"{what} over {self.limits.max_nodes:,} nodes; {fix}", *_pos(node))
+            self._too_many(node)
+
+    def _too_many(self, node: Node) -> None:
+        rule = "yaml.alias-bomb" if self.aliased else "yaml.too-deep"
+        what = "anchors and aliases expand to" if self.aliased else "the document holds"
+        fix = "remove the aliases" if self.aliased else "split it into smaller documents"
+        raise YamlProblem(rule, f"{what} over {self.limits.max_nodes:,} nodes; {fix}", *_pos(node))
+
+    def _text(self, node: Node) -> bool:
+        """Whether ``node`` is a scalar tagged plainly as a string and not seen before: then it is counted here
+        and its value is the data (the caller takes ``node.value``); ``build`` handles every other node."""
+        if type(node) is ScalarNode:
+            ctag = node.ctag
+            if ctag.handle is None and ctag.suffix == _STR and id(node) not in self.seen:
+                self.seen.add(id(node))
+                self.nodes += 1
+                if self.nodes > self.limits.max_nodes:
+                    self._too_many(node)
+                return True
+        return False
+
+    def build(self, node: Node, depth: int) -> Any:
+        self._count(node)
         if depth >= self.limits.max_depth and isinstance(node, (SequenceNode, MappingNode)):
             # levels count collections, the top one being 1, as _check_depth counts them
             raise YamlProblem(
@@ -388,9 +445,11 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return _scalar(node, tag)
         if isinstance(node, SequenceNode):
-            items = [self.build(item, depth + 1) for item in node.value]
+            text = self._text
+            items = []
             places = array("I")
             for item in node.value:
+                items.append(item.value if text(item) else self.build(item, depth + 1))
                 mark = item.start_mark
                 places.extend((mark.line + 1, mark.column + 1))
             self.places[id(items)] = places
@@ -402,30 +461,23 @@ class _Builder:
     def _mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         places = array("I")
-        explicit: set[str] = set()
         merged: dict[str, tuple[Any, tuple[int, int, int, int]]] = {}
+        text = self._text
         for key_node, value_node in node.value:
-            key_tag = _tag_of(key_node)
-            if key_tag == _MERGE:
-                for source in _merge_sources(value_node):
-                    built = self._mapping(source, depth + 1)
-                    source_places = self.places.pop(id(built))  # the merged copy is dropped: so is its entry
-                    for i, (k, v) in enumerate(built.items()):
-                        at = source_places[4 * i : 4 * i + 4]
-                        merged.setdefault(k, (v, (at[0], at[1], at[2], at[3])))
+            ctag = key_node.ctag
+            if type(key_node) is ScalarNode and ctag.handle is None and ctag.suffix == _STR:
+                key = key_node.value  # the common case, taken without looking the tag up again
+            elif self._merge(key_node, value_node, depth, merged):
                 continue
-            _check_tag(key_node, key_tag)
-            if not isinstance(key_node, ScalarNode) or key_tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
-                raise YamlProblem("yaml.key", "a mapping key must be a plain scalar such as a name", *_pos(key_node))
-            key = str(key_node.value)
-            if key in explicit:
+            else:
+                key = _key(key_node)
+            if key in out:  # merged keys join ``out`` only after the loop: these are the explicit ones
                 raise YamlProblem(
                     "yaml.duplicate-key",
                     f"key '{key}' appears twice in this mapping; YAML would keep only one: remove one of them",
                     *_pos(key_node),
                 )
-            explicit.add(key)
-            out[key] = self.build(value_node, depth + 1)
+            out[key] = value_node.value if text(value_node) else self.build(value_node, depth + 1)
             km, vm = key_node.start_mark, value_node.start_mark
             places.extend((km.line + 1, km.column + 1, vm.line + 1, vm.column + 1))
         for k, (v, where) in merged.items():
@@ -434,6 +486,27 @@ class _Builder:
                 places.extend(where)
         self.places[id(out)] = places
         return out
+
+    def _merge(self, key_node: Node, value_node: Node, depth: int, merged: dict[str, Any]) -> bool:
+        """Whether ``key_node`` is a merge key ``<<``: then the keys of the mappings it names join ``merged``."""
+        if _tag_of(key_node) != _MERGE:
+            return False
+        for source in _merge_sources(value_node):
+            built = self._mapping(source, depth + 1)
+            source_places = self.places.pop(id(built))  # the merged copy is dropped: so is its entry
+            for i, (k, v) in enumerate(built.items()):
+                at = source_places[4 * i : 4 * i + 4]
+                merged.setdefault(k, (v, (at[0], at[1], at[2], at[3])))
+        return True
+
+
+def _key(node: Node) -> str:
+    """A mapping key other than a plain string, as text; a problem when it is not a plain scalar."""
+    tag = _tag_of(node)
+    _check_tag(node, tag)
+    if not isinstance(node, ScalarNode) or tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL):
+        raise YamlProblem("yaml.key", "a mapping key must be a plain scalar such as a name", *_pos(node))
+    return str(node.value)
 
 
 def _check_tag(node: Node, tag: str | None) -> None:

@@ -12,7 +12,7 @@ The freeze stops configuration changes, not requests: the gateway's reload and t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,13 @@ _REQUEST_STAGES = frozenset({Stage.CONTEXT, Stage.COST})
 
 def killed(table: RouterTable, state: LiveState, route: str) -> bool:
     """Does a kill switch (the manifests' or the live one) cover ``route``?"""
-    return table.kill_all or state.kill_all or route in table.kill_routes or route in state.kill_routes
+    return covers(table.kill_all, table.kill_routes, route) or covers(state.kill_all, state.kill_routes, route)
+
+
+def covers(kill_all: bool, kill_routes: Collection[str], route: str) -> bool:
+    """Does one kill switch, engaged for every route (``kill_all``) or for ``kill_routes``, cover ``route``? The
+    rollout controller asks this of the live switch (``Switches.kills``), the router of both switches."""
+    return kill_all or route in kill_routes
 
 
 def refusal_before(

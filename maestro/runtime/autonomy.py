@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from maestro.manifests.autonomy import Permission, permission_of
+from maestro.manifests.durations import seconds
+from maestro.manifests.kinds.autonomylevel import AutonomyLevel
 from maestro.manifests.loader import ManifestSet
 
 
@@ -42,21 +44,20 @@ class Verdict:
 
 
 def level_of(manifests: ManifestSet, name: str) -> Level:
-    from maestro.manifests.durations import seconds
-
-    doc = manifests.get("AutonomyLevel", name)
-    if doc is None:  # validate rejects a dangling reference; a snapshot always holds the level
+    """The level named ``name``; one that forbids everything when the run's manifests lack it (validate
+    rejects a dangling reference, so a snapshot always holds it)."""
+    record = manifests.record(AutonomyLevel, name)
+    if record is None:
         return Level(name, -1, frozenset(), frozenset(), 1, (), None)
-    spec = doc.spec
-    approvals = spec.get("approvals", {})
+    expires = record.approval_expires_after
     return Level(
         name,
-        int(spec["level"]),
-        frozenset(spec.get("allowedWithoutApproval", ())),
-        frozenset(spec.get("requiresApproval", ())),
-        max(1, int(approvals.get("required", 1))),
-        tuple(approvals.get("roles", ())),
-        seconds(approvals["expiresAfter"]) if "expiresAfter" in approvals else None,
+        record.level,
+        frozenset(record.allowed_without_approval),
+        frozenset(record.requires_approval),
+        max(1, record.approvals_required),
+        record.approver_roles,
+        seconds(expires) if expires else None,
     )
 
 

@@ -30,6 +30,7 @@ APP_NAME = "maestro"
 # Recovery only resumes runs started by the same application version: bump this when the workflow changes in
 # a way that old checkpoints cannot replay.
 APP_VERSION = "maestro-runtime-1"
+POLL_S = 0.2  # how often a worker looks for queued runs, and for runs to recover or resume
 
 
 def state_url(root: Path, url: str | None = None) -> str:
@@ -81,18 +82,27 @@ def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iter
     from maestro.runtime.workflow import QUEUE  # registers the workflow before launch
 
     _log_to_current_stderr()
-    DBOS(config=_config(state_url(root, url)))
+    _recover_promptly(DBOS(config=_config(state_url(root, url))))
     try:
         DBOS.launch()
         logging.getLogger("dbos").setLevel(logging.WARNING)
         if queue:
-            DBOS.register_queue(QUEUE, polling_interval_sec=0.2)
+            DBOS.register_queue(QUEUE, polling_interval_sec=POLL_S)
         yield
     finally:
         DBOS.destroy()
         from maestro.runtime.services import SERVICES
 
         SERVICES.close()
+
+
+def _recover_promptly(dbos: DBOS) -> None:
+    """DBOS restarts a recovered run (after a crash) or a resumed one through its internal queue, polled once a
+    second by default: a restarted worker did nothing for 1-2 s. Poll it as often as the run queue (its own
+    construction, before launch; DBOS has no public setting for it)."""
+    from dbos._utils import INTERNAL_QUEUE_NAME
+
+    dbos._registry._register_internal_queue(INTERNAL_QUEUE_NAME, polling_interval_sec=POLL_S)
 
 
 def _log_to_current_stderr() -> None:

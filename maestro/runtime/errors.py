@@ -3,7 +3,9 @@
 RunError                the run cannot be started, found or steered as asked; the message says what to do
 ├── InterruptError      an approval names a stale or unknown interrupt, or the approver may not approve it
 └── NodeError           a node failed (a tool, a model call, an edge); recorded on the node, never raised
-                        out of a run
+    │                   out of a run
+    └── LimitError      a node's limit is reached: its or the run's cost cap, the Agent's maxSteps, tokens or
+                        cost per step (stops the node; not retried)
 """
 
 from __future__ import annotations
@@ -21,3 +23,7 @@ class InterruptError(RunError):
 
 class NodeError(RunError):
     """A node failed; the run records it on the node and stops with the reason."""
+
+
+class LimitError(NodeError):
+    """A node's limit is reached (a cost cap, an Agent's limit per step); another attempt would reach it too."""

@@ -18,7 +18,8 @@ from typing import Any
 
 import cel
 
-from maestro.manifests.checks.pipelines import edges_of
+from maestro.manifests.durations import seconds
+from maestro.manifests.kinds.pipeline import Pipeline, Step
 from maestro.manifests.loader import Document
 from maestro.runtime.errors import NodeError
 
@@ -45,6 +46,12 @@ class Node:
     attempts: int = 1  # the first attempt and the retries
     backoff_s: float = 0.0
     max_cost_usd: float | None = None
+    timeout_s: float | None = None  # one attempt's limit
+    line: int = 0  # where the step is written
+    map_over: str | None = None  # a map node: the CEL list, the sub-step each item runs, how many at once, the output
+    map_step: Node | None = None
+    map_concurrency: int = 1
+    map_into: str = "results"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,42 +75,47 @@ class Graph:
         return [(i, e) for i, e in enumerate(self.edges) if e.source == node]
 
 
-def graph_of(pipeline: Document) -> Graph:
-    """The typed graph of a schema-valid Pipeline."""
-    from maestro.manifests.durations import seconds
-
-    spec = pipeline.spec
-    nodes: dict[str, Node] = {}
-    for step in spec["steps"]:
-        approval = step.get("approval")
-        retry = step.get("retry", {})
-        nodes[step["id"]] = Node(
-            id=step["id"],
-            type=step["type"],
-            agent=step.get("agent"),
-            tool=step.get("tool"),
-            route=step.get("route"),
-            prompt=step.get("prompt"),
-            approval=Approval(
-                int(approval["approvers"]),
-                tuple(approval.get("roles", ())),
-                seconds(approval["timeout"]) if "timeout" in approval else None,
-                approval.get("onTimeout", "reject"),
-            )
-            if approval
-            else None,
-            attempts=1 + int(retry.get("attempts", 0)),
-            backoff_s=seconds(retry["backoff"]) if "backoff" in retry else 0.0,
-            max_cost_usd=step.get("maxCostUsd"),
-        )
-    edges = tuple(Edge(e["from"], e["to"], e.get("when"), e.get("maxIterations")) for e in edges_of(spec))
+def graph_of(pipeline: Pipeline | Document) -> Graph:
+    """The typed graph of a Pipeline (its record, or its document's)."""
+    if isinstance(pipeline, Document):
+        pipeline = pipeline.record
+    assert isinstance(pipeline, Pipeline)
     return Graph(
         name=pipeline.name,
-        start=spec.get("start", spec["steps"][0]["id"]),
-        nodes=nodes,
-        edges=edges,
-        autonomy_level=spec.get("autonomyLevel"),
-        max_cost_usd=spec.get("limits", {}).get("maxCostUsd"),
+        start=pipeline.start,
+        nodes={step.id: node_of(step) for step in pipeline.steps},
+        edges=tuple(Edge(e.source, e.target, e.when, e.max_iterations) for e in pipeline.flow),
+        autonomy_level=pipeline.autonomy_level,
+        max_cost_usd=pipeline.max_cost_usd,
+    )
+
+
+def node_of(step: Step) -> Node:
+    approval = step.approval
+    return Node(
+        id=step.id,
+        type=step.type,
+        agent=step.agent,
+        tool=step.tool,
+        route=step.route,
+        prompt=step.prompt,
+        approval=Approval(
+            approval.approvers,
+            approval.roles,
+            seconds(approval.timeout) if approval.timeout else None,
+            approval.on_timeout,
+        )
+        if approval
+        else None,
+        attempts=1 + step.retries,
+        backoff_s=seconds(step.backoff) if step.backoff else 0.0,
+        max_cost_usd=step.max_cost_usd,
+        timeout_s=seconds(step.timeout) if step.timeout else None,
+        line=step.line,
+        map_over=step.map.over if step.map else None,
+        map_step=node_of(step.map.step) if step.map else None,
+        map_concurrency=step.map.concurrency if step.map else 1,
+        map_into=step.map.into if step.map else "results",
     )
 
 

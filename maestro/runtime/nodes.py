@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maestro.manifests.kinds.agent import Tool
+from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.manifests.loader import ManifestSet
 from maestro.runtime import autonomy, evidence, tools
-from maestro.runtime.errors import NodeError
+from maestro.runtime.errors import LimitError, NodeError
 from maestro.runtime.graph import Node
 
 
@@ -63,24 +65,43 @@ def _note(record: dict[str, Any], index: int | None) -> None:
         record["ledger"].append(index)
 
 
-def run_with_retries(ctx: Context, work: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``work`` up to the node's attempts; the record of the last attempt, with the count."""
-    record = _record(ctx, time.time())
-    details = {"node": ctx.node.id, "iteration": ctx.iteration}
-    _note(record, evidence.record(ctx.root, "run.node.start", ctx.run, details=details))
+def attempts(ctx: Context, record: dict[str, Any], work: Callable[[float | None], dict[str, Any]]) -> None:
+    """Run ``work(timeout_s)`` up to the node's attempts (``retry``), with its backoff; the output or the last
+    attempt's error lands on ``record``. An attempt over the node's ``timeout`` fails and is retried too."""
     for attempt in range(1, ctx.node.attempts + 1):
         record["attempts"] = attempt
         try:
-            record["output"] = work(record)
+            record["output"] = work(ctx.node.timeout_s)
             record["status"], record["error"] = "succeeded", None
-            break
+            return
         except NodeError as e:
             record["status"], record["error"] = "failed", str(e)
+            if isinstance(e, LimitError):
+                return  # another attempt would pass the cap too
             if attempt < ctx.node.attempts:
                 time.sleep(ctx.node.backoff_s * 2 ** (attempt - 1))
+
+
+def run_with_retries(ctx: Context, work: Callable[[dict[str, Any], float | None], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``work(record, timeout_s)`` up to the node's attempts; the record of the last attempt, with the count."""
+    record = start(ctx)
+    attempts(ctx, record, lambda timeout_s: work(record, timeout_s))
+    return end(ctx, record)
+
+
+def start(ctx: Context) -> dict[str, Any]:
+    """A new node record, its start recorded."""
+    record = _record(ctx, time.time())
+    details = {"node": ctx.node.id, "iteration": ctx.iteration}
+    _note(record, evidence.record(ctx.root, "run.node.start", ctx.run, details=details))
+    return record
+
+
+def end(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+    """The node record, ended and its end recorded; a node that spent past its cap fails."""
     cap = ctx.node.max_cost_usd
     if record["status"] == "succeeded" and cap is not None and record["costUsd"] > cap:
-        record["status"], record["error"] = "failed", f"spent ${record['costUsd']:.4f}, over the node's cap ${cap}"
+        record["status"], record["error"] = "failed", f"spent ${record['costUsd']:.6f}, over the node's cap ${cap}"
     record["ended"] = time.time()
     index = evidence.record(
         ctx.root,
@@ -97,51 +118,79 @@ def run_with_retries(ctx: Context, work: Callable[[dict[str, Any]], dict[str, An
 def model(ctx: Context) -> dict[str, Any]:
     """A model node: the step's prompt and the run state through its route."""
     assert ctx.node.route is not None
-    return run_with_retries(ctx, lambda rec: _chat(ctx, rec, ctx.node.route or "", ctx.node.prompt or ""))
+    messages = _messages(ctx, ctx.node.prompt or "")
+    return run_with_retries(
+        ctx, lambda rec, timeout_s: parse_output(chat(ctx, rec, ctx.node.route or "", messages, timeout_s)["content"])
+    )
 
 
 def agent(ctx: Context) -> dict[str, Any]:
-    """An agent node: the Agent's prompt and the run state through the Agent's route (one turn; no tool loop)."""
+    """An agent node with no tools: the Agent's prompt and the run state through the Agent's route, one turn
+    (an Agent with tools runs its tool loop, ``maestro.runtime.agentloop``)."""
 
-    def work(record: dict[str, Any]) -> dict[str, Any]:
-        doc = ctx.manifests.get("Agent", ctx.node.agent or "")
-        if doc is None:
-            raise NodeError(f"no Agent named '{ctx.node.agent}' in the manifests of this run")
-        prompt = str(ctx.run["snapshot"]["prompts"].get(doc.name, ""))
-        return _chat(ctx, record, str(doc.spec["route"]), prompt)
+    def work(record: dict[str, Any], timeout_s: float | None) -> dict[str, Any]:
+        agent = tools.agent_of(ctx.manifests, ctx.node.agent or "")
+        messages = _messages(ctx, str(ctx.run["snapshot"]["prompts"].get(agent.name, "")))
+        answer = chat(ctx, record, agent.route, messages, timeout_s, max_tokens=agent.max_tokens_per_step)
+        return parse_output(answer["content"])
 
     return run_with_retries(ctx, work)
 
 
-def _chat(ctx: Context, record: dict[str, Any], route: str, prompt: str) -> dict[str, Any]:
-    from maestro.calls import CallError
-
-    messages = [{"role": "system", "content": prompt}] if prompt else []
+def _messages(ctx: Context, prompt: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": prompt}] if prompt else []
     messages.append({"role": "user", "content": json.dumps(dict(ctx.state), sort_keys=True)})
+    return messages
 
+
+def chat(
+    ctx: Context,
+    record: dict[str, Any],
+    route: str,
+    messages: list[dict[str, Any]],
+    timeout_s: float | None,
+    *,
+    tools_offered: list[dict[str, Any]] | None = None,
+    max_tokens: int | None = None,
+) -> dict[str, Any]:
+    """One model call through ``route``, its cost reserved first (``maestro.runtime.costs``): the assistant's
+    message (``content``, ``tool_calls``). The call, its tokens and cost land on ``record``."""
+    import asyncio
+
+    from maestro.calls import CallError
+    from maestro.runtime import costs
     from maestro.runtime.services import SERVICES
 
     caller = SERVICES.caller(str(ctx.run["snapshot"]["digest"]), ctx.manifests)
+    decision, preferred = costs.reserve(caller, ctx, record, route=route, messages=messages, max_tokens=max_tokens)
+    call = caller.complete(route, messages, max_tokens=max_tokens, tools=tools_offered, decision=decision)
     try:
-        answer = SERVICES.run(caller.chat(route, messages))
+        answer = SERVICES.run(asyncio.wait_for(call, timeout_s))
+    except TimeoutError as e:
+        raise NodeError(f"the model call through route '{route}' took over the step's timeout {timeout_s:g}s") from e
     except CallError as e:  # the route is unknown, refused the request, or every deployment failed
         raise NodeError(str(e)) from e
     tokens = answer.input_tokens + answer.output_tokens
-    record["calls"].append(
-        {"kind": "model", "servedBy": answer.deployment, "costUsd": answer.cost_usd, "tokens": tokens}
-    )
+    entry = {"kind": "model", "servedBy": answer.deployment, "costUsd": answer.cost_usd, "tokens": tokens}
+    entry["decision"] = answer.decision_id
+    if preferred is not None:
+        entry["downgradedFrom"] = preferred  # the cost cap moved the call off the router's first choice
+    record["calls"].append(entry)
     record["tokens"] += tokens
     record["costUsd"] += answer.cost_usd
     index = evidence.record(
         ctx.root,
         "run.model.call",
         ctx.run,
-        details={"node": ctx.node.id, "servedBy": answer.deployment, "tokens": tokens},
+        details={"node": ctx.node.id, "servedBy": answer.deployment, "tokens": tokens, "decision": answer.decision_id},
         subjects={"messages": messages, "answer": answer.output},
         cost_usd=answer.cost_usd,
     )
     _note(record, index)
-    return parse_output(answer.output)
+    message: dict[str, Any] = {"role": "assistant", "content": answer.output}
+    if answer.tool_calls:
+        message["tool_calls"] = [dict(c) for c in answer.tool_calls]
+    return message
 
 
 def parse_output(text: str) -> dict[str, Any]:
@@ -160,7 +209,7 @@ def parse_output(text: str) -> dict[str, Any]:
     return {"text": text}
 
 
-def tool_arguments(tool: tools.Tool, state: Mapping[str, Any]) -> dict[str, Any]:
+def tool_arguments(tool: Tool, state: Mapping[str, Any]) -> dict[str, Any]:
     """The tool's arguments: each property of its inputSchema taken from the run state (input and outputs)."""
     properties = (tool.input_schema or {}).get("properties", {})
     return {name: state[name] for name in properties if name in state}
@@ -169,20 +218,23 @@ def tool_arguments(tool: tools.Tool, state: Mapping[str, Any]) -> dict[str, Any]
 def gate(ctx: Context) -> dict[str, Any]:
     """What a tool node will run and the autonomy verdict on it (``decision``: allow, approval, forbid)."""
     box = tools.toolbox(ctx.manifests, ctx.node.agent or "")
-    tool = box.tool(ctx.node.tool or "")
-    agent_doc = ctx.manifests.get("Agent", box.agent)
-    pipeline_doc = ctx.manifests.get("Pipeline", str(ctx.run["pipeline"]))
-    names = [agent_doc.spec.get("autonomyLevel") if agent_doc else None]
-    names.append(pipeline_doc.spec.get("autonomyLevel") if pipeline_doc else None)
+    called = box.tool(ctx.node.tool or "")
+    return judge(ctx, box, called, tool_arguments(called, ctx.state))
+
+
+def judge(ctx: Context, box: tools.Toolbox, called: Tool, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The autonomy verdict on calling ``called`` with ``arguments`` (checked against its inputSchema first);
+    a refusal is recorded."""
+    pipeline = ctx.manifests.record(Pipeline, str(ctx.run["pipeline"]))
+    names = [box.agent.autonomy_level, pipeline.autonomy_level if pipeline else None]
     level = autonomy.applicable(ctx.manifests, names)
-    verdict = autonomy.judge(tool.action, level)
-    arguments = tool_arguments(tool, ctx.state)
-    tools.check_arguments(tool, arguments, tool.input_schema, "the Agent manifest")
+    verdict = autonomy.judge(called.action, level)
+    tools.check_arguments(called, arguments, called.input_schema, "the Agent manifest")
     out = {
-        "tool": tool.name,
-        "server": tool.server,
-        "action": tool.action,
-        "arguments": arguments,
+        "tool": called.name,
+        "server": called.server,
+        "action": called.action,
+        "arguments": dict(arguments),
         "decision": verdict.decision if verdict else "allow",
         "level": level.name if level else None,
         "required": level.approvals_required if level else 0,
@@ -195,8 +247,8 @@ def gate(ctx: Context) -> dict[str, Any]:
             ctx.root,
             "run.tool.refused",
             ctx.run,
-            details={"node": ctx.node.id, "tool": tool.name, "action": tool.action, "reason": out["reason"]},
-            subjects={"arguments": arguments},
+            details={"node": ctx.node.id, "tool": called.name, "action": called.action, "reason": out["reason"]},
+            subjects={"arguments": dict(arguments)},
             level=level.name if level else None,
         )
     return out
@@ -205,27 +257,43 @@ def gate(ctx: Context) -> dict[str, Any]:
 def tool(ctx: Context, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A tool node: one MCP call with the arguments the gate judged, under a stable idempotency key."""
     box = tools.toolbox(ctx.manifests, ctx.node.agent or "")
-    spec = box.tool(ctx.node.tool or "")
-    key = tools.idempotency_key(str(ctx.run["id"]), ctx.node.id, ctx.iteration, 0)
+    called = box.tool(ctx.node.tool or "")
+    return run_with_retries(
+        ctx,
+        lambda record, timeout_s: call_tool(
+            ctx, record, box, called, arguments=arguments, index=0, timeout_s=timeout_s
+        ),
+    )
 
-    def work(record: dict[str, Any]) -> dict[str, Any]:
-        result = tools.call(box.server_of(spec), spec, arguments, key, ctx.root)
-        call = {
-            "kind": "tool",
-            "tool": spec.name,
-            "argumentsDigest": evidence.digest(dict(arguments)),
-            "idempotencyKey": key,
-            "resultDigest": evidence.digest(result),
-        }
-        record["calls"].append(call)
-        index = evidence.record(
-            ctx.root,
-            "run.tool.call",
-            ctx.run,
-            details={"node": ctx.node.id, **call},
-            subjects={"arguments": dict(arguments), "result": result},
-        )
-        _note(record, index)
-        return result
 
-    return run_with_retries(ctx, work)
+def call_tool(
+    ctx: Context,
+    record: dict[str, Any],
+    box: tools.Toolbox,
+    called: Tool,
+    *,
+    arguments: Mapping[str, Any],
+    index: int,
+    timeout_s: float | None,
+) -> dict[str, Any]:
+    """Call ``called`` over MCP under the key ``RUN:NODE:ITERATION:INDEX``; the call lands on ``record``."""
+    key = tools.idempotency_key(str(ctx.run["id"]), ctx.node.id, ctx.iteration, index)
+    limit = {"timeout_s": timeout_s} if timeout_s is not None else {}
+    result = tools.call(box.server_of(called), called, arguments, key, ctx.root, **limit)
+    call = {
+        "kind": "tool",
+        "tool": called.name,
+        "argumentsDigest": evidence.digest(dict(arguments)),
+        "idempotencyKey": key,
+        "resultDigest": evidence.digest(result),
+    }
+    record["calls"].append(call)
+    entry = evidence.record(
+        ctx.root,
+        "run.tool.call",
+        ctx.run,
+        details={"node": ctx.node.id, **call},
+        subjects={"arguments": dict(arguments), "result": result},
+    )
+    _note(record, entry)
+    return result

@@ -21,9 +21,22 @@ def node_line(record: Mapping[str, Any]) -> str:
     line = f"  {record['node']}#{record['iteration']} ({record['type']}): {record['status']} in {took:.2f}s"
     if record.get("attempts", 1) > 1:
         line += f", {record['attempts']} attempts"
+    if record.get("costUsd"):
+        line += f", ${record['costUsd']:.6f}"
     if record.get("error"):
         line += f" - {record['error']}"
     return line
+
+
+def call_line(call: Mapping[str, Any]) -> str:
+    if call["kind"] == "model":
+        line = f"model call served by {call['servedBy']}: {call['tokens']} tokens, ${call['costUsd']:.6f}"
+        if call.get("downgradedFrom"):
+            line += f" (the cost cap moved it off {call['downgradedFrom']})"
+        return line + (f", decision {call['decision']}" if call.get("decision") else "")
+    if call.get("refused"):
+        return f"tool call {call['tool']} not run: {call['refused']}"
+    return f"tool call {call['tool']} (idempotency key {call['idempotencyKey']})"
 
 
 def interrupt_lines(run: Run) -> list[str]:
@@ -65,13 +78,11 @@ def show_text(run: Run) -> str:
     ]
     for record in run.nodes:
         lines.append(f"{node_line(record)}  [{_time(record.get('started'))} -> {_time(record.get('ended'))}]")
-        for call in record.get("calls", ()):
-            if call["kind"] == "model":
-                lines.append(
-                    f"      model call served by {call['servedBy']}: {call['tokens']} tokens, ${call['costUsd']:.6f}"
-                )
-            else:
-                lines.append(f"      tool call {call['tool']} (idempotency key {call['idempotencyKey']})")
+        lines += [f"      {call_line(call)}" for call in record.get("calls", ())]
+        for branch in record.get("branches", ()):
+            error = f" - {branch['error']}" if branch.get("error") else ""
+            lines.append(f"      branch {branch['node']}: {branch['status']}, ${branch['costUsd']:.6f}{error}")
+            lines += [f"        {call_line(call)}" for call in branch.get("calls") or ()]
         lines.append(f"      output: {json.dumps(record.get('output'), sort_keys=True)}")
         if record.get("ledger"):
             lines.append(f"      ledger entries: {', '.join(f'#{i}' for i in record['ledger'])}")

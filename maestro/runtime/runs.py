@@ -45,6 +45,7 @@ class Run:
     interrupt: Mapping[str, Any] | None = None
     requester: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    pinned: Mapping[str, Any] | None = None  # the Snapshot's JSON: the manifests the run started with
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -144,6 +145,7 @@ def _view(wf: Any, interrupt: Any, nodes: tuple[Mapping[str, Any], ...]) -> Run:
         nodes=nodes,
         interrupt=interrupt if isinstance(interrupt, dict) else None,
         requester=str(run_input.get("requester", "")),
+        pinned=run_input.get("snapshot"),
     )
 
 

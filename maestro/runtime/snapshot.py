@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from maestro.manifests.kinds.agent import Agent
 from maestro.manifests.loader import ManifestSet, SourceFile
 from maestro.manifests.validate import default_paths, validate, validate_sources
 from maestro.runtime.errors import RunError
@@ -45,7 +46,7 @@ def take(root: Path) -> Snapshot:
     texts = result.manifests.locator.texts
     bases = {d.file: d.base_dir for d in result.manifests.documents}
     files = tuple(sorted((name, bases.get(name, ""), text) for name, text in texts.items() if name in bases))
-    prompts = {agent.name: _prompt(agent.spec, agent.base_dir) for agent in result.manifests.of_kind("Agent")}
+    prompts = {agent.name: _prompt(agent) for agent in result.manifests.records(Agent)}
     body = json.dumps({"files": files, "prompts": prompts}, sort_keys=True).encode()
     return Snapshot(hashlib.sha256(body).hexdigest(), files, prompts)
 
@@ -61,13 +62,12 @@ def _load(digest: str, files: tuple[tuple[str, str, str], ...]) -> ManifestSet:
     return validate_sources(sources).manifests
 
 
-def _prompt(spec: Mapping[str, Any], base_dir: str) -> str:
-    prompt = spec["prompt"]
-    if "system" in prompt:
-        return str(prompt["system"])
-    if "file" in prompt:
+def _prompt(agent: Agent) -> str:
+    if agent.system is not None:
+        return agent.system
+    if agent.prompt_file is not None:
         try:
-            return (Path(base_dir) / str(prompt["file"])).read_text(encoding="utf-8")
+            return (Path(agent.source.base_dir) / agent.prompt_file).read_text(encoding="utf-8")
         except OSError:
             return ""
     return ""

@@ -5,7 +5,8 @@ maestro is the MCP client (PyPI ``mcp``). A call:
 1. checks the arguments against the tool's ``inputSchema`` in the Agent manifest, then against the one the
    server lists (``jsonschema``), so a bad argument never reaches the server;
 2. carries an idempotency key (run id, node id, iteration, call index) in the request's ``_meta``
-   (``idempotencyKey``), so a call repeated after a crash is recognised by the server;
+   (``idempotencyKey``), and over HTTP as the ``Idempotency-Key`` header, so a call repeated after a crash is
+   recognised by the server;
 3. returns the tool's structured result (or its text read as JSON, else ``{"text": ...}``).
 
 A stdio server is started per call in the repository root (``python`` as the first word means the Python
@@ -15,8 +16,11 @@ that runs maestro) and gets only the environment variables it names in ``env`` p
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
+import ssl
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,65 +29,49 @@ from typing import Any
 
 import jsonschema
 
+from maestro.manifests.kinds.agent import Agent, McpServer, Tool
 from maestro.manifests.loader import ManifestSet
 from maestro.runtime.errors import NodeError
 
 CALL_TIMEOUT_S = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
-    name: str
-    command: tuple[str, ...] = ()
-    url: str | None = None
-    env: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Tool:
-    name: str
-    action: str
-    server: str | None
-    input_schema: Mapping[str, Any] | None
+Server = McpServer
 
 
 @dataclass(frozen=True, slots=True)
 class Toolbox:
     """The tools of one Agent and the servers that serve them."""
 
-    agent: str
-    tools: Mapping[str, Tool]
-    servers: Mapping[str, Server]
+    agent: Agent
 
     def tool(self, name: str) -> Tool:
-        tool = self.tools.get(name)
+        tool = self.agent.tool(name)
         if tool is None:
-            known = ", ".join(sorted(self.tools)) or "none"
-            raise NodeError(f"Agent '{self.agent}' has no tool '{name}'; its tools: {known}")
+            known = ", ".join(sorted(t.name for t in self.agent.tools)) or "none"
+            raise NodeError(f"Agent '{self.agent.name}' has no tool '{name}'; its tools: {known}")
         return tool
 
     def server_of(self, tool: Tool) -> Server:
-        if tool.server is None or tool.server not in self.servers:
+        server = self.agent.server(tool.server) if tool.server is not None else None
+        if server is None:
             raise NodeError(
-                f"tool '{tool.name}' of Agent '{self.agent}' names no MCP server in spec.mcpServers "
+                f"tool '{tool.name}' of Agent '{self.agent.name}' names no MCP server in spec.mcpServers "
                 f"(server: {tool.server!r}); add `server: NAME` to the tool and the server to spec.mcpServers"
             )
-        return self.servers[tool.server]
+        return server
+
+
+def agent_of(manifests: ManifestSet, name: str) -> Agent:
+    """The Agent record named ``name`` in the run's manifests; a NodeError when there is none."""
+    agent = manifests.record(Agent, name)
+    if agent is None:
+        raise NodeError(f"no Agent named '{name}' in the manifests of this run")
+    return agent
 
 
 def toolbox(manifests: ManifestSet, agent: str) -> Toolbox:
-    doc = manifests.get("Agent", agent)
-    if doc is None:
-        raise NodeError(f"no Agent named '{agent}' in the manifests of this run")
-    spec = doc.spec
-    tools = {
-        t["name"]: Tool(t["name"], t["action"], t.get("server"), t.get("inputSchema")) for t in spec.get("tools", ())
-    }
-    servers = {
-        s["name"]: Server(s["name"], tuple(s.get("command", ())), s.get("url"), tuple(s.get("env", ())))
-        for s in spec.get("mcpServers", ())
-    }
-    return Toolbox(agent, tools, servers)
+    return Toolbox(agent_of(manifests, agent))
 
 
 def idempotency_key(run_id: str, node: str, iteration: int, call_index: int) -> str:
@@ -120,7 +108,8 @@ async def _call(server: Server, tool: Tool, arguments: dict[str, Any], key: str,
     from mcp import Client
     from mcp_types import RequestParamsMeta
 
-    async with Client(_transport(server, root)) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(Client(await _transport(server, root, key, stack)))
         listed = {t.name: t for t in (await client.list_tools()).tools}
         if tool.name not in listed:
             raise NodeError(f"MCP server '{server.name}' has no tool '{tool.name}'; it has {', '.join(listed)}")
@@ -139,16 +128,30 @@ async def _call(server: Server, tool: Tool, arguments: dict[str, Any], key: str,
     return parsed if isinstance(parsed, dict) else {"result": parsed}
 
 
-def _transport(server: Server, root: Path) -> Any:
+async def _transport(server: Server, root: Path, key: str, stack: contextlib.AsyncExitStack) -> Any:
     from mcp import StdioServerParameters
 
     if server.url:
-        return server.url
+        import httpx2
+        from mcp.client.streamable_http import streamable_http_client
+
+        timeout = httpx2.Timeout(30.0, read=CALL_TIMEOUT_S)
+        headers = {"Idempotency-Key": key}
+        http = await stack.enter_async_context(httpx2.AsyncClient(verify=_tls(), timeout=timeout, headers=headers))
+        return streamable_http_client(server.url, http_client=http)
     command = list(server.command)
     if command[0] in ("python", "python3"):
         command[0] = sys.executable
     env = {name: os.environ[name] for name in server.env if name in os.environ}
     return StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=root)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every HTTP call in this process: building one reads the CA bundle (130 ms a call)."""
+    import httpcore2
+
+    return httpcore2.default_ssl_context()
 
 
 def _reason(e: BaseException) -> str:

@@ -18,7 +18,8 @@ from typing import Any
 
 from dbos import DBOS
 
-from maestro.runtime import approvals, evidence, nodes, snapshot
+from maestro.manifests.kinds.pipeline import Pipeline
+from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
 
@@ -26,7 +27,7 @@ WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
 NODE_STEP, GATE_STEP, CHECK_STEP, FINISH_STEP = "maestro.node", "maestro.gate", "maestro.approval", "maestro.finish"
 RECORD_STEP = "maestro.node.record"  # a node that ended without a call: an approval step, a refusal, a rejection
-TIMELINE_STEPS = (NODE_STEP, RECORD_STEP)
+TIMELINE_STEPS = (NODE_STEP, RECORD_STEP, agentloop.END_STEP)
 INTERRUPT_EVENT = "interrupt"
 FOREVER_S = 400 * 24 * 3600.0  # a wait with no timeout
 
@@ -173,7 +174,9 @@ def _approval_record(node: Node, iteration: int, started: float, outcome: dict[s
     return record
 
 
-def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any]) -> dict[str, Any]:
+def _run_node(
+    run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any], *, steps: dict[str, Any]
+) -> dict[str, Any]:
     interrupt = approvals.interrupt_id(run["id"], node.id, iteration)
     if node.type == "approval":
         assert node.approval is not None
@@ -192,6 +195,10 @@ def _run_node(run: dict[str, Any], graph: Graph, node: Node, iteration: int, sta
             "requester": run["requester"],
         }
         return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
+    if node.type == "map":
+        return fanout.run(run, node, iteration, state, steps, finish=record_step)
+    if node.type == "agent" and agentloop.has_tools(run, node):
+        return agentloop.run(run, graph.name, node, iteration, state, wait=wait_for_people)
     arguments = None
     if node.type == "tool":
         verdict = gate_step(run, node, iteration, state)
@@ -232,10 +239,10 @@ def _args(arguments: Mapping[str, Any]) -> str:
 def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
     """Interpret the run's pinned Pipeline from its start to its end, a human's no, or a failed node."""
     manifests = snapshot.manifests(snapshot.Snapshot.from_json(run["snapshot"]))
-    doc = manifests.get("Pipeline", run["pipeline"])
-    if doc is None:
+    pipeline = manifests.record(Pipeline, run["pipeline"])
+    if pipeline is None:
         return finish_step(run, {"status": "failed", "reason": f"no Pipeline '{run['pipeline']}'", "costUsd": 0.0})
-    graph = graph_of(doc)
+    graph = graph_of(pipeline)
     state: dict[str, Any] = dict(run["input"])
     steps: dict[str, Any] = {}
     visits: dict[str, int] = {}
@@ -247,7 +254,8 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
         node = graph.nodes[current]
         iteration = visits.get(current, 0)
         visits[current] = iteration + 1
-        record = _run_node(run, graph, node, iteration, state)
+        caps = {"spentUsd": cost, "maxCostUsd": graph.max_cost_usd}  # for the cost reservation of model calls
+        record = _run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
         cost += float(record["costUsd"])
         if record["status"] != "succeeded":
             status = "rejected" if record["status"] == "rejected" else "failed"

@@ -2,7 +2,8 @@
 or one, and the freeze) here, an approver's decision on a run in ``maestro.ui.runs``.
 
 The entry's actor is ``KEY_ID:SIGNER``: the UI key that acted, bound to the ledger key that signs (the
-ledger refuses an actor its signer does not hold). Without a signing key no action is taken at all, so
+ledger refuses an actor its signer does not hold): the login's own key when ``$MAESTRO_UI_KEYS`` names one
+(``ledgerKey``), else the UI's. Without a signing key no action is taken at all, so
 nothing changes that the ledger does not record. The switch is set first, then recorded; a ledger that
 cannot be written undoes the switch and reports the error.
 """
@@ -28,8 +29,11 @@ class NoSigningKey(UiError):
     status = 503
 
 
-def signing_key(config: UiConfig) -> SigningKey:
-    """The key every action is signed with; a NoSigningKey (503) when the UI has none."""
+def signing_key(config: UiConfig, who: Who | None = None) -> SigningKey:
+    """The key ``who``'s actions are signed with: their own (``ledgerKey`` in ``$MAESTRO_UI_KEYS``), else the
+    UI's; a NoSigningKey (503) when there is none."""
+    if who is not None and who.key_id in config.signers:
+        return config.signers[who.key_id]
     if config.signing_key is None:
         raise NoSigningKey(
             "this UI has no ledger signing key, and every action must be recorded; start `maestro ui` where "
@@ -43,22 +47,22 @@ def action(config: UiConfig, who: Who, name: str, details: dict[str, Any]) -> Ac
     details = {**details, "role": who.role, "via": "ui"}
     return Action(
         action=name,
-        actor=f"{who.key_id}:{signing_key(config).name}",
+        actor=f"{who.key_id}:{signing_key(config, who).name}",
         subjects=[Subject.of(name.removeprefix("ui."), json.dumps(details, sort_keys=True).encode())],
         details=details,
     )
 
 
-def record(config: UiConfig, entry: Action) -> int:
-    """Append ``entry`` to the ledger; its index."""
+def record(config: UiConfig, entry: Action, who: Who | None = None) -> int:
+    """Append ``entry`` to the ledger, signed with ``who``'s key; its index."""
     with Ledger.open(config.state_path) as ledger:
-        return ledger.append([entry], signing_key(config)).start
+        return ledger.append([entry], signing_key(config, who)).start
 
 
 def toggle(config: UiConfig, who: Who, switch: str, engaged: bool, route: str | None = None) -> dict[str, Any]:
     """Set ``switch`` (kill: ``route`` or all; freeze) and record it; the switches as they now are, and the
     ledger index of the entry."""
-    signing_key(config)
+    signing_key(config, who)
     if switch not in SWITCHES:
         raise NotFound(f"no switch '{switch}'", SWITCHES)
     if route is not None:
@@ -71,7 +75,7 @@ def toggle(config: UiConfig, who: Who, switch: str, engaged: bool, route: str | 
         before = switches.engaged()
         _set(switches, switch, engaged, route)
         try:
-            index = record(config, entry)
+            index = record(config, entry, who)
         except (MaestroError, ValueError) as e:
             _set(switches, switch, _was(before, switch, route), route)
             raise UiError(f"the action was not recorded, so it was undone: {e}") from e

@@ -25,11 +25,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from maestro.errors import MaestroError
-from maestro.ui import actions, auth, evals, ledger, manifests, providers, rollouts, routing, runs
+from maestro.ui import actions, auth, evals, ledger, manifests, obs, providers, rollouts, routing, runs
 from maestro.ui.config import UiConfig
 from maestro.ui.pages import NotFound, Page, UiError, environment, error_page, internal_error, render, wants_json
 
-VIEWS = ("/runs", "/rollouts", "/evals", "/routing", "/manifests", "/providers", "/ledger")
+VIEWS = ("/runs", "/rollouts", "/evals", "/routing", "/manifests", "/providers", "/ledger", "/obs")
 SESSION_MAX_AGE_S = 8 * 3600
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -60,16 +60,20 @@ def create_app(config: UiConfig) -> Starlette:
         *h.twin("/runs", lambda r: runs.view(c, r.query_params.get("status"))),
         Route("/runs/{run}/events", h.run_events),
         Route("/runs/{run}/decide", h.action(h.decide, "approver"), methods=["POST"]),
-        Route("/runs/{run}", h.page(lambda r: runs.run(c, _param(r, "run")))),
+        Route(
+            "/runs/{run}", h.page(lambda r: runs.run(c, _param(r, "run"), runs.first_event(r.query_params.get("from"))))
+        ),
         *h.twin("/rollouts", lambda r: rollouts.view(c)),
+        *h.twin("/obs", lambda r: obs.view(c)),
         Route("/rollouts/{name}/events", h.rollout_events),
         Route("/rollouts/{name}/approve", h.action(h.approve_rollout, "approver"), methods=["POST"]),
         Route("/rollouts/{name}/{verb}", h.action(h.rollout_action, "operator"), methods=["POST"]),
         Route("/rollouts/{name}", h.page(lambda r: rollouts.rollout(c, _param(r, "name")))),
         Mount("/static", StaticFiles(packages=[("maestro.ui", "static")]), name="static"),
     ]
+    frames = f"; frame-src {obs.grafana_origin(config.grafana_url)}" if config.grafana_url else ""
     middleware = [
-        Middleware(_SecurityHeaders),
+        Middleware(_SecurityHeaders, csp=CSP + frames),
         Middleware(
             SessionMiddleware,
             secret_key=config.session_secret,
@@ -193,12 +197,12 @@ class Handlers:
     async def run_events(self, request: Request) -> Response:
         try:
             auth.require(self.caller(request), "viewer")
-            run_id = _param(request, "run")
+            run_id, first = _param(request, "run"), runs.first_event(request.query_params.get("from"))
             await run_in_threadpool(runs.run, self.config, run_id)  # a 404 page before any stream
         except Exception as e:
             return self.failed(request, e, None)
         template = self.env.get_template("run_state.html")
-        stream = runs.events(self.config, run_id, lambda data: template.render(data=data))
+        stream = runs.events(self.config, run_id, lambda data: template.render(data=data), first)
         return StreamingResponse(stream, media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
     async def rollout_events(self, request: Request) -> Response:
@@ -242,8 +246,9 @@ def failure_page(request: Request, exc: BaseException) -> Page:
 class _SecurityHeaders:
     """A Content-Security-Policy (scripts only from this server) and no framing by other sites."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
         self.app = app
+        self.csp = csp.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Any) -> None:
@@ -252,7 +257,7 @@ class _SecurityHeaders:
                 if scope["path"].startswith("/static/"):
                     headers.append((b"cache-control", b"public, max-age=3600"))  # no revalidation on each page
                 headers += [
-                    (b"content-security-policy", CSP.encode()),
+                    (b"content-security-policy", self.csp),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]

@@ -1,10 +1,12 @@
-"""Keeping the last validation of the manifests while none of their files changed."""
+"""Keeping the last validation of the manifests while none of their files changed, and the runs that ended
+for good."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from maestro.manifests.validate import ValidationResult, validate
 
@@ -40,3 +42,25 @@ def _fingerprint(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...]:
             continue
         out.append((str(f), st.st_mtime_ns, st.st_size))
     return tuple(out)
+
+
+class RunCache:
+    """Runs that can no longer change, by id: a run that succeeded or was rejected (DBOS finished the workflow;
+    only a cancelled or failed one can be resumed), so its page reads its thousands of node records once."""
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[str, Any] = {}
+
+    def get(self, run_id: str) -> Any | None:
+        with self._lock:
+            return self._kept.get(run_id)
+
+    def keep(self, run_id: str, record: Any) -> None:
+        with self._lock:
+            self._kept.pop(run_id, None)
+            self._kept[run_id] = record
+            while len(self._kept) > self.KEPT:
+                self._kept.pop(next(iter(self._kept)))

@@ -86,9 +86,9 @@ def act(config: UiConfig, who: Who, name: str, verb: str, *, full: bool = False)
     """An operator's ``verb`` on rollout ``name`` through the controller; recorded as ``ui.rollout.VERB``."""
     if verb not in VERBS:
         raise NotFound(f"no rollout action '{verb}'", [*VERBS, "approve"])
-    key = actions.signing_key(config)
+    key = actions.signing_key(config, who)
     actor = f"{who.key_id}:{key.name}"
-    with _controller(config, actor, record=True) as c:
+    with _controller(config, actor, who) as c:
         before = _get(c, name)
         try:
             after = c.send(name, VERBS[verb](who, full), actor)
@@ -96,21 +96,21 @@ def act(config: UiConfig, who: Who, name: str, verb: str, *, full: bool = False)
             raise Refused(str(e)) from e
     details = {"rollout": name, "run": before.run, "verb": verb, "from": str(before.state.phase)}
     details |= {"to": str(after.state.phase), "canaryWeight": after.state.canary_weight, "full": full}
-    index = actions.record(config, actions.action(config, who, f"ui.rollout.{verb}", details))
+    index = actions.record(config, actions.action(config, who, f"ui.rollout.{verb}", details), who)
     return {**_summary(after), "ledgerIndex": index, "actor": actor}
 
 
 def approve(config: UiConfig, who: Who, name: str) -> dict[str, Any]:
-    """An approver's approval of rollout ``name``'s current gate, signed with the UI's ledger key."""
-    key = actions.signing_key(config)
-    with _controller(config, f"{who.key_id}:{key.name}", record=True) as c:
+    """An approver's approval of rollout ``name``'s current gate, signed with their own ledger key or the UI's."""
+    key = actions.signing_key(config, who)
+    with _controller(config, f"{who.key_id}:{key.name}", who) as c:
         stored = _get(c, name)
         try:
             approvers = c.approve(name, key)
         except DeliveryError as e:
             raise Refused(str(e)) from e
     details = {"rollout": name, "run": stored.run, "verb": "approve", "approvers": approvers}
-    index = actions.record(config, actions.action(config, who, "ui.rollout.approve", details))
+    index = actions.record(config, actions.action(config, who, "ui.rollout.approve", details), who)
     return {**_summary(stored), "approvers": approvers, "ledgerIndex": index}
 
 
@@ -130,11 +130,12 @@ async def events(config: UiConfig, name: str, fragment: Callable[[Mapping[str, A
 
 
 @contextmanager
-def _controller(config: UiConfig, actor: str, *, record: bool = False) -> Iterator[Controller]:
+def _controller(config: UiConfig, actor: str, who: Who | None = None) -> Iterator[Controller]:
+    """The rollout controller acting as ``actor``; with ``who``, its transitions are recorded signed with their key."""
     c = Controller(
         config.state_path,
         actor=actor,
-        record=(lambda a: _record(config, a)) if record else None,
+        record=(lambda a: _record(config, a, who)) if who is not None else None,
         keyring=_keyring(config),
     )
     try:
@@ -143,8 +144,8 @@ def _controller(config: UiConfig, actor: str, *, record: bool = False) -> Iterat
         c.close()
 
 
-def _record(config: UiConfig, action: Action) -> None:
-    actions.record(config, action)
+def _record(config: UiConfig, action: Action, who: Who) -> None:
+    actions.record(config, action, who)
 
 
 def _keyring(config: UiConfig) -> Keyring | None:

@@ -2,8 +2,8 @@
 runs no workflow code); /runs/RUN: the Pipeline's graph (exactly its steps and edges, each step's state),
 the timeline of finished nodes with their calls, tokens and cost, and the pending approval.
 
-The graph is the Pipeline as ``maestro.runtime.graph`` reads it from the manifests; when the manifests
-changed since the run started (its snapshot digest differs) the page says so.
+The graph is the Pipeline the run started with (the snapshot pinned in the run, read once per digest) as
+``maestro.runtime.graph`` reads it, whatever the manifests hold now; the timeline is paged (``?from=N``).
 
 /runs/RUN/events streams the run's state as server-sent events (htmx's sse extension swaps the state in
 and ``ui.js`` recolours the graph) until the run ends.
@@ -16,7 +16,8 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from maestro.runtime import approvals, engine, runs
+from maestro.manifests.loader import Document
+from maestro.runtime import approvals, engine, runs, snapshot
 from maestro.runtime.errors import RunError
 from maestro.ui import actions, sources
 from maestro.ui.auth import Who
@@ -25,6 +26,8 @@ from maestro.ui.graphs import pipeline_graph
 from maestro.ui.pages import NotFound, Page, UiError
 
 POLL_S = 1.0
+UNCHANGING = frozenset({"succeeded", "rejected"})  # a finished workflow: never resumed, its page can be kept
+TIMELINE_PAGE = 100  # rows of the timeline on one page: a run of 10,000 node events stays quick to show
 
 
 def view(config: UiConfig, status: str | None) -> Page:
@@ -40,10 +43,19 @@ def view(config: UiConfig, status: str | None) -> Page:
     return Page("runs.html", "Runs", {"status": status, "runs": listed}, extra={"note": note})
 
 
-def run(config: UiConfig, run_id: str) -> Page:
+def run(config: UiConfig, run_id: str, first: int = 0) -> Page:
     record = _get(config, run_id)
-    data = {**_summary(record), **state(config, record), "previous": previous(config, record)}
+    data = {**_summary(record), **state(config, record, first), "previous": previous(config, record)}
     return Page("run.html", f"Run {run_id}", data)
+
+
+def first_event(text: str | None) -> int:
+    """The ``from`` query parameter: the index of the timeline's first row shown."""
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise UiError(f"from='{text}': send the index of the timeline's first row, e.g. ?from={TIMELINE_PAGE}")
+    return int(text)
 
 
 def previous(config: UiConfig, record: runs.Run) -> dict[str, Any] | None:
@@ -52,9 +64,9 @@ def previous(config: UiConfig, record: runs.Run) -> dict[str, Any] | None:
         older = [
             r for r in runs.list_runs(client, None) if r.pipeline == record.pipeline and r.created < record.created
         ]
-        if not older:
-            return None
-        before = runs.get(client, max(older, key=lambda r: r.created).id)
+    if not older:
+        return None
+    before = _get(config, max(older, key=lambda r: r.created).id)
     now, then = _by_node(record), _by_node(before)
     steps = [
         {
@@ -74,11 +86,12 @@ def _by_node(record: runs.Run) -> dict[str, Mapping[str, Any]]:
     return {str(n.get("node")): n for n in record.nodes}
 
 
-def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
-    """The graph with each step's state, the timeline and the pending approval of ``record``."""
-    pipeline = sources.manifests(config).get("Pipeline", record.pipeline)
+def state(config: UiConfig, record: runs.Run, first: int = 0) -> dict[str, Any]:
+    """The graph with each step's state, one page of the timeline (``TIMELINE_PAGE`` rows from ``first``) and
+    the pending approval of ``record``."""
+    pipeline, note = pinned_pipeline(config, record)
     if pipeline is None:
-        return {"graph": None, "graphNote": f"no Pipeline '{record.pipeline}' in the manifests now", "timeline": []}
+        return {"graph": None, "graphNote": note, "timeline": [], "timelinePage": None}
     states = {n["node"]: str(n.get("status", "")) for n in record.nodes}
     waiting_on = (record.interrupt or {}).get("node")
     if waiting_on:
@@ -98,22 +111,38 @@ def state(config: UiConfig, record: runs.Run) -> dict[str, Any]:
             "output": n.get("output"),
             "error": n.get("error"),
         }
-        for n in record.nodes
+        for n in record.nodes[first : first + TIMELINE_PAGE]
     ]
     return {
         "graph": pipeline_graph(pipeline, states),
-        "graphNote": "",
+        "graphNote": note,
         "timeline": timeline,
+        "timelinePage": {"from": first, "size": TIMELINE_PAGE, "total": len(record.nodes)},
         "pendingApproval": record.interrupt,
     }
 
 
-async def events(config: UiConfig, run_id: str, fragment: Callable[[Mapping[str, Any]], str]) -> AsyncIterator[str]:
-    """Server-sent events: ``state`` (the rendered state fragment) whenever the run changes, until it ends."""
+def pinned_pipeline(config: UiConfig, record: runs.Run) -> tuple[Document | None, str]:
+    """The Pipeline the run started with (its snapshot's, read once per digest), and a note when it is not."""
+    if record.pinned:
+        found = snapshot.manifests(snapshot.Snapshot.from_json(record.pinned)).get("Pipeline", record.pipeline)
+        if found is not None:
+            return found, ""
+    now = sources.manifests(config).get("Pipeline", record.pipeline)
+    if now is None:
+        return None, f"no Pipeline '{record.pipeline}' in the run's snapshot or in the manifests now"
+    return now, "the run carries no snapshot of its Pipeline: drawn from the manifests as they are now"
+
+
+async def events(
+    config: UiConfig, run_id: str, fragment: Callable[[Mapping[str, Any]], str], first: int = 0
+) -> AsyncIterator[str]:
+    """Server-sent events: ``state`` (the rendered state fragment, the timeline from row ``first``) whenever the
+    run changes, until it ends."""
     last = ""
     while True:
         record = await asyncio.to_thread(_get, config, run_id)
-        data = {**_summary(record), **await asyncio.to_thread(state, config, record)}
+        data = {**_summary(record), **await asyncio.to_thread(state, config, record, first)}
         text = fragment(data)
         if text != last:
             last = text
@@ -127,11 +156,12 @@ async def events(config: UiConfig, run_id: str, fragment: Callable[[Mapping[str,
 def decide(
     config: UiConfig, who: Who, run_id: str, interrupt: str, decision: str, *, comment: str = ""
 ) -> dict[str, Any]:
-    """An approver's decision on the run's pending ``interrupt``, signed with the UI's ledger key (so it counts
-    as that key's holder, once) and recorded as ``ui.approve`` / ``ui.reject`` naming the approver's key id."""
+    """An approver's decision on the run's pending ``interrupt``, signed with their own ledger key (``ledgerKey``)
+    or else the UI's (it counts as that key's holder, once, never the requester's) and recorded as
+    ``ui.approve`` / ``ui.reject`` naming the approver's key id."""
     if decision not in (approvals.APPROVE, approvals.REJECT):
         raise UiError(f"decision '{decision}': use approve or reject")
-    key = actions.signing_key(config)
+    key = actions.signing_key(config, who)
     note = f"{comment} (in the UI by {who.key_id})".strip()
     try:
         with engine.client(config.root, config.runs_url) as client:
@@ -139,15 +169,21 @@ def decide(
     except RunError as e:
         raise UiError(str(e)) from e
     details = {"run": run_id, "interrupt": interrupt, "decision": decision, "comment": comment}
-    index = actions.record(config, actions.action(config, who, f"ui.{decision}", details))
+    index = actions.record(config, actions.action(config, who, f"ui.{decision}", details), who)
     return {"run": run_id, "interrupt": interrupt, "decision": decision, "ledgerIndex": index}
 
 
 def _get(config: UiConfig, run_id: str) -> runs.Run:
+    kept = config.run_cache.get(run_id)
+    if isinstance(kept, runs.Run):
+        return kept
     try:
         with engine.client(config.root, config.runs_url) as client:
             try:
-                return runs.get(client, run_id)
+                record = runs.get(client, run_id)
+                if record.status in UNCHANGING:
+                    config.run_cache.keep(run_id, record)
+                return record
             except RunError:
                 known = [f"/runs/{r.id}" for r in runs.list_runs(client, None, limit=10)]
                 raise NotFound(f"no run '{run_id}'", known) from None

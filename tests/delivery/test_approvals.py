@@ -56,3 +56,32 @@ def test_an_approval_by_a_key_the_repository_does_not_trust_does_not_count(tmp_p
     assert c.approve("r1", key("mallory")) == []
     with pytest.raises(TransitionError, match="resuming needs 1 approval"):
         c.send("r1", lambda now, frozen, ok: Resume(now, ok), "rollout:alice")
+
+
+def test_the_promotion_entry_carries_its_signoffs_and_ledger_verify_checks_them(tmp_path: Path) -> None:
+    from helpers.ledger import ledger
+
+    from maestro.ledger import Action
+    from maestro.ledger.query import verify_store
+
+    records: list[Action] = []
+    c = _controller(tmp_path, "alice", "bob", "carol")
+    c.record = records.append
+    c.approve("r1", key("bob"))
+    c.send("r1", lambda now, frozen, ok: Resume(now, ok), "rollout-controller:alice")
+    c.approve("r1", key("carol"))
+    for _ in range(3):
+        c.tick()
+    assert _phase(c) is Phase.PROMOTED
+    promoted = [a for a in records if a.action == "rollout.transition" and a.details["to"] == "Promoted"]
+    assert len(promoted) == 1 and "signoffs" not in records[0].details
+    carried = promoted[0].details["signoffs"]
+    assert carried["what"] == "rollout/r1/1/3" and carried["required"] == 1 and carried["requester"] == "rollout:alice"
+    assert [s["approver"] for s in carried["signatures"]] == ["carol"]
+    led = ledger(1)
+    led.append([promoted[0]], key("alice"))
+    assert verify_store(led, keyring("alice", "bob", "carol"), [], workers=1).ok
+    forged = dict(carried, signatures=[dict(carried["signatures"][0], approver="bob", keyid=key("bob").keyid)])
+    led.append([dataclasses.replace(promoted[0], details={**promoted[0].details, "signoffs": forged})], key("alice"))
+    report = verify_store(led, keyring("alice", "bob", "carol"), [], workers=1)
+    assert "sign-off by bob is not a valid signature" in report.problems[0].message

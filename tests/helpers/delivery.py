@@ -10,9 +10,15 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from maestro.delivery.spec import Metric, RolloutSpec, Step
 
@@ -70,3 +76,22 @@ def gateway_process(repo: Path, state: Path, env: dict[str, str]) -> Iterator[st
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err.decode()
+
+
+@dataclass
+class Hook:
+    """A webhook receiver on 127.0.0.1 that answers 503 to its first ``fail`` requests."""
+
+    fail: int
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    calls: int = 0
+
+    def app(self) -> Starlette:
+        async def receive(request: Request) -> JSONResponse:
+            self.calls += 1
+            if self.calls <= self.fail:
+                return JSONResponse({"error": "busy"}, status_code=503)
+            self.seen.append(await request.json())
+            return JSONResponse({"ok": True})
+
+        return Starlette(routes=[Route("/hook", receive, methods=["POST"])])

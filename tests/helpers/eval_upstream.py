@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-# body -> answer text, or (HTTP status, error message)
-Answer = Callable[[dict[str, Any]], "str | tuple[int, str]"]
+# body -> answer text, or (HTTP status, error message), or {"tool_calls": [{"name", "arguments": {...}}]}
+Answer = Callable[[dict[str, Any]], "str | tuple[int, str] | dict[str, Any]"]
 
 
 @dataclass
@@ -56,7 +56,10 @@ def _handler(up: Upstream) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-type", "text/event-stream")
             self.send_header("connection", "close")
             self.end_headers()
-            for chunk in _chunks(body.get("model", "m1"), answer):
+            chunks = (
+                _calls(answer["tool_calls"]) if isinstance(answer, dict) else _chunks(body.get("model", "m1"), answer)
+            )
+            for chunk in chunks:
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
@@ -84,6 +87,22 @@ def _chunks(model: str, text: str) -> list[dict[str, Any]]:
     usage = {"prompt_tokens": 100, "completion_tokens": len(words), "total_tokens": 100 + len(words)}
     out.append(chunk({}, None, usage=usage))
     return out
+
+
+def _calls(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A streamed answer asking for tool calls, each call's arguments split over two chunks as OpenAI does."""
+    out = []
+    for i, call in enumerate(calls):
+        arguments = json.dumps(call["arguments"])
+        half = len(arguments) // 2
+        first = {"index": i, "id": f"call_{i}", "type": "function", "function": {"name": call["name"], "arguments": ""}}
+        out.append({"index": i, "function": {"arguments": arguments[:half]}})
+        out.append({"index": i, "function": {"arguments": arguments[half:]}})
+        out.insert(len(out) - 2, first)
+    chunks = [{"choices": [{"index": 0, "delta": {"tool_calls": [d]}, "finish_reason": None}]} for d in out]
+    chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    chunks.append({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}})
+    return [{"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m1", **c} for c in chunks]
 
 
 @contextmanager

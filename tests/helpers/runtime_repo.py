@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,16 @@ spec:
   jurisdiction: us
   models:
     - {{name: m1, contextWindow: 100000, price: {{inputPer1M: 1.0, outputPer1M: 2.0}}}}
+    - {{name: m-big, contextWindow: 100000, price: {{inputPer1M: 100.0, outputPer1M: 200.0}}}}
+---
+apiVersion: maestro.dev/v1
+kind: Route
+metadata: {{name: big-route}}
+spec:
+  alias: big
+  candidates:
+    - {{provider: fake, model: m-big, weight: 90}}
+    - {{provider: fake, model: m1, weight: 10}}
 ---
 apiVersion: maestro.dev/v1
 kind: Route
@@ -78,6 +89,55 @@ spec:
         required: [order_id, amount, reason]
 ---
 apiVersion: maestro.dev/v1
+kind: Agent
+metadata: {{name: refund-agent}}
+spec:
+  route: chat-route
+  prompt: {{system: "AGENT: look the order up, refund it, answer JSON."}}
+  autonomyLevel: L2
+{agent_limits}  mcpServers:
+    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE]}}
+  tools:
+    - name: lookup_order
+      action: read
+      description: Look an order up.
+      server: refunds
+      inputSchema: {{type: object, properties: {{order_id: {{type: string}}}}, required: [order_id]}}
+    - name: issue_refund
+      action: {refund_action}
+      server: refunds
+      inputSchema:
+        type: object
+        properties: {{order_id: {{type: string}}, amount: {{type: number}}, reason: {{type: string}}}}
+---
+apiVersion: maestro.dev/v1
+kind: Pipeline
+metadata: {{name: agent-flow}}
+spec:
+{agent_flow_limits}  steps:
+    - {{id: work, type: agent, agent: refund-agent{agent_step}}}
+---
+apiVersion: maestro.dev/v1
+kind: Pipeline
+metadata: {{name: model-flow}}
+spec:
+{model_flow_limits}  steps:
+    - {{id: ask, type: model, route: {model_route}, prompt: "{model_prompt}"{model_step}}}
+---
+apiVersion: maestro.dev/v1
+kind: Pipeline
+metadata: {{name: map-flow}}
+spec:
+  steps:
+    - id: lookups
+      type: map
+      map:
+        over: "{map_over}"
+        step: {{type: tool, agent: support-agent, tool: {map_tool}}}
+        concurrency: 2
+        into: orders
+---
+apiVersion: maestro.dev/v1
 kind: Pipeline
 metadata: {{name: refund-flow}}
 spec:
@@ -99,22 +159,71 @@ spec:
 """
 
 
-def answer(body: dict[str, Any]) -> str:
-    """The fake model: triage answers JSON from the request; reply answers text."""
+def answer(body: dict[str, Any]) -> str | dict[str, Any]:
+    """The fake model: triage answers JSON from the request; reply answers text; the refund agent asks for
+    lookup_order (wipe_orders for A20002), then issue_refund of the amount found, then answers JSON with what
+    the tools said; SLOW
+    answers after 3 s."""
     system = body["messages"][0]["content"]
+    if system.startswith("AGENT"):
+        return agent_answer(body)
+    if system.startswith("SLOW"):
+        time.sleep(3)
+        return "late"
     state = json.loads(body["messages"][-1]["content"])
     if system.startswith("TRIAGE"):
         return json.dumps({"intent": state.get("intent", "refund"), "order_id": state["order_id"]})
     return f"Dear customer, about order {state.get('order_id')}: done."
 
 
-def write(root: Path, url: str, *, refund_action: str = "write", pipeline_level: str = "", keys: bool = True) -> Path:
+def agent_answer(body: dict[str, Any]) -> str | dict[str, Any]:
+    messages = body["messages"]
+    results = [json.loads(m["content"]) for m in messages if m["role"] == "tool"]
+    order = json.loads(messages[1]["content"])["order_id"]
+    if not results:
+        name = "wipe_orders" if order == "A20002" else "lookup_order"  # the agent has no tool wipe_orders
+        return {"tool_calls": [{"name": name, "arguments": {"order_id": order}}]}
+    if "error" in results[0]:
+        return json.dumps({"order_id": order, "refund": results[0]})
+    if len(results) == 1:
+        refund = {"order_id": order, "amount": results[0].get("amount"), "reason": "damaged"}
+        return {"tool_calls": [{"name": "issue_refund", "arguments": refund}]}
+    return json.dumps({"order_id": order, "refund": results[-1]})
+
+
+def write(
+    root: Path,
+    url: str,
+    *,
+    refund_action: str = "write",
+    pipeline_level: str = "",
+    keys: bool = True,
+    agent_limits: str = "",
+    agent_step: str = "",
+    agent_flow_limits: str = "",
+    model_route: str = "chat-route",
+    model_prompt: str = "REPLY",
+    model_step: str = "",
+    model_flow_limits: str = "",
+    map_over: str = "state.orders",
+    map_tool: str = "lookup_order",
+) -> Path:
+    """The manifests; ``agent_limits`` etc. are YAML put in place as written (``limits: {maxSteps: 2}``)."""
     (root / "manifests").mkdir(parents=True, exist_ok=True)
     text = MANIFESTS.format(
         url=url,
         server=EXAMPLES / "mcp_refund_server.py",
         refund_action=refund_action,
         pipeline_level=f"  autonomyLevel: {pipeline_level}\n" if pipeline_level else "",
+        agent_limits=f"  {agent_limits}\n" if agent_limits else "",
+        agent_step=f", {agent_step}" if agent_step else "",
+        agent_flow_limits=f"  {agent_flow_limits}\n" if agent_flow_limits else "",
+        model_route=model_route,
+        model_prompt=model_prompt,
+        model_step=f", {model_step}" if model_step else "",
+        model_flow_limits=f"  {model_flow_limits}\n" if model_flow_limits else "",
+        map_over=map_over,
+        map_tool=map_tool,
     )
     (root / "manifests" / "all.yaml").write_text(text, encoding="utf-8")
     if keys:

@@ -1,8 +1,13 @@
 """Driving Debian's Chromium with Playwright: launched headless with the flags this machine needs, and a
-logged-in tab that keeps every console error."""
+logged-in tab that keeps every console error.
+
+``Tab.screenshot`` writes ``docs/ui/NAME.png`` (the README's pictures) only when ``MAESTRO_UI_SCREENSHOTS=1``,
+so a test run leaves the tree clean: ``MAESTRO_UI_SCREENSHOTS=1 pytest tests/ui`` refreshes them.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +18,8 @@ from playwright.sync_api import sync_playwright
 from helpers.ui import TOKENS
 
 CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "ui"
+SCREENSHOTS_ENV = "MAESTRO_UI_SCREENSHOTS"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -35,7 +42,7 @@ def chromium() -> Iterator[object]:
 class Tab:
     """One logged-in browser context; every console error and page error is kept."""
 
-    def __init__(self, browser: object, url: str, role: str) -> None:
+    def __init__(self, browser: object, url: str, role: str, *, token: str | None = None) -> None:
         self.context = browser.new_context(viewport={"width": 1200, "height": 800})  # type: ignore[attr-defined]
         self.page = self.context.new_page()
         self.url = url
@@ -43,7 +50,7 @@ class Tab:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(f"{url}/login")
-        self.page.fill("input[name=token]", TOKENS[role])
+        self.page.fill("input[name=token]", token or TOKENS[role])
         self.page.click("button[type=submit]")
         self.page.wait_for_url(f"{url}/providers")
 
@@ -70,6 +77,15 @@ class Tab:
             if time.monotonic() > deadline:
                 raise AssertionError(f"still false after {timeout_s} s: {function}")
             time.sleep(0.05)
+
+    def screenshot(self, name: str, *, full_page: bool = False) -> Path | None:
+        """Save the page as ``docs/ui/NAME.png`` when ``$MAESTRO_UI_SCREENSHOTS`` is 1; else nothing is written."""
+        if os.environ.get(SCREENSHOTS_ENV) != "1":
+            return None
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
 
     def close(self) -> None:
         self.context.close()

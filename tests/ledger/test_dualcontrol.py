@@ -18,6 +18,8 @@ from maestro.ledger.errors import ApprovalError
 from maestro.ledger.keys import Keyring, PublicKey, SigningKey
 from maestro.ledger.query import verify_store
 from maestro.ledger.store import Ledger
+from maestro.manifests.kinds.autonomylevel import AutonomyLevel
+from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def rules() -> list[Rule]:
     manifests = validate([ROOT / "manifests", ROOT / "policies"]).manifests
-    policies = [d.spec for d in manifests.of_kind("Policy")]
-    levels = [(d.name, d.spec) for d in manifests.of_kind("AutonomyLevel")]
-    return rules_from(policies, levels)
+    return rules_from(manifests.records(Policy), manifests.records(AutonomyLevel))
 
 
 def test_rules_come_from_the_policy_and_the_autonomy_levels(rules):

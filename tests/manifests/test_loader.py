@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from maestro.manifests.loader import LoadResult, SourceFile, discover, load, read_files
@@ -63,3 +64,11 @@ def test_few_files_are_read_in_this_process_and_findings_keep_their_places() -> 
 def test_the_default_from_parallel_at_files_gives_the_same() -> None:
     sources, schemas = _sources(), SchemaSet()
     assert load(sources, schemas, parallel_at=1).diagnostics == load(sources, schemas, parallel_at=10**9).diagnostics
+
+
+def test_the_collector_runs_again_after_loading() -> None:
+    """The cyclic collector is paused while files load, and switched back on afterwards, even after problems."""
+    assert gc.isenabled()
+    result = load(_sources(), SchemaSet(), jobs=1)
+    assert result.diagnostics
+    assert gc.isenabled()

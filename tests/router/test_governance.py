@@ -9,7 +9,7 @@ from helpers.router import ROOT, model, pair, policy, provider, route, table
 
 from maestro import router
 from maestro.manifests.validate import validate
-from maestro.router import Budget, DeploymentState, LiveState, RefusalKind, Request
+from maestro.router import Budget, DeploymentState, LiveState, RefusalKind, Request, governance
 from maestro.router.governance import fit_budgets
 
 
@@ -124,3 +124,14 @@ def test_fit_budgets_blocks_downgrades_or_alerts(
     assert (fit.refused.name if fit.refused else None) == refused
     if refused:
         assert (fit.remaining, fit.needed) == (left, 0.8)
+
+
+@pytest.mark.parametrize(
+    ("kill_all", "kill_routes", "covered"),
+    [(False, frozenset(), False), (True, frozenset(), True), (False, {"chat"}, True), (False, {"other"}, False)],
+)
+def test_one_switch_covers_a_route_when_engaged_for_all_or_for_it(
+    kill_all: bool, kill_routes: set[str], covered: bool
+) -> None:
+    """The rule the rollout controller asks of the live switch, and the router of both switches."""
+    assert governance.covers(kill_all, kill_routes, "chat") is covered

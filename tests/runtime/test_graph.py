@@ -47,11 +47,11 @@ def test_no_matching_edge_names_the_conditions():
 
 
 def test_without_edges_the_steps_run_in_the_order_listed():
-    from maestro.manifests.loader import Document
+    from maestro.manifests.kinds.pipeline import pipeline
+    from maestro.manifests.loader import Source
     from maestro.runtime.graph import graph_of
 
     steps = [{"id": i, "type": "model", "route": "r"} for i in ("x", "y", "z")]
-    doc = Document("f", 0, "Pipeline", "p", {"spec": {"steps": steps}}, 1, 1, "")
-    g = graph_of(doc)
+    g = graph_of(pipeline("p", {"steps": steps}, Source("f", 0, 1, 1, "")))
     assert [(e.source, e.target) for e in g.edges] == [("x", "y"), ("y", "z")]
     assert g.start == "x"

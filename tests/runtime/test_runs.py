@@ -147,7 +147,8 @@ def test_arguments_that_fail_the_tool_schema_fail_the_node_with_the_reason(repo,
 
 
 def test_an_unknown_pipeline_is_a_clear_error(repo):
-    with pytest.raises(RunError, match="no Pipeline named 'nope'; known pipelines: refund-flow"):
+    known = "agent-flow, map-flow, model-flow, refund-flow"
+    with pytest.raises(RunError, match=f"no Pipeline named 'nope'; known pipelines: {known}"):
         runs.new_run(repo.root, "nope", {})
 
 

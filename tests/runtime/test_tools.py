@@ -14,7 +14,7 @@ from maestro.runtime.errors import NodeError
 
 EXAMPLE = ("python", str(runtime_repo.EXAMPLES / "mcp_refund_server.py"))
 SERVER = tools.Server("refunds", EXAMPLE, None, ("MAESTRO_REFUND_STATE",))
-REFUND = tools.Tool("issue_refund", "write", "refunds", None)
+REFUND = tools.Tool("issue_refund", "write", None, "refunds", None)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_a_repeated_idempotency_key_refunds_once(state: Path, tmp_path: Path) ->
 
 
 def test_arguments_are_checked_against_the_declared_schema_before_any_call(state: Path, tmp_path: Path) -> None:
-    declared = tools.Tool("issue_refund", "write", "refunds", {"type": "object", "required": ["order_id"]})
+    declared = tools.Tool("issue_refund", "write", None, "refunds", {"type": "object", "required": ["order_id"]})
     with pytest.raises(NodeError, match=r"fail its inputSchema \(the Agent manifest\): \(arguments\): 'order_id'"):
         tools.call(SERVER, declared, {"amount": 1}, "k", tmp_path)
     with pytest.raises(NodeError, match=r"as server 'refunds' lists it\): \(arguments\): 'reason' is a required"):

@@ -229,7 +229,7 @@ def test_a_server_error_is_a_page_with_an_incident_id_never_a_traceback(repo: Ui
 def test_pages_send_a_content_security_policy_and_vendor_files_are_served(client: TestClient) -> None:
     page = client.get("/login")
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    for name in ("htmx.min.js", "htmx-sse.min.js", "cytoscape.min.js", "dagre.min.js", "cytoscape-dagre.js"):
+    for name in ("htmx.min.js", "htmx-sse.min.js", "cytoscape.min.js"):
         assert client.get(f"/static/vendor/{name}").status_code == 200
 
 

@@ -39,7 +39,6 @@ BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
 OPERATOR = {"authorization": f"Bearer {TOKENS['operator']}"}
 APPROVER = {"authorization": f"Bearer {TOKENS['approver']}"}
 HTML = {**BEARER, "accept": "text/html"}
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "ui"
 
 
 @pytest.fixture
@@ -240,7 +239,7 @@ def test_an_operator_watches_a_rollout_live_and_aborts_it_in_chromium(started: U
             tab.page.wait_for_url(f"{url}/rollouts/{NAME}")
             assert tab.page.inner_text("#canary-weight") == "10%"
             assert tab.page.locator("#weight-chart polyline").count() == 1
-            tab.page.screenshot(path=str(SHOTS / "rollouts.png"), full_page=True)
+            tab.screenshot("rollouts", full_page=True)
             # someone pauses it elsewhere (`maestro rollout pause`): the open page follows over server-sent events
             tab.page.evaluate("() => { window.notReloaded = true; }")
             c = Controller(started.state, actor="rollout:carol")

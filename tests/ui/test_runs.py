@@ -4,6 +4,7 @@ timeline and the pending approval, and the event stream ends when the run does."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +21,12 @@ from maestro.ledger import Ledger
 from maestro.ledger.query import show
 from maestro.runtime import engine, runs
 from maestro.runtime.graph import graph_of
+from maestro.ui import runs as runs_view
 from maestro.ui import sources
 from maestro.ui.app import create_app
-from maestro.ui.config import UiConfig, keys_from_env
+from maestro.ui.config import UiConfig, keys_from_env, signers_from_env
 
 BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "ui"
 BIG = {"order_id": "A10432", "reason": "damaged"}  # over 100: the approve step waits
 SMALL = {"order_id": "A10001", "reason": "damaged"}  # 40.0: straight to the refund's autonomy gate
 
@@ -151,7 +152,7 @@ def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marke
             assert drawn["nodes"]["approve"] == "waiting" and drawn["nodes"]["triage"] == "succeeded"
             assert drawn["edges"] == 7
             assert "Waiting for approval" in tab.page.inner_text("#run-state")
-            tab.page.screenshot(path=str(SHOTS / "run.png"))
+            tab.screenshot("run")
             tab.page.click("button[data-action=approve]")
             tab.page.wait_for_url(f"{url}/runs/{run.id}")
             tab.wait_until("window.maestroGraph && maestroGraph.getElementById('refund').data('state') === 'waiting'")
@@ -164,3 +165,119 @@ def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marke
             assert tab.errors == []
         finally:
             tab.close()
+
+
+AUDIT_STEP = '    - {id: audit, type: model, route: chat-route, prompt: "REPLY: audit."}\n  edges:\n'
+LOOP = """---
+apiVersion: maestro.dev/v1
+kind: Pipeline
+metadata: {name: busy}
+spec:
+  start: again
+  steps:
+    - {id: again, type: model, route: chat-route, prompt: "REPLY: again."}
+  edges:
+    - {from: again, to: again, maxIterations: 129}
+"""
+
+
+def test_the_run_page_draws_the_pipeline_the_run_started_with_not_the_one_edited_since(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, _ = waiting
+    manifests = config.root / "manifests" / "all.yaml"
+    text = manifests.read_text(encoding="utf-8")
+    edited = text.replace("  edges:\n", AUDIT_STEP, 1).replace(
+        "    - {from: refund, to: reply}\n", "    - {from: refund, to: reply}\n    - {from: reply, to: audit}\n"
+    )
+    assert edited.count("audit") == 3
+    manifests.write_text(edited, encoding="utf-8")
+    with TestClient(create_app(config)) as c:
+        drawn = c.get(f"/runs/{run.id}.json", headers=BEARER).json()
+        now = c.get("/manifests/Pipeline/refund-flow.json", headers=BEARER).json()
+    assert sorted(n["id"] for n in now["graph"]["nodes"]) == ["approve", "audit", "lookup", "refund", "reply", "triage"]
+    assert sorted(n["id"] for n in drawn["graph"]["nodes"]) == ["approve", "lookup", "refund", "reply", "triage"]
+    assert len(drawn["graph"]["edges"]) == 7 and drawn["graphNote"] == ""
+    assert all(set(n["position"]) == {"x", "y"} for n in drawn["graph"]["nodes"])  # laid out on the server
+
+
+def test_a_long_run_s_timeline_is_shown_a_page_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with eval_upstream.serve(runtime_repo.answer) as up:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("MAESTRO_RUNS_URL", raising=False)
+        runtime_repo.write(tmp_path, up.url)
+        with (tmp_path / "manifests" / "all.yaml").open("a", encoding="utf-8") as f:
+            f.write(LOOP)
+        config = UiConfig(tmp_path, state.default_path(tmp_path), keys_from_env("K", {"K": KEYS_JSON}))
+        with engine.launched(tmp_path), engine.client(tmp_path) as client:
+            done = runs.follow(client, runs.start(runs.new_run(tmp_path, "busy", {"order_id": "A1"})), lambda _: None)
+    assert done.status == "succeeded" and len(done.nodes) == 130
+    with TestClient(create_app(config)) as c:
+        first = c.get(f"/runs/{done.id}.json", headers=BEARER).json()
+        last = c.get(f"/runs/{done.id}.json?from=100", headers=BEARER).json()
+        page = c.get(f"/runs/{done.id}?from=100", headers={**BEARER, "accept": "text/html"})
+        wrong = c.get(f"/runs/{done.id}.json?from=ten", headers=BEARER)
+    assert [t["iteration"] for t in first["timeline"]] == list(range(100))
+    assert first["timelinePage"] == {"from": 0, "size": runs_view.TIMELINE_PAGE, "total": 130}
+    assert [t["iteration"] for t in last["timeline"]] == list(range(100, 130))
+    assert "Rows 101 to 130 of 130" in page.text and 'href="?from=0"' in page.text and "next</a>" not in page.text
+    assert wrong.status_code == 400 and "from='ten'" in wrong.json()["error"]["message"]
+
+
+TWO_KEYS_JSON = json.dumps(
+    [
+        {"id": "abe", "token": "ui-abe-token-0001", "role": "approver", "ledgerKey": "bob.key"},
+        {"id": "cid", "token": "ui-cid-token-0002", "role": "approver", "ledgerKey": "carol.key"},
+        {"id": "ann", "token": "ui-ann-token-0003", "role": "approver", "ledgerKey": "alice.key"},
+    ]
+)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_two_approvers_each_sign_with_their_own_key_and_the_requester_does_not_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with eval_upstream.serve(runtime_repo.answer) as up:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MAESTRO_REFUND_STATE", str(tmp_path / "refunds.db"))
+        monkeypatch.setenv("MAESTRO_LEDGER_KEY", str(tmp_path / "alice.key"))  # alice requests
+        monkeypatch.delenv("MAESTRO_RUNS_URL", raising=False)
+        runtime_repo.write(tmp_path, up.url)
+        manifests = tmp_path / "manifests" / "all.yaml"
+        manifests.write_text(manifests.read_text(encoding="utf-8").replace("approvers: 1,", "approvers: 2,"), "utf-8")
+        env = {"K": TWO_KEYS_JSON}
+        signers = signers_from_env("K", env, tmp_path)
+        assert {k: s.name for k, s in signers.items()} == {"abe": "bob", "cid": "carol", "ann": "alice"}
+        config = UiConfig(tmp_path, state.default_path(tmp_path), keys_from_env("K", env), signers=signers)
+        with engine.launched(tmp_path), engine.client(tmp_path) as client:
+            run = runs.follow(client, runs.start(runs.new_run(tmp_path, "refund-flow", BIG)), lambda _: None)
+            assert run.status == "waiting" and run.interrupt is not None
+            interrupt = run.interrupt["interrupt"]
+            with serving(config) as url, chromium() as browser:
+                for who, token in (("abe", "ui-abe-token-0001"), ("ann", "ui-ann-token-0003")):
+                    tab = Tab(browser, url, "approver", token=token)
+                    try:
+                        tab.open(f"/runs/{run.id}")
+                        tab.page.click("button[data-action=approve]")
+                        tab.page.wait_for_load_state("networkidle")
+                        if who == "ann":  # alice started the run: her approval is refused and says why
+                            assert "cannot approve" in tab.page.inner_text("main")
+                    finally:
+                        tab.close()
+                still = runs.get(client, run.id)
+                assert still.status == "waiting" and still.interrupt["interrupt"] == interrupt  # one of two
+                tab = Tab(browser, url, "approver", token="ui-cid-token-0002")
+                try:
+                    tab.open(f"/runs/{run.id}")
+                    tab.page.click("button[data-action=approve]")
+                    tab.page.wait_for_url(f"{url}/runs/{run.id}")
+                    after = runs.follow(client, run.id, lambda _: None, seen=len(run.nodes), past=interrupt)
+                    assert tab.errors == []
+                finally:
+                    tab.close()
+            assert after.status == "waiting" and after.interrupt is not None  # on to the refund's autonomy gate
+            approve = next(n for n in after.nodes if n["node"] == "approve")
+            assert sorted(approve["output"]["approvers"]) == ["bob", "carol"]
+            runs.decide(client, run.id, after.interrupt["interrupt"], key("carol"), decision="reject")
+            runs.follow(client, run.id, lambda _: None, seen=len(after.nodes), past=after.interrupt["interrupt"])
+    with Ledger.open(config.state_path, readonly=True) as ledger:
+        actors = [s.entry.actor for s in show(ledger) if s.entry.action == "ui.approve"]
+    assert actors == ["abe:bob", "cid:carol"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from maestro.manifests.checks.autonomy import check_agents
-from maestro.manifests.kinds.base import KindEntry, Source
+from maestro.manifests.kinds.base import KindEntry, Source, opt_float, opt_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,16 @@ class Tool:
 
 
 @dataclass(frozen=True, slots=True)
+class McpServer:
+    """An MCP server: a command started over stdio (with the environment variables it names), or a URL."""
+
+    name: str
+    command: tuple[str, ...] = ()
+    url: str | None = None
+    env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Agent:
     name: str
     source: Source
@@ -27,13 +37,22 @@ class Agent:
     system: str | None
     prompt_file: str | None
     tools: tuple[Tool, ...]
-    mcp_servers: tuple[Mapping[str, Any], ...]  # as written
+    mcp_servers: tuple[McpServer, ...]
     autonomy_level: str
+    max_steps: int | None  # model turns of one agent step (its tool loop)
+    max_tokens_per_step: int | None
+    max_cost_usd_per_step: float | None
     limits: Mapping[str, Any]  # maxCostUsdPerStep, maxSteps, maxTokensPerStep as written (shown in its order)
 
     @property
     def ref(self) -> str:
         return f"Agent/{self.name}"
+
+    def tool(self, name: str) -> Tool | None:
+        return next((t for t in self.tools if t.name == name), None)
+
+    def server(self, name: str) -> McpServer | None:
+        return next((s for s in self.mcp_servers if s.name == name), None)
 
 
 def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
@@ -49,8 +68,14 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
         prompt.get("system"),
         prompt.get("file"),
         tools,
-        tuple(spec.get("mcpServers", [])),
+        tuple(
+            McpServer(s["name"], tuple(s.get("command", ())), s.get("url"), tuple(s.get("env", ())))
+            for s in spec.get("mcpServers", [])
+        ),
         spec["autonomyLevel"],
+        opt_int(limits.get("maxSteps")),
+        opt_int(limits.get("maxTokensPerStep")),
+        opt_float(limits.get("maxCostUsdPerStep")),
         limits,
     )
 

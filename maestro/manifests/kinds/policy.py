@@ -61,6 +61,29 @@ class FreezeWindow:
     reason: str | None
     applies: tuple[str, ...]
 
+    def as_written(self) -> dict[str, Any]:
+        """The window as a manifest writes it (``maestro.manifests.windows.parse`` reads this)."""
+        fields: dict[str, Any] = {"name": self.name, "start": self.start, "end": self.end, "cron": self.cron}
+        fields |= {"duration": self.duration, "reason": self.reason}
+        if self.cron is not None:
+            fields["timeZone"] = self.time_zone
+        if self.applies:
+            fields["applies"] = list(self.applies)
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook told about events: ``url_env`` holds its URL; ``format`` json or slack; ``events`` what it hears."""
+
+    name: str
+    url_env: str
+    format: str
+    events: tuple[str, ...]  # empty: every event
+
+    def hears(self, kind: str) -> bool:
+        return not self.events or kind in self.events
+
 
 @dataclass(frozen=True, slots=True)
 class Policy:
@@ -75,6 +98,7 @@ class Policy:
     tags: tuple[Tag, ...]
     dual_control: tuple[DualControl, ...]
     unknown_tags: str
+    notifications: tuple[Webhook, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -99,6 +123,19 @@ def _budget(b: Mapping[str, Any]) -> Budget:
     )
 
 
+def freeze_window(w: Mapping[str, Any]) -> FreezeWindow:
+    return FreezeWindow(
+        w["name"],
+        w.get("start"),
+        w.get("end"),
+        w.get("cron"),
+        w.get("duration"),
+        w.get("timeZone", "UTC"),
+        w.get("reason"),
+        tuple(w.get("applies", [])),
+    )
+
+
 def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
     kill, taxonomy = spec.get("killSwitch", {}), spec.get("taxonomy", {})
     return Policy(
@@ -106,19 +143,7 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
         source,
         tuple(PolicyRule(r["name"], r["when"], r["effect"], r.get("message")) for r in spec.get("rules", [])),
         tuple(_budget(b) for b in spec.get("budgets", [])),
-        tuple(
-            FreezeWindow(
-                w["name"],
-                w.get("start"),
-                w.get("end"),
-                w.get("cron"),
-                w.get("duration"),
-                w.get("timeZone", "UTC"),
-                w.get("reason"),
-                tuple(w.get("applies", [])),
-            )
-            for w in spec.get("freezeWindows", [])
-        ),
+        tuple(freeze_window(w) for w in spec.get("freezeWindows", [])),
         bool(kill.get("engaged")),
         tuple(kill.get("routes", [])),
         taxonomy,
@@ -135,6 +160,10 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
             for d in spec.get("dualControl", [])
         ),
         spec.get("unknownTags", "deny"),
+        tuple(
+            Webhook(n["name"], n["url"]["env"], n.get("format", "json"), tuple(n.get("events", [])))
+            for n in spec.get("notifications", [])
+        ),
     )
 
 

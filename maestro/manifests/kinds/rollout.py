@@ -8,6 +8,49 @@ from typing import Any
 
 from maestro.manifests.checks.delivery import check_rollouts
 from maestro.manifests.kinds.base import KindEntry, Source
+from maestro.manifests.kinds.policy import FreezeWindow, freeze_window
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutStep:
+    """One step: ``setWeight`` (weight), ``pause`` (a duration as written, or ``manual``) or ``analysis``."""
+
+    kind: str  # setWeight, pause, analysis
+    weight: int = 0
+    pause: str = ""
+    analysis: str = ""
+
+    def as_written(self) -> dict[str, Any]:
+        if self.kind == "setWeight":
+            return {"setWeight": self.weight}
+        if self.kind == "pause":
+            return {"pause": self.pause}
+        return {"analysis": self.analysis}
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisMetric:
+    name: str
+    source: str  # gateway (when not written), prometheus, eval
+    query: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    name: str
+    interval: str | None
+    metrics: tuple[AnalysisMetric, ...]
+    success_condition: str | None  # CEL over metrics and baseline
+    failure_condition: str | None
+    failure_limit: int | None
+    inconclusive_limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rollback:
+    automatic: bool
+    when: tuple[str, ...]  # CEL over metrics and baseline: any true rolls back
+    to: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,11 +60,15 @@ class Rollout:
     target_kind: str
     target_name: str
     target: Mapping[str, Any]  # as written (reports echo it)
-    change: Mapping[str, Any]  # description, from, to, as written
-    steps: tuple[Mapping[str, Any], ...]  # as written
-    analysis: tuple[Mapping[str, Any], ...]  # as written
-    rollback: Mapping[str, Any]
-    approvals: Mapping[str, Any]
+    description: str | None
+    change_from: str | None
+    change_to: str | None
+    steps: tuple[RolloutStep, ...]
+    analysis: tuple[Analysis, ...]
+    rollback: Rollback
+    approvals_required: int
+    approval_roles: tuple[str, ...]
+    freeze_windows: tuple[FreezeWindow, ...]
     eval_suite: str | None
 
     @property
@@ -29,19 +76,44 @@ class Rollout:
         return f"Rollout/{self.name}"
 
 
+def _step(step: Mapping[str, Any]) -> RolloutStep:
+    if "setWeight" in step:
+        return RolloutStep("setWeight", weight=int(step["setWeight"]))
+    if "pause" in step:
+        return RolloutStep("pause", pause=str(step["pause"]))
+    return RolloutStep("analysis", analysis=str(step["analysis"]))
+
+
+def _analysis(a: Mapping[str, Any]) -> Analysis:
+    return Analysis(
+        a["name"],
+        a.get("interval"),
+        tuple(AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query")) for m in a["metrics"]),
+        a.get("successCondition"),
+        a.get("failureCondition"),
+        a.get("failureLimit"),
+        a.get("inconclusiveLimit"),
+    )
+
+
 def rollout(name: str, spec: Mapping[str, Any], source: Source) -> Rollout:
-    target = spec["target"]
+    target, change = spec["target"], spec.get("change", {})
+    rollback, approvals = spec.get("rollback", {}), spec.get("approvals", {})
     return Rollout(
         name,
         source,
         target["kind"],
         target["name"],
         target,
-        spec.get("change", {}),
-        tuple(spec["steps"]),
-        tuple(spec.get("analysis", [])),
-        spec.get("rollback", {}),
-        spec.get("approvals", {}),
+        change.get("description"),
+        change.get("from"),
+        change.get("to"),
+        tuple(_step(s) for s in spec["steps"]),
+        tuple(_analysis(a) for a in spec.get("analysis", [])),
+        Rollback(bool(rollback.get("automatic", True)), tuple(rollback.get("when", [])), rollback.get("to")),
+        int(approvals.get("required", 0)),
+        tuple(approvals.get("roles", [])),
+        tuple(freeze_window(w) for w in spec.get("freezeWindows", [])),
         spec.get("evalSuite"),
     )
 
