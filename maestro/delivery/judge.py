@@ -5,7 +5,8 @@ step whose sequential test finds the canary worse (latency) rolls back too; the 
 decides when it passes, its rollback side being the change detector's job (one test, one alpha).
 
 The CEL conditions read point estimates: ``metrics.NAME`` is the canary's mean of a gateway metric since its
-weight last changed, ``baseline.NAME`` stable's. They are read only once both sides have the minimum sample
+weight last changed, ``baseline.NAME`` stable's; a Prometheus metric's reading (``Measured.external``) is
+``metrics.NAME``, with no baseline. They are read only once both sides have the minimum sample
 (no data, no verdict), and they do not carry the sequential test's guarantee: they are the manifest's own
 thresholds. A condition that reads a metric nobody measures cannot be true: it never rolls back and never
 passes (a success condition then holds the analysis, and says why).
