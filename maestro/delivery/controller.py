@@ -217,6 +217,8 @@ class Controller:
             obs.unwatch(self.conn, spec.route)
 
     def _set_weights(self, spec: RolloutSpec, canary_weight: int, frozen: str, actor: str) -> None:
+        if spec.splits_runs:
+            return  # an Agent or Pipeline: runs read the canary's weight from the rollout when they start
         want = spec.live_weights(canary_weight)
         have = self.weights.current().get(spec.route, {})
         if all(abs(have.get(k, -1.0) - w) < 1e-9 for k, w in want.items()):

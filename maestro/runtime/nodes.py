@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maestro.manifests.autonomy import WRITES
 from maestro.manifests.kinds.agent import Tool
 from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.manifests.loader import ManifestSet
-from maestro.runtime import autonomy, evidence, tools
+from maestro.runtime import autonomy, evidence, standing, tools
 from maestro.runtime.errors import LimitError, NodeError
 from maestro.runtime.graph import Node
 
@@ -227,6 +228,8 @@ def judge(ctx: Context, box: tools.Toolbox, called: Tool, arguments: Mapping[str
     a refusal is recorded."""
     pipeline = ctx.manifests.record(Pipeline, str(ctx.run["pipeline"]))
     names = [box.agent.autonomy_level, pipeline.autonomy_level if pipeline else None]
+    refs = [box.agent.ref, f"Pipeline/{ctx.run['pipeline']}"]
+    names.extend(standing.demoted_levels(ctx.root, list(zip(refs, names, strict=True))))  # demotions apply
     level = autonomy.applicable(ctx.manifests, names)
     verdict = autonomy.judge(called.action, level)
     tools.check_arguments(called, arguments, called.input_schema, "the Agent manifest")
@@ -251,6 +254,7 @@ def judge(ctx: Context, box: tools.Toolbox, called: Tool, arguments: Mapping[str
             subjects={"arguments": dict(arguments)},
             level=level.name if level else None,
         )
+        standing.demote_after(ctx.root, ctx.manifests, refs, f"refused: {out['reason']}")
     return out
 
 
@@ -258,12 +262,16 @@ def tool(ctx: Context, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A tool node: one MCP call with the arguments the gate judged, under a stable idempotency key."""
     box = tools.toolbox(ctx.manifests, ctx.node.agent or "")
     called = box.tool(ctx.node.tool or "")
-    return run_with_retries(
+    done = run_with_retries(
         ctx,
         lambda record, timeout_s: call_tool(
             ctx, record, box, called, arguments=arguments, index=0, timeout_s=timeout_s
         ),
     )
+    if done["status"] == "failed" and called.action in WRITES:  # a failed side effect is an incident
+        refs = [box.agent.ref, f"Pipeline/{ctx.run['pipeline']}"]
+        standing.demote_after(ctx.root, ctx.manifests, refs, f"failed side effect at {ctx.node.id}: {done['error']}")
+    return done
 
 
 def call_tool(

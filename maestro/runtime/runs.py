@@ -64,22 +64,30 @@ class Run:
         }
 
 
-def new_run(root: Path, pipeline: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The workflow input of a new run of ``pipeline``: pinned to the manifests as they are now."""
+# (run id, requester) -> the versions a running rollout gives this run: {"Pipeline/NAME" or "Agent/NAME": name}
+Choose = Callable[[str, str], Mapping[str, str]]
+
+
+def new_run(root: Path, pipeline: str, data: Mapping[str, Any], choose: Choose | None = None) -> dict[str, Any]:
+    """The workflow input of a new run of ``pipeline``: pinned to the manifests as they are now, and to the
+    versions ``choose`` picks (a rollout of the Pipeline or of an Agent splits runs when they start)."""
     if not isinstance(data, Mapping):
         raise RunError("the run input must be a JSON object")
     pinned = snapshot.take(root)
     known = snapshot.manifests(pinned).index("Pipeline")
     if pipeline not in known:
         raise RunError(f"no Pipeline named '{pipeline}'; known pipelines: {', '.join(sorted(known)) or 'none'}")
+    run_id, requester = f"run-{uuid.uuid4().hex[:12]}", evidence.who(root)
+    variants = dict(choose(run_id, requester)) if choose is not None else {}
     return {
-        "id": f"run-{uuid.uuid4().hex[:12]}",
-        "pipeline": pipeline,
+        "id": run_id,
+        "pipeline": variants.get(f"Pipeline/{pipeline}", pipeline),
         "root": str(root),
         "input": dict(data),
-        "requester": evidence.who(root),
+        "requester": requester,
         "snapshot": pinned.to_json(),
         "created": time.time(),
+        "variants": variants,
     }
 
 

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
 
+from maestro import state
 from maestro.manifests.kinds.pipeline import Pipeline
 from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
 from maestro.runtime.errors import NodeError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
+from maestro.state import observations
 
 WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
@@ -115,6 +118,8 @@ def record_step(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
 
 @DBOS.step(name=FINISH_STEP)
 def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    if run.get("variants"):
+        _observe(run, result["status"] == "succeeded")
     evidence.record(
         Path(run["root"]),
         "run.end",
@@ -124,6 +129,27 @@ def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         cost_usd=result.get("costUsd"),
     )
     return result
+
+
+def _with_variants(graph: Graph, variants: Mapping[str, str]) -> Graph:
+    """``graph`` with each node's Agent replaced by the version a running rollout gave this run."""
+    if not variants:
+        return graph
+    swapped = {
+        key: replace(node, agent=variants.get(f"Agent/{node.agent}", node.agent)) for key, node in graph.nodes.items()
+    }
+    return replace(graph, nodes=swapped)
+
+
+def _observe(run: Mapping[str, Any], ok: bool) -> None:
+    """A run that a rollout split counts for its analysis: succeeded or not, and how long it took."""
+    now = time.time()
+    conn = state.connect(state.default_path(Path(run["root"])))
+    try:
+        for target, version in run["variants"].items():
+            observations.add(conn, target, version, ok=ok, latency_ms=(now - run["created"]) * 1000, at=now)
+    finally:
+        conn.close()
 
 
 @DBOS.step(name="maestro.clock")
@@ -242,7 +268,7 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
     pipeline = manifests.record(Pipeline, run["pipeline"])
     if pipeline is None:
         return finish_step(run, {"status": "failed", "reason": f"no Pipeline '{run['pipeline']}'", "costUsd": 0.0})
-    graph = graph_of(pipeline)
+    graph = _with_variants(graph_of(pipeline), run.get("variants") or {})
     state: dict[str, Any] = dict(run["input"])
     steps: dict[str, Any] = {}
     visits: dict[str, int] = {}

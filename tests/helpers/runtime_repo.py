@@ -68,7 +68,10 @@ spec:
   prompt: {{system: "You triage refund requests. Answer JSON with intent and order_id."}}
   autonomyLevel: L2
   mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]}}
+    - name: refunds
+      command: [python, {server}]
+      env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]
+      idempotencyKeys: true
   tools:
     - name: lookup_order
       action: read
@@ -96,7 +99,7 @@ spec:
   prompt: {{system: "AGENT: look the order up, refund it, answer JSON."}}
   autonomyLevel: L2
 {agent_limits}  mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE]}}
+    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE], idempotencyKeys: true}}
   tools:
     - name: lookup_order
       action: read

@@ -64,6 +64,7 @@ class Rollout:
     description: str | None
     change_from: str | None
     change_to: str | None
+    stickiness: str | None  # caller, session; None: each request or run picked on its own
     steps: tuple[RolloutStep, ...]
     analysis: tuple[Analysis, ...]
     rollback: Rollback
@@ -115,6 +116,7 @@ def rollout(name: str, spec: Mapping[str, Any], source: Source) -> Rollout:
         change.get("description"),
         change.get("from"),
         change.get("to"),
+        spec.get("stickiness"),
         tuple(_step(s) for s in spec["steps"]),
         tuple(_analysis(a) for a in spec.get("analysis", [])),
         Rollback(bool(rollback.get("automatic", True)), tuple(rollback.get("when", [])), rollback.get("to")),
