@@ -51,7 +51,13 @@ def check_levels(c: Checker) -> None:
 
 
 def check_demotion(c: Checker) -> None:
-    """A Policy's ``demoteOnIncident.to`` names a level below ``atOrAbove``: a demotion must lower the level."""
+    """A Policy's ``demoteOnIncident.to`` names a level below ``atOrAbove``: a demotion must lower the level.
+
+    A set with no AutonomyLevel at all (a policies folder validated alone, a repository with no agents) has
+    nothing a demotion could apply to, so the level is not looked up there.
+    """
+    if not c.manifests.of_kind("AutonomyLevel"):
+        return
     for policy in c.manifests.of_kind("Policy"):
         demote = policy.spec.get("demoteOnIncident")
         if not demote:
