@@ -48,6 +48,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType(
         "run": "maestro.cli.run",
         "runs": "maestro.cli.runs",
         "worker": "maestro.cli.runs",
+        "autonomy": "maestro.cli.autonomy",
         "rollout": "maestro.cli.rollout",
         "freeze": "maestro.cli.freeze",
         "deploy": "maestro.cli.deploy",
@@ -80,6 +81,7 @@ PANELS: Mapping[str, str] = MappingProxyType(
         "run": "Agent graphs",
         "runs": "Agent graphs",
         "worker": "Agent graphs",
+        "autonomy": "Agent graphs",
         "ui": "Evidence",
     }
 )

@@ -7,6 +7,8 @@ import dataclasses
 import json
 import os
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +29,7 @@ from maestro.cli.output import as_json as json_text
 from maestro.cli.recording import record
 from maestro.cli.reference import examples
 from maestro.errors import UsageError
+from maestro.evals import drift
 from maestro.evals.cache import Store
 from maestro.evals.datasets import load_dataset
 from maestro.evals.evidence import eval_action
@@ -125,6 +128,14 @@ def run_command(
     baseline: Annotated[
         str | None, typer.Option(metavar="REV", help="Git revision to compare with, case by case.")
     ] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            metavar="last",
+            help="Compare each suite with its previous run, case by case, asking the routes afresh (drift); "
+            "a significant drop notifies the Policy's webhooks.",
+        ),
+    ] = None,
     regrade: Annotated[
         bool, typer.Option("--regrade", help="Score cached answers again (no new generations).")
     ] = False,
@@ -157,13 +168,20 @@ def run_command(
     Where the repository keeps a ledger (.maestro/keys/) and a signing key is configured, the run is recorded.
     """
     fmt = resolve_format(RUN_FORMATS, output, as_json, format_alias)
+    if against is not None and against != drift.LAST:
+        raise typer.BadParameter(f"'{against}': use --against last (a git revision: --baseline REV)")
+    if against is not None and baseline is not None:
+        raise typer.BadParameter("give --against last or --baseline REV, not both", param_hint="--against")
     root = repository_root()
     request = Request(
         paths=paths or default_paths(),
         suites=suites or [],
         target=target,
-        options=Options(repeats=repeat, concurrency=concurrency, regrade=regrade, allow_code=allow_code),
+        options=Options(
+            repeats=repeat, concurrency=concurrency, regrade=regrade, allow_code=allow_code, fresh=against is not None
+        ),
         baseline=baseline,
+        against=against,
         state_path=str(state or root / ".maestro" / "state.db"),
         executor=executor,
         ray_address=ray_address,
@@ -175,11 +193,34 @@ def run_command(
             write_output(report.FORMATS[kind](cards), where)
     write_output(_rendered(fmt, cards))
     record(eval_action(cards), no_ledger=no_ledger)
+    if against is not None:
+        _tell_drops(cards, request.paths, request.state_path)
     if any(card["problems"] for card in cards):
         raise typer.Exit(EXIT_FINDINGS)
 
 
 RUN_FORMATS = ("text", "json", "markdown", "junit", "html")
+
+
+def _tell_drops(cards: list[dict[str, Any]], paths: Sequence[Path], store: str) -> None:
+    """Say which suites dropped since their previous run, and tell the Policies' webhooks."""
+    from maestro.delivery.notify import Notice, Notifier
+    from maestro.manifests.kinds.policy import Policy
+
+    found = drift.drops(cards)
+    for f in found:
+        typer.echo(f"drift: {f.suite}: {f.metric}: {f.reason}", err=True)
+    hooks = [h for p in validate(list(paths)).manifests.records(Policy) for h in p.notifications]
+    if not found or not hooks:
+        return
+    suites = sorted({f.suite for f in found})
+    title = f"eval drift: {', '.join(suites)} dropped since the last run ({found[0].metric}: {found[0].reason})"
+    runs = {c["suite"]: c.get("baseline", {}).get("created") for c in cards}
+    data = {"suites": suites, "findings": [f"{f.suite}: {f.metric}: {f.reason}" for f in found], "since": runs}
+    notifier = Notifier(store, hooks)
+    notifier.notify(Notice("eval", f"eval-drift/{time.time()}", title, data))
+    notifier.flush()
+    notifier.stop()
 
 
 def _rendered(fmt: str, cards: list[dict[str, Any]]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -59,6 +60,21 @@ def read_input(source: str | None) -> dict[str, Any]:
     return data
 
 
+def _variants(root: Path, pipeline: str, session: str, run_id: str, requester: str) -> dict[str, str]:
+    """The versions the running rollouts of ``pipeline`` and of its Agents give this run (none: no store yet)."""
+    from maestro import state
+    from maestro.delivery.variants import for_run
+
+    where = state.default_path(root)
+    if isinstance(where, Path) and not where.exists():
+        return {}
+    conn = state.connect(where)
+    try:
+        return for_run(conn, pipeline, run_id, caller=requester, session=session)
+    finally:
+        conn.close()
+
+
 def run_command(
     pipeline: Annotated[str, typer.Argument(help="Name of the Pipeline to run.")],
     source: InputOpt = None,
@@ -74,7 +90,8 @@ def run_command(
 
     fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
     root = repository_root()
-    run = runs.new_run(root, pipeline, read_input(source))
+    data = read_input(source)
+    run = runs.new_run(root, pipeline, data, partial(_variants, root, pipeline, str(data.get("session", ""))))
     if detach:
         engine.ensure(root, state_url)
         with engine.client(root, state_url) as client:

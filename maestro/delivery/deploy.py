@@ -37,7 +37,7 @@ import httpx
 from maestro.delivery import freeze, signoffs
 from maestro.delivery.errors import DeliveryError, RolloutError
 from maestro.delivery.freeze import Freezes
-from maestro.delivery.machine import ACTIVE
+from maestro.delivery.machine import ACTIVE, Phase
 from maestro.delivery.notify import Notice
 from maestro.delivery.spec import RolloutSpec, resolve
 from maestro.delivery.store import RolloutStore
@@ -187,7 +187,7 @@ def plan(
     needs, rule = _approvals(manifests) if risk is Risk.HIGH else (0, "")
     digest = _digest(previous, commit, result)
     collected = tuple(signoffs.Signoffs(conn).of("deploy", digest))
-    rollouts, skipped = _rollouts(manifests, result, RolloutStore(conn))
+    rollouts, skipped = _rollouts(manifests, result, RolloutStore(conn), first=previous is None)
     return Plan(
         revision=revision,
         commit=commit,
@@ -309,22 +309,31 @@ def _drift(root: Path, revision: str, new: sources.Side) -> str:
 
 
 def _rollouts(
-    manifests: ManifestSet, result: DiffResult, store: RolloutStore
+    manifests: ManifestSet, result: DiffResult, store: RolloutStore, *, first: bool
 ) -> tuple[tuple[RolloutSpec, ...], tuple[str, ...]]:
-    """The Rollouts whose target or own manifest changed; those that cannot start, and why."""
+    """The Rollouts whose target or own manifest changed; those that are not started, and why."""
     changed = {c.ref for c in result.changes}
-    running = {s.spec.name for s in store.active() if s.state.phase in ACTIVE}
     start, skipped = [], []
     for r in manifests.records(Rollout):
         if r.ref not in changed and f"{r.target_kind}/{r.target_name}" not in changed:
             continue
-        if r.name in running:
-            skipped.append(f"{r.name}: already running")
+        if first:
+            skipped.append(
+                f"{r.name}: a first deploy has no revision before it to roll out from; `maestro rollout start`"
+            )
             continue
         try:
-            start.append(resolve(manifests, r.name))
+            spec = resolve(manifests, r.name)
         except RolloutError as e:
             skipped.append(f"{r.name}: {e}")
+            continue
+        last = store.get(r.name)
+        if last is not None and last.state.phase in ACTIVE:
+            skipped.append(f"{r.name}: already running")
+        elif last is not None and last.state.phase == Phase.PROMOTED and last.spec.digest == spec.digest:
+            skipped.append(f"{r.name}: already promoted as written ({spec.digest[:19]})")
+        else:
+            start.append(spec)
     return tuple(start), tuple(skipped)
 
 

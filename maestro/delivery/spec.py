@@ -22,6 +22,7 @@ from maestro.manifests.windows import parse as parse_window
 from maestro.router import build
 from maestro.router.table import content_hash
 
+RUN_TARGETS = frozenset({"Agent", "Pipeline"})  # targets split when a run starts (``maestro.delivery.variants``)
 GATEWAY_METRICS = frozenset({"error_rate", "latency_ms"})  # what the gateway's observations measure
 
 
@@ -46,6 +47,8 @@ class Step:
 class Metric:
     name: str
     source: str
+    query: str = ""  # a Prometheus metric's PromQL
+    url: str = ""  # its server ('' : $MAESTRO_PROMETHEUS_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,13 @@ class RolloutSpec:
     approvals: int = 0  # approvals each manual pause and the promotion need (spec.approvals.required)
     rollback_when: tuple[str, ...] = ()  # CEL over metrics and baseline: any true rolls back
     conditions: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # analysis -> (success, failure) CEL
+    target_kind: str = "Route"  # Route; Agent or Pipeline: ``route`` is then ``KIND/NAME`` and the sides are names
+    stickiness: str = ""  # caller, session; '' when each request or run is picked on its own
+
+    @property
+    def splits_runs(self) -> bool:
+        """Whether the split applies when a run starts (an Agent or Pipeline target), not in the gateway."""
+        return self.target_kind != "Route"
 
     def windows(self) -> list[tuple[str, Window]]:
         return [(source, parse_window(w)) for source, w in self.freezes]
@@ -81,13 +91,15 @@ class RolloutSpec:
                 "stable": self.stable,
                 "canary": self.canary,
                 "steps": [[s.kind, s.weight, s.pause_s, s.analysis] for s in self.steps],
-                "analyses": {k: [[m.name, m.source] for m in v] for k, v in self.analyses.items()},
+                "analyses": {k: [[m.name, m.source, m.query, m.url] for m in v] for k, v in self.analyses.items()},
                 "weights": dict(self.weights),
                 "automaticRollback": self.automatic_rollback,
                 "freezes": [[source, dict(w)] for source, w in self.freezes],
                 "approvals": self.approvals,
                 "rollbackWhen": list(self.rollback_when),
                 "conditions": {k: list(v) for k, v in self.conditions.items()},
+                "targetKind": self.target_kind,
+                "stickiness": self.stickiness,
             },
             sort_keys=True,
         )
@@ -109,6 +121,8 @@ class RolloutSpec:
             int(d.get("approvals", 0)),
             tuple(d.get("rollbackWhen", ())),
             {k: (v[0], v[1]) for k, v in d.get("conditions", {}).items()},
+            str(d.get("targetKind", "Route")),
+            str(d.get("stickiness", "")),
         )
 
 
@@ -120,34 +134,47 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         raise RolloutError(f"no Rollout named '{name}'; rollouts in the manifests: {known}")
     rollout: Rollout = doc.record
     where = f"{doc.file}:{doc.line}"
-    if rollout.target_kind != "Route":
+    if rollout.target_kind not in RUN_TARGETS and rollout.target_kind != "Route":
         raise RolloutError(
-            f"{where}: Rollout '{name}' targets a {rollout.target_kind}; this version runs Route rollouts only"
+            f"{where}: Rollout '{name}' targets a {rollout.target_kind}; rollouts run Route, Agent and Pipeline targets"
         )
     if rollout.change_from is None or rollout.change_to is None:
-        raise RolloutError(f"{where}: Rollout '{name}' needs spec.change.from and spec.change.to (provider/model)")
-    weights = _route_weights(manifests, rollout.target_name, where)
+        what = "provider/model" if rollout.target_kind == "Route" else f"{rollout.target_kind} names"
+        raise RolloutError(f"{where}: Rollout '{name}' needs spec.change.from and spec.change.to ({what})")
+    if rollout.target_kind == "Route":
+        weights = _route_weights(manifests, rollout.target_name, where)
+        route = rollout.target_name
+        candidates = f"a candidate of route '{route}' (candidates: {', '.join(sorted(weights))})"
+        fix = "add it to the route's candidates (weight 0 gives it no traffic until the rollout does)"
+    else:
+        weights = {rollout.change_from: 100.0, rollout.change_to: 0.0}
+        weights = {k: v for k, v in weights.items() if manifests.get(rollout.target_kind, k) is not None}
+        route = f"{rollout.target_kind}/{rollout.target_name}"
+        known = ", ".join(sorted(d.name for d in manifests.of_kind(rollout.target_kind))) or "none"
+        candidates = f"a{'n' if rollout.target_kind == 'Agent' else ''} {rollout.target_kind} ({known})"
+        fix = f"write the {rollout.target_kind} version it names (a document of its own)"
     for side, deployment in (("from", rollout.change_from), ("to", rollout.change_to)):
         if deployment not in weights:
-            raise RolloutError(
-                f"{where}: spec.change.{side} '{deployment}' is not a candidate of route '{rollout.target_name}' "
-                f"(candidates: {', '.join(sorted(weights))}); add it to the route's candidates "
-                "(weight 0 gives it no traffic until the rollout does)"
-            )
+            raise RolloutError(f"{where}: spec.change.{side} '{deployment}' is not {candidates}; {fix}")
     return RolloutSpec(
         name=name,
         digest=content_hash(doc),
-        route=rollout.target_name,
+        route=route,
         stable=rollout.change_from,
         canary=rollout.change_to,
         steps=tuple(_step(s) for s in rollout.steps),
-        analyses={a.name: tuple(Metric(m.name, m.source) for m in a.metrics) for a in rollout.analysis},
+        analyses={
+            a.name: tuple(Metric(m.name, m.source, m.query or "", m.url or "") for m in a.metrics)
+            for a in rollout.analysis
+        },
         weights=weights,
         automatic_rollback=rollout.rollback.automatic,
         freezes=_freezes(manifests, rollout),
         approvals=rollout.approvals_required,
         rollback_when=rollout.rollback.when,
         conditions={a.name: (a.success_condition or "", a.failure_condition or "") for a in rollout.analysis},
+        target_kind=rollout.target_kind,
+        stickiness=rollout.stickiness or "",
     )
 
 

@@ -74,6 +74,7 @@ class Options:
     regrade: bool = False
     judge_rechecks: int = JUDGE_RECHECKS
     allow_code: bool = False  # run checks that execute the repository's code (maestro eval --allow-code)
+    fresh: bool = False  # ask the routes again rather than reuse a cached answer (drift: maestro eval --against last)
 
 
 class Progress(Protocol):
@@ -171,7 +172,7 @@ class _Job:
         asked = {"max_tokens": limit, "temperature": temperature}
         extra = (asked,) if limit is not None or temperature is not None else ()  # keys of earlier runs unchanged
         key = digest("generation", route, self.caller.order(route, messages), messages, repeat, *extra)
-        cached = self.store.generation(key)
+        cached = None if self.options.fresh else self.store.generation(key)
         if cached is not None:
             self.result.generations_cached += 1
             return cached

@@ -175,6 +175,18 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else value  # NaN (no data) is null in JSON
 
 
+def summary_of(card: Mapping[str, Any]) -> dict[str, Any]:
+    """What a comparison shows of its base side's scorecard."""
+    return {
+        "digest": card["digest"],
+        "summary": card["summary"],
+        "metrics": {k: v["mean"]["value"] for k, v in card["metrics"].items()},
+        "cost": card["cost"],
+        "latency": card["latency"],
+        "hallucination": card["hallucination"],
+    }
+
+
 def cases_by_id(card: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
     out: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for c in card["cases"]:

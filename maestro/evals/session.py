@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from maestro import providers
-from maestro.evals import scorecard
+from maestro.evals import drift, scorecard
 from maestro.evals.baseline import Revision, base_side, head_revision
 from maestro.evals.cache import Store
 from maestro.evals.compare import compare
@@ -40,6 +40,7 @@ class Request:
     target: str | None = None
     options: Options = field(default_factory=Options)
     baseline: str | None = None
+    against: str | None = None  # "last": compare each suite with its previous run (drift)
     state_path: str = ".maestro/state.db"
     cwd: Path = field(default_factory=Path.cwd)
     environ: Mapping[str, str] | None = None
@@ -92,7 +93,10 @@ async def _evaluate(
     cards = []
     async with _Calls(manifests, sources, request) as caller:
         for suite in suites:
+            last = next(iter(store.history(suite.name, 1)), None) if request.against == drift.LAST else None
             card = await run_one(suite, _Side(manifests, disk_reader, head), caller, store, request, progress=progress)
+            if request.against == drift.LAST:
+                drift.against_last(card, last)
             cards.append(card)
     if request.baseline is not None:
         await _with_baseline(request, cards, store, progress)
@@ -141,19 +145,8 @@ async def _with_baseline(
                     suite, _Side(manifests, side.files, revision), caller, store, request, progress=progress
                 )
             base["ref"] = ref
-            card["baseline"] = {"ref": ref, "revision": revision.commit, "cached": cached, **_summary(base)}
+            card["baseline"] = {"ref": ref, "revision": revision.commit, "cached": cached, **scorecard.summary_of(base)}
             card["comparison"] = compare(card, base)
-
-
-def _summary(card: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "digest": card["digest"],
-        "summary": card["summary"],
-        "metrics": {k: v["mean"]["value"] for k, v in card["metrics"].items()},
-        "cost": card["cost"],
-        "latency": card["latency"],
-        "hallucination": card["hallucination"],
-    }
 
 
 class _Calls:

@@ -42,6 +42,9 @@ MIGRATIONS = [
     CREATE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     """,
+    # Readers of one kind of entry (the runtime's gate reads autonomy.demote on every tool call): an index, not
+    # a scan of every entry.
+    "CREATE INDEX ledger_entries_action ON ledger_entries (action, idx);",
 ]
 
 
@@ -244,6 +247,16 @@ class Ledger:
         if since is not None:
             sql, args = sql + " AND time >= ?", (start, since)
         for idx, line in self._read(sql + " ORDER BY idx", args):
+            yield int(idx), _blob(line)
+
+    def entries_of(self, actions: Sequence[str]) -> Iterator[tuple[int, bytes]]:
+        """(index, envelope line) of the entries that record one of ``actions``, in order (by the stored action
+        column; a reader decodes each line and trusts what it says, which ``maestro ledger verify`` checks)."""
+        if not actions:
+            return
+        marks = ", ".join("?" for _ in actions)
+        sql = f"SELECT idx, envelope FROM ledger_entries WHERE action IN ({marks}) ORDER BY idx"
+        for idx, line in self._read(sql, tuple(actions)):
             yield int(idx), _blob(line)
 
     def lines(self, start: int = 0, stop: int | None = None) -> list[bytes]:

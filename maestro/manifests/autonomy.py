@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 ACTIONS = ("read", "suggest", "low-risk-write", "write", "external-call", "spend", "deploy", "irreversible")
+# The action classes with side effects: everything but reading and suggesting.
+WRITES = frozenset(ACTIONS) - {"read", "suggest"}
 
 
 class Permission(StrEnum):

@@ -60,6 +60,7 @@ RULES: dict[str, Rule] = {
         Rule("ref.unresolved", _E, "A reference names a document that does not exist."),
         Rule("ref.model", _E, "A provider/model pair names a model the provider does not offer."),
         Rule("ref.tool", _E, "A pipeline step names a tool its agent does not have."),
+        Rule("ref.mcp-server", _E, "An agent's tool names an MCP server the agent does not declare in mcpServers."),
         Rule("ref.file", _E, "A referenced file (prompt, dataset) does not exist."),
         Rule(
             "ref.outside-repo",
@@ -92,6 +93,7 @@ RULES: dict[str, Rule] = {
         Rule("policy.duplicate-tag", _E, "The taxonomy defines a tag or jurisdiction twice."),
         Rule("autonomy.duplicate-level", _E, "Two AutonomyLevels claim the same level."),
         Rule("autonomy.dual-control", _E, "Levels 4 and 5 need at least two distinct approvers."),
+        Rule("autonomy.demotion", _E, "A Policy's demoteOnIncident names a level that is not below atOrAbove."),
         Rule("autonomy.monotonic", _W, "A higher level allows less without approval than a lower level."),
         Rule(
             "autonomy.tool-needs-approval",
@@ -108,6 +110,19 @@ RULES: dict[str, Rule] = {
         Rule("pipeline.unbounded-loop", _E, "The pipeline graph has a cycle with no maxIterations bound."),
         Rule("pipeline.unreachable", _E, "A step (a human approval, say) cannot be reached from the start."),
         Rule("pipeline.duplicate-step", _E, "Two steps share an id."),
+        Rule(
+            "pipeline.non-exhaustive",
+            _E,
+            "A step's conditional edges may all be false: add a default edge (no `when`) or complementary "
+            "conditions (`x` / `!x`, `a > 100` / `a <= 100`).",
+        ),
+        Rule(
+            "pipeline.side-effect-idempotency",
+            _E,
+            "A tool step with side effects (any action but read and suggest) whose tool is not `idempotent` and "
+            "whose MCP server does not honour idempotency keys (`idempotencyKeys: true`).",
+        ),
+        Rule("pipeline.tool-no-server", _E, "A tool step's tool names no MCP server, so it cannot run."),
         Rule("rollout.weights", _W, "Canary weights do not rise step by step to 100."),
         Rule("rollout.unknown-analysis", _E, "A rollout step names an analysis that is not defined."),
         Rule("cel.syntax", _E, "A CEL expression does not compile."),

@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 from maestro.manifests.durations import seconds
 
 
@@ -36,6 +34,8 @@ class Window:
         """When the window that holds ``now`` closes (epoch seconds), or None when none holds it."""
         if not self.cron:
             return self.end if self.start <= now < self.end else None
+        from croniter import croniter  # here, not at the top: most repositories have no recurring window
+
         base = datetime.fromtimestamp(now, ZoneInfo(self.time_zone))
         opened = croniter(self.cron, base).get_prev(datetime).timestamp()
         closes = opened + self.duration_s
@@ -46,6 +46,8 @@ def parse(window: Mapping[str, Any]) -> Window:
     """The window a schema-valid ``freezeWindows`` entry describes; ``WindowProblem`` when it cannot hold."""
     name, reason = str(window["name"]), str(window.get("reason", ""))
     if "cron" in window:
+        from croniter import croniter
+
         cron, zone = str(window["cron"]), str(window.get("timeZone", "UTC"))
         if not croniter.is_valid(cron) or len(cron.split()) != 5:
             raise WindowProblem("cron", f"'{cron}' is not a five-field cron expression like \"0 18 * * 5\"")

@@ -23,6 +23,7 @@ from typing import Any
 from maestro.manifests.requirements import Requirement
 from maestro.policy.allow import DENY_RULE, request_view
 from maestro.policy.detect import detect_messages
+from maestro.router import sticky
 from maestro.router.governance import EVALUATION_ERRORS, refusal_after, refusal_before
 from maestro.router.model import (
     Circuit,
@@ -54,6 +55,7 @@ class _Ask:
     output_tokens: int
     seed: int
     decision_id: str
+    sticky_key: str = ""  # the caller or session a Rollout's stickiness keeps on one side ('' when none)
 
 
 def decide(
@@ -79,7 +81,8 @@ def decide(
         metadata=dict(request.metadata),
     )
     did = decision_id(route, request, tags, seed)
-    ask = _Ask(table, route, state, view, tags, input_tokens, request.max_output_tokens, seed, did)
+    key = sticky.key_of(route.sticky, caller=request.caller, metadata=request.metadata, headers=request.headers)
+    ask = _Ask(table, route, state, view, tags, input_tokens, request.max_output_tokens, seed, did, key)
     base: dict[str, Any] = {
         "decision_id": did,
         "route": route.name,
@@ -326,7 +329,8 @@ def _primary(
     split = bool(ask.state.weights.get(ask.route.name)) and len(weighted) > 1  # live weights (a rollout) split even
     if split or len({w for _, w in weighted}) > 1:
         total = sum(w for _, w in weighted)
-        point = _draw(ask.decision_id, f"weight:{ask.seed}") * total
+        draw = sticky.point(ask.route.name, ask.sticky_key) if ask.sticky_key else None
+        point = (draw if draw is not None else _draw(ask.decision_id, f"weight:{ask.seed}")) * total
         for d, w in weighted:
             point -= w
             if point < 0:

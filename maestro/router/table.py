@@ -17,6 +17,7 @@ from maestro.manifests.durations import milliseconds, seconds
 from maestro.manifests.kinds.policy import Budget as PolicyBudget
 from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.kinds.provider import Provider
+from maestro.manifests.kinds.rollout import Rollout
 from maestro.manifests.kinds.route import Route, Target
 from maestro.manifests.loader import Document, ManifestSet
 from maestro.manifests.requirements import ProviderFacts, Requirement
@@ -108,6 +109,7 @@ class RouteTable:
     version: str
     universe: tuple[Deployment, ...] = ()  # every deployment the route could use, each once, in order
     settings: RouteSettings = RouteSettings()
+    sticky: str = ""  # caller or session: a Rollout of this route asks its split to keep each key on one side
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,14 @@ def _route(manifests: ManifestSet, route: Route, version: str, deployments: Mapp
         float(milliseconds(route.max_latency)) if route.max_latency is not None else None,
         version,
         settings=_settings(route),
+        sticky=next(
+            (
+                r.stickiness
+                for r in manifests.records(Rollout)
+                if r.target_kind == "Route" and r.target_name == route.name and r.stickiness
+            ),
+            "",
+        ),
     )
     every = [d for d, _ in table.candidates] + [p.target for p in table.pins] + list(table.fallback)
     every += [d for d, _ in table.shadow]

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from dbos import DBOS
 
+from maestro import state
 from maestro.manifests.kinds.pipeline import Pipeline
-from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
-from maestro.runtime.errors import NodeError
+from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot, subpipeline
+from maestro.runtime.errors import NodeError, RunError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
+from maestro.state import observations
 
 WORKFLOW = "maestro.run_pipeline"
 QUEUE = "maestro-runs"
@@ -88,7 +91,15 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
     from maestro.ledger.keys import KEYS_DIR, load_keyring
 
     root = Path(run["root"])
-    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]))
+    try:
+        roles = approvals.load_roles(root / KEYS_DIR)
+    except RunError as e:  # a broken roles file counts nobody's decision; the run keeps waiting
+        roles, broken = {}, str(e)
+    else:
+        broken = ""
+    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]), roles)
+    if broken and request.get("roles"):
+        checked = approvals.Checked(None, checked.decision, broken)
     action = "run.approval" if checked.name else "run.approval.refused"
     index = evidence.record(
         root,
@@ -115,6 +126,8 @@ def record_step(run: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
 
 @DBOS.step(name=FINISH_STEP)
 def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    if run.get("variants"):
+        _observe(run, result["status"] == "succeeded")
     evidence.record(
         Path(run["root"]),
         "run.end",
@@ -126,13 +139,36 @@ def finish_step(run: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _with_variants(graph: Graph, variants: Mapping[str, str]) -> Graph:
+    """``graph`` with each node's Agent replaced by the version a running rollout gave this run."""
+    if not variants:
+        return graph
+    swapped = {
+        key: replace(node, agent=variants.get(f"Agent/{node.agent}", node.agent)) for key, node in graph.nodes.items()
+    }
+    return replace(graph, nodes=swapped)
+
+
+def _observe(run: Mapping[str, Any], ok: bool) -> None:
+    """A run that a rollout split counts for its analysis: succeeded or not, and how long it took."""
+    now = time.time()
+    conn = state.connect(state.default_path(Path(run["root"])))
+    try:
+        for target, version in run["variants"].items():
+            observations.add(conn, target, version, ok=ok, latency_ms=(now - run["created"]) * 1000, at=now)
+    finally:
+        conn.close()
+
+
 @DBOS.step(name="maestro.clock")
 def clock_step() -> float:
     return time.time()
 
 
 def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out."""
+    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out.
+    The request names the workflow that waits (``mailbox``: a map branch and a sub-pipeline wait in their own)."""
+    request = {**request, "mailbox": DBOS.workflow_id}
     DBOS.set_event(INTERRUPT_EVENT, request)
     approvers: list[str] = []
     refused: list[str] = []
@@ -174,7 +210,7 @@ def _approval_record(node: Node, iteration: int, started: float, outcome: dict[s
     return record
 
 
-def _run_node(
+def run_node(
     run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any], *, steps: dict[str, Any]
 ) -> dict[str, Any]:
     interrupt = approvals.interrupt_id(run["id"], node.id, iteration)
@@ -197,6 +233,8 @@ def _run_node(
         return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
     if node.type == "map":
         return fanout.run(run, node, iteration, state, steps, finish=record_step)
+    if node.type == "pipeline":
+        return subpipeline.run(run, node, iteration, state, finish=record_step)
     if node.type == "agent" and agentloop.has_tools(run, node):
         return agentloop.run(run, graph.name, node, iteration, state, wait=wait_for_people)
     arguments = None
@@ -242,7 +280,7 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
     pipeline = manifests.record(Pipeline, run["pipeline"])
     if pipeline is None:
         return finish_step(run, {"status": "failed", "reason": f"no Pipeline '{run['pipeline']}'", "costUsd": 0.0})
-    graph = graph_of(pipeline)
+    graph = _with_variants(graph_of(pipeline), run.get("variants") or {})
     state: dict[str, Any] = dict(run["input"])
     steps: dict[str, Any] = {}
     visits: dict[str, int] = {}
@@ -255,7 +293,7 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
         iteration = visits.get(current, 0)
         visits[current] = iteration + 1
         caps = {"spentUsd": cost, "maxCostUsd": graph.max_cost_usd}  # for the cost reservation of model calls
-        record = _run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
+        record = run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
         cost += float(record["costUsd"])
         if record["status"] != "succeeded":
             status = "rejected" if record["status"] == "rejected" else "failed"

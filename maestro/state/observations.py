@@ -64,6 +64,20 @@ def summary(conn: sqlite3.Connection, route: str, deployment: str, since: float)
     return Summary(int(row[0]), int(row[1]), float(row[2]), float(row[3]))
 
 
+def add(conn: sqlite3.Connection, route: str, deployment: str, *, ok: bool, latency_ms: float, at: float) -> bool:
+    """Record one outcome now when (route, deployment) is watched (a run's end); whether it was recorded."""
+    migrate(conn, COMPONENT, MIGRATIONS)
+    watched = conn.execute(
+        "SELECT 1 FROM rollout_watch WHERE route = ? AND deployment = ?", (route, deployment)
+    ).fetchone()
+    if watched is not None:
+        conn.execute(
+            "INSERT INTO rollout_observations (route, deployment, ok, latency_ms, at) VALUES (?, ?, ?, ?, ?)",
+            (route, deployment, int(ok), latency_ms, at),
+        )
+    return watched is not None
+
+
 def per_second(
     conn: sqlite3.Connection, route: str, deployments: tuple[str, str], since: float, until: float
 ) -> list[tuple[int, int, int, int]]:

@@ -14,6 +14,7 @@ from maestro import state
 from maestro.cli.request_files import load_manifests
 from maestro.delivery import deploy
 from maestro.delivery.controller import Controller
+from maestro.delivery.machine import Promote
 from maestro.delivery.signoffs import Signoffs
 from maestro.delivery.spec import RolloutSpec
 from maestro.evidence import Action
@@ -91,24 +92,41 @@ def _plan(repo: Path, c: Controller, rev: str = "HEAD", ring: object = None) -> 
     return deploy.plan(repo, rev, c.conn, ring, requester="deploy:alice", now=NOW)  # type: ignore[arg-type]
 
 
-def test_the_first_deploy_adds_everything_starts_the_rollout_and_is_recorded(
+def test_the_first_deploy_adds_everything_and_a_later_one_starts_the_rollout_it_touches(
     repo: Path, controller: Controller
 ) -> None:
     p = _plan(repo, controller)
     assert p.previous is None and p.commit == _git(repo, "rev-parse", "HEAD")
     assert {c.ref for c in p.changes} >= {"Route/chat-route", "Rollout/chat-beta", "Provider/alpha"}
     assert p.risk == "medium" and p.needs == 0 and p.waits_for == ""
-    assert [s.name for s in p.rollouts] == ["chat-beta"]
+    assert p.rollouts == () and "a first deploy has no revision before it" in p.skipped[0]
     records: list[Action] = []
+    first = _apply(p, controller, records)
+    assert first.started == () and records[-1].action == "deploy" and records[-1].details["commit"] == p.commit
+    _edit(repo, "    - setWeight: 10\n", "    - setWeight: 10\n    - pause: 1m\n")
+    _commit(repo, "pause at 10%")
+    p = _plan(repo, controller)
+    assert p.previous == first.plan.commit and [c.ref for c in p.changes] == ["Rollout/chat-beta"]
+    assert [s.name for s in p.rollouts] == ["chat-beta"]
     done = _apply(p, controller, records)
-    assert done.started == ("chat-beta",)
+    assert done.started == ("chat-beta",) and records[-1].details["started"] == ["chat-beta"]
     stored = controller.store.get("chat-beta")
     assert stored is not None and stored.started_by == "deploy:alice"
-    assert [a.action for a in records][-1] == "deploy"
-    assert records[-1].details["commit"] == p.commit and records[-1].details["started"] == ["chat-beta"]
-    # deployed: the same revision again has nothing to do, and the running rollout is not started twice
-    again = _plan(repo, controller)
+    again = _plan(repo, controller)  # deployed: nothing to do
     assert again.previous == p.commit and again.changes == () and again.risk == "none" and again.rollouts == ()
+
+
+def test_a_promoted_rollout_is_not_started_again_when_its_route_changes(repo: Path, controller: Controller) -> None:
+    _apply(_plan(repo, controller), controller, [])
+    _edit(repo, "    - setWeight: 10\n", "    - setWeight: 20\n")
+    _commit(repo, "20%")
+    _apply(_plan(repo, controller), controller, [])
+    controller.send("chat-beta", lambda now, frozen, ok: Promote(now, True, frozen, ok), "rollout:alice")
+    _edit(repo, "{provider: alpha, model: m1, weight: 100}", "{provider: alpha, model: m1, weight: 0}")
+    _edit(repo, "{provider: beta, model: m1, weight: 0}", "{provider: beta, model: m1, weight: 100}")
+    _commit(repo, "beta takes over in the manifest")
+    p = _plan(repo, controller)
+    assert p.rollouts == () and p.skipped[0].startswith("chat-beta: already promoted as written (sha256:")
 
 
 def test_a_high_risk_change_waits_for_a_signoff_by_someone_else(repo: Path, controller: Controller) -> None:
@@ -130,8 +148,8 @@ def test_a_high_risk_change_waits_for_a_signoff_by_someone_else(repo: Path, cont
     assert p.approvers == ("bob",) and p.waits_for == ""
     records: list[Action] = []
     done = _apply(p, controller, records)
-    assert done.plan.commit == head and done.started == ()  # chat-beta is still running from the first deploy
-    assert done.plan.skipped == ("chat-beta: already running",)
+    assert done.plan.commit == head and done.started == ("chat-beta",)  # its route changed
+    assert _plan(repo, controller).skipped == ()
     entry = records[-1]
     assert entry.action == "deploy.high-risk" and list(entry.approvals) == ["bob"]
     assert entry.details["signoffs"]["digest"] == p.digest

@@ -13,7 +13,7 @@ from maestro.ledger import statement as st
 from maestro.ledger.errors import LedgerError
 from maestro.ledger.merkle import Tree, leaf_hash
 from maestro.ledger.query import verify_store
-from maestro.ledger.store import Ledger
+from maestro.ledger.store import MIGRATIONS, Ledger
 from maestro.ledger.verify import read_checkpoint
 
 
@@ -34,7 +34,7 @@ def test_entries_chain_and_every_append_leaves_a_signed_checkpoint(tmp_path):
 def test_the_state_store_records_the_ledger_migration(tmp_path):
     ledger(1, path=tmp_path / "state.db").close()
     conn = state.connect(tmp_path / "state.db")
-    assert state.schema_version(conn, "ledger") == 1
+    assert state.schema_version(conn, "ledger") == len(MIGRATIONS)
 
 
 @pytest.mark.parametrize(

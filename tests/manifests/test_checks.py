@@ -17,6 +17,12 @@ from maestro.manifests.validate import BUILTIN_POLICY, ValidationResult, validat
 ROUTES, PROVIDERS, POLICY = "manifests/routes.yaml", "manifests/providers.yaml", "policies/default.yaml"
 AUTONOMY, PIPELINES = "manifests/autonomy.yaml", "manifests/pipelines.yaml"
 ROLLOUTS, EVALS, AGENTS = "manifests/rollouts.yaml", "manifests/evals.yaml", "manifests/agents.yaml"
+# refund-flow's triage, a model step (on the lane, one schema-held call): made an agent step of support-agent
+TRIAGE_MODEL_STEP = (
+    "      type: model\n      route: support-chat\n      prompt: >-\n"
+    "        You triage messages to the customer support of an online shop. Read the customer's request (JSON) and\n"
+    "        say what they want: refund (money back for an order), question, or other. Answer JSON.\n"
+)
 
 BACKUP_ROUTE = """\
 apiVersion: maestro.dev/v1
@@ -228,10 +234,77 @@ CASES = [
     ),
     case(
         "unreachable-approval",
-        Break(PIPELINES, '    - {from: lookup, to: approve, when: "output.amount > 100"}\n', ""),
+        Break(PIPELINES, "{from: lookup, to: approve, when:", "{from: lookup, to: reply, when:"),
         "pipeline.unreachable",
         "- id: |approve",
         "human approval step 'approve' cannot be reached from 'triage'",
+    ),
+    case(
+        "non-exhaustive-branches",
+        Break(PIPELINES, 'when: "output.amount <= 100"}', 'when: "output.amount < 100"}'),
+        "pipeline.non-exhaustive",
+        '"output.amount > 100"',
+        "the edges from 'lookup' may all be false (-> approve: `output.amount > 100`; -> refund: "
+        "`output.amount < 100`)",
+    ),
+    case(
+        "side-effect-without-idempotency",
+        (
+            Break(PIPELINES, "tool: issue_refund", "tool: issue_refund"),
+            Break(AGENTS, ", idempotencyKeys: true}", "}"),
+        ),
+        "pipeline.side-effect-idempotency",
+        "tool: |issue_refund",
+        "tool step 'refund' can call tool 'issue_refund' (write), which has side effects, and nothing makes a "
+        "repeated call safe",
+    ),
+    case(
+        "agent-step-whose-tool-loop-may-call-an-unsafe-tool",
+        (
+            Break(PIPELINES, "tool: issue_refund", "tool: lookup_order"),
+            Break(AGENTS, ", idempotencyKeys: true}", "}"),
+            Break(PIPELINES, TRIAGE_MODEL_STEP, "      type: agent\n      agent: support-agent\n"),
+        ),
+        "pipeline.side-effect-idempotency",
+        "agent: |support-agent",
+        "agent step 'triage' can call tool 'issue_refund' (write), which has side effects",
+    ),
+    case(
+        "map-branch-names-an-unknown-tool",
+        Break(
+            PIPELINES,
+            "",
+            "apiVersion: maestro.dev/v1\nkind: Pipeline\nmetadata: {name: bulk-lookup}\nspec:\n  steps:\n"
+            "    - id: each\n      type: map\n      map:\n        over: state.orders\n"
+            "        step: {type: tool, agent: support-agent, tool: lookup_ordr}\n",
+        ),
+        "ref.tool",
+        "tool: |lookup_ordr",
+        "agent 'support-agent' has no tool 'lookup_ordr'",
+    ),
+    case(
+        "tool-without-server",
+        (
+            Break(PIPELINES, "tool: issue_refund", "tool: issue_refund"),
+            Break(AGENTS, "      server: refunds\n      description: Refund", "      description: Refund"),
+        ),
+        "pipeline.tool-no-server",
+        "tool: |issue_refund",
+        "tool 'issue_refund' of agent 'support-agent' names no MCP server",
+    ),
+    case(
+        "tool-names-an-undeclared-server",
+        Break(AGENTS, "server: refunds\n      description: Look", "server: refund\n      description: Look"),
+        "ref.mcp-server",
+        "server: |refund",
+        "tool 'lookup_order' names MCP server 'refund', which the agent does not declare; its mcpServers: refunds",
+    ),
+    case(
+        "demotion-that-does-not-lower",
+        Break(POLICY, "demoteOnIncident: {atOrAbove: 3, to: L2}", "demoteOnIncident: {atOrAbove: 3, to: L4}"),
+        "autonomy.demotion",
+        "to: |L4}",
+        "demoting to L4 (level 4) on an incident at level 3 or above does not lower the level",
     ),
     case(
         "unknown-step-in-edge",

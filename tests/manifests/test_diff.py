@@ -71,7 +71,10 @@ AGENT = {
     "route": "r",
     "prompt": {"system": "Be brief."},
     "autonomyLevel": "L1",
-    "tools": [{"name": "refund", "action": "write"}],
+    "tools": [{"name": "refund", "action": "write", "server": "refunds"}],
+    "mcpServers": [
+        {"name": "refunds", "command": ["python", "s.py"], "env": ["REFUND_API_KEY"], "idempotencyKeys": True}
+    ],
 }
 PIPELINE = {
     "autonomyLevel": "L1",
@@ -99,6 +102,7 @@ POLICY = {
     ],
     "killSwitch": {"engaged": True, "routes": ["r"]},
     "dualControl": [{"name": "d", "action": "policy.loosen", "approvers": 3, "distinctApprovers": True}],
+    "demoteOnIncident": {"atOrAbove": 3, "to": "L2"},
 }
 ROUTE = {
     "alias": "chat",
@@ -228,6 +232,62 @@ CASES = [
         HIGH,
         "action class of tool 'refund' weakened from 'write' to 'read'",
     ),
+    # the agent graph: tools and MCP servers
+    (
+        "Agent",
+        "tools",
+        [*AGENT["tools"], {"name": "pay", "action": "spend"}],
+        "spec.tools[pay]",
+        Op.ADDED,
+        HIGH,
+        "write tool 'pay' (spend) added",
+    ),
+    (
+        "Agent",
+        "tools",
+        [*AGENT["tools"], {"name": "look", "action": "read"}],
+        "spec.tools[look]",
+        Op.ADDED,
+        MEDIUM,
+        "tool 'look' (read) added",
+    ),
+    ("Agent", "tools.0.idempotent", True, "spec.tools[refund].idempotent", Op.ADDED, MEDIUM, "declared idempotent"),
+    (
+        "Agent",
+        "mcpServers",
+        [*AGENT["mcpServers"], {"name": "search", "url": "https://mcp.example.com/mcp"}],
+        "spec.mcpServers[search]",
+        Op.ADDED,
+        HIGH,
+        "MCP server 'search' (https://mcp.example.com/mcp) added: new code serves the agent's tools",
+    ),
+    (
+        "Agent",
+        "mcpServers.0.command.1",
+        "other.py",
+        "spec.mcpServers[refunds].command[1]",
+        Op.CHANGED,
+        HIGH,
+        "command of MCP server 'refunds' changed ('s.py' -> 'other.py')",
+    ),
+    (
+        "Agent",
+        "mcpServers.0.env",
+        ["REFUND_API_KEY", "AWS_SECRET_ACCESS_KEY"],
+        "spec.mcpServers[refunds].env[1]",
+        Op.ADDED,
+        HIGH,
+        "MCP server 'refunds' now receives the environment variable(s) 'AWS_SECRET_ACCESS_KEY'",
+    ),
+    (
+        "Agent",
+        "mcpServers.0.idempotencyKeys",
+        _DROP,
+        "spec.mcpServers[refunds].idempotencyKeys",
+        Op.REMOVED,
+        HIGH,
+        "MCP server 'refunds' no longer honours idempotency keys",
+    ),
     ("Pipeline", "autonomyLevel", "L2", "spec.autonomyLevel", Op.CHANGED, HIGH, "autonomy level raised"),
     (
         "Pipeline",
@@ -248,6 +308,16 @@ CASES = [
         "approval step 'ok' removed",
     ),
     # policy
+    ("Policy", "demoteOnIncident", _DROP, "spec.demoteOnIncident.to", Op.REMOVED, HIGH, "no longer lowers autonomy"),
+    (
+        "Policy",
+        "demoteOnIncident.atOrAbove",
+        4,
+        "spec.demoteOnIncident.atOrAbove",
+        Op.CHANGED,
+        HIGH,
+        "level an incident demotes from raised from 3 to 4",
+    ),
     (
         "Policy",
         "taxonomy.tags.0.allow.jurisdictions",
@@ -553,6 +623,34 @@ def test_every_rule_gives_its_risk_and_reason(tmp_path: Path, case: tuple[Any, .
     assert found[0].file is not None and found[0].file.endswith("set.yaml")
 
 
+@pytest.mark.parametrize(
+    ("step", "risk", "reason"),
+    [
+        ({"id": "pay", "type": "tool", "agent": "a", "tool": "refund"}, HIGH, "calls write tool 'refund' (write)"),
+        ({"id": "look", "type": "tool", "agent": "a", "tool": "look"}, MEDIUM, "step 'look' added"),
+        ({"id": "check", "type": "approval", "approval": {"approvers": 1}}, MEDIUM, "approval step 'check' added"),
+    ],
+)
+def test_a_step_that_calls_a_write_tool_is_high(step: dict[str, Any], risk: Risk, reason: str) -> None:
+    agent = manifest("Agent", "a", {**AGENT, "tools": [*AGENT["tools"], {"name": "look", "action": "read"}]})
+    old = manifest("Pipeline", "p", PIPELINE)
+    new = manifest("Pipeline", "p", {**PIPELINE, "steps": [*PIPELINE["steps"], step]})
+    (found,) = diff_text(agent + "\n---\n" + old, agent + "\n---\n" + new).changes
+    assert (found.path, found.op, found.risk) == (f"spec.steps[{step['id']}]", Op.ADDED, risk)
+    assert reason in found.reason
+
+
+def test_a_step_switched_to_a_write_tool_is_high() -> None:
+    agent = manifest("Agent", "a", {**AGENT, "tools": [*AGENT["tools"], {"name": "look", "action": "read"}]})
+    steps = [*PIPELINE["steps"], {"id": "act", "type": "tool", "agent": "a", "tool": "look"}]
+    old = manifest("Pipeline", "p", {**PIPELINE, "steps": steps})
+    new = manifest("Pipeline", "p", changed({**PIPELINE, "steps": steps}, "steps.2.tool", "refund"))
+    (up,) = diff_text(agent + "\n---\n" + old, agent + "\n---\n" + new).changes
+    (down,) = diff_text(agent + "\n---\n" + new, agent + "\n---\n" + old).changes
+    assert (up.path, up.risk, down.risk) == ("spec.steps[act].tool", HIGH, MEDIUM)
+    assert "now calls write tool 'refund' (write), not 'look'" in up.reason
+
+
 def test_autonomy_levels_compare_by_the_level_numbers_of_the_new_side() -> None:
     levels = "\n---\n".join(manifest("AutonomyLevel", n, {"level": lv}) for n, lv in (("careful", 1), ("bold", 4)))
     old = levels + "\n---\n" + manifest("Agent", "a", {**AGENT, "autonomyLevel": "bold"})
@@ -682,3 +780,23 @@ def test_duration_limits_compare_by_their_length() -> None:
     (down,) = diff_text(route("1m"), route("59s")).changes
     assert up.risk is MEDIUM and "raised from '800ms' to '2s'" in up.reason
     assert "lowered from '1m' to '59s' (tighter)" in down.reason
+
+
+def test_a_new_or_wider_path_into_a_write_tool_step_is_high() -> None:
+    agent = manifest("Agent", "a", {**AGENT, "tools": [*AGENT["tools"], {"name": "look", "action": "read"}]})
+    steps = [*PIPELINE["steps"], {"id": "pay", "type": "tool", "agent": "a", "tool": "refund"}]
+    steps.append({"id": "look", "type": "tool", "agent": "a", "tool": "look"})
+    edges = [{"from": "ask", "to": "ok"}, {"from": "ok", "to": "pay", "when": "output.approved"}]
+    base = {**PIPELINE, "steps": steps, "edges": edges}
+
+    def changes(new: dict[str, Any]) -> list[Change]:
+        old_side = agent + "\n---\n" + manifest("Pipeline", "p", base)
+        return diff_text(old_side, agent + "\n---\n" + manifest("Pipeline", "p", new)).changes
+
+    (bypass,) = changes({**base, "edges": [*edges, {"from": "ask", "to": "pay"}]})
+    assert (bypass.path, bypass.risk) == ("spec.edges[ask->pay]", HIGH)
+    assert "a new path into a step that calls write tool 'refund' (write)" in bypass.reason
+    (wider,) = changes(changed(base, "edges.1.when", "true"))
+    assert (wider.path, wider.risk) == ("spec.edges[ok->pay].when", HIGH)
+    (harmless,) = changes({**base, "edges": [*edges, {"from": "ask", "to": "look"}]})
+    assert (harmless.risk, harmless.reason) == (MEDIUM, "edge ask->look added: the flow changed")

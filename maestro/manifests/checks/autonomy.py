@@ -50,6 +50,30 @@ def check_levels(c: Checker) -> None:
             )
 
 
+def check_demotion(c: Checker) -> None:
+    """A Policy's ``demoteOnIncident.to`` names a level below ``atOrAbove``: a demotion must lower the level.
+
+    A set with no AutonomyLevel at all (a policies folder validated alone, a repository with no agents) has
+    nothing a demotion could apply to, so the level is not looked up there.
+    """
+    if not c.manifests.of_kind("AutonomyLevel"):
+        return
+    for policy in c.manifests.of_kind("Policy"):
+        demote = policy.spec.get("demoteOnIncident")
+        if not demote:
+            continue
+        path = ("spec", "demoteOnIncident", "to")
+        target = c.ref(policy, path, "AutonomyLevel", demote["to"])
+        if target is not None and target.spec["level"] >= demote["atOrAbove"]:
+            c.report(
+                policy,
+                path,
+                "autonomy.demotion",
+                f"demoting to {target.name} (level {target.spec['level']}) on an incident at level "
+                f"{demote['atOrAbove']} or above does not lower the level; name a level below {demote['atOrAbove']}",
+            )
+
+
 def check_agents(c: Checker) -> None:
     for agent in c.manifests.of_kind("Agent"):
         spec = agent.spec
@@ -57,6 +81,16 @@ def check_agents(c: Checker) -> None:
         level = c.ref(agent, ("spec", "autonomyLevel"), "AutonomyLevel", spec["autonomyLevel"])
         if "file" in spec["prompt"]:
             check_file(c, agent, ("spec", "prompt", "file"), spec["prompt"]["file"])
+        servers = [s["name"] for s in spec.get("mcpServers", [])]
+        for i, tool in enumerate(spec.get("tools", [])):
+            if "server" in tool and tool["server"] not in servers:
+                c.report(
+                    agent,
+                    ("spec", "tools", i, "server"),
+                    "ref.mcp-server",
+                    f"tool '{tool['name']}' names MCP server '{tool['server']}', which the agent does not declare; "
+                    f"its mcpServers: {', '.join(servers) or 'none'}",
+                )
         if level is None:
             continue
         for i, tool in enumerate(spec.get("tools", [])):

@@ -1,4 +1,10 @@
-"""Whole-set checks for pipelines: references, loops and reachability of every step."""
+"""Whole-set checks for pipelines: references, loops, reachability, exhaustive branches and idempotent side effects.
+
+A tool has side effects when its action is anything but ``read`` or ``suggest``
+(``maestro.manifests.autonomy.WRITES``). Such a tool step must be safe to repeat, since a call in flight when a
+worker dies is made again: the tool says ``idempotent: true``, or its MCP server says ``idempotencyKeys: true``
+(it returns the first result for a repeated idempotency key, which maestro sends with every call).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-from maestro.manifests.autonomy import Permission, permission
+from maestro.manifests import expressions
+from maestro.manifests.autonomy import WRITES, Permission, permission
+from maestro.manifests.branches import exhaustive
 from maestro.manifests.checks.autonomy import report_forbidden
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
@@ -47,17 +55,29 @@ def check_pipelines(c: Checker) -> None:
             if "when" in edge:
                 c.cel(pipeline, ("spec", "edges", i, "when"), edge["when"], "edge")
         if ok:
-            _loops(c, pipeline, ids, edges)
+            bounded = _loops(c, pipeline, ids, edges)
             _reachable(c, pipeline, start, ids, edges)
+            if bounded and spec.get("edges"):  # an unbounded loop's edge is that one mistake, not a second
+                _branches(c, pipeline, ids, edges)
+        _side_effects(c, pipeline)
+
+
+def acting(spec: Mapping[str, Any], i: int) -> tuple[Mapping[str, Any], tuple[str | int, ...]]:
+    """Step ``i`` as it acts, with its path: a map step's sub-step (what each branch runs), else the step."""
+    step = spec["steps"][i]
+    if step["type"] == "map":
+        return step["map"]["step"], ("spec", "steps", i, "map", "step")
+    return step, ("spec", "steps", i)
 
 
 def _steps(c: Checker, pipeline: Document) -> list[str]:
     ids: list[str] = []
-    for i, step in enumerate(pipeline.spec["steps"]):
-        path = ("spec", "steps", i)
-        if step["id"] in ids:
-            c.report(pipeline, (*path, "id"), "pipeline.duplicate-step", f"step id '{step['id']}' is used twice")
-        ids.append(step["id"])
+    for i, written in enumerate(pipeline.spec["steps"]):
+        if written["id"] in ids:
+            where = ("spec", "steps", i, "id")
+            c.report(pipeline, where, "pipeline.duplicate-step", f"step id '{written['id']}' is used twice")
+        ids.append(written["id"])
+        step, path = acting(pipeline.spec, i)
         agent = c.ref(pipeline, (*path, "agent"), "Agent", step["agent"]) if "agent" in step else None
         if step.get("route"):
             c.ref(pipeline, (*path, "route"), "Route", step["route"])
@@ -79,18 +99,20 @@ def _forbidden_tools(c: Checker, pipeline: Document, level: Document) -> None:
     As at run time (maestro.runtime.autonomy), the stricter (lower) of the pipeline's and the agent's levels
     applies. When that is the agent's own level, the agent's tool already has the finding: one per mistake.
     """
-    for i, step in enumerate(pipeline.spec["steps"]):
+    for i in range(len(pipeline.spec["steps"])):
+        step, path = acting(pipeline.spec, i)
         agent = c.manifests.get("Agent", step["agent"]) if step["type"] == "tool" and "agent" in step else None
         own = c.manifests.get("AutonomyLevel", agent.spec["autonomyLevel"]) if agent is not None else None
         if own is not None and own.spec["level"] <= level.spec["level"]:
             continue
         tool = next((t for t in agent.spec.get("tools", []) if t["name"] == step["tool"]), None) if agent else None
         if tool is not None and permission(level.spec, tool["action"]) is Permission.FORBIDDEN:
-            report_forbidden(c, pipeline, ("spec", "steps", i, "tool"), tool, level)
+            report_forbidden(c, pipeline, (*path, "tool"), tool, level)
 
 
-def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
-    """Every cycle must pass through an edge with maxIterations: without those edges the graph is acyclic."""
+def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> bool:
+    """Every cycle must pass through an edge with maxIterations: without those edges the graph is acyclic.
+    False when a loop has no bound (and the finding is reported)."""
     unbounded = [e for e in edges if "maxIterations" not in e]
     cycle = find_cycle(ids, unbounded)
     if cycle:
@@ -103,6 +125,7 @@ def _loops(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[s
             "pipeline.unbounded-loop",
             f"loop {loop} has no bound; set maxIterations on one of its edges",
         )
+    return not cycle
 
 
 def _reachable(c: Checker, pipeline: Document, start: str, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
@@ -123,6 +146,84 @@ def _reachable(c: Checker, pipeline: Document, start: str, ids: list[str], edges
                 "pipeline.unreachable",
                 f"{what} '{step['id']}' cannot be reached from '{start}'; add an edge to it or remove it",
             )
+
+
+def _branches(c: Checker, pipeline: Document, ids: list[str], edges: list[Mapping[str, Any]]) -> None:
+    """A step whose edges (loop edges with maxIterations aside) are all conditional must always take one: a
+    default edge (no ``when``) or conditions proven exhaustive (maestro.manifests.branches). Otherwise the run
+    fails on that step when none holds. A step that only has loop edges ends the run when none is taken."""
+    for node in ids:
+        out = [(i, e) for i, e in enumerate(edges) if e["from"] == node and "maxIterations" not in e]
+        if not out or any("when" not in e for _, e in out):
+            continue
+        conditions = [str(e["when"]) for _, e in out]
+        if any(expressions.check(w, "edge") for w in conditions) or exhaustive(conditions):
+            continue  # a condition with a CEL finding has that finding; no guess about the branches
+        shown = "; ".join(f"-> {e['to']}: `{e['when']}`" for _, e in out)
+        c.report(
+            pipeline,
+            ("spec", "edges", out[0][0], "when"),
+            "pipeline.non-exhaustive",
+            f"the edges from '{node}' may all be false ({shown}) and the run would fail there; add a default "
+            f"edge (from: {node}, to: ..., with no `when`) or make the conditions complementary",
+        )
+
+
+def _side_effects(c: Checker, pipeline: Document) -> None:
+    """Every step that can change the world needs tools that can run twice, or servers that dedupe: a tool step
+    its one tool, an agent step (whose tool loop may call any tool of its agent) each of its agent's tools. One
+    finding per unsafe tool and pipeline: at the tool step that calls it, else at the first agent step."""
+    spots: dict[tuple[str, str], tuple[int, str, Document, Mapping[str, Any], tuple[str | int, ...]]] = {}
+    for i in range(len(pipeline.spec["steps"])):
+        step, path = acting(pipeline.spec, i)
+        agent = (
+            c.manifests.get("Agent", step["agent"]) if step["type"] in ("tool", "agent") and "agent" in step else None
+        )
+        if agent is None:
+            continue
+        tools = agent.spec.get("tools", [])
+        if step["type"] == "agent":
+            for tool in (t for t in tools if _unsafe(agent, t)):
+                spots.setdefault((agent.name, tool["name"]), (i, "agent", agent, tool, path))
+            continue
+        tool = next((t for t in tools if t["name"] == step["tool"]), None)
+        if tool is not None and "server" not in tool:
+            servers = ", ".join(s["name"] for s in agent.spec.get("mcpServers", [])) or "none yet"
+            c.report(
+                pipeline,
+                (*path, "tool"),
+                "pipeline.tool-no-server",
+                f"tool '{tool['name']}' of agent '{agent.name}' names no MCP server, so the step cannot run; set "
+                f"its `server` to one of the agent's mcpServers ({servers})",
+            )
+        elif tool is not None and _unsafe(agent, tool):
+            found = spots.get((agent.name, tool["name"]))
+            if found is None or found[1] == "agent":
+                spots[(agent.name, tool["name"])] = (i, "tool", agent, tool, path)
+    for i, field, agent, tool, path in sorted(spots.values(), key=lambda s: s[0]):
+        where = f"{field} step '{pipeline.spec['steps'][i]['id']}'"
+        c.report(
+            pipeline,
+            (*path, field),
+            "pipeline.side-effect-idempotency",
+            f"{where} can call tool '{tool['name']}' ({tool['action']}), which has side effects, and nothing makes a "
+            f"repeated call safe: a call in flight when a worker dies is made again; set `idempotencyKeys: true` on "
+            f"MCP server '{tool['server']}' of agent '{agent.name}' if it returns the first result for a repeated "
+            "idempotency key, or `idempotent: true` on the tool if a second call changes nothing",
+        )
+
+
+def _unsafe(agent: Document, tool: Mapping[str, Any]) -> bool:
+    """A served tool with side effects that is not idempotent and whose server does not dedupe by key (a tool
+    with no server cannot run: ``pipeline.tool-no-server``)."""
+    servers = {s["name"]: s for s in agent.spec.get("mcpServers", [])}
+    server = servers.get(tool.get("server", ""))
+    return (
+        "server" in tool
+        and tool["action"] in WRITES
+        and not tool.get("idempotent")
+        and not (server and server.get("idempotencyKeys"))
+    )
 
 
 def find_cycle(nodes: list[str], edges: list[Mapping[str, Any]]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Risk rules for what runs and ships: Agent, Pipeline, EvalSuite and Rollout."""
+"""Risk rules for what runs and ships: Agent, Pipeline (their graph rules in ``risk_graph``), EvalSuite, Rollout."""
 
 from __future__ import annotations
 
@@ -19,17 +19,9 @@ from maestro.manifests.diff.handlers import (
 )
 from maestro.manifests.diff.model import HIGH, MEDIUM, Op
 from maestro.manifests.diff.risk_governance import APPROVALS, autonomy_ref
+from maestro.manifests.diff.risk_graph import AGENT_GRAPH, PIPELINE_GRAPH
 from maestro.manifests.diff.values import brief
 from maestro.manifests.diff.walk import Delta
-
-
-def _pipeline_step(d: Delta, ctx: Ctx) -> Verdict:
-    key = words(d, ctx)["key"]
-    if d.op is Op.REMOVED:
-        if isinstance(d.old, dict) and d.old.get("type") == "approval":
-            return Verdict(HIGH, f"approval step '{key}' removed: the pipeline no longer waits for a person")
-        return Verdict(MEDIUM, f"step '{key}' removed")
-    return Verdict(MEDIUM, f"step '{key}' added")
 
 
 def _step_type(d: Delta, ctx: Ctx) -> Verdict:
@@ -70,16 +62,10 @@ _PROMPT_FILE: Final = fixed(MEDIUM, "prompt file changed from {old} to {new}")
 
 AGENT: Final[Rules] = (
     ("spec.autonomyLevel", autonomy_ref),
+    *AGENT_GRAPH,
     ("spec.route", fixed(MEDIUM, "model changed: now uses route {new} instead of {old}")),
     ("spec.prompt.system", _PROMPT),
     ("spec.prompt.file", _PROMPT_FILE),
-    (
-        "spec.tools[]",
-        item(
-            removed=(MEDIUM, "tool '{key}' removed: the agent can no longer use it"),
-            added=(MEDIUM, "tool '{key}' added: the agent can now use it"),
-        ),
-    ),
     ("spec.tools[].action", ranked(_ACTIONS, "action class of tool '{key}'", why=": a lower class may skip approvals")),
     (
         "spec.tools[].description",
@@ -91,21 +77,13 @@ AGENT: Final[Rules] = (
 
 PIPELINE: Final[Rules] = (
     ("spec.autonomyLevel", autonomy_ref),
-    ("spec.steps[]", _pipeline_step),
+    *PIPELINE_GRAPH,
     ("spec.steps[].type", _step_type),
     ("spec.steps[].approval.approvers", falls("approvers required at step '{key}'", HIGH)),
     ("spec.steps[].approval.roles", fixed(MEDIUM, "approver roles of step '{key}' changed: {e} {op}")),
     ("spec.steps[].prompt", fixed(MEDIUM, "prompt text of step '{key}' changed")),
     ("spec.steps[].route", fixed(MEDIUM, "model changed: step '{key}' now uses route {new}")),
     ("spec.steps[].maxCostUsd", rises("cost limit of step '{key}'", MEDIUM)),
-    (
-        "spec.edges[]",
-        item(
-            removed=(MEDIUM, "edge {key} removed: the flow changed"),
-            added=(MEDIUM, "edge {key} added: the flow changed"),
-        ),
-    ),
-    ("spec.edges[].when", fixed(MEDIUM, "condition of edge {key} changed")),
     ("spec.edges[].maxIterations", rises("loop bound of edge {key}", MEDIUM)),
     ("spec.limits.*", rises("pipeline limit {leaf}", MEDIUM)),
 )

@@ -91,6 +91,15 @@ def _unknown_tags(d: Delta, ctx: Ctx) -> Verdict:
     return WRITTEN_DEFAULT if effective(d.old, "deny") == "deny" else Verdict(MEDIUM, "unknown tags now denied")
 
 
+def _demotion(d: Delta, ctx: Ctx) -> Verdict:
+    """``demoteOnIncident.to``: its removal is the removal of the demotion (the walk reports the leaves)."""
+    if d.op is Op.REMOVED:
+        return Verdict(HIGH, "automatic demotion on incidents removed: an incident no longer lowers autonomy")
+    if d.op is Op.ADDED:
+        return Verdict(MEDIUM, f"incidents now demote to {brief(d.new)} (tighter)")
+    return Verdict(MEDIUM, f"incidents now demote to {brief(d.new)} instead of {brief(d.old)}")
+
+
 APPROVALS: Final[Rules] = (
     ("spec.approvals.required", falls("required approvals", HIGH)),
     ("spec.approvals.roles", fixed(MEDIUM, "approver roles changed: {e} {op}")),
@@ -121,6 +130,8 @@ AUTONOMY_LEVEL: Final[Rules] = (
 )
 
 POLICY: Final[Rules] = (
+    ("spec.demoteOnIncident.atOrAbove", rises("level an incident demotes from", HIGH)),
+    ("spec.demoteOnIncident.to", _demotion),
     ("spec.unknownTags", _unknown_tags),
     ("spec.apiKeyEnv*", fixed(HIGH, "the environment variables a provider key may be read from changed")),
     (

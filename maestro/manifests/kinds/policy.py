@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from maestro.manifests.checks.autonomy import check_demotion
 from maestro.manifests.checks.routing import check_policies
 from maestro.manifests.kinds.base import KindEntry, Source
 
@@ -86,6 +87,14 @@ class Webhook:
 
 
 @dataclass(frozen=True, slots=True)
+class Demotion:
+    """``demoteOnIncident``: an incident at level ``at_or_above`` or higher demotes to the level named ``to``."""
+
+    at_or_above: int
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     name: str
     source: Source
@@ -99,6 +108,7 @@ class Policy:
     dual_control: tuple[DualControl, ...]
     unknown_tags: str
     notifications: tuple[Webhook, ...] = ()
+    demotion: Demotion | None = None
 
     @property
     def ref(self) -> str:
@@ -164,6 +174,7 @@ def policy(name: str, spec: Mapping[str, Any], source: Source) -> Policy:
             Webhook(n["name"], n["url"]["env"], n.get("format", "json"), tuple(n.get("events", [])))
             for n in spec.get("notifications", [])
         ),
+        Demotion(int(d["atOrAbove"]), d["to"]) if (d := spec.get("demoteOnIncident")) else None,
     )
 
 
@@ -171,7 +182,7 @@ KIND = KindEntry(
     "Policy",
     "policy.json",
     policy,
-    (check_policies,),
+    (check_policies, check_demotion),
     "risk_governance:POLICY",
     ("high", "policy removed: its rules, budgets, freeze windows and dual control no longer apply"),
 )

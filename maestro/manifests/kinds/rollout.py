@@ -33,6 +33,7 @@ class AnalysisMetric:
     name: str
     source: str  # gateway (when not written), prometheus, eval
     query: str | None
+    url: str | None = None  # the Prometheus server of a `prometheus: {url, query}` metric
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Rollout:
     description: str | None
     change_from: str | None
     change_to: str | None
+    stickiness: str | None  # caller, session; None: each request or run picked on its own
     steps: tuple[RolloutStep, ...]
     analysis: tuple[Analysis, ...]
     rollback: Rollback
@@ -84,11 +86,17 @@ def _step(step: Mapping[str, Any]) -> RolloutStep:
     return RolloutStep("analysis", analysis=str(step["analysis"]))
 
 
+def _metric(m: Mapping[str, Any]) -> AnalysisMetric:
+    if "prometheus" in m:
+        return AnalysisMetric(m["name"], "prometheus", m["prometheus"]["query"], m["prometheus"]["url"])
+    return AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query"))
+
+
 def _analysis(a: Mapping[str, Any]) -> Analysis:
     return Analysis(
         a["name"],
         a.get("interval"),
-        tuple(AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query")) for m in a["metrics"]),
+        tuple(_metric(m) for m in a["metrics"]),
         a.get("successCondition"),
         a.get("failureCondition"),
         a.get("failureLimit"),
@@ -108,6 +116,7 @@ def rollout(name: str, spec: Mapping[str, Any], source: Source) -> Rollout:
         change.get("description"),
         change.get("from"),
         change.get("to"),
+        spec.get("stickiness"),
         tuple(_step(s) for s in spec["steps"]),
         tuple(_analysis(a) for a in spec.get("analysis", [])),
         Rollback(bool(rollback.get("automatic", True)), tuple(rollback.get("when", [])), rollback.get("to")),
