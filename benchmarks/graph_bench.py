@@ -114,7 +114,7 @@ spec:
   autonomyLevel: L2
   prompt: {{system: "You refund orders."}}
   mcpServers:
-    - {{name: refunds, url: "{mcp_url}"}}
+    - {{name: refunds, url: "{mcp_url}", idempotencyKeys: true}}
   tools:
     - name: lookup_order
       action: read
