@@ -2,7 +2,9 @@
 
 DBOS is configured per process. ``launched(root)`` constructs, launches and finally destroys it, so a test
 or a command gets a clean engine and leaves none behind. Launching recovers every run this executor left
-unfinished (a killed ``maestro run`` or ``maestro worker``) and, with ``queue=True``, takes queued runs.
+unfinished (a killed ``maestro run`` or ``maestro worker``). Only with ``queue=True`` (``maestro worker``) does it
+take queued runs: DBOS keeps its queues in the run state and a process listens to all of them unless told
+otherwise, so ``maestro run`` and ``runs resume`` listen to none and run only their own run.
 
 State lives in ``.maestro/runs.sqlite`` of the repository (SQLite, no server), or in the database that
 ``--state-url`` / ``$MAESTRO_RUNS_URL`` names (``postgresql://...``), where several workers share the work.
@@ -78,11 +80,13 @@ def _sqlite_engine(url: str) -> Any:
 
 @contextmanager
 def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iterator[None]:
-    """DBOS launched for ``root`` in this process, destroyed on exit; with ``queue``, it takes queued runs."""
+    """DBOS launched for ``root`` in this process, destroyed on exit; with ``queue``, it takes queued runs,
+    without, it takes none (other invocations' queued runs stay for a worker)."""
     from maestro.runtime.workflow import QUEUE  # registers the workflow before launch
 
     _log_to_current_stderr()
     _recover_promptly(DBOS(config=_config(state_url(root, url))))
+    DBOS.listen_queues([QUEUE] if queue else [])
     try:
         DBOS.launch()
         logging.getLogger("dbos").setLevel(logging.WARNING)
