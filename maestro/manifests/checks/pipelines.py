@@ -18,6 +18,7 @@ from maestro.manifests.autonomy import WRITES, Permission, permission
 from maestro.manifests.branches import exhaustive
 from maestro.manifests.checks.autonomy import report_forbidden
 from maestro.manifests.checks.context import Checker
+from maestro.manifests.kinds.agent import Agent
 from maestro.manifests.loader import Document
 
 
@@ -186,7 +187,7 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
             continue
         tools = agent.spec.get("tools", [])
         if step["type"] == "agent":
-            for tool in (t for t in tools if _unsafe(agent, t)):
+            for tool in (t for t in tools if _unsafe(agent, t["name"])):
                 spots.setdefault((agent.name, tool["name"]), (i, "agent", agent, tool, path))
             continue
         tool = next((t for t in tools if t["name"] == step["tool"]), None)
@@ -199,7 +200,7 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
                 f"tool '{tool['name']}' of agent '{agent.name}' names no MCP server, so the step cannot run; set "
                 f"its `server` to one of the agent's mcpServers ({servers})",
             )
-        elif tool is not None and _unsafe(agent, tool):
+        elif tool is not None and _unsafe(agent, tool["name"]):
             found = spots.get((agent.name, tool["name"]))
             if found is None or found[1] == "agent":
                 spots[(agent.name, tool["name"])] = (i, "tool", agent, tool, path)
@@ -216,17 +217,15 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
         )
 
 
-def _unsafe(agent: Document, tool: Mapping[str, Any]) -> bool:
+def _unsafe(agent: Document, name: str) -> bool:
     """A served tool with side effects that is not idempotent and whose server does not dedupe by key (a tool
-    with no server cannot run: ``pipeline.tool-no-server``)."""
-    servers = {s["name"]: s for s in agent.spec.get("mcpServers", [])}
-    server = servers.get(tool.get("server", ""))
-    return (
-        "server" in tool
-        and tool["action"] in WRITES
-        and not tool.get("idempotent")
-        and not (server and server.get("idempotencyKeys"))
-    )
+    with no server cannot run: ``pipeline.tool-no-server``). Read through the Agent record."""
+    record: Agent = agent.record
+    tool = record.tool(name)
+    if tool is None or tool.server is None:
+        return False
+    server = record.server(tool.server)
+    return tool.action in WRITES and not tool.idempotent and not (server is not None and server.idempotency_keys)
 
 
 def _output_schemas(c: Checker, pipeline: Document) -> None:
