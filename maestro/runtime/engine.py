@@ -29,9 +29,11 @@ from maestro.runtime.errors import RunError
 
 URL_ENV = "MAESTRO_RUNS_URL"
 APP_NAME = "maestro"
-# Recovery only resumes runs started by the same application version: bump this when the workflow changes in
-# a way that old checkpoints cannot replay.
-APP_VERSION = "maestro-runtime-1"
+# DBOS recovers, resumes and dequeues only the runs of its own application version: a run started by another
+# version stays as it is (docs/runtime.md, "Runs from an older maestro"). Bump this when the workflow's steps
+# change so that old checkpoints would replay wrongly. 2: the agent tool loop, map branches in child workflows
+# waiting on their own mailbox keys, sub-pipeline child runs, schema-held model answers.
+APP_VERSION = "maestro-runtime-2"
 POLL_S = 0.2  # how often a worker looks for queued runs, and for runs to recover or resume
 
 
