@@ -1,13 +1,17 @@
-"""An example MCP server (stdio) for the refund-flow pipeline: ``lookup_order`` and ``issue_refund``.
+"""An example MCP server (stdio or streamable HTTP) for the refund-flow pipeline: ``lookup_order`` and
+``issue_refund``.
 
-    python examples/mcp_refund_server.py            # speaks MCP on stdin/stdout
+    python examples/mcp_refund_server.py                   # speaks MCP on stdin/stdout
+    python examples/mcp_refund_server.py --http 8765       # streamable HTTP at http://127.0.0.1:8765/mcp
 
-It honours idempotency keys: a call whose ``_meta`` carries an ``idempotencyKey`` already seen returns the
-first result and does nothing again, so a refund retried after a crash is paid once. Every call and every
-side effect is counted in the SQLite file named by ``$MAESTRO_REFUND_STATE`` (default ``refund-state.db``
-in the working folder), so a test can assert "refunded once"::
+It honours idempotency keys: a call whose ``_meta`` carries an ``idempotencyKey`` (or, over HTTP, whose
+request carries an ``Idempotency-Key`` header) already seen returns the first result and does nothing
+again, so a refund retried after a crash is paid once. Every call and every side effect is counted in the
+SQLite file named by ``$MAESTRO_REFUND_STATE`` (default ``refund-state.db`` in the working folder),
+so a test can assert "refunded once"::
 
     SELECT tool, count(*) FROM calls GROUP BY tool        -- calls received, repeats included
+    SELECT key, header FROM calls                         -- the key in _meta, the Idempotency-Key header
     SELECT count(*) FROM refunds                          -- refunds actually paid
 
 For crash drills, ``$MAESTRO_REFUND_DELAY_S`` makes ``issue_refund`` wait that long after paying and before
@@ -37,7 +41,7 @@ server = MCPServer("refund-example")
 
 def _db() -> sqlite3.Connection:
     conn = sqlite3.connect(os.environ.get(STATE_ENV, "refund-state.db"), timeout=30, isolation_level=None)
-    conn.execute("CREATE TABLE IF NOT EXISTS calls (tool TEXT, key TEXT)")
+    conn.execute("CREATE TABLE IF NOT EXISTS calls (tool TEXT, key TEXT, header TEXT)")
     conn.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, result TEXT)")
     conn.execute("CREATE TABLE IF NOT EXISTS refunds (order_id TEXT, amount REAL, key TEXT)")
     return conn
@@ -46,7 +50,14 @@ def _db() -> sqlite3.Connection:
 def _key(ctx: Context) -> str | None:
     meta = ctx.request_context.meta
     value = meta.get("idempotencyKey") if isinstance(meta, dict) else getattr(meta, "idempotencyKey", None)
-    return str(value) if value else None
+    return str(value) if value else _header(ctx)
+
+
+def _header(ctx: Context) -> str | None:
+    """The ``Idempotency-Key`` header of the HTTP request (None over stdio)."""
+    request = ctx.request_context.request
+    headers = getattr(request, "headers", None)
+    return headers.get("idempotency-key") if headers is not None else None
 
 
 def _once(ctx: Context, tool: str, effect: Any) -> dict[str, Any]:
@@ -55,7 +66,7 @@ def _once(ctx: Context, tool: str, effect: Any) -> dict[str, Any]:
     conn = _db()
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO calls VALUES (?, ?)", (tool, key))
+        conn.execute("INSERT INTO calls VALUES (?, ?, ?)", (tool, key, _header(ctx)))
         if key is not None:
             row = conn.execute("SELECT result FROM results WHERE key = ?", (key,)).fetchone()
             if row is not None:
@@ -99,4 +110,9 @@ def issue_refund(order_id: str, amount: float, reason: str, ctx: Context) -> dic
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")

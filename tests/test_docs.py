@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -53,13 +55,14 @@ def test_the_tour_lists_its_steps_with_their_commands():
     assert [s.argv[0] for s in STEPS if s.lane][:2] == ["lane", "lane"]
 
 
-def _tour(*args: str) -> subprocess.CompletedProcess[str]:
+def _tour(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "maestro.cli.main", "tour", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -79,14 +82,31 @@ def test_the_readme_main_job_runs_without_the_lane():
 
 
 @pytest.mark.lane
-def test_the_readme_main_job_brings_the_lane_up_asks_it_and_gates_an_eval_on_it():
+def test_the_readme_main_job_brings_the_lane_up_asks_it_and_gates_an_eval_on_it(tmp_path):
+    """Then runs the refund flow on the lane: paused at approve, approved from the CLI, refunded once."""
     if os.environ.get("MAESTRO_LANE_TESTS") == "0":
         pytest.skip("MAESTRO_LANE_TESTS=0")
-    result = _tour()
+    refund_state = tmp_path / "refunds.db"  # the example MCP server counts its calls and refunds here
+    result = _tour(env={"MAESTRO_REFUND_STATE": str(refund_state)})
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "served by    local-lane/smollm2-135m-instruct" in out
     assert "Paris" in out and "$OPENAI_API_KEY is empty" in out
     assert "local-smoke" in out and "pass rate" in out
     assert "gate:" in out
+
+    # the refund flow: triage on the lane (held to its schema), paused at approve, approved, refunded once
+    run_id = re.search(r"^run (run-[0-9a-f]{12}): pipeline refund-flow", out, re.MULTILINE)
+    assert run_id is not None, out
+    run = run_id.group(1)
+    assert "triage#0 (model): succeeded" in out
+    assert f"interrupt: {run}:approve:0:main" in out
+    assert f"tour-approver approved {run}:approve:0:main" in out
+    assert f"tour-approver approved {run}:refund:0:main" in out
+    assert f"$ maestro runs resume {run}" in out
+    assert f"run {run}: succeeded" in out
+    with sqlite3.connect(refund_state) as db:
+        assert db.execute("SELECT order_id, amount, key FROM refunds").fetchall() == [
+            ("A10432", 249.0, f"{run}:refund:0:0")
+        ]
     assert "$ maestro lane down" in out  # the tour always brings its lane down

@@ -129,9 +129,12 @@ class RouteCaller:
         max_tokens: int | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         decision: router.Decision | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Answer:
         """As ``chat``; with ``tools`` (OpenAI function tools) the answer carries the tool calls the model asked
-        for, and with ``decision`` (one of ``decide``'s, its order cut by a cost cap) that order is tried."""
+        for, and with ``decision`` (one of ``decide``'s, its order cut by a cost cap) that order is tried.
+        ``response_format`` (OpenAI's, e.g. ``{"type": "json_schema", "json_schema": {...}}``) goes to the
+        upstream as is: OpenAI-compatible providers honour it, vLLM as a grammar on the decoding."""
         decision = decision or self.decide(route, messages)
         if decision.refusal is not None:
             raise CallError(f"route '{route}' serves no deployment for this request: {decision.refusal.reason}")
@@ -142,6 +145,8 @@ class RouteCaller:
             body["max_tokens"] = max_tokens
         if tools:
             body["tools"] = list(tools)
+        if response_format is not None:
+            body["response_format"] = dict(response_format)
         settings = self.table.route(decision.alias).settings
         plan = Plan(decision.order, body, settings, panic=decision.panic is not None)
         started = time.perf_counter()

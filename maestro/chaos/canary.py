@@ -7,7 +7,7 @@ injected into the canary at a random moment of its first weighted step.
                           {"setWeight": 100}],
                 "metrics": ["error_rate"],
                 "fault": {"error_rate": 0.06},
-                "onsetWithin": [1, 30], "seed": 0}
+                "onsetWithin": [1, 20], "seed": 0}
 
 ``Watch`` follows the rollout in the state store from a thread: once the canary has its first step's weight it
 waits a seeded random time within ``onsetWithin`` seconds, gives the canary ``fault``, then waits for the

@@ -52,6 +52,12 @@ def gate_command(
     ] = False,
     out_file: OutFile = None,
     no_ledger: Annotated[bool, typer.Option("--no-ledger", help="Do not record the verdict in the ledger.")] = False,
+    report_url: Annotated[
+        str | None,
+        typer.Option(
+            "--report-url", metavar="URL", help="With --github: link the comment to the pages of `maestro ui export`."
+        ),
+    ] = None,
 ) -> None:
     """Verdict per metric (pass, fail, inconclusive) against thresholds and the baseline. Exit 1 on fail.
 
@@ -67,7 +73,9 @@ def gate_command(
     if github:
         from maestro.github.publish import publish_from_environment
 
-        for line in publish_from_environment(os.environ, result, cards, forecasts, strict=strict):
+        for line in publish_from_environment(
+            os.environ, result, cards, forecasts, strict=strict, report_url=report_url
+        ):
             typer.echo(line, err=True)
     if result.failed(strict):
         raise typer.Exit(EXIT_FINDINGS)

@@ -23,6 +23,8 @@ from maestro.cli.request_files import load_manifests
 from maestro.delivery import machine
 from maestro.delivery.controller import Controller
 from maestro.delivery.errors import RolloutError
+from maestro.delivery.replay import Replay
+from maestro.delivery.replay import read as read_recorded
 from maestro.delivery.simulate import Traffic, simulate
 from maestro.delivery.spec import resolve
 from maestro.delivery.status import render, status
@@ -280,7 +282,10 @@ def run_command(name: str, state_path: StatePath = None, key: Key = None, no_led
 @rollout_app.command(
     "simulate",
     epilog=examples(
-        "maestro rollout simulate support-chat-gpt4o", "maestro rollout simulate support-chat-gpt4o --json"
+        "maestro rollout simulate support-chat-gpt4o",
+        "maestro rollout simulate support-chat-gpt4o --json",
+        "maestro rollout simulate support-chat-gpt4o --replay --since 7d   # the decisions the gateway recorded",
+        "maestro rollout simulate support-chat-gpt4o --replay --canary-error-rate 0.06 --onset 60",
     ),
 )
 def simulate_command(
@@ -293,21 +298,41 @@ def simulate_command(
     ] = None,
     onset: Annotated[float, typer.Option(help="Second at which the canary's error rate changes.")] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 0,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="Replay the route's decisions recorded in the ledger instead.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="WHEN", help="With --replay: from this date/time or age (7d).")
+    ] = None,
+    state_path: StatePath = None,
     output: Output = None,
     as_json: Json = False,
     format_alias: FormatAlias = None,
 ) -> None:
-    """Run Rollout NAME on synthetic traffic through the live statistics and state machine; send nothing."""
+    """Run Rollout NAME on synthetic traffic, or on the route's recorded decisions (--replay), through the live
+    statistics and state machine; send nothing."""
     fmt = output_format(output, as_json, format_alias)
     spec = resolve(load_manifests(paths), name)
     traffic = Traffic(rate, error_rate, error_rate if canary_error_rate is None else canary_error_rate, onset)
-    run = simulate(spec, traffic, seed)
+    recorded = None
+    if replay:
+        from maestro.ledger.query import parse_since
+
+        store = state_path or state.default_path(Path.cwd())
+        recorded = read_recorded(store, spec, parse_since(since) if since else None)
+    elif since is not None:
+        raise UsageError("--since reads the ledger: pass it with --replay")
+    source = None if recorded is None else Replay(spec, recorded, canary_error_rate, onset)
+    run = simulate(spec, traffic, seed, replay=source)
     if fmt == "json":
         typer.echo(json.dumps(run.as_json(), indent=2))
         return
     for at, event, weight in run.events:
         typer.echo(f"{at:>7.0f}s  {event} (canary {weight}%)")
-    typer.echo(f"rollout {name} would end {run.phase} after {run.seconds:.0f}s and {run.requests} requests")
+    if recorded is not None:
+        typer.echo(f"replayed {len(recorded.times)} recorded requests of route {spec.route} ({recorded.seconds:.0f}s)")
+    ending = "would end" if run.phase not in machine.ACTIVE else "would still be running (the recording ended)"
+    typer.echo(f"rollout {name} {ending} {run.phase} after {run.seconds:.0f}s and {run.requests} requests")
     if run.detected_s is not None:
         typer.echo(
             f"  from the fault at {run.onset_s:g}s: all traffic on stable {run.detected_s:.0f}s later, after "

@@ -1,4 +1,4 @@
-"""maestro runs list | show | approve | reject | resume | cancel, and maestro worker"""
+"""maestro runs list | show | logs | approve | reject | resume | cancel, and maestro worker"""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from maestro.cli.output import as_json as json_text
 from maestro.cli.reference import examples
 from maestro.cli.run import OutputOpt, StateUrlOpt, leave
 
-runs_app = typer.Typer(help="Runs of Pipelines: list, show, approve, reject, resume, cancel.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="Runs of Pipelines: list, show, logs, approve, reject, resume, cancel.", no_args_is_help=True
+)
 
 RunArg = Annotated[str, typer.Argument(help="The run id (from `maestro run` or `maestro runs list`).")]
 InterruptArg = Annotated[str, typer.Argument(help="The interrupt id the run waits on (from `maestro runs show`).")]
@@ -65,6 +67,26 @@ def show_command(
     with engine.client(_root(), state_url) as client:
         run = runs.get(client, run_id)
     write_output(json_text(run.to_json()) if fmt == "json" else report.show_text(run))
+
+
+@runs_app.command(
+    "logs", epilog=examples("maestro runs logs RUN", "maestro runs logs RUN refund", "maestro runs logs RUN --json")
+)
+def logs_command(
+    run_id: RunArg,
+    node: Annotated[str | None, typer.Argument(help="Only this node (and its map branches).")] = None,
+    state_url: StateUrlOpt = None,
+    output: OutputOpt = None,
+    as_json: JsonFlag = False,
+    format_alias: FormatAlias = None,
+) -> None:
+    """Each node's log lines, oldest first: start, failed attempts, model and tool calls, refusals, errors, end."""
+    from maestro.runtime import engine, logs, report, runs
+
+    fmt = resolve_format(TEXT_AND_JSON, output, as_json, format_alias)
+    with engine.client(_root(), state_url) as client:
+        lines = logs.log(runs.get(client, run_id), node)
+    write_output(json_text([x.to_json() for x in lines]) if fmt == "json" else report.log_text(lines))
 
 
 def _decide(run_id: str, interrupt: str, key: Path | None, decision: str, comment: str, opts: Options) -> None:

@@ -2,17 +2,23 @@
 
 Each step is a real maestro command run as its own process on the repository in the current directory, so
 what the tour prints is exactly what a user gets by typing the command it shows. The lane steps (install,
-prepare, up, ask, eval, gate) come last; ``--skip-lane`` stops before them (the 60-second path), and the lane
-is always brought down again once a tour has started it.
+prepare, up, ask, eval, gate, then the refund pipeline: a key for the approver, run, approve, resume) come
+last; ``--skip-lane`` stops before them (the 60-second path), and the lane is always brought down again once a
+tour has started it. ``RUN`` and ``INTERRUPT`` in a step's command are the run the tour started and what it
+waits for, read from ``maestro runs list --status waiting --json``; the heading shows the command as run.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,6 +36,18 @@ class Step:
     @property
     def command(self) -> str:
         return shlex.join(("maestro", *self.argv))
+
+    def filled(self, values: Mapping[str, str]) -> Step:
+        """This step with each placeholder of its command (RUN, INTERRUPT) replaced by its value."""
+        return Step(self.title, self.why, tuple(values.get(a, a) for a in self.argv), self.lane)
+
+
+PLACEHOLDERS = ("RUN", "INTERRUPT")
+
+
+def approver_key() -> Path:
+    """The tour's approver key: a throwaway key in the user cache, never the user's own ledger key."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "maestro" / "tour" / "approver.key"
 
 
 STEPS: tuple[Step, ...] = (
@@ -104,6 +122,42 @@ STEPS: tuple[Step, ...] = (
         ("gate", ".maestro/evals/local-smoke.json"),
         lane=True,
     ),
+    Step(
+        "A signing key for the approver",
+        "Approvals are signed; the run counts keys in .maestro/keys/, never the key of whoever started it.",
+        ("keys", "init", "--name", "tour-approver", "--key", str(approver_key()), "--force"),
+        lane=True,
+    ),
+    Step(
+        "Run the refund pipeline on the lane",
+        "The model triages (a schema-held answer), the MCP server looks the order up; over 100, the run waits.",
+        ("run", "refund-flow", "--input", "examples/refund-request.json"),
+        lane=True,
+    ),
+    Step(
+        "Approve the refund",
+        "The pipeline's approve step: the approver's signature over the interrupt and what it asks.",
+        ("runs", "approve", "RUN", "INTERRUPT", "--key", str(approver_key())),
+        lane=True,
+    ),
+    Step(
+        "Resume the run",
+        "It goes on from its last finished node, to the refund tool: a write, which needs approval at L2.",
+        ("runs", "resume", "RUN"),
+        lane=True,
+    ),
+    Step(
+        "Approve the tool call",
+        "The autonomy gate names the exact call, issue_refund with its arguments; the approver signs that.",
+        ("runs", "approve", "RUN", "INTERRUPT", "--key", str(approver_key())),
+        lane=True,
+    ),
+    Step(
+        "Resume again: the refund is paid, once",
+        "The call carries the idempotency key RUN:refund:0:0, so a retry after a crash never pays twice.",
+        ("runs", "resume", "RUN"),
+        lane=True,
+    ),
 )
 LANE_DOWN = ("lane", "down")
 
@@ -121,8 +175,13 @@ def tour_command(
             typer.echo(f"{number:>2}. {step.title}\n    $ {step.command}")
         return
     lane_started = False
+    values: dict[str, str] = {}  # RUN and INTERRUPT, read again before each step that names them
+    began = time.time()
     try:
-        for number, step in enumerate(steps, 1):
+        for number, planned in enumerate(steps, 1):
+            if any(a in PLACEHOLDERS for a in planned.argv):
+                values = waiting_run(began)
+            step = planned.filled(values)
             _heading(number, len(steps), step)
             lane_started = lane_started or step.argv[:2] == ("lane", "up")
             code, seconds = _run(step.argv)
@@ -145,6 +204,31 @@ def _heading(number: int, total: int, step: Step) -> None:
     typer.secho(f"\n── {number}/{total}  {step.title}", bold=True, fg="cyan")
     typer.echo(f"   {step.why}")
     typer.secho(f"$ {step.command}", bold=True)
+
+
+def waiting_run(since: float) -> dict[str, str]:
+    """RUN and INTERRUPT: the newest run started by this tour (after ``since``) that waits for a human, and the
+    interrupt it waits on."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "maestro.cli.main", "runs", "list", "--status", "waiting", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        waiting = json.loads(listed.stdout) if listed.returncode == 0 else []
+    except ValueError:
+        waiting = []
+    for run in (r for r in waiting if float(r.get("created") or 0) >= since):
+        for pending in run.get("pendingInterrupts") or []:
+            return {"RUN": str(run["id"]), "INTERRUPT": str(pending["interrupt"])}
+    typer.secho(
+        "\nno run of this tour waits for an approval, so the next steps have nothing to approve: "
+        "`maestro runs list` shows how the run ended and `maestro runs show RUN` why.",
+        fg="red",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def _run(argv: tuple[str, ...]) -> tuple[int, float]:

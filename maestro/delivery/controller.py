@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from maestro.delivery.freeze import Freezes
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.lease import Lease
 from maestro.delivery.machine import ACTIVE, Event, Phase, State, Tick, Transition, apply, start
+from maestro.delivery.prometheus import Readings
 from maestro.delivery.recording import Record, transition_action, verdict_action
 from maestro.delivery.spec import RolloutSpec
 from maestro.delivery.store import RolloutStore, Stored
@@ -69,6 +71,7 @@ class Controller:
         self.record = record
         self.settings = Settings(alpha, min_samples)
         self.interval_s = interval_s
+        self.readings = Readings()
         self.clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -195,6 +198,9 @@ class Controller:
             latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},
             seconds=[Second(*counts) for counts in seconds],
         )
+        if any(mt.source == "prometheus" for ms in spec.analyses.values() for mt in ms):
+            external = self.readings.of(mt for ms in spec.analyses.values() for mt in ms)
+            measured = replace(measured, external=external)
         failures, verdicts = judge(spec, state, measured, self.settings)
         for v in (*failures, *verdicts):
             if self.store.verdict(spec.name, stored.run, state.step, v, now) and self.record is not None:

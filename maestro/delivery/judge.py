@@ -5,7 +5,8 @@ step whose sequential test finds the canary worse (latency) rolls back too; the 
 decides when it passes, its rollback side being the change detector's job (one test, one alpha).
 
 The CEL conditions read point estimates: ``metrics.NAME`` is the canary's mean of a gateway metric since its
-weight last changed, ``baseline.NAME`` stable's. They are read only once both sides have the minimum sample
+weight last changed, ``baseline.NAME`` stable's; a Prometheus metric's reading (``Measured.external``) is
+``metrics.NAME``, with no baseline. They are read only once both sides have the minimum sample
 (no data, no verdict), and they do not carry the sequential test's guarantee: they are the manifest's own
 thresholds. A condition that reads a metric nobody measures cannot be true: it never rolls back and never
 passes (a success condition then holds the analysis, and says why).
@@ -18,13 +19,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cel
 
 from maestro.delivery import analysis
 from maestro.delivery.analysis import Arm, Outcome, Second, Verdict
 from maestro.delivery.machine import State
+from maestro.delivery.prometheus import Reading
 from maestro.delivery.spec import GATEWAY_METRICS, RolloutSpec
 
 
@@ -36,6 +38,7 @@ class Measured:
     errors: Mapping[str, Arm]
     latency: Mapping[str, Arm] | None  # None: latency is not measured (the simulator)
     seconds: Sequence[Second] = ()
+    external: Mapping[str, Reading] = field(default_factory=dict)  # Prometheus metrics' readings, by metric name
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,9 @@ def judge(spec: RolloutSpec, state: State, m: Measured, s: Settings) -> tuple[tu
     verdicts = []
     for metric in spec.analyses.get(step.analysis, ()):
         measured = metric.name == "error_rate" or (metric.name in GATEWAY_METRICS and m.latency is not None)
-        if metric.source != "gateway" or not measured:
+        if metric.source == "prometheus" and metric.name in m.external:
+            verdicts.append(_read(metric.name, m.external[metric.name], s))
+        elif metric.source != "gateway" or not measured:
             verdicts.append(_unmeasured(metric.name, metric.source, s))
         elif metric.name == "error_rate":
             verdicts.append(watch)
@@ -83,6 +88,14 @@ def judge(spec: RolloutSpec, state: State, m: Measured, s: Settings) -> tuple[tu
     if success:
         verdicts.extend(_conditions((success,), "successCondition", ctx, want=False))
     return tuple(failures), tuple(verdicts)
+
+
+def _read(metric: str, reading: Reading, s: Settings) -> Verdict:
+    """A Prometheus metric: measured (its value is ``metrics.NAME``; the conditions judge it), or inconclusive."""
+    if reading.value is None:
+        return Verdict(metric, Outcome.INCONCLUSIVE, 0, 0, 0.0, -math.inf, math.inf, s.alpha, reading.reason)
+    v = reading.value
+    return Verdict(metric, Outcome.PASS, 1, 0, v, v, v, s.alpha, f"measured: {reading.reason}")
 
 
 def _unmeasured(metric: str, source: str, s: Settings) -> Verdict:
@@ -107,6 +120,7 @@ def _values(spec: RolloutSpec, m: Measured, s: Settings) -> Values:
         {"error_rate": m.errors[d].mean} | ({"latency_ms": m.latency[d].mean} if m.latency is not None else {})
         for d in sides
     )
+    canary |= {name: r.value for name, r in m.external.items() if r.value is not None}
     return canary, stable
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from maestro.delivery.analysis import Arm, Outcome, Second
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.machine import ACTIVE, Phase, Resume, Tick, apply, start
+from maestro.delivery.replay import Replay
 from maestro.delivery.spec import RolloutSpec
 
 
@@ -55,8 +56,15 @@ class Run:
 
 
 def simulate(
-    spec: RolloutSpec, traffic: Traffic, seed: int, settings: Settings | None = None, limit_s: float = 4 * 3600
+    spec: RolloutSpec,
+    traffic: Traffic,
+    seed: int,
+    *,
+    settings: Settings | None = None,
+    limit_s: float = 4 * 3600,
+    replay: Replay | None = None,
 ) -> Run:
+    """The rollout on ``traffic`` (synthetic), or on the recorded requests of ``replay`` until they run out."""
     settings = settings or Settings(unmeasured=Outcome.PASS)
     rng = np.random.default_rng(seed)
     state, _ = start(spec, 0.0)
@@ -69,31 +77,32 @@ def simulate(
     gates = frozenset(range(len(spec.steps) + 1))  # approvals are not simulated: every gate is approved
     if spec.approvals:
         assumed.add(f"{spec.approvals} approval(s) at each gate given at once")
+    if replay is not None:
+        assumed.update(replay.assumed())
     while state.phase in ACTIVE and now < limit_s:
         now += 1.0
-        arrivals = int(rng.poisson(traffic.rate))
-        to_canary = int(rng.binomial(arrivals, state.canary_weight / 100))
         faulty = now > traffic.onset_s
-        p_canary = traffic.canary_error if faulty else traffic.stable_error
-        failed = int(rng.binomial(to_canary, p_canary))
-        stable_failed = int(rng.binomial(arrivals - to_canary, traffic.stable_error))
-        for side, count, errors in (
-            (spec.canary, to_canary, failed),
-            (spec.stable, arrivals - to_canary, stable_failed),
-        ):
-            n[side] += count
-            bad[side] += errors
-        seconds.append(Second(to_canary, failed, arrivals - to_canary, stable_failed))
-        requests += arrivals
+        if replay is None:
+            second: Second | None = _draw(traffic, state.canary_weight, faulty, rng)
+        else:
+            second = replay.second(now, state.canary_weight, rng)
+        if second is None:  # the recording ended
+            now -= 1.0
+            break
+        failed = second.canary_errors
+        n[spec.canary] += second.canary_n
+        bad[spec.canary] += failed
+        n[spec.stable] += second.stable_n
+        bad[spec.stable] += second.stable_errors
+        seconds.append(second)
+        requests += second.canary_n + second.stable_n
         weight = state.canary_weight
         if not faulty:
             at_onset = requests
         else:
             canary_failed += failed
         errors_arms = {d: Arm.of_sums(n[d], bad[d], bad[d]) for d in n}
-        failures, verdicts = judge(
-            spec, state, Measured(errors_arms, None, seconds), settings
-        )  # latency: not simulated
+        failures, verdicts = judge(spec, state, Measured(errors_arms, None, seconds), settings)  # no latency
         assumed.update(
             f"{v.metric}: {v.reason}" if "[" in v.metric or "Condition" in v.metric else v.metric
             for v in verdicts
@@ -119,3 +128,12 @@ def simulate(
         events=events,
         assumed=tuple(sorted(assumed)),
     )
+
+
+def _draw(traffic: Traffic, weight: int, faulty: bool, rng: np.random.Generator) -> Second:
+    """One second of synthetic traffic at the canary's ``weight``."""
+    arrivals = int(rng.poisson(traffic.rate))
+    to_canary = int(rng.binomial(arrivals, weight / 100))
+    failed = int(rng.binomial(to_canary, traffic.canary_error if faulty else traffic.stable_error))
+    stable_failed = int(rng.binomial(arrivals - to_canary, traffic.stable_error))
+    return Second(to_canary, failed, arrivals - to_canary, stable_failed)

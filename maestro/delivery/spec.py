@@ -47,6 +47,8 @@ class Step:
 class Metric:
     name: str
     source: str
+    query: str = ""  # a Prometheus metric's PromQL
+    url: str = ""  # its server ('' : $MAESTRO_PROMETHEUS_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ class RolloutSpec:
                 "stable": self.stable,
                 "canary": self.canary,
                 "steps": [[s.kind, s.weight, s.pause_s, s.analysis] for s in self.steps],
-                "analyses": {k: [[m.name, m.source] for m in v] for k, v in self.analyses.items()},
+                "analyses": {k: [[m.name, m.source, m.query, m.url] for m in v] for k, v in self.analyses.items()},
                 "weights": dict(self.weights),
                 "automaticRollback": self.automatic_rollback,
                 "freezes": [[source, dict(w)] for source, w in self.freezes],
@@ -161,7 +163,10 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         stable=rollout.change_from,
         canary=rollout.change_to,
         steps=tuple(_step(s) for s in rollout.steps),
-        analyses={a.name: tuple(Metric(m.name, m.source) for m in a.metrics) for a in rollout.analysis},
+        analyses={
+            a.name: tuple(Metric(m.name, m.source, m.query or "", m.url or "") for m in a.metrics)
+            for a in rollout.analysis
+        },
         weights=weights,
         automatic_rollback=rollout.rollback.automatic,
         freezes=_freezes(manifests, rollout),

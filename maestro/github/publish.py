@@ -40,9 +40,10 @@ def publish_from_environment(
     forecasts: Mapping[str, Any],
     *,
     strict: bool = False,
+    report_url: str | None = None,
 ) -> list[str]:
     context = ActionsContext.of(environ)
-    return publish(client(context), context, result, cards, forecasts, strict=strict)
+    return publish(client(context), context, result, cards, forecasts, strict=strict, report_url=report_url)
 
 
 def publish(
@@ -53,9 +54,13 @@ def publish(
     forecasts: Mapping[str, Any],
     *,
     strict: bool = False,
+    report_url: str | None = None,
 ) -> list[str]:
-    """Write the summary, create the check run, upsert the comment; return one line per thing done."""
+    """Write the summary, create the check run, upsert the comment; return one line per thing done. With
+    ``report_url`` (where ``maestro ui export``'s pages are published) the comment and summary link to them."""
     body = report.markdown(result, cards, forecasts)
+    if report_url:
+        body += f"\n\n[The evidence pages (scorecards, manifests, graphs)]({report_url})\n"
     done = []
     if context.summary_path:
         write_summary(context.summary_path, body)

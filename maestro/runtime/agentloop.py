@@ -18,6 +18,7 @@ turn (and the step's and the run's cost caps, reserved before each turn: ``maest
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -49,6 +50,11 @@ def has_tools(run: Mapping[str, Any], node: Node) -> bool:
     """Whether the node's Agent has tools (else the node is one turn, ``nodes.agent``)."""
     agent = _ctx(run, node, 0, {}).manifests.record(Agent, node.agent or "")
     return agent is not None and bool(agent.tools)
+
+
+@DBOS.step(name="maestro.agent.clock")
+def nodes_clock() -> float:
+    return time.time()
 
 
 @DBOS.step(name=START_STEP)
@@ -170,6 +176,7 @@ def run(
 
 def _add(record: dict[str, Any], part: Mapping[str, Any]) -> None:
     record["calls"] += part["calls"]
+    record["failures"] = [*record.get("failures", []), *part.get("failures", [])]
     record["ledger"] += part["ledger"]
     record["tokens"] += part["tokens"]
     record["costUsd"] += part["costUsd"]
@@ -228,5 +235,5 @@ def _tool_call(
 
 
 def _refused(record: dict[str, Any], name: str, index: int, reason: str) -> dict[str, Any]:
-    record["calls"].append({"kind": "tool", "tool": name, "index": index, "refused": reason})
+    record["calls"].append({"kind": "tool", "tool": name, "index": index, "refused": reason, "at": nodes_clock()})
     return {"error": reason}

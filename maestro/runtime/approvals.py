@@ -7,6 +7,15 @@ unique per run, node, loop iteration and branch, so two waits never share a mail
 A decision (approve or reject) is signed with the approver's ledger key over the interrupt id, the decision
 and the digest of the request it answers, so a signature for one request never counts for another. The run
 counts valid signatures by trusted keys (``.maestro/keys/``), once per holder, never the requester's.
+
+Approver roles. A request with ``roles`` (an approval step's ``approval.roles``, an AutonomyLevel's
+``approvals.roles``) counts only decisions by key holders with one of those roles. Roles live beside the
+trusted keys, in ``.maestro/keys/roles.json``, which maps a key holder's name to its roles::
+
+    {"bob": ["refund-approver"], "carol": ["refund-approver", "finance"]}
+
+So the people a repository trusts and what each may approve are reviewed in the same place and the same
+commit. A holder missing from the file has no role; a request without roles counts any trusted key.
 """
 
 from __future__ import annotations
@@ -16,9 +25,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from maestro.ledger.keys import Keyring, SigningKey
+from maestro.runtime.errors import RunError
 
 APPROVE, REJECT = "approve", "reject"
 
@@ -57,8 +68,37 @@ class Checked:
     reason: str  # why it does not count ('' when it does)
 
 
-def check(message: Mapping[str, Any], request: Mapping[str, Any], keyring: Keyring, requester: str) -> Checked:
-    """Whether a decision message counts for ``request``."""
+ROLES_FILE = "roles.json"
+
+
+def load_roles(keys_dir: Path) -> dict[str, frozenset[str]]:
+    """The roles of each key holder (``keys_dir/roles.json``; none when the file is absent); a RunError saying
+    what is wrong with the file."""
+    path = keys_dir / ROLES_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise RunError(f"cannot read the approver roles {path}: {e}; fix the file (a JSON object)") from e
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(r, str) for r in v) for v in data.values()
+    ):
+        raise RunError(f"the approver roles {path} must map each key holder to a list of roles, as {_EXAMPLE}")
+    return {str(name): frozenset(roles) for name, roles in data.items()}
+
+
+_EXAMPLE = '{"bob": ["refund-approver"]}'
+
+
+def check(
+    message: Mapping[str, Any],
+    request: Mapping[str, Any],
+    keyring: Keyring,
+    requester: str,
+    roles: Mapping[str, frozenset[str]] | None = None,
+) -> Checked:
+    """Whether a decision message counts for ``request`` (with ``roles``: who holds which approver role)."""
     decision = str(message.get("decision", ""))
     interrupt = str(request.get("interrupt", ""))
     if decision not in (APPROVE, REJECT) or message.get("interrupt") != interrupt:
@@ -74,4 +114,13 @@ def check(message: Mapping[str, Any], request: Mapping[str, Any], keyring: Keyri
         return Checked(None, decision, f"the signature of '{key.name}' does not match this request")
     if key.name == requester:
         return Checked(None, decision, f"'{key.name}' requested this run and cannot approve it")
+    wanted = [str(r) for r in request.get("roles") or ()]
+    held = (roles or {}).get(key.name, frozenset())
+    if wanted and not held & set(wanted):
+        has = f"holds {', '.join(sorted(held))}" if held else "holds no role"
+        return Checked(
+            None,
+            decision,
+            f"'{key.name}' {has}; this needs one of {', '.join(wanted)} (.maestro/keys/{ROLES_FILE} gives roles)",
+        )
     return Checked(key.name, decision, "")

@@ -13,8 +13,9 @@ Each item runs the sub-step in its own durable child workflow (``maestro.run_bra
 iteration and branch. Child workflow ids are DBOS's (the parent's id and the call's place in it), so a
 worker killed mid-map resumes each branch where it stopped and never starts a finished one again.
 
-A branch does not wait for people: a call its autonomy level sends for approval is not run (the branch fails
-with the reason); put such a call in a step of its own. The map fails when a branch fails, naming it.
+A branch runs as the run's own nodes do: a call its autonomy level sends for approval waits in the branch's
+workflow on the interrupt ``RUN:S[i]:ITERATION:main``; several branches may wait at once, each shown by
+``runs show`` and approved by its own id. The map fails when a branch fails, naming it.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from typing import Any
 import cel
 from dbos import DBOS, WorkflowHandle
 
-from maestro.runtime import agentloop, nodes, snapshot
+from maestro.manifests.kinds.pipeline import Pipeline
+from maestro.runtime import snapshot
 from maestro.runtime.errors import NodeError
-from maestro.runtime.graph import Node
+from maestro.runtime.graph import Node, graph_of
 
-BRANCH_WORKFLOW, BRANCH_STEP = "maestro.run_branch", "maestro.branch"
+BRANCH_WORKFLOW = "maestro.run_branch"
 
 Finish = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]  # (run, record) -> the recorded record
 
@@ -53,24 +55,6 @@ def branch_state(state: Mapping[str, Any], item: Any, index: int) -> dict[str, A
     return {**state, **fields, "item": item, "index": index}
 
 
-@DBOS.step(name=BRANCH_STEP)
-def branch_step(run: dict[str, Any], node: Node, iteration: int, state: dict[str, Any]) -> dict[str, Any]:
-    """A tool, model or one-turn agent branch: judged and run in one step."""
-    ctx = nodes.Context(run, snapshot.manifests(snapshot.Snapshot.from_json(run["snapshot"])), node, iteration, state)
-    try:
-        if node.type == "model":
-            return nodes.model(ctx)
-        if node.type == "agent":
-            return nodes.agent(ctx)
-        verdict = nodes.gate(ctx)
-    except NodeError as e:
-        return _ended(node, iteration, "failed", str(e))
-    if verdict["decision"] == "allow":
-        return nodes.tool(ctx, verdict["arguments"])
-    why = "needs approval, and a map branch does not wait for people" if verdict["decision"] == "approval" else ""
-    return _ended(node, iteration, "refused", f"not run: {verdict['reason']}" + (f"; {why}" if why else ""))
-
-
 def _ended(node: Node, iteration: int, status: str, error: str) -> dict[str, Any]:
     return {
         "node": node.id,
@@ -87,16 +71,15 @@ def _ended(node: Node, iteration: int, status: str, error: str) -> dict[str, Any
     }
 
 
-def _not_waiting(run: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    return {"approved": False, "approvers": [], "verdict": "not asked: a map branch does not wait for people"}
-
-
 @DBOS.workflow(name=BRANCH_WORKFLOW, max_recovery_attempts=10_000)
 def run_branch(run: dict[str, Any], node: Node, iteration: int, state: dict[str, Any]) -> dict[str, Any]:
-    """One branch of a map: its sub-step over one item; the branch's node record."""
-    if node.type == "agent" and agentloop.has_tools(run, node):
-        return agentloop.run(run, "", node, iteration, state, wait=_not_waiting)
-    return branch_step(run, node, iteration, state)
+    """One branch of a map: its sub-step over one item, as the run's own nodes run (gate, approval, call);
+    the branch's node record. A call that needs approval waits in this workflow, on its own interrupt id."""
+    from maestro.runtime.workflow import run_node
+
+    pipeline = snapshot.manifests(snapshot.Snapshot.from_json(run["snapshot"])).record(Pipeline, run["pipeline"])
+    assert pipeline is not None  # the parent run found it in the same snapshot
+    return run_node(run, graph_of(pipeline), node, iteration, state, steps={})
 
 
 def run(

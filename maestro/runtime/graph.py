@@ -52,6 +52,8 @@ class Node:
     map_step: Node | None = None
     map_concurrency: int = 1
     map_into: str = "results"
+    pipeline: str | None = None  # a pipeline node: the child Pipeline
+    output_schema: Mapping[str, Any] | None = None  # the answer's JSON Schema (agent, model): structured output
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,8 @@ def node_of(step: Step) -> Node:
         map_step=node_of(step.map.step) if step.map else None,
         map_concurrency=step.map.concurrency if step.map else 1,
         map_into=step.map.into if step.map else "results",
+        pipeline=step.pipeline,
+        output_schema=step.output_schema,
     )
 
 

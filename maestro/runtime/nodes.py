@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from maestro.manifests.autonomy import WRITES
 from maestro.manifests.kinds.agent import Tool
 from maestro.manifests.kinds.pipeline import Pipeline
@@ -77,6 +79,7 @@ def attempts(ctx: Context, record: dict[str, Any], work: Callable[[float | None]
             return
         except NodeError as e:
             record["status"], record["error"] = "failed", str(e)
+            record.setdefault("failures", []).append({"attempt": attempt, "error": str(e), "at": time.time()})
             if isinstance(e, LimitError):
                 return  # another attempt would pass the cap too
             if attempt < ctx.node.attempts:
@@ -120,8 +123,10 @@ def model(ctx: Context) -> dict[str, Any]:
     """A model node: the step's prompt and the run state through its route."""
     assert ctx.node.route is not None
     messages = _messages(ctx, ctx.node.prompt or "")
+    schema = ctx.node.output_schema
     return run_with_retries(
-        ctx, lambda rec, timeout_s: parse_output(chat(ctx, rec, ctx.node.route or "", messages, timeout_s)["content"])
+        ctx,
+        lambda rec, timeout_s: answer_of(ctx, chat(ctx, rec, ctx.node.route or "", messages, timeout_s, schema=schema)),
     )
 
 
@@ -132,8 +137,8 @@ def agent(ctx: Context) -> dict[str, Any]:
     def work(record: dict[str, Any], timeout_s: float | None) -> dict[str, Any]:
         agent = tools.agent_of(ctx.manifests, ctx.node.agent or "")
         messages = _messages(ctx, str(ctx.run["snapshot"]["prompts"].get(agent.name, "")))
-        answer = chat(ctx, record, agent.route, messages, timeout_s, max_tokens=agent.max_tokens_per_step)
-        return parse_output(answer["content"])
+        limit, schema = agent.max_tokens_per_step, ctx.node.output_schema
+        return answer_of(ctx, chat(ctx, record, agent.route, messages, timeout_s, max_tokens=limit, schema=schema))
 
     return run_with_retries(ctx, work)
 
@@ -153,9 +158,11 @@ def chat(
     *,
     tools_offered: list[dict[str, Any]] | None = None,
     max_tokens: int | None = None,
+    schema: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One model call through ``route``, its cost reserved first (``maestro.runtime.costs``): the assistant's
-    message (``content``, ``tool_calls``). The call, its tokens and cost land on ``record``."""
+    message (``content``, ``tool_calls``). The call, its tokens and cost land on ``record``. With ``schema`` (a
+    step's ``outputSchema``) the call asks for structured output (``structured``)."""
     import asyncio
 
     from maestro.calls import CallError
@@ -164,7 +171,8 @@ def chat(
 
     caller = SERVICES.caller(str(ctx.run["snapshot"]["digest"]), ctx.manifests)
     decision, preferred = costs.reserve(caller, ctx, record, route=route, messages=messages, max_tokens=max_tokens)
-    call = caller.complete(route, messages, max_tokens=max_tokens, tools=tools_offered, decision=decision)
+    options = structured(ctx.node.id, schema) if schema is not None else {}
+    call = caller.complete(route, messages, max_tokens=max_tokens, tools=tools_offered, decision=decision, **options)
     try:
         answer = SERVICES.run(asyncio.wait_for(call, timeout_s))
     except TimeoutError as e:
@@ -173,6 +181,7 @@ def chat(
         raise NodeError(str(e)) from e
     tokens = answer.input_tokens + answer.output_tokens
     entry = {"kind": "model", "servedBy": answer.deployment, "costUsd": answer.cost_usd, "tokens": tokens}
+    entry["at"] = time.time()
     entry["decision"] = answer.decision_id
     if preferred is not None:
         entry["downgradedFrom"] = preferred  # the cost cap moved the call off the router's first choice
@@ -192,6 +201,26 @@ def chat(
     if answer.tool_calls:
         message["tool_calls"] = [dict(c) for c in answer.tool_calls]
     return message
+
+
+def structured(node: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The request options of a node whose answer has a schema: OpenAI's structured output (vLLM turns it into
+    a grammar the decoding follows) and greedy decoding, so a small model answers the same fields every time."""
+    response_format = {"type": "json_schema", "json_schema": {"name": node, "schema": dict(schema), "strict": True}}
+    return {"response_format": response_format, "temperature": 0.0}
+
+
+def answer_of(ctx: Context, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The node's output from the assistant's message, checked against the step's ``outputSchema`` if any: a
+    NodeError naming each field that does not fit."""
+    output = parse_output(str(message.get("content") or ""))
+    schema = ctx.node.output_schema
+    if schema is not None:
+        validator = jsonschema.Draft202012Validator(schema)
+        problems = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(output)]
+        if problems:
+            raise NodeError(f"the answer of '{ctx.node.id}' does not fit its outputSchema: {'; '.join(problems[:5])}")
+    return output
 
 
 def parse_output(text: str) -> dict[str, Any]:
@@ -294,6 +323,7 @@ def call_tool(
         "argumentsDigest": evidence.digest(dict(arguments)),
         "idempotencyKey": key,
         "resultDigest": evidence.digest(result),
+        "at": time.time(),
     }
     record["calls"].append(call)
     entry = evidence.record(

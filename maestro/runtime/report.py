@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from maestro.runtime.logs import LogLine
 from maestro.runtime.runs import Run
 
 
@@ -90,3 +91,12 @@ def show_text(run: Run) -> str:
     if run.output is not None and run.status == "succeeded":
         lines.append(f"output: {json.dumps(run.output, sort_keys=True)}")
     return "\n".join(lines) + "\n"
+
+
+def log_text(lines: Iterable[LogLine]) -> str:
+    """``maestro runs logs``: one line per event, ``HH:MM:SS.mmm NODE#ITERATION EVENT TEXT`` (UTC)."""
+    out = []
+    for x in lines:
+        when = datetime.fromtimestamp(x.at, UTC).strftime("%H:%M:%S.%f")[:-3]
+        out.append(f"{when} {x.node}#{x.iteration} {x.event:<8} {x.text}\n")
+    return "".join(out)

@@ -19,7 +19,7 @@ from typing import Any
 
 from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
 
-from maestro.runtime import approvals, evidence, snapshot
+from maestro.runtime import approvals, evidence, snapshot, subpipeline
 from maestro.runtime.engine import APP_VERSION
 from maestro.runtime.errors import InterruptError, RunError
 from maestro.runtime.workflow import INTERRUPT_EVENT, QUEUE, TIMELINE_STEPS, WORKFLOW, run_pipeline
@@ -42,7 +42,8 @@ class Run:
     cost_usd: float = 0.0
     output: Mapping[str, Any] | None = None
     nodes: tuple[Mapping[str, Any], ...] = ()
-    interrupt: Mapping[str, Any] | None = None
+    interrupt: Mapping[str, Any] | None = None  # the first of ``pending``
+    pending: tuple[Mapping[str, Any], ...] = ()  # every request waiting for people (a map's branches may wait together)
     requester: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     pinned: Mapping[str, Any] | None = None  # the Snapshot's JSON: the manifests the run started with
@@ -60,7 +61,7 @@ class Run:
             "costUsd": self.cost_usd,
             "output": self.output,
             "nodes": list(self.nodes),
-            "pendingInterrupts": [self.interrupt] if self.interrupt else [],
+            "pendingInterrupts": list(self.pending) or ([self.interrupt] if self.interrupt else []),
         }
 
 
@@ -74,14 +75,17 @@ def new_run(root: Path, pipeline: str, data: Mapping[str, Any], choose: Choose |
     if not isinstance(data, Mapping):
         raise RunError("the run input must be a JSON object")
     pinned = snapshot.take(root)
-    known = snapshot.manifests(pinned).index("Pipeline")
+    manifests = snapshot.manifests(pinned)
+    known = manifests.index("Pipeline")
     if pipeline not in known:
         raise RunError(f"no Pipeline named '{pipeline}'; known pipelines: {', '.join(sorted(known)) or 'none'}")
     run_id, requester = f"run-{uuid.uuid4().hex[:12]}", evidence.who(root)
     variants = dict(choose(run_id, requester)) if choose is not None else {}
+    chosen = variants.get(f"Pipeline/{pipeline}", pipeline)
     return {
+        "pins": subpipeline.pins(manifests, chosen),  # the digest of each sub-pipeline, as it is now
         "id": run_id,
-        "pipeline": variants.get(f"Pipeline/{pipeline}", pipeline),
+        "pipeline": chosen,
         "root": str(root),
         "input": dict(data),
         "requester": requester,
@@ -115,7 +119,7 @@ def get(client: DBOSClient, run_id: str) -> Run:
     if not found:
         raise RunError(f"no run '{run_id}'; list them with `maestro runs list`")
     status = found[0]
-    interrupt = client.get_event(run_id, INTERRUPT_EVENT, timeout_seconds=0) if status.status == "PENDING" else None
+    interrupt = _interrupts(client, run_id) if status.status == "PENDING" else []
     steps = client.list_workflow_steps(run_id)
     nodes = tuple(s["output"] for s in steps if s["function_name"] in TIMELINE_STEPS and isinstance(s["output"], dict))
     return _view(status, interrupt, nodes)
@@ -126,19 +130,36 @@ def list_runs(client: DBOSClient, status: str | None = None, limit: int = 100) -
         raise RunError(f"unknown status '{status}'; use one of {', '.join(STATUSES)}")
     runs = []
     for wf in client.list_workflows(name=WORKFLOW, sort_desc=True, limit=limit):
-        interrupt = (
-            client.get_event(wf.workflow_id, INTERRUPT_EVENT, timeout_seconds=0) if wf.status == "PENDING" else None
-        )
+        interrupt = _interrupts(client, wf.workflow_id) if wf.status == "PENDING" else []
         run = _view(wf, interrupt, ())
         if status is None or run.status == status:
             runs.append(run)
     return runs
 
 
-def _view(wf: Any, interrupt: Any, nodes: tuple[Mapping[str, Any], ...]) -> Run:
+def _interrupts(client: DBOSClient, run_id: str) -> list[Mapping[str, Any]]:
+    """What a pending run waits on: its own interrupt, and those of its map branches and sub-pipelines."""
+    from maestro.runtime.fanout import BRANCH_WORKFLOW
+
+    own = client.get_event(run_id, INTERRUPT_EVENT, timeout_seconds=0)
+    found: list[Mapping[str, Any]] = [own] if isinstance(own, dict) else []
+    children = client.list_workflows(
+        parent_workflow_id=run_id,
+        status="PENDING",
+        name=[WORKFLOW, BRANCH_WORKFLOW],
+        load_input=False,
+        load_output=False,
+    )
+    for child in children:
+        found += _interrupts(client, child.workflow_id)
+    return found
+
+
+def _view(wf: Any, pending: list[Mapping[str, Any]], nodes: tuple[Mapping[str, Any], ...]) -> Run:
     args: tuple[Any, ...] = tuple((wf.input or {}).get("args") or ({},))
     run_input: Mapping[str, Any] = args[0] if args else {}
     result = wf.output if isinstance(wf.output, dict) else {}
+    interrupt = pending[0] if pending else None
     status, reason = _status(wf.status, interrupt, result, wf.error)
     return Run(
         id=wf.workflow_id,
@@ -151,7 +172,8 @@ def _view(wf: Any, interrupt: Any, nodes: tuple[Mapping[str, Any], ...]) -> Run:
         cost_usd=float(result.get("costUsd") or sum(float(n.get("costUsd", 0)) for n in nodes)),
         output=result.get("output"),
         nodes=nodes,
-        interrupt=interrupt if isinstance(interrupt, dict) else None,
+        interrupt=interrupt,
+        pending=tuple(pending),
         requester=str(run_input.get("requester", "")),
         pinned=run_input.get("snapshot"),
     )
@@ -172,14 +194,16 @@ def _status(dbos_status: str, interrupt: Any, result: Mapping[str, Any], error: 
 def decide(client: DBOSClient, run_id: str, interrupt: str, key: Any, *, decision: str, comment: str = "") -> Run:
     """Send ``key``'s signed decision on the run's pending ``interrupt``; refused when it is stale or unknown."""
     run = get(client, run_id)
-    pending = run.interrupt
-    if pending is None or pending.get("interrupt") != interrupt:
-        now = f"it waits on {pending['interrupt']}" if pending else f"it waits for nobody (status {run.status})"
+    pending = next((p for p in run.pending if p.get("interrupt") == interrupt), None)
+    if pending is None:
+        ids = ", ".join(str(p["interrupt"]) for p in run.pending)
+        now = f"it waits on {ids}" if ids else f"it waits for nobody (status {run.status})"
         raise InterruptError(f"run {run_id} has no pending interrupt '{interrupt}'; {now}")
     if key.name == run.requester:
         raise InterruptError(f"'{key.name}' started run {run_id} and cannot approve it; ask someone else")
     message = approvals.sign(key, interrupt, decision, pending, comment)
-    client.send(run_id, message, topic=interrupt, idempotency_key=f"{interrupt}:{key.keyid}:{decision}")
+    waiting = str(pending.get("mailbox") or run_id)  # a map branch or a sub-pipeline waits in its own workflow
+    client.send(waiting, message, topic=interrupt, idempotency_key=f"{interrupt}:{key.keyid}:{decision}")
     return run
 
 

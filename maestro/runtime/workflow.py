@@ -21,8 +21,8 @@ from dbos import DBOS
 
 from maestro import state
 from maestro.manifests.kinds.pipeline import Pipeline
-from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot
-from maestro.runtime.errors import NodeError
+from maestro.runtime import agentloop, approvals, evidence, fanout, nodes, snapshot, subpipeline
+from maestro.runtime.errors import NodeError, RunError
 from maestro.runtime.graph import Graph, Node, graph_of, next_node
 from maestro.state import observations
 
@@ -91,7 +91,15 @@ def check_step(run: dict[str, Any], request: dict[str, Any], message: dict[str, 
     from maestro.ledger.keys import KEYS_DIR, load_keyring
 
     root = Path(run["root"])
-    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]))
+    try:
+        roles = approvals.load_roles(root / KEYS_DIR)
+    except RunError as e:  # a broken roles file counts nobody's decision; the run keeps waiting
+        roles, broken = {}, str(e)
+    else:
+        broken = ""
+    checked = approvals.check(message, request, load_keyring(root / KEYS_DIR), str(run["requester"]), roles)
+    if broken and request.get("roles"):
+        checked = approvals.Checked(None, checked.decision, broken)
     action = "run.approval" if checked.name else "run.approval.refused"
     index = evidence.record(
         root,
@@ -158,7 +166,9 @@ def clock_step() -> float:
 
 
 def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out."""
+    """Wait on the request's interrupt id until enough distinct approvers sign, one rejects, or it times out.
+    The request names the workflow that waits (``mailbox``: a map branch and a sub-pipeline wait in their own)."""
+    request = {**request, "mailbox": DBOS.workflow_id}
     DBOS.set_event(INTERRUPT_EVENT, request)
     approvers: list[str] = []
     refused: list[str] = []
@@ -200,7 +210,7 @@ def _approval_record(node: Node, iteration: int, started: float, outcome: dict[s
     return record
 
 
-def _run_node(
+def run_node(
     run: dict[str, Any], graph: Graph, node: Node, iteration: int, state: dict[str, Any], *, steps: dict[str, Any]
 ) -> dict[str, Any]:
     interrupt = approvals.interrupt_id(run["id"], node.id, iteration)
@@ -223,6 +233,8 @@ def _run_node(
         return record_step(run, _approval_record(node, iteration, started, wait_for_people(run, request)))
     if node.type == "map":
         return fanout.run(run, node, iteration, state, steps, finish=record_step)
+    if node.type == "pipeline":
+        return subpipeline.run(run, node, iteration, state, finish=record_step)
     if node.type == "agent" and agentloop.has_tools(run, node):
         return agentloop.run(run, graph.name, node, iteration, state, wait=wait_for_people)
     arguments = None
@@ -281,7 +293,7 @@ def run_pipeline(run: dict[str, Any]) -> dict[str, Any]:
         iteration = visits.get(current, 0)
         visits[current] = iteration + 1
         caps = {"spentUsd": cost, "maxCostUsd": graph.max_cost_usd}  # for the cost reservation of model calls
-        record = _run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
+        record = run_node({**run, **caps}, graph, node, iteration, state, steps=steps)
         cost += float(record["costUsd"])
         if record["status"] != "succeeded":
             status = "rejected" if record["status"] == "rejected" else "failed"

@@ -10,7 +10,7 @@ from maestro.evals.cache import Store
 from maestro.evals.compare import compare
 from maestro.evals.scorecard import cases_by_id
 from maestro.ui.config import UiConfig
-from maestro.ui.pages import NotFound, Page
+from maestro.ui.pages import NotFound, Page, UiError
 
 HISTORY = 20
 
@@ -35,6 +35,24 @@ def suite(config: UiConfig, name: str) -> Page:
             raise NotFound(f"no scorecards of suite '{name}'", [f"/evals/{s}" for s in store.suites()])
     finally:
         store.close()
+    return _suite_page(name, history)
+
+
+def scorecard(config: UiConfig, card: Mapping[str, Any], revision: str = "this run") -> Page:
+    """The suite page of a scorecard not in the store yet (``maestro ui export --scorecard``): compared with the
+    suite's latest stored scorecard, its history below it."""
+    name = str(card.get("suite") or "")
+    if not name:
+        raise UiError("the scorecard names no suite; give a file that `maestro eval run` wrote")
+    store = Store.open(str(config.state_path))
+    try:
+        history = store.history(name, HISTORY - 1)
+    finally:
+        store.close()
+    return _suite_page(name, [("", revision, 0.0, dict(card)), *history])
+
+
+def _suite_page(name: str, history: list[tuple[str, str, float, dict[str, Any]]]) -> Page:
     runs = [{"revision": r, "digest": d, "created": c, "summary": _summary(card)} for d, r, c, card in history]
     head = history[0][3]
     data: dict[str, Any] = {"suite": name, "latest": _card(head), "history": runs, "previous": None}

@@ -129,7 +129,7 @@ def test_the_rollout_scenarios_are_the_issue_drill() -> None:
     assert slower.rollout.fault.latency_ms == 1.3 * slower.upstreams[1].faults.latency_ms
     quick = errors.scaled(4)
     assert quick.load.rate_per_s == 200 and quick.targets["mttr_s"] == errors.targets["mttr_s"] / 4
-    assert quick.rollout is not None and quick.rollout.onset_within == (0.25, 7.5)
+    assert quick.rollout is not None and quick.rollout.onset_within == (0.25, 5.0)
 
 
 def test_a_rollout_needs_upstreams_it_names_and_a_weight_step() -> None:

@@ -63,6 +63,17 @@ def test_run_waits_then_approve_and_resume_finish_it(repo):  # type: ignore[no-u
     text = run_cli("runs", "show", run_id).output
     assert f"tool call issue_refund (idempotency key {run_id}:refund:0:0)" in text
 
+    logged = run_cli("runs", "logs", run_id, "refund")
+    assert logged.exit_code == 0, logged.output
+    events = [line.split()[2] for line in logged.output.splitlines()]
+    assert events == ["start", "tool", "end"]
+    assert f"tool issue_refund called, idempotency key {run_id}:refund:0:0" in logged.output
+    every = json.loads(run_cli("runs", "logs", run_id, "--json").output)
+    assert [x["node"] for x in every if x["event"] == "start"] == ["triage", "lookup", "refund", "reply"]
+    assert [x["at"] for x in every] == sorted(x["at"] for x in every)
+    unknown = run_cli("runs", "logs", run_id, "nope")
+    assert unknown.exit_code == 2 and "has no node 'nope'; its nodes: triage, lookup, refund, reply" in unknown.output
+
 
 def test_bad_input_and_an_unknown_pipeline_are_usage_errors(repo):  # type: ignore[no-untyped-def]
     (repo / "bad.json").write_text("[1, 2")

@@ -61,7 +61,7 @@ def test_the_spec_is_built_from_the_typed_rollout_record(tmp_path: Path) -> None
         Step("pause", pause_s=None),
         Step("setWeight", weight=100),
     )
-    assert spec.analyses == {"health": (Metric("error_rate", "gateway"), Metric("p95", "prometheus"))}
+    assert spec.analyses == {"health": (Metric("error_rate", "gateway"), Metric("p95", "prometheus", "up"))}
     assert spec.conditions == {"health": ("metrics.error_rate < 0.02", "")}
     assert spec.rollback_when == ("metrics.error_rate > 0.5",) and spec.automatic_rollback is False
     assert spec.approvals == 2 and spec.weights == {"alpha/m1": 80.0, "beta/m1": 0.0}

@@ -188,3 +188,15 @@ def test_another_api_error_is_still_a_clear_message(repo: Path) -> None:
         fake.handle = lambda method, path, body: (500, {"message": "boom"})  # type: ignore[method-assign]
         with pytest.raises(GitHubError, match="answered 500: boom"):
             publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+
+
+def test_the_comment_links_to_the_exported_evidence_pages_when_given_their_url(repo: Path) -> None:
+    cards = [card(repo, "s")]
+    url = "https://ci.example.com/artifacts/42/evidence/index.html"
+    with github_api() as fake:
+        publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {}, report_url=url)
+        body = next(iter(fake.comments.values()))["body"]
+        publish(client(context(fake, repo), polite=False), context(fake, repo), judge(cards), cards, {})
+        again = next(iter(fake.comments.values()))["body"]
+    assert f"]({url})" in body and "evidence pages" in body
+    assert url not in again  # without a URL, no link

@@ -99,7 +99,10 @@ spec:
   prompt: {{system: "AGENT: look the order up, refund it, answer JSON."}}
   autonomyLevel: L2
 {agent_limits}  mcpServers:
-    - {{name: refunds, command: [python, {server}], env: [MAESTRO_REFUND_STATE], idempotencyKeys: true}}
+    - name: refunds
+      command: [python, {server}]
+      env: [MAESTRO_REFUND_STATE, MAESTRO_REFUND_DELAY_S]
+      idempotencyKeys: true
   tools:
     - name: lookup_order
       action: read
@@ -142,13 +145,20 @@ spec:
 ---
 apiVersion: maestro.dev/v1
 kind: Pipeline
+metadata: {{name: parent-flow}}
+spec:
+  steps:
+    - {{id: sub, type: pipeline, pipeline: refund-flow}}
+---
+apiVersion: maestro.dev/v1
+kind: Pipeline
 metadata: {{name: refund-flow}}
 spec:
   start: triage
 {pipeline_level}  steps:
     - {{id: triage, type: model, route: chat-route, prompt: "TRIAGE: answer JSON with intent and order_id."}}
     - {{id: lookup, type: tool, agent: support-agent, tool: lookup_order}}
-    - {{id: approve, type: approval, approval: {{approvers: 1, timeout: 1h, onTimeout: reject}}}}
+    - {{id: approve, type: approval, approval: {{approvers: 1, timeout: 1h, onTimeout: reject{approve_roles}}}}}
     - {{id: refund, type: tool, agent: support-agent, tool: issue_refund}}
     - {{id: reply, type: model, route: chat-route, prompt: "REPLY: write to the customer."}}
   edges:
@@ -210,6 +220,7 @@ def write(
     model_flow_limits: str = "",
     map_over: str = "state.orders",
     map_tool: str = "lookup_order",
+    approve_roles: str = "",
 ) -> Path:
     """The manifests; ``agent_limits`` etc. are YAML put in place as written (``limits: {maxSteps: 2}``)."""
     (root / "manifests").mkdir(parents=True, exist_ok=True)
@@ -227,6 +238,7 @@ def write(
         model_flow_limits=f"  {model_flow_limits}\n" if model_flow_limits else "",
         map_over=map_over,
         map_tool=map_tool,
+        approve_roles=f", roles: [{approve_roles}]" if approve_roles else "",
     )
     (root / "manifests" / "all.yaml").write_text(text, encoding="utf-8")
     if keys:

@@ -17,6 +17,12 @@ from maestro.manifests.validate import BUILTIN_POLICY, ValidationResult, validat
 ROUTES, PROVIDERS, POLICY = "manifests/routes.yaml", "manifests/providers.yaml", "policies/default.yaml"
 AUTONOMY, PIPELINES = "manifests/autonomy.yaml", "manifests/pipelines.yaml"
 ROLLOUTS, EVALS, AGENTS = "manifests/rollouts.yaml", "manifests/evals.yaml", "manifests/agents.yaml"
+# refund-flow's triage, a model step (on the lane, one schema-held call): made an agent step of support-agent
+TRIAGE_MODEL_STEP = (
+    "      type: model\n      route: support-chat\n      prompt: >-\n"
+    "        You triage messages to the customer support of an online shop. Read the customer's request (JSON) and\n"
+    "        say what they want: refund (money back for an order), question, or other. Answer JSON.\n"
+)
 
 BACKUP_ROUTE = """\
 apiVersion: maestro.dev/v1
@@ -257,6 +263,7 @@ CASES = [
         (
             Break(PIPELINES, "tool: issue_refund", "tool: lookup_order"),
             Break(AGENTS, ", idempotencyKeys: true}", "}"),
+            Break(PIPELINES, TRIAGE_MODEL_STEP, "      type: agent\n      agent: support-agent\n"),
         ),
         "pipeline.side-effect-idempotency",
         "agent: |support-agent",

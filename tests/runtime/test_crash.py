@@ -81,3 +81,33 @@ def test_a_killed_worker_resumes_and_refunds_once(repo, monkeypatch):
     assert repo.refunds == 1  # paid once
     assert runtime_repo.calls(repo.refund_state, "issue_refund") == 2  # retried once, with the same key
     assert runtime_repo.calls(repo.refund_state, "lookup_order") == 1  # a finished step never runs again
+
+
+def test_a_worker_killed_inside_an_agent_loop_resumes_at_the_call_in_flight(repo, monkeypatch):
+    """The agent's lookup_order finished before the kill and never runs again; its issue_refund was paid but
+    not answered, and is repeated once with the same key; the run ends as an uninterrupted one."""
+    monkeypatch.setenv("MAESTRO_REFUND_DELAY_S", "3")
+    repo.write(refund_action="read")  # no approval: the loop runs straight through
+    run = runs.new_run(repo.root, "agent-flow", {"order_id": "A10432"})
+    engine.ensure(repo.root)
+    with engine.client(repo.root) as client:
+        runs.enqueue(client, run)
+    run_id = run["id"]
+
+    proc = worker(repo.root)
+    until(lambda: repo.refunds == 1)
+    kill(proc)  # the refund is paid; its answer (and the agent's next turn) are not recorded
+    proc = worker(repo.root)
+    try:
+        with engine.client(repo.root) as client:
+            final = until(lambda: (r := runs.get(client, run_id)).status in runs.FINAL and r)
+    finally:
+        kill(proc)
+    assert isinstance(final, runs.Run)
+    assert final.status == "succeeded", final.reason
+    assert final.output["refund"]["refunded"] == 249.0
+    assert repo.refunds == 1
+    assert runtime_repo.calls(repo.refund_state, "lookup_order") == 1
+    assert runtime_repo.calls(repo.refund_state, "issue_refund") == 2
+    keys = [c["idempotencyKey"] for c in final.nodes[0]["calls"] if c["kind"] == "tool"]
+    assert keys == [f"{run_id}:work:0:0", f"{run_id}:work:0:1"]

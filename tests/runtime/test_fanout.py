@@ -3,10 +3,25 @@ branch; a list that cannot be read and a branch that would need approval fail th
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 from helpers import runtime_repo
 from helpers.cli import run_cli
+from helpers.ledger import key
 
 from maestro.runtime import engine, report, runs
+
+
+def until(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
 
 ORDERS = [{"order_id": "A10432"}, {"order_id": "A10001"}, {"order_id": "A20002"}]
 
@@ -49,10 +64,22 @@ def test_a_list_that_cannot_be_read_fails_the_node_with_the_expression(repo):
     assert run.reason == "node 'lookups': map.over `state.orders` gave str 'A10432', not a list"
 
 
-def test_a_branch_never_waits_for_people_and_the_map_fails_naming_it(repo):
-    items = [{"order_id": "A10001", "amount": 40.0, "reason": "damaged"}]
-    run = run_map_flow(repo, {"orders": items}, map_tool="issue_refund")
-    assert run.status == "failed"
-    assert run.reason is not None and run.reason.startswith("node 'lookups': branch lookups[0] refused: not run:")
-    assert "a map branch does not wait for people" in run.reason
-    assert repo.refunds == 0
+def test_branches_wait_for_people_together_each_on_its_own_interrupt(repo):
+    items = [{"order_id": "A10001", "amount": 40.0, "reason": "damaged"}, {"order_id": "A10432", "amount": 9.5}]
+    items[1]["reason"] = "goodwill"
+    repo.write(map_tool="issue_refund")  # a write at L2: each branch's call needs an approval
+    with engine.launched(repo.root), engine.client(repo.root) as client:
+        run_id = runs.start(runs.new_run(repo.root, "map-flow", {"orders": items}))
+        runs.follow(client, run_id, lambda _: None)
+        run = until(lambda: len((r := runs.get(client, run_id)).pending) == 2 and r)  # both branches wait
+        ids = sorted(p["interrupt"] for p in run.pending)
+        assert ids == [f"{run_id}:lookups[0]:0:main", f"{run_id}:lookups[1]:0:main"]
+        assert repo.refunds == 0
+        shown = runs.get(client, run_id).to_json()["pendingInterrupts"]
+        assert sorted(p["interrupt"] for p in shown) == ids
+        for interrupt in reversed(ids):  # either order: each branch has its own mailbox
+            runs.decide(client, run_id, interrupt, key("bob"), decision="approve")
+        run = until(lambda: (r := runs.get(client, run_id)).status in runs.FINAL and r)
+    assert run.status == "succeeded", run.reason
+    assert [o["refunded"] for o in run.output["orders"]] == [40.0, 9.5]
+    assert repo.refunds == 2

@@ -112,6 +112,23 @@ def test_a_forbidden_action_is_refused_at_call_time(repo):
     assert verdict["reason"] == "'write' is forbidden at L0 (in neither of its lists)"
 
 
+def test_an_approval_step_with_roles_counts_only_holders_of_one(repo):
+    repo.write(approve_roles="refund-approver")
+    (repo.root / ".maestro" / "keys" / "roles.json").write_text('{"carol": ["refund-approver"]}')
+    with engine.launched(repo.root), engine.client(repo.root) as c:
+        run = start(repo, c, BIG)
+        assert run.interrupt["roles"] == ["refund-approver"]
+        runs.decide(c, run.id, run.interrupt["interrupt"], key("bob"), decision="approve")  # bob holds no role
+        run = approve(c, run, "carol")
+        assert run.interrupt["node"] == "refund"  # carol's approval counted; the autonomy gate is next
+        approve_node = next(n for n in run.nodes if n["node"] == "approve")
+        assert approve_node["output"]["approvers"] == ["carol"]
+        assert approve_node["output"]["refusedSignatures"] == [
+            "'bob' holds no role; this needs one of refund-approver (.maestro/keys/roles.json gives roles)"
+        ]
+        finish_waiting(c)
+
+
 def test_a_rejection_stops_the_refund(repo, client):
     run = start(repo, client, BIG)
     run = approve(client, run, "bob", "reject")
@@ -148,7 +165,7 @@ def test_arguments_that_fail_the_tool_schema_fail_the_node_with_the_reason(repo,
 
 
 def test_an_unknown_pipeline_is_a_clear_error(repo):
-    known = "agent-flow, map-flow, model-flow, refund-flow"
+    known = "agent-flow, map-flow, model-flow, parent-flow, refund-flow"
     with pytest.raises(RunError, match=f"no Pipeline named 'nope'; known pipelines: {known}"):
         runs.new_run(repo.root, "nope", {})
 

@@ -25,6 +25,7 @@ from maestro.ui import runs as runs_view
 from maestro.ui import sources
 from maestro.ui.app import create_app
 from maestro.ui.config import UiConfig, keys_from_env, signers_from_env
+from maestro.ui.export import export
 
 BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
 BIG = {"order_id": "A10432", "reason": "damaged"}  # over 100: the approve step waits
@@ -197,6 +198,12 @@ def test_the_run_page_draws_the_pipeline_the_run_started_with_not_the_one_edited
     assert sorted(n["id"] for n in drawn["graph"]["nodes"]) == ["approve", "lookup", "refund", "reply", "triage"]
     assert len(drawn["graph"]["edges"]) == 7 and drawn["graphNote"] == ""
     assert all(set(n["position"]) == {"x", "y"} for n in drawn["graph"]["nodes"])  # laid out on the server
+    done = export(config, config.root / "evidence", run=run.id)
+    assert f"runs/{run.id}.html" in done.pages
+    html = (config.root / "evidence" / "runs" / f"{run.id}.html").read_text(encoding="utf-8")
+    assert "sse-connect" not in html and 'src="../static/vendor/cytoscape.min.js"' in html  # a record, not live
+    exported = json.loads((config.root / "evidence" / "runs" / f"{run.id}.json").read_text(encoding="utf-8"))
+    assert exported["graph"] == drawn["graph"] and exported["status"] == "waiting"
 
 
 def test_a_long_run_s_timeline_is_shown_a_page_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,6 +52,7 @@ class Step:
     timeout: str | None = None  # a duration as written: one attempt's limit
     max_cost_usd: float | None = None
     written: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    output_schema: Mapping[str, Any] | None = field(default=None, compare=False)  # agent, model: the answer's
 
     @property
     def where(self) -> str:
@@ -131,6 +132,7 @@ def _step(data: Mapping[str, Any], source: Source, path: tuple[str | int, ...]) 
         data.get("timeout"),
         opt_float(data.get("maxCostUsd")),
         data,
+        data.get("outputSchema"),
     )
 
 

@@ -33,6 +33,7 @@ class AnalysisMetric:
     name: str
     source: str  # gateway (when not written), prometheus, eval
     query: str | None
+    url: str | None = None  # the Prometheus server of a `prometheus: {url, query}` metric
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +86,17 @@ def _step(step: Mapping[str, Any]) -> RolloutStep:
     return RolloutStep("analysis", analysis=str(step["analysis"]))
 
 
+def _metric(m: Mapping[str, Any]) -> AnalysisMetric:
+    if "prometheus" in m:
+        return AnalysisMetric(m["name"], "prometheus", m["prometheus"]["query"], m["prometheus"]["url"])
+    return AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query"))
+
+
 def _analysis(a: Mapping[str, Any]) -> Analysis:
     return Analysis(
         a["name"],
         a.get("interval"),
-        tuple(AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query")) for m in a["metrics"]),
+        tuple(_metric(m) for m in a["metrics"]),
         a.get("successCondition"),
         a.get("failureCondition"),
         a.get("failureLimit"),
