@@ -225,7 +225,7 @@ def display_name(path: Path, cwd: Path | None = None, resolve: Callable[[Path], 
 def resolver() -> Callable[[Path], Path]:
     """``Path.resolve`` for many files, each folder resolved once: a file that is not a symbolic link resolves
     to its resolved folder joined with its name, as ``resolve`` finds it (which looks at every component of
-    every path: a third of reading 2,000 files). Folders are remembered for the resolver's life only."""
+    every path again). Folders are remembered for the resolver's life only."""
     folders: dict[Path, Path] = {}
 
     def resolve(path: Path) -> Path:
@@ -273,7 +273,7 @@ def collector_paused() -> Iterator[None]:
 
     Loading makes no reference cycles (``yamlio`` frees each file's composer and tree as it goes), but it
     keeps every document's data, and the collector walked that growing heap again and again: a third of
-    validate's CPU on 2,000 files (and a tenth of the whole-set checks' after it). Whatever cycles a bounded
+    validate's CPU on 2,000 files; the whole-set checks after it are paused too. Whatever cycles a bounded
     piece of work leaves are collected by the next full collection. With other threads running, the
     collector is left alone (its switch is one for the whole process).
     """

@@ -122,3 +122,13 @@ def test_the_collector_is_paused_inside_and_back_on_after_an_error() -> None:
         assert not gc.isenabled()
         raise ValueError("inside")
     assert gc.isenabled()
+
+
+def test_what_the_paused_work_left_is_still_collected() -> None:
+    """On leaving the pause, what was kept moves to the oldest generation: not frozen, still collectable."""
+    with collector_paused():
+        cycle: list[object] = []
+        cycle.append(cycle)
+        del cycle
+    assert gc.get_freeze_count() == 0
+    assert gc.collect() >= 1
