@@ -22,9 +22,8 @@ from maestro.evals.grade import Context
 from maestro.evals.suite import Check, Suite, Target
 from maestro.manifests.kinds.evalsuite import EvalSuite
 from maestro.manifests.loader import ManifestSet
-from maestro.manifests.metrics import assertion_metric
+from maestro.manifests.metrics import ANSWER_ONLY_CHECKS, answer_only, assertion_metric
 
-ONLINE = ("equals", "contains", "regex", "json-schema")  # checks that read only the answer and their value
 _CASE = Case("online", "", 0)
 _CONTEXT = Context(Suite("online", "", 0, "", Target(""), (), {}), lambda _base, _path: None)
 
@@ -39,12 +38,12 @@ def checks_of(manifests: ManifestSet, suite_name: str, where: str) -> str:
     picked = [
         {"name": assertion_metric(a, i), "type": a["type"], "value": a["value"]}
         for i, a in enumerate(suite.assertions)
-        if a["type"] in ONLINE and "value" in a
+        if answer_only(a)
     ]
     if not picked:
         raise RolloutError(
             f"{where}: EvalSuite '{suite_name}' ({doc.file}:{doc.line}) has no check the gateway can grade an "
-            f"answer with on its own ({', '.join(ONLINE)} with a value); add one, or drop the eval metric"
+            f"answer with on its own ({', '.join(ANSWER_ONLY_CHECKS)} with a value); add one, or drop the eval metric"
         )
     return json.dumps(picked, sort_keys=True)
 

@@ -194,17 +194,13 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
 
 
 def _eval_checks(manifests: ManifestSet, rollout: Rollout, where: str) -> str:
-    """The pinned checks of the rollout's eval metrics ('' without one); an eval metric needs spec.evalSuite."""
+    """The pinned checks of the rollout's eval metrics ('' without one; ``maestro validate`` has checked that
+    spec.evalSuite names a suite with checks the gateway can run: rule ``rollout.eval-metric``)."""
     if not any(m.source == "eval" for a in rollout.analysis for m in a.metrics):
         return ""
     if rollout.target_kind != "Route":
         raise RolloutError(f"{where}: eval metrics grade gateway answers: they need a Route target")
-    if rollout.eval_suite is None:
-        raise RolloutError(
-            f"{where}: Rollout '{rollout.name}' has an eval metric but no spec.evalSuite; name the EvalSuite "
-            "whose checks grade the answers"
-        )
-    return online.checks_of(manifests, rollout.eval_suite, where)
+    return online.checks_of(manifests, rollout.eval_suite or "", where)
 
 
 def _freezes(manifests: ManifestSet, rollout: Rollout) -> tuple[tuple[str, Mapping[str, Any]], ...]:

@@ -18,11 +18,12 @@ from maestro import state
 from maestro.cli.request_files import load_manifests
 from maestro.delivery import online
 from maestro.delivery.analysis import Arm, Outcome
-from maestro.delivery.errors import RolloutError
 from maestro.delivery.judge import Measured, Settings, judge
 from maestro.delivery.machine import Phase, State
 from maestro.delivery.spec import Metric, RolloutSpec, resolve
 from maestro.delivery.store import RolloutStore
+from maestro.manifests.diagnostics import Severity
+from maestro.manifests.validate import validate
 from maestro.state import observations as obs
 from maestro.state.weights import LiveWeights
 
@@ -97,15 +98,16 @@ NO_ONLINE_CHECK = ROUTE.replace("- {type: contains, value: Hello}", "- {type: co
 @pytest.mark.parametrize(
     ("suite", "route", "message"),
     [
-        ("", ROUTE, "has an eval metric but no spec.evalSuite"),
-        ("  evalSuite: greets\n", NO_ONLINE_CHECK, "has no check the gateway can grade an answer with"),
+        ("", ROUTE, "an eval metric grades answers with the Rollout's suite: name it in spec.evalSuite"),
+        ("  evalSuite: greets\n", NO_ONLINE_CHECK, "EvalSuite 'greets' has no check the gateway can grade an answer"),
     ],
 )
-def test_an_eval_metric_needs_a_suite_with_checks_it_can_run(
+def test_validate_refuses_an_eval_metric_without_a_suite_it_can_run(
     tmp_path: Path, suite: str, route: str, message: str
 ) -> None:
-    with pytest.raises(RolloutError, match=message):
-        resolve(load_manifests(_manifests(tmp_path, suite, route)), "chat-beta")
+    result = validate(_manifests(tmp_path, suite, route))
+    found = [(d.rule, d.message) for d in result.diagnostics if d.severity == Severity.ERROR]
+    assert len(found) == 1 and found[0][0] == "rollout.eval-metric" and message in found[0][1], found
 
 
 @pytest.mark.parametrize(
