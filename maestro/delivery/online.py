@@ -5,8 +5,8 @@ stable's and the canary's buffered answers with the suite's deterministic checks
 (``equals``, ``contains``, ``regex`` and ``json-schema`` with a ``value``); an answer passes when every one of
 them passes. ``checks_of`` picks and pins those checks when the rollout starts (they travel in the state store,
 so every gateway grades alike whatever its manifests); ``grade`` is what the gateway's observation writer
-calls, off the request path. Checks that need a case (``expected``), a judge model or the repository's code are
-not run online.
+calls, off the request path (it lives in ``maestro.evals.online``, below the gateway). Checks that need a case
+(``expected``), a judge model or the repository's code are not run online.
 """
 
 from __future__ import annotations
@@ -14,18 +14,10 @@ from __future__ import annotations
 import json
 
 from maestro.delivery.errors import RolloutError
-from maestro.evals.checks import GRADERS
-from maestro.evals.datasets import Case
-from maestro.evals.errors import CaseError
-from maestro.evals.generate import Generation
-from maestro.evals.grade import Context
-from maestro.evals.suite import Check, Suite, Target
+from maestro.evals.online import grade
 from maestro.manifests.kinds.evalsuite import EvalSuite
 from maestro.manifests.loader import ManifestSet
 from maestro.manifests.metrics import ANSWER_ONLY_CHECKS, answer_only, assertion_metric
-
-_CASE = Case("online", "", 0)
-_CONTEXT = Context(Suite("online", "", 0, "", Target(""), (), {}), lambda _base, _path: None)
 
 
 def checks_of(manifests: ManifestSet, suite_name: str, where: str) -> str:
@@ -48,15 +40,4 @@ def checks_of(manifests: ManifestSet, suite_name: str, where: str) -> str:
     return json.dumps(picked, sort_keys=True)
 
 
-def grade(checks: str, text: str) -> bool | None:
-    """Whether ``text`` passes every pinned check; None when a check cannot run (it is then not counted)."""
-    answer = Generation(text, "", 0.0, 0.0)
-    for c in json.loads(checks):
-        check = Check(name=c["name"], type=c["type"], line=0, value=c["value"], has_value=True)
-        try:
-            result = GRADERS[check.type](check, _CASE, answer, _CONTEXT)
-        except CaseError:
-            return None
-        if not result.passed:
-            return False
-    return True
+__all__ = ["checks_of", "grade"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from maestro import providers
 from maestro.calls import Breakers, FirstTokenWatch, Line
-from maestro.delivery import online
+from maestro.evals import online
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.lanes import Lanes
