@@ -290,6 +290,17 @@ CASES = [
         "step 'reply' has an outputSchema that is not a valid JSON Schema: -1 is less than the minimum of 0",
     ),
     case(
+        "output-schema-names-an-unknown-draft",
+        Break(
+            PIPELINES,
+            "type: object\n        properties:\n          message",
+            "$schema: http://example.com/x\n        type: object\n        properties:\n          message",
+        ),
+        "pipeline.output-schema",
+        "$schema: |http://example.com/x",
+        "step 'reply' has an outputSchema whose $schema 'http://example.com/x' is no JSON Schema draft maestro knows",
+    ),
+    case(
         "sub-pipeline-runs-its-own-pipeline",
         Break(
             PIPELINES,

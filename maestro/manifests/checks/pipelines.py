@@ -228,6 +228,15 @@ def _unsafe(agent: Document, name: str) -> bool:
     return tool.action in WRITES and not tool.idempotent and not (server is not None and server.idempotency_keys)
 
 
+DRAFTS = (  # the JSON Schema drafts an outputSchema may name in $schema (no trailing #); the last is the default
+    "http://json-schema.org/draft-04/schema",
+    "http://json-schema.org/draft-06/schema",
+    "http://json-schema.org/draft-07/schema",
+    "https://json-schema.org/draft/2019-09/schema",
+    "https://json-schema.org/draft/2020-12/schema",
+)
+
+
 def _output_schemas(c: Checker, pipeline: Document) -> None:
     """A step's ``outputSchema`` must be a JSON Schema (its own ``$schema``, else draft 2020-12), since it is sent as
     the structured output and the answer is checked against it. The Rust engine answers "is it valid?"; the Python
@@ -237,7 +246,19 @@ def _output_schemas(c: Checker, pipeline: Document) -> None:
     for i in range(len(pipeline.spec["steps"])):
         step, path = acting(pipeline.spec, i)
         schema = step.get("outputSchema")
-        if schema is None or jsonschema_rs.meta.is_valid(schema):
+        if schema is None:
+            continue
+        dialect = schema.get("$schema", DRAFTS[-1])
+        if not isinstance(dialect, str) or dialect.rstrip("#") not in DRAFTS:
+            c.report(
+                pipeline,
+                (*path, "outputSchema", "$schema"),
+                "pipeline.output-schema",
+                f"step '{step['id']}' has an outputSchema whose $schema {dialect!r} is no JSON Schema draft maestro "
+                f"knows; use one of {', '.join(DRAFTS)} or leave $schema out (2020-12)",
+            )
+            continue
+        if jsonschema_rs.meta.is_valid(schema):
             continue
         from jsonschema import Draft202012Validator, validators
 
