@@ -347,11 +347,13 @@ def _agent(a: _Agent, i: int, route: str) -> str:
         lines.append(f"    file: prompts/agent-{i % PROMPT_FILES}.md     # relative to this manifest file")
     else:
         lines.append(f"    system: You are support agent {i}. Answer questions about orders politely and briefly.")
-    lines.append("  tools:")
+    server = "{name: orders, command: [python, examples/mcp_refund_server.py], idempotencyKeys: true}"
+    lines += ["  mcpServers:", f"    - {server}", "  tools:"]
     for tool, action in a.tools:
         lines += [
             f"    - name: {tool}",
             f"      action: {action}",
+            "      server: orders",
             f"      description: Tool {tool} of agent {i}; takes an order id.",
             "      inputSchema:",
             "        type: object",
@@ -408,7 +410,7 @@ def _pipeline(name: str, agent: _Agent, route: str, rng: random.Random) -> str:
         "    - {from: triage, to: reply, when: \"output.intent != 'refund'\"}",
         f'    - {{from: lookup, to: approve, when: "output.amount > {rng.randint(50, 500)}"}}',
         "    - {from: lookup, to: reply}",
-        '    - {from: approve, to: reply, when: "output.approved"}',
+        "    - {from: approve, to: reply}",  # whatever the approval: a condition here would leave approve stuck
         "    # The one loop: ask for more information, then triage again, at most 3 times.",
         '    - {from: reply, to: triage, when: "state.needs_more_info", maxIterations: 3}',
         "  limits:",

@@ -81,7 +81,29 @@ def test_the_readme_main_job_runs_without_the_lane():
     assert f"Done: {len(shown)} steps." in result.stdout
 
 
+@pytest.fixture
+def keys_left_as_found():
+    """The tour trusts an approver key in the checkout (.maestro/keys/, roles.json): take away what it added, so
+    the tests after it meet the repository as it was."""
+    keys = ROOT / ".maestro" / "keys"
+    before = {p: p.read_bytes() for p in keys.glob("*")} if keys.is_dir() else {}
+    existed = keys.is_dir()
+    ignore = ROOT / ".maestro" / ".gitignore"  # `maestro keys init` writes it where it is missing
+    had_ignore = ignore.exists()
+    yield
+    if not had_ignore:
+        ignore.unlink(missing_ok=True)
+    for path in keys.glob("*") if keys.is_dir() else ():
+        if path not in before:
+            path.unlink()
+    for path, data in before.items():
+        path.write_bytes(data)
+    if not existed and keys.is_dir() and not any(keys.iterdir()):
+        keys.rmdir()
+
+
 @pytest.mark.lane
+@pytest.mark.usefixtures("keys_left_as_found")
 def test_the_readme_main_job_brings_the_lane_up_asks_it_and_gates_an_eval_on_it(tmp_path):
     """Then runs the refund flow on the lane: paused at approve, approved from the CLI, refunded once."""
     if os.environ.get("MAESTRO_LANE_TESTS") == "0":

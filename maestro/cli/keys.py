@@ -20,7 +20,9 @@ keys_app = typer.Typer(help="Signing keys of the provenance ledger.", no_args_is
 _GITIGNORE = "# the ledger's state store is local; commit keys/*.pub only\nstate.db*\n"
 
 
-@keys_app.command("init", epilog=examples("maestro keys init --name alice"))
+@keys_app.command(
+    "init", epilog=examples("maestro keys init --name alice", "maestro keys init --name bob --role support-lead")
+)
 def init_command(
     name: Annotated[
         str | None, typer.Option("--name", metavar="NAME", help="Who holds the key (default: your user name).")
@@ -32,6 +34,14 @@ def init_command(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help="An approver role the key's holder gets in .maestro/keys/roles.json (repeatable).",
+        ),
+    ] = None,
     output: Annotated[str | None, output_option(TEXT_AND_JSON)] = None,
     as_json: JsonFlag = False,
     format_alias: FormatAlias = None,
@@ -51,12 +61,23 @@ def init_command(
     ignore = root / ".maestro" / ".gitignore"
     if not ignore.exists():
         ignore.write_text(_GITIGNORE, encoding="utf-8")
-    next_step = f"git add {public.relative_to(root)} && git commit"
+    committed = [public.relative_to(root)]
+    if role:
+        from maestro.runtime import approvals
+
+        committed.append(approvals.grant(public.parent, signing.name, role).relative_to(root))
+    next_step = f"git add {' '.join(str(c) for c in committed)} && git commit"
     text = (
         f"private key: {where} (mode 0600; keep it out of the repository)\n"
         f"public key:  {public}\nkey id:      {signing.keyid}\n\nNext: {next_step}"
     )
-    data = {"private_key": str(where), "public_key": str(public), "keyid": signing.keyid, "next": next_step}
+    data = {
+        "private_key": str(where),
+        "public_key": str(public),
+        "keyid": signing.keyid,
+        "roles": sorted(set(role or [])),
+        "next": next_step,
+    }
     say(fmt, text, data)
 
 

@@ -96,7 +96,7 @@ def _decide(run_id: str, interrupt: str, key: Path | None, decision: str, commen
     fmt = resolve_format(TEXT_AND_JSON, *opts[1:])
     signing = read_signing_key(key_path(key))
     with engine.client(_root(), opts[0]) as client:
-        runs.decide(client, run_id, interrupt, signing, decision=decision, comment=comment)
+        runs.decide(client, run_id, interrupt, signing, decision=decision, comment=comment, root=_root())
     text = (
         f"{signing.name} {decision}d {interrupt}; a running `maestro worker` continues the run, "
         f"or `maestro runs resume {run_id}`\n"
@@ -183,6 +183,9 @@ def resume_command(
                 seen=len(before.nodes),
                 past=past,
             )
+        why = runs.refused(client, run_id, past) if final.status == "waiting" and past else []
+    if why and fmt == "text":
+        typer.echo(f"the decisions on {past} that did not count: " + "; ".join(why), err=True)
     write_output(json_text(final.to_json()) if fmt == "json" else "\n".join(report.end_lines(final)) + "\n")
     # always leave: this process may have recovered other runs that now wait in DBOS.recv
     leave(EXIT_FINDINGS if final.status in ("failed", "rejected") else 0)

@@ -124,8 +124,8 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "A signing key for the approver",
-        "Approvals are signed; the run counts keys in .maestro/keys/, never the key of whoever started it.",
-        ("keys", "init", "--name", "tour-approver", "--key", str(approver_key()), "--force"),
+        "Approvals are signed by trusted keys (.maestro/keys/) with the role asked (roles.json), never the requester.",
+        ("keys", "init", "--name", "tour-approver", "--role", "support-lead", "--key", str(approver_key()), "--force"),
         lane=True,
     ),
     Step(

@@ -47,7 +47,7 @@ def validate_command(
             "-j",
             min=1,
             metavar="N",
-            help="Processes that parse the files (default: one per core from 300 files; 1: no worker processes).",
+            help="Processes that parse the files (default: one per core from 5,000 files; 1: no worker processes).",
             show_default=False,
         ),
     ] = None,

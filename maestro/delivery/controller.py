@@ -82,7 +82,8 @@ class Controller:
         """Start a run of ``spec``: its first transition recorded, its route's deployments watched."""
         state, transition = start(spec, self.clock())
         stored = self.store.create(spec, state, transition, actor)
-        obs.watch(self.conn, spec.route, (spec.stable, spec.canary))
+        evals = (spec.eval_sample_rate, spec.eval_checks) if spec.eval_checks else None
+        obs.watch(self.conn, spec.route, (spec.stable, spec.canary), evals)
         self._record(spec, transition, actor)
         return stored
 
@@ -198,6 +199,9 @@ class Controller:
             latency={d: Arm.of_sums(s.n, s.latency_sum, s.latency_squares) for d, s in summaries.items()},
             seconds=[Second(*counts) for counts in seconds],
         )
+        if spec.eval_checks:
+            graded = {d: obs.eval_summary(self.conn, spec.route, d, state.weight_since) for d in sides}
+            measured = replace(measured, evals={d: Arm.of_sums(g.n, g.errors, g.errors) for d, g in graded.items()})
         if any(mt.source == "prometheus" for ms in spec.analyses.values() for mt in ms):
             external = self.readings.of(mt for ms in spec.analyses.values() for mt in ms)
             measured = replace(measured, external=external)

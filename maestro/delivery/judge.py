@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cel
 
@@ -39,6 +39,7 @@ class Measured:
     latency: Mapping[str, Arm] | None  # None: latency is not measured (the simulator)
     seconds: Sequence[Second] = ()
     external: Mapping[str, Reading] = field(default_factory=dict)  # Prometheus metrics' readings, by metric name
+    evals: Mapping[str, Arm] | None = None  # each side's graded answers, 1 for a failed one (None: not graded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,11 @@ def judge(spec: RolloutSpec, state: State, m: Measured, s: Settings) -> tuple[tu
         measured = metric.name == "error_rate" or (metric.name in GATEWAY_METRICS and m.latency is not None)
         if metric.source == "prometheus" and metric.name in m.external:
             verdicts.append(_read(metric.name, m.external[metric.name], s))
+        elif metric.source == "eval" and m.evals is not None:
+            verdict = _eval(metric.name, m.evals[spec.canary], m.evals[spec.stable], errors)
+            verdicts.append(verdict)
+            if verdict.outcome is Outcome.FAIL:
+                failures.append(verdict)
         elif metric.source != "gateway" or not measured:
             verdicts.append(_unmeasured(metric.name, metric.source, s))
         elif metric.name == "error_rate":
@@ -88,6 +94,17 @@ def judge(spec: RolloutSpec, state: State, m: Measured, s: Settings) -> tuple[tu
     if success:
         verdicts.extend(_conditions((success,), "successCondition", ctx, want=False))
     return tuple(failures), tuple(verdicts)
+
+
+def _eval(metric: str, canary: Arm, stable: Arm, test: analysis.Test) -> Verdict:
+    """An online eval metric: the canary's share of failed answers against stable's, by the error rate's test
+    (a pass rate is a proportion); it fails, and rolls back, once the canary fails its checks more often."""
+    verdict = analysis.compare(metric, canary, stable, test)
+    rates = (
+        f"{canary.mean:.1%} of {canary.n} sampled canary answers failed the suite's checks, "
+        f"{stable.mean:.1%} of {stable.n} stable"
+    )
+    return replace(verdict, reason=f"{verdict.reason} ({rates})")
 
 
 def _read(metric: str, reading: Reading, s: Settings) -> Verdict:
@@ -121,6 +138,9 @@ def _values(spec: RolloutSpec, m: Measured, s: Settings) -> Values:
         for d in sides
     )
     canary |= {name: r.value for name, r in m.external.items() if r.value is not None}
+    if m.evals is not None and min(m.evals[d].n for d in sides) >= s.min_samples:
+        for name in {mt.name for ms in spec.analyses.values() for mt in ms if mt.source == "eval"}:
+            canary[name], stable[name] = (1.0 - m.evals[d].mean for d in sides)  # the pass rate
     return canary, stable
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from maestro.delivery import online
 from maestro.delivery.errors import RolloutError
 from maestro.manifests.durations import seconds
 from maestro.manifests.kinds.policy import Policy
@@ -24,6 +25,7 @@ from maestro.router.table import content_hash
 
 RUN_TARGETS = frozenset({"Agent", "Pipeline"})  # targets split when a run starts (``maestro.delivery.variants``)
 GATEWAY_METRICS = frozenset({"error_rate", "latency_ms"})  # what the gateway's observations measure
+# (a metric of source ``eval`` is measured too: the share of sampled answers failing the suite's checks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class Metric:
     source: str
     query: str = ""  # a Prometheus metric's PromQL
     url: str = ""  # its server ('' : $MAESTRO_PROMETHEUS_URL)
+    sample_rate: float = 1.0  # an eval metric: the share of answers the gateway grades
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,13 @@ class RolloutSpec:
     conditions: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # analysis -> (success, failure) CEL
     target_kind: str = "Route"  # Route; Agent or Pipeline: ``route`` is then ``KIND/NAME`` and the sides are names
     stickiness: str = ""  # caller, session; '' when each request or run is picked on its own
+    eval_checks: str = ""  # an eval metric's checks, pinned as JSON (``maestro.delivery.online``); '' when none
+
+    @property
+    def eval_sample_rate(self) -> float:
+        """The share of answers the gateway grades: the highest of the eval metrics' sample rates (0: none)."""
+        rates = [m.sample_rate for ms in self.analyses.values() for m in ms if m.source == "eval"]
+        return max(rates, default=0.0) if self.eval_checks else 0.0
 
     @property
     def splits_runs(self) -> bool:
@@ -91,7 +101,9 @@ class RolloutSpec:
                 "stable": self.stable,
                 "canary": self.canary,
                 "steps": [[s.kind, s.weight, s.pause_s, s.analysis] for s in self.steps],
-                "analyses": {k: [[m.name, m.source, m.query, m.url] for m in v] for k, v in self.analyses.items()},
+                "analyses": {
+                    k: [[m.name, m.source, m.query, m.url, m.sample_rate] for m in v] for k, v in self.analyses.items()
+                },
                 "weights": dict(self.weights),
                 "automaticRollback": self.automatic_rollback,
                 "freezes": [[source, dict(w)] for source, w in self.freezes],
@@ -100,6 +112,7 @@ class RolloutSpec:
                 "conditions": {k: list(v) for k, v in self.conditions.items()},
                 "targetKind": self.target_kind,
                 "stickiness": self.stickiness,
+                "evalChecks": self.eval_checks,
             },
             sort_keys=True,
         )
@@ -123,6 +136,7 @@ class RolloutSpec:
             {k: (v[0], v[1]) for k, v in d.get("conditions", {}).items()},
             str(d.get("targetKind", "Route")),
             str(d.get("stickiness", "")),
+            str(d.get("evalChecks", "")),
         )
 
 
@@ -164,7 +178,7 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         canary=rollout.change_to,
         steps=tuple(_step(s) for s in rollout.steps),
         analyses={
-            a.name: tuple(Metric(m.name, m.source, m.query or "", m.url or "") for m in a.metrics)
+            a.name: tuple(Metric(m.name, m.source, m.query or "", m.url or "", m.sample_rate) for m in a.metrics)
             for a in rollout.analysis
         },
         weights=weights,
@@ -175,7 +189,18 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         conditions={a.name: (a.success_condition or "", a.failure_condition or "") for a in rollout.analysis},
         target_kind=rollout.target_kind,
         stickiness=rollout.stickiness or "",
+        eval_checks=_eval_checks(manifests, rollout, where),
     )
+
+
+def _eval_checks(manifests: ManifestSet, rollout: Rollout, where: str) -> str:
+    """The pinned checks of the rollout's eval metrics ('' without one; ``maestro validate`` has checked that
+    spec.evalSuite names a suite with checks the gateway can run: rule ``rollout.eval-metric``)."""
+    if not any(m.source == "eval" for a in rollout.analysis for m in a.metrics):
+        return ""
+    if rollout.target_kind != "Route":
+        raise RolloutError(f"{where}: eval metrics grade gateway answers: they need a Route target")
+    return online.checks_of(manifests, rollout.eval_suite or "", where)
 
 
 def _freezes(manifests: ManifestSet, rollout: Rollout) -> tuple[tuple[str, Mapping[str, Any]], ...]:

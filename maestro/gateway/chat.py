@@ -164,6 +164,7 @@ class Chat:
         ctx.headers.update(passed_over(served.tally.reasons, d.key))
         tracing.usage(ctx.span, value.model, usage.input_tokens, usage.output_tokens, cost)
         await self._done(ctx, d, cost, 200, usage)
+        self.rt.observations.sample(ctx.headers["x-maestro-route"], d.key, _content(value.completion))
         return json_response(value.completion, 200, ctx.headers)
 
     def _stream(self, ctx: _Ctx, served: Served[Opened]) -> Response:
@@ -324,3 +325,9 @@ def _body_for(call: ChatCall, d: Deployment) -> dict[str, Any]:
 
 def _content_chars(completion: Mapping[str, Any]) -> int:
     return sum(len((c.get("message") or {}).get("content") or "") for c in completion.get("choices", []))
+
+
+def _content(completion: Mapping[str, Any]) -> str:
+    """The first choice's text (what a rollout's online eval grades)."""
+    choices = completion.get("choices") or [{}]
+    return str((choices[0].get("message") or {}).get("content") or "")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from maestro import providers
 from maestro.calls import Breakers, FirstTokenWatch, Line
+from maestro.evals import online
 from maestro.gateway.budgets import Budgets
 from maestro.gateway.config import GatewayConfig
 from maestro.gateway.lanes import Lanes
@@ -87,7 +88,7 @@ class Runtime:
             FirstTokenWatch(config.breaker.silent_after),
             ProviderLimits(config.providers),
             lanes=lanes,
-            observations=Observations(config.state_path),
+            observations=Observations(config.state_path, grader=online.grade),
         )
 
     async def reload(self, config: GatewayConfig) -> None:

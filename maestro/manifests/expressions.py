@@ -21,8 +21,12 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import cel
+from maestro.manifests.celengine import engine
+
+if TYPE_CHECKING:
+    from cel import Program
 
 _REQUEST = frozenset({"tags", "caller", "team", "alias", "tokens", "headers", "metadata"})
 _PROVIDER = frozenset({"name", "type", "jurisdiction", "region", "dataRetentionDays", "trainingUse"})
@@ -91,7 +95,7 @@ def _check(expression: str, context: str, frozen: tuple[tuple[str, frozenset[str
 
 def _problems(expression: str, context: str, fields: Mapping[str, Collection[str]] | None) -> list[Problem]:
     try:
-        program = cel.compile(expression)
+        program = engine().compile(expression)
     except ValueError as e:
         return [_syntax_problem(str(e))]
     variables = CONTEXTS[context]
@@ -151,7 +155,7 @@ def _samples(expression: str, context: str, fields: Mapping[str, Collection[str]
 
 
 def _type_problems(
-    program: cel.Program, expression: str, context: str, fields: Mapping[str, Collection[str]] | None
+    program: Program, expression: str, context: str, fields: Mapping[str, Collection[str]] | None
 ) -> list[Problem]:
     for activation in _samples(expression, context, fields):
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 YAML_SUFFIXES = (".yaml", ".yml")
-PARALLEL_AT = 300  # files: below this, one process (starting workers and packing cost more than a few files)
+# files: below this, one process. Workers cost CPU (starting them, packing each file's data and positions and
+# unpacking it here: about a fifth more CPU for 2,000 files); they pay only in wall-clock time, with idle cores,
+# on repositories large enough that a few seconds matter
+PARALLEL_AT = 5000
 _SKIP_DIRS = {"node_modules", "__pycache__"}
 
 
@@ -179,8 +182,9 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             raise UsageError(f"{path}: no such file or directory; name a manifest file or a folder of them")
     seen: set[Path] = set()
     unique = []
+    resolve = resolver()
     for p in found:
-        key = p.resolve()
+        key = resolve(p)
         if key not in seen:
             seen.add(key)
             unique.append(p)
@@ -197,8 +201,9 @@ def _walk(root: Path) -> Iterator[Path]:
 
 def read_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
     cwd = Path.cwd().resolve()
+    resolve = resolver()
     for path in paths:
-        name = display_name(path, cwd)
+        name = display_name(path, cwd, resolve)
         base = str(path.parent)
         try:
             yield SourceFile(name, path.read_bytes(), base)
@@ -208,12 +213,32 @@ def read_files(paths: Iterable[Path]) -> Iterator[SourceFile]:
             )
 
 
-def display_name(path: Path, cwd: Path | None = None) -> str:
-    """``path`` relative to the working directory when it lies below it (pass ``cwd`` when naming many)."""
+def display_name(path: Path, cwd: Path | None = None, resolve: Callable[[Path], Path] = Path.resolve) -> str:
+    """``path`` relative to the working directory when it lies below it (pass ``cwd`` and a ``resolver()``
+    when naming many)."""
     try:
-        return str(path.resolve().relative_to(cwd or Path.cwd().resolve()))
+        return str(resolve(path).relative_to(cwd or Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def resolver() -> Callable[[Path], Path]:
+    """``Path.resolve`` for many files, each folder resolved once: a file that is not a symbolic link resolves
+    to its resolved folder joined with its name, as ``resolve`` finds it (which looks at every component of
+    every path again). Folders are remembered for the resolver's life only."""
+    folders: dict[Path, Path] = {}
+
+    def resolve(path: Path) -> Path:
+        name = path.name
+        if name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        parent = path.parent
+        folder = folders.get(parent)
+        if folder is None:
+            folder = folders[parent] = parent.resolve()
+        return folder / name
+
+    return resolve
 
 
 def load(
@@ -235,7 +260,7 @@ def load(
     from maestro.manifests.kinds import KINDS
 
     found = _Found(kinds=KINDS)
-    with _collector_paused():
+    with collector_paused():
         for source, read in zip(listed, _read_all(listed, limits, jobs, parallel_at), strict=True):
             found.add(source, read, schemas)
     manifests = ManifestSet(tuple(found.documents), found.locator, frozenset(found.names))
@@ -243,13 +268,14 @@ def load(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while files are loaded, in a process with one thread.
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while files are loaded and checked, in a process with one thread.
 
     Loading makes no reference cycles (``yamlio`` frees each file's composer and tree as it goes), but it
     keeps every document's data, and the collector walked that growing heap again and again: a third of
-    validate's CPU on 2,000 files. With other threads running, the collector is left alone (its switch is
-    one for the whole process).
+    validate's CPU on 2,000 files; the whole-set checks after it are paused too. Whatever cycles a bounded
+    piece of work leaves are collected by the next full collection. With other threads running, the
+    collector is left alone (its switch is one for the whole process).
     """
     if threading.active_count() > 1 or not gc.isenabled():
         yield
@@ -258,6 +284,11 @@ def _collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # what the work kept goes to the oldest generation at once: otherwise, switched back on, the collector
+        # walks it all once per generation on its way there (a tenth of validate's CPU on 2,000 files); it is
+        # not exempt from later full collections (``unfreeze`` puts it back in the oldest generation)
+        gc.freeze()
+        gc.unfreeze()
         gc.enable()
 
 
@@ -341,4 +372,16 @@ def _diag(file: str, line: int, column: int, rule: str, message: str, *, path: s
     return Diagnostic(file, line, column, RULES[rule].severity, rule, message, path)
 
 
-__all__ = ["Document", "LoadResult", "Locator", "ManifestSet", "Severity", "Source", "SourceFile", "discover", "load"]
+__all__ = [
+    "Document",
+    "LoadResult",
+    "Locator",
+    "ManifestSet",
+    "Severity",
+    "Source",
+    "SourceFile",
+    "collector_paused",
+    "discover",
+    "load",
+    "resolver",
+]

@@ -19,6 +19,14 @@ RUN_METRICS = (
     "hallucination_rate",
 )
 
+# the assertion types that read only the answer and their own ``value``: what a rollout's online eval runs
+ANSWER_ONLY_CHECKS = ("equals", "contains", "regex", "json-schema")
+
+
+def answer_only(assertion: Mapping[str, Any]) -> bool:
+    """Whether a gateway can grade an answer with this assertion alone (no case, judge or code needed)."""
+    return assertion["type"] in ANSWER_ONLY_CHECKS and "value" in assertion
+
 
 def assertion_metric(assertion: Mapping[str, Any], index: int) -> str:
     """The metric name of the assertion at ``index`` (0-based) of a suite's ``spec.assertions``."""

@@ -125,6 +125,12 @@ RULES: dict[str, Rule] = {
         Rule("pipeline.tool-no-server", _E, "A tool step's tool names no MCP server, so it cannot run."),
         Rule("rollout.weights", _W, "Canary weights do not rise step by step to 100."),
         Rule("rollout.unknown-analysis", _E, "A rollout step names an analysis that is not defined."),
+        Rule(
+            "rollout.eval-metric",
+            _E,
+            "A rollout's `eval` metric has no `spec.evalSuite`, or its suite has no check the gateway can grade an "
+            "answer with alone (equals, contains, regex or json-schema with a value).",
+        ),
         Rule("cel.syntax", _E, "A CEL expression does not compile."),
         Rule("cel.unknown-variable", _E, "A CEL expression uses a variable its context does not have."),
         Rule("cel.unknown-field", _E, "A CEL expression reads a field that does not exist."),

@@ -11,7 +11,16 @@ from maestro.errors import UsageError
 from maestro.manifests import yamlio
 from maestro.manifests.checks import check_set
 from maestro.manifests.diagnostics import Diagnostic, Severity, Summary
-from maestro.manifests.loader import LoadResult, ManifestSet, SourceFile, discover, load, read_files
+from maestro.manifests.loader import (
+    LoadResult,
+    ManifestSet,
+    SourceFile,
+    collector_paused,
+    discover,
+    load,
+    read_files,
+    resolver,
+)
 from maestro.manifests.references import DEFAULT_DIRS, repository_root
 from maestro.manifests.schemas import SchemaSet
 
@@ -74,8 +83,9 @@ def _context(paths: Sequence[Path], named: Sequence[Path]) -> list[Path]:
     folders = [root / d for root in sorted(roots) for d in DEFAULT_DIRS if (root / d).is_dir()]
     if not folders:  # only folders named (the usual case): nothing to add, and no path to resolve again
         return []
-    seen = {p.resolve() for p in named}
-    return [p for p in discover(folders) if p.resolve() not in seen]
+    resolve = resolver()
+    seen = {resolve(p) for p in named}
+    return [p for p in discover(folders) if resolve(p) not in seen]
 
 
 def validate_sources(
@@ -90,6 +100,13 @@ def validate_sources(
     ``context`` sources are read only to resolve references: their documents join the set, but their own
     findings are not reported and they are not counted. ``jobs``: processes that parse (see ``loader.load``).
     """
+    with collector_paused():
+        return _validate_sources(sources, limits, context, jobs)
+
+
+def _validate_sources(
+    sources: Iterable[SourceFile], limits: yamlio.Limits | None, context: Iterable[SourceFile], jobs: int | None
+) -> ValidationResult:
     schemas = SchemaSet()
     loaded = load(sources, schemas, limits, jobs=jobs)
     diagnostics = list(loaded.diagnostics)

@@ -329,7 +329,7 @@ def parse(text: str, limits: Limits) -> list[ParsedDocument]:
     for index, node in enumerate(nodes):
         if node is None:
             continue
-        builder = _Builder(limits)
+        builder = _Builder(limits, anchors="&" in text)
         data = builder.build(node, 0)
         if data is None:
             continue
@@ -397,18 +397,21 @@ class _Builder:
     tag for most nodes. Every node still counts towards ``max_nodes`` and the alias check.
     """
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, anchors: bool = True) -> None:
         self.limits = limits
         self.nodes = 0
         self.aliased = False
-        self.seen: set[int] = set()
+        # the nodes met, to tell an alias (a node met twice); without an anchor in the text there is none
+        self.seen: set[int] | None = set() if anchors else None
         self.places: dict[int, array[int]] = {}
 
     def _count(self, node: Node) -> None:
         self.nodes += 1
-        if id(node) in self.seen:
-            self.aliased = True
-        self.seen.add(id(node))
+        seen = self.seen
+        if seen is not None:
+            if id(node) in seen:
+                self.aliased = True
+            seen.add(id(node))
         if self.nodes > self.limits.max_nodes:
             self._too_many(node)
 
@@ -423,8 +426,12 @@ class _Builder:
         and its value is the data (the caller takes ``node.value``); ``build`` handles every other node."""
         if type(node) is ScalarNode:
             ctag = node.ctag
-            if ctag.handle is None and ctag.suffix == _STR and id(node) not in self.seen:
-                self.seen.add(id(node))
+            if ctag.handle is None and ctag.suffix == _STR:
+                seen = self.seen
+                if seen is not None:
+                    if id(node) in seen:
+                        return False
+                    seen.add(id(node))
                 self.nodes += 1
                 if self.nodes > self.limits.max_nodes:
                     self._too_many(node)
@@ -451,7 +458,8 @@ class _Builder:
             for item in node.value:
                 items.append(item.value if text(item) else self.build(item, depth + 1))
                 mark = item.start_mark
-                places.extend((mark.line + 1, mark.column + 1))
+                places.append(mark.line + 1)
+                places.append(mark.column + 1)
             self.places[id(items)] = places
             return items
         if isinstance(node, MappingNode):
@@ -463,6 +471,8 @@ class _Builder:
         places = array("I")
         merged: dict[str, tuple[Any, tuple[int, int, int, int]]] = {}
         text = self._text
+        plain = self.seen is None  # no alias possible: a string value is taken here, counted, and not looked up
+        most = self.limits.max_nodes
         for key_node, value_node in node.value:
             ctag = key_node.ctag
             if type(key_node) is ScalarNode and ctag.handle is None and ctag.suffix == _STR:
@@ -477,7 +487,14 @@ class _Builder:
                     f"key '{key}' appears twice in this mapping; YAML would keep only one: remove one of them",
                     *_pos(key_node),
                 )
-            out[key] = value_node.value if text(value_node) else self.build(value_node, depth + 1)
+            vtag = value_node.ctag
+            if plain and type(value_node) is ScalarNode and vtag.handle is None and vtag.suffix == _STR:
+                self.nodes += 1
+                if self.nodes > most:
+                    self._too_many(value_node)
+                out[key] = value_node.value
+            else:
+                out[key] = value_node.value if text(value_node) else self.build(value_node, depth + 1)
             km, vm = key_node.start_mark, value_node.start_mark
             places.extend((km.line + 1, km.column + 1, vm.line + 1, vm.column + 1))
         for k, (v, where) in merged.items():

@@ -91,6 +91,16 @@ def load_roles(keys_dir: Path) -> dict[str, frozenset[str]]:
 _EXAMPLE = '{"bob": ["refund-approver"]}'
 
 
+def grant(keys_dir: Path, name: str, roles: list[str]) -> Path:
+    """Give ``name`` the approver ``roles`` in ``keys_dir/roles.json`` (kept beside the trusted keys, to commit)."""
+    held = load_roles(keys_dir)
+    held[name] = held.get(name, frozenset()) | frozenset(roles)
+    path = keys_dir / ROLES_FILE
+    data = {holder: sorted(r) for holder, r in sorted(held.items())}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def check(
     message: Mapping[str, Any],
     request: Mapping[str, Any],

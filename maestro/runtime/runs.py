@@ -22,7 +22,7 @@ from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
 from maestro.runtime import approvals, evidence, snapshot, subpipeline
 from maestro.runtime.engine import APP_VERSION
 from maestro.runtime.errors import InterruptError, RunError
-from maestro.runtime.workflow import INTERRUPT_EVENT, QUEUE, TIMELINE_STEPS, WORKFLOW, run_pipeline
+from maestro.runtime.workflow import INTERRUPT_EVENT, QUEUE, REFUSED_EVENT, TIMELINE_STEPS, WORKFLOW, run_pipeline
 
 STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "rejected", "cancelled")
 FINAL = frozenset({"succeeded", "failed", "rejected", "cancelled"})
@@ -191,8 +191,18 @@ def _status(dbos_status: str, interrupt: Any, result: Mapping[str, Any], error: 
     return "failed", f"{dbos_status}: {error}" if error else dbos_status
 
 
-def decide(client: DBOSClient, run_id: str, interrupt: str, key: Any, *, decision: str, comment: str = "") -> Run:
-    """Send ``key``'s signed decision on the run's pending ``interrupt``; refused when it is stale or unknown."""
+def decide(
+    client: DBOSClient,
+    run_id: str,
+    interrupt: str,
+    key: Any,
+    *,
+    decision: str,
+    comment: str = "",
+    root: Path | None = None,
+) -> Run:
+    """Send ``key``'s signed decision on the run's pending ``interrupt``; refused when it is stale or unknown, or
+    (given the repository ``root`` whose trusted keys and roles the run reads) when the run would not count it."""
     run = get(client, run_id)
     pending = next((p for p in run.pending if p.get("interrupt") == interrupt), None)
     if pending is None:
@@ -202,9 +212,23 @@ def decide(client: DBOSClient, run_id: str, interrupt: str, key: Any, *, decisio
     if key.name == run.requester:
         raise InterruptError(f"'{key.name}' started run {run_id} and cannot approve it; ask someone else")
     message = approvals.sign(key, interrupt, decision, pending, comment)
+    checked = None if root is None else _precheck(root, run, pending, message)
+    if checked is not None and checked.name is None:  # the run would refuse it: say why instead of sending
+        raise InterruptError(f"the run would not count this {decision}: {checked.reason}")
     waiting = str(pending.get("mailbox") or run_id)  # a map branch or a sub-pipeline waits in its own workflow
     client.send(waiting, message, topic=interrupt, idempotency_key=f"{interrupt}:{key.keyid}:{decision}")
     return run
+
+
+def _precheck(root: Path, run: Run, pending: Mapping[str, Any], message: Mapping[str, Any]) -> approvals.Checked | None:
+    """What the waiting run will make of ``message``: the same check on the same trusted keys and roles (the
+    repository's ``.maestro/keys/``; none when it has no such folder)."""
+    from maestro.ledger.keys import KEYS_DIR, load_keyring
+
+    if not (root / KEYS_DIR).is_dir():
+        return None
+    roles = approvals.load_roles(root / KEYS_DIR)
+    return approvals.check(message, pending, load_keyring(root / KEYS_DIR), run.requester, roles)
 
 
 def cancel(client: DBOSClient, run_id: str) -> Run:
@@ -230,9 +254,12 @@ def follow(
     seen: int = 0,
     past: str | None = None,
     poll_s: float = 0.1,
+    settle_s: float = 30.0,
 ) -> Run:
-    """Call ``on_node`` for each node as it finishes (after the first ``seen``), until the run ends or waits
-    for a human on an interrupt other than ``past`` (the one just answered)."""
+    """Call ``on_node`` for each node as it finishes (after the first ``seen``), until the run ends, waits for a
+    human on an interrupt other than ``past`` (the one just answered), or still waits on ``past`` after
+    ``settle_s`` (no decision that counts arrived: `refused` says why those that came did not count)."""
+    settle = time.monotonic() + settle_s
     while True:
         run = get(client, run_id)
         for record in run.nodes[seen:]:
@@ -241,4 +268,20 @@ def follow(
         waiting = run.status == "waiting" and run.interrupt is not None and run.interrupt.get("interrupt") != past
         if run.status in FINAL or waiting:
             return run
+        still = past is not None and run.status == "waiting" and run.interrupt is not None
+        if still and time.monotonic() > settle:
+            return run
         time.sleep(poll_s)
+
+
+def refused(client: DBOSClient, run_id: str, interrupt: str | None) -> list[str]:
+    """Why the decisions on ``interrupt`` that did not count were refused (its waiting workflow says)."""
+    if interrupt is None:
+        return []
+    run = get(client, run_id)
+    pending = next((p for p in run.pending if p.get("interrupt") == interrupt), None)
+    mailbox = str(pending.get("mailbox") or run_id) if pending else run_id
+    event = client.get_event(mailbox, REFUSED_EVENT, timeout_seconds=0)
+    if not isinstance(event, dict) or event.get("interrupt") != interrupt:
+        return []
+    return [str(r) for r in event.get("reasons", [])]

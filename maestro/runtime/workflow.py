@@ -32,6 +32,8 @@ NODE_STEP, GATE_STEP, CHECK_STEP, FINISH_STEP = "maestro.node", "maestro.gate", 
 RECORD_STEP = "maestro.node.record"  # a node that ended without a call: an approval step, a refusal, a rejection
 TIMELINE_STEPS = (NODE_STEP, RECORD_STEP, agentloop.END_STEP)
 INTERRUPT_EVENT = "interrupt"
+# the decisions on the open interrupt that did not count, with why: {"interrupt": ID, "reasons": [...]}
+REFUSED_EVENT = "refused"
 FOREVER_S = 400 * 24 * 3600.0  # a wait with no timeout
 
 
@@ -189,6 +191,7 @@ def wait_for_people(run: dict[str, Any], request: dict[str, Any]) -> dict[str, A
             entries.append(checked["ledger"])
         if checked["name"] is None:
             refused.append(checked["reason"])
+            DBOS.set_event(REFUSED_EVENT, {"interrupt": request["interrupt"], "reasons": list(refused)})
         elif checked["decision"] == approvals.REJECT:
             outcome = {"approved": False, "approvers": approvers, "rejectedBy": checked["name"], "verdict": "rejected"}
         elif checked["name"] not in approvers:

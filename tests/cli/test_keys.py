@@ -36,6 +36,19 @@ def test_init_writes_a_private_key_0600_outside_and_the_public_key_inside(repo, 
     assert listed.output.startswith("alice ")
 
 
+def test_init_with_roles_records_them_beside_the_keys_for_approvals(repo, tmp_path):
+    import json
+
+    (repo / ".maestro" / "keys").mkdir(parents=True, exist_ok=True)
+    (repo / ".maestro" / "keys" / "roles.json").write_text('{"carol": ["finance"]}')
+    key = outside(tmp_path) / "bob.key"
+    result = run_cli("keys", "init", "--name", "bob", "--key", str(key), "--role", "support-lead", "--role", "ops")
+    assert result.exit_code == 0, result.output
+    roles = json.loads((repo / ".maestro" / "keys" / "roles.json").read_text())
+    assert roles == {"bob": ["ops", "support-lead"], "carol": ["finance"]}  # carol's kept
+    assert "git add .maestro/keys/bob.pub .maestro/keys/roles.json" in result.output
+
+
 def test_init_refuses_to_replace_a_key_without_force(repo):
     assert run_cli("keys", "init", "--name", "alice").exit_code == 0
     again = run_cli("keys", "init", "--name", "alice")

@@ -45,6 +45,14 @@ def test_validate_of_a_valid_repository_loads_no_python_schema_engine() -> None:
     assert not {"jsonschema", "croniter"} & modules
 
 
+def test_validate_checks_cel_without_the_cel_package_s_command_line_tool() -> None:
+    """The example's Pipeline edges have CEL conditions: the engine is loaded, its REPL (prompt_toolkit) is not."""
+    code, modules = _modules("validate", "-o", "json", "--out-file", "/dev/null")
+    assert code == 0
+    assert "cel.cel" in modules
+    assert not {"cel.cli", "prompt_toolkit", "pygments"} & modules
+
+
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_listed_command_loads_under_its_name(name: str) -> None:
     command = load_command(name)

@@ -416,6 +416,20 @@ CASES = [
         "analysis 'helth' is not defined under spec.analysis (defined: health)",
     ),
     case(
+        "rollout-eval-metric-without-suite",
+        (
+            Break(
+                ROLLOUTS,
+                "          source: gateway\n",
+                "          source: gateway\n        - {name: ok, source: eval}\n",
+            ),
+            Break(ROLLOUTS, "  evalSuite: support-quality\n", ""),
+        ),
+        "rollout.eval-metric",
+        "name: ok, source: |eval",
+        "an eval metric grades answers with the Rollout's suite: name it in spec.evalSuite",
+    ),
+    case(
         "rollout-weights-not-ending-at-100",
         Break(ROLLOUTS, "    - setWeight: 100\n", "    - setWeight: 90\n"),
         "rollout.weights",

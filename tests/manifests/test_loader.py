@@ -5,7 +5,17 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from maestro.manifests.loader import LoadResult, SourceFile, discover, load, read_files
+import pytest
+
+from maestro.manifests.loader import (
+    LoadResult,
+    SourceFile,
+    collector_paused,
+    discover,
+    load,
+    read_files,
+    resolver,
+)
 from maestro.manifests.schemas import SchemaSet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +82,53 @@ def test_the_collector_runs_again_after_loading() -> None:
     result = load(_sources(), SchemaSet(), jobs=1)
     assert result.diagnostics
     assert gc.isenabled()
+
+
+def test_the_resolver_gives_what_path_resolve_gives(tmp_path: Path) -> None:
+    """Each folder resolved once, and a file that is a symbolic link (or a folder reached through one) still
+    resolves to its target, as ``Path.resolve`` resolves it."""
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "a.yaml").write_text("a: 1\n")
+    (real / "sub" / "b.yaml").write_text("b: 1\n")
+    (tmp_path / "linked").symlink_to(real, target_is_directory=True)
+    (real / "link.yaml").symlink_to(real / "sub" / "b.yaml")
+    (real / "dangling.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    paths = [
+        real / "a.yaml",
+        real / "link.yaml",
+        real / "dangling.yaml",
+        real / "missing.yaml",
+        tmp_path / "linked" / "sub" / "b.yaml",
+        tmp_path / "linked" / "link.yaml",
+        tmp_path / "linked" / "sub" / "..",
+        Path("relative.yaml"),
+    ]
+    resolve = resolver()
+    assert [resolve(p) for p in paths] == [p.resolve() for p in paths]
+    assert resolve(real / "link.yaml") == real / "sub" / "b.yaml"
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "a.yaml").write_text("a: 1\n")
+    (tmp_path / "alias.yaml").symlink_to(tmp_path / "manifests" / "a.yaml")
+    found = discover([tmp_path / "manifests", tmp_path / "manifests" / "a.yaml", tmp_path / "alias.yaml"])
+    assert found == [tmp_path / "manifests" / "a.yaml"]
+
+
+def test_the_collector_is_paused_inside_and_back_on_after_an_error() -> None:
+    with pytest.raises(ValueError, match="inside"), collector_paused():
+        assert not gc.isenabled()
+        raise ValueError("inside")
+    assert gc.isenabled()
+
+
+def test_what_the_paused_work_left_is_still_collected() -> None:
+    """On leaving the pause, what was kept moves to the oldest generation: not frozen, still collectable."""
+    with collector_paused():
+        cycle: list[object] = []
+        cycle.append(cycle)
+        del cycle
+    assert gc.get_freeze_count() == 0
+    assert gc.collect() >= 1

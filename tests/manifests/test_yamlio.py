@@ -310,3 +310,14 @@ def test_aliased_strings_count_towards_the_node_limit() -> None:
     found = problem(text, yamlio.Limits(max_nodes=10))
     assert (found.rule, found.line, found.column) == ("yaml.alias-bomb", 1, 4)  # where the anchored value sits
     assert data("a: &a lol\nb: [*a, *a]\n") == [{"a": "lol", "b": ["lol", "lol"]}]
+
+
+@pytest.mark.parametrize("anchor", ["", "z: &z 1\n"], ids=["no-anchor", "an-anchor"])
+def test_string_values_count_towards_the_node_limit_with_or_without_an_anchor(anchor: str) -> None:
+    """A text without ``&`` has no alias, and its string values are built without remembering each node:
+    they still count, and the same value is named as the one over the limit."""
+    text = "".join(f"k{i}: v{i}\n" for i in range(12)) + anchor
+    found = problem(text, yamlio.Limits(max_nodes=10))
+    assert (found.rule, found.line, found.column) == ("yaml.too-deep", 10, 5)  # the mapping is node 1
+    assert "alias" not in found.message
+    assert data(text)[0]["k11"] == "v11"

@@ -129,6 +129,24 @@ def test_an_approval_step_with_roles_counts_only_holders_of_one(repo):
         finish_waiting(c)
 
 
+def test_a_decision_the_run_would_not_count_is_refused_before_it_is_sent_and_following_never_hangs(repo):
+    repo.write(approve_roles="refund-approver")
+    (repo.root / ".maestro" / "keys" / "roles.json").write_text('{"carol": ["refund-approver"]}')
+    with engine.launched(repo.root), engine.client(repo.root) as c:
+        run = start(repo, c, BIG)
+        interrupt = run.interrupt["interrupt"]
+        with pytest.raises(InterruptError, match=r"would not count this approve: 'bob' holds no role"):
+            runs.decide(c, run.id, interrupt, key("bob"), decision="approve", root=repo.root)
+        assert runs.refused(c, run.id, interrupt) == []  # nothing was sent
+        runs.decide(c, run.id, interrupt, key("bob"), decision="approve")  # no root: sent unchecked, then refused
+        followed = runs.follow(c, run.id, lambda _: None, seen=len(run.nodes), past=interrupt, settle_s=3)
+        assert followed.status == "waiting" and followed.interrupt["interrupt"] == interrupt  # it returned
+        assert runs.refused(c, run.id, interrupt) == [
+            "'bob' holds no role; this needs one of refund-approver (.maestro/keys/roles.json gives roles)"
+        ]
+        finish_waiting(c)
+
+
 def test_a_rejection_stops_the_refund(repo, client):
     run = start(repo, client, BIG)
     run = approve(client, run, "bob", "reject")

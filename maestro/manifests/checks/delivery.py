@@ -8,7 +8,7 @@ from maestro.manifests import windows
 from maestro.manifests.checks.autonomy import check_file
 from maestro.manifests.checks.context import Checker
 from maestro.manifests.loader import Document
-from maestro.manifests.metrics import RUN_METRICS, assertion_metric
+from maestro.manifests.metrics import ANSWER_ONLY_CHECKS, RUN_METRICS, answer_only, assertion_metric
 
 TARGET_KINDS = {"route": "Route", "agent": "Agent", "pipeline": "Pipeline"}
 
@@ -58,6 +58,7 @@ def check_rollouts(c: Checker) -> None:
             c.ref(rollout, ("spec", "evalSuite"), "EvalSuite", spec["evalSuite"])
         _rollout_conditions(c, rollout)
         _rollout_steps(c, rollout)
+        _rollout_evals(c, rollout)
         for i, window in enumerate(spec.get("freezeWindows", [])):
             try:
                 windows.parse(window)
@@ -77,6 +78,31 @@ def _rollout_conditions(c: Checker, rollout: Document) -> None:
     for i, condition in enumerate(spec.get("rollback", {}).get("when", [])):
         fields = {"metrics": every, "baseline": every}
         c.cel(rollout, ("spec", "rollback", "when", i), condition, "rollout", fields)
+
+
+def _rollout_evals(c: Checker, rollout: Document) -> None:
+    """An ``eval`` metric grades answers with the Rollout's evalSuite: it needs one the gateway can run."""
+    spec = rollout.spec
+    evals = [
+        (i, j)
+        for i, a in enumerate(spec.get("analysis", []))
+        for j, m in enumerate(a["metrics"])
+        if m.get("source") == "eval"
+    ]
+    if not evals:
+        return
+    if "evalSuite" not in spec:
+        i, j = evals[0]
+        message = "an eval metric grades answers with the Rollout's suite: name it in spec.evalSuite"
+        c.report(rollout, ("spec", "analysis", i, "metrics", j, "source"), "rollout.eval-metric", message)
+        return
+    suite = c.manifests.get("EvalSuite", spec["evalSuite"])
+    if suite is not None and not any(answer_only(a) for a in suite.spec["assertions"]):
+        message = (
+            f"EvalSuite '{suite.name}' has no check the gateway can grade an answer with alone "
+            f"({', '.join(ANSWER_ONLY_CHECKS)} with a value); add one, or drop the eval metric"
+        )
+        c.report(rollout, ("spec", "evalSuite"), "rollout.eval-metric", message)
 
 
 def _rollout_steps(c: Checker, rollout: Document) -> None:

@@ -34,6 +34,7 @@ class AnalysisMetric:
     source: str  # gateway (when not written), prometheus, eval
     query: str | None
     url: str | None = None  # the Prometheus server of a `prometheus: {url, query}` metric
+    sample_rate: float = 1.0  # an eval metric: the share of answers graded
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def _step(step: Mapping[str, Any]) -> RolloutStep:
 def _metric(m: Mapping[str, Any]) -> AnalysisMetric:
     if "prometheus" in m:
         return AnalysisMetric(m["name"], "prometheus", m["prometheus"]["query"], m["prometheus"]["url"])
-    return AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query"))
+    return AnalysisMetric(m["name"], m.get("source", "gateway"), m.get("query"), sample_rate=m.get("sampleRate", 1.0))
 
 
 def _analysis(a: Mapping[str, Any]) -> Analysis:
