@@ -188,3 +188,9 @@ def test_approve_refuses_a_key_holder_without_one_of_the_rollouts_roles(
     assert "'bob' holds support-lead; this needs one of platform-oncall" in refused.output
     approved = run_cli("rollout", "approve", "chat-beta", *state_db, "--key", str(keys["carol"]))
     assert approved.exit_code == 0 and "approvals that count for this gate: carol" in approved.output
+    promoted = run_cli("rollout", "promote", "chat-beta", "--full", *state_db, "--key", str(keys["alice"]))
+    assert promoted.exit_code == 0, promoted.output
+    verified = run_cli(
+        "ledger", "verify", *manifests, *state_db
+    )  # checks the promotion's sign-offs against the pinned Rollout
+    assert verified.exit_code == 0, verified.output

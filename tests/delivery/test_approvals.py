@@ -149,3 +149,43 @@ def test_the_promotion_entry_carries_only_signoffs_by_role_holders_and_the_roles
     carried = promoted[0].details["signoffs"]
     assert carried["roles"] == ["platform-oncall"]
     assert [x["approver"] for x in carried["signatures"]] == ["bob"]
+
+
+def test_ledger_verify_checks_the_signoffs_claimed_against_the_pinned_rollouts_approvals(tmp_path: Path) -> None:
+    from helpers.ledger import ledger
+
+    from maestro.ledger import Action
+    from maestro.ledger.dualcontrol import Rule
+    from maestro.ledger.query import verify_store
+
+    records: list[Action] = []
+    c = _controller(tmp_path, "alice", "bob", "carol")
+    c.record = records.append
+    c.approve("r1", key("bob"))
+    c.send("r1", lambda now, frozen, ok: Resume(now, ok), "rollout-controller:alice")
+    c.approve("r1", key("carol"))
+    for _ in range(3):
+        c.tick()
+    promoted = next(a for a in records if a.action == "rollout.transition" and a.details["to"] == "Promoted")
+    stored = c.store.get("r1")
+    assert stored is not None
+    digest = stored.spec.digest.removeprefix("sha256:")
+    pinned = [Rule("Rollout/r1", "rollout.transition", 2, digest=digest, roles=("platform-oncall",))]
+    ring = keyring("alice", "bob", "carol")
+
+    def problems(*actions: Action) -> list[str]:
+        led = ledger(1)
+        led.append(list(actions), key("alice"))
+        return [p.message.removeprefix("entry 1: ") for p in verify_store(led, ring, pinned, workers=1).problems]
+
+    assert problems(promoted) == [
+        "its sign-offs claim 1 approval(s) were required; Rollout/r1 at that digest asks 2"
+    ]  # the pinned Rollout asks 2 (a manifest digest the entry names): the entry's own claim of 1 does not do
+    pinned[0] = dataclasses.replace(pinned[0], approvers=1)
+    assert problems(promoted) == ["its sign-offs claim the roles none; Rollout/r1 asks platform-oncall"]
+    pinned[0] = dataclasses.replace(pinned[0], roles=())
+    assert problems(promoted) == []
+    details = {k: v for k, v in promoted.details.items() if k not in ("signoffs", "digest")}
+    stripped = dataclasses.replace(promoted, details=details)
+    assert problems(stripped) == ["it promotes Rollout/r1, which asks 1 approval(s), and carries no sign-offs"]
+    assert problems(dataclasses.replace(stripped, manifests={})) == []  # the pinned Rollout not named: unchecked
