@@ -17,16 +17,19 @@ class Tool:
     description: str | None
     server: str | None
     input_schema: Mapping[str, Any] | None
+    idempotent: bool = False  # a second call with the same arguments changes nothing
 
 
 @dataclass(frozen=True, slots=True)
 class McpServer:
-    """An MCP server: a command started over stdio (with the environment variables it names), or a URL."""
+    """An MCP server: a command started over stdio (with the environment variables it names), or a URL.
+    ``idempotency_keys``: it returns the first result for a repeated idempotency key (so a retried call is safe)."""
 
     name: str
     command: tuple[str, ...] = ()
     url: str | None = None
     env: tuple[str, ...] = ()
+    idempotency_keys: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +61,14 @@ class Agent:
 def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
     prompt, limits = spec["prompt"], spec.get("limits", {})
     tools = tuple(
-        Tool(t["name"], t["action"], t.get("description"), t.get("server"), t.get("inputSchema"))
+        Tool(
+            t["name"],
+            t["action"],
+            t.get("description"),
+            t.get("server"),
+            t.get("inputSchema"),
+            t.get("idempotent", False),
+        )
         for t in spec.get("tools", [])
     )
     return Agent(
@@ -69,7 +79,13 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
         prompt.get("file"),
         tools,
         tuple(
-            McpServer(s["name"], tuple(s.get("command", ())), s.get("url"), tuple(s.get("env", ())))
+            McpServer(
+                s["name"],
+                tuple(s.get("command", ())),
+                s.get("url"),
+                tuple(s.get("env", ())),
+                s.get("idempotencyKeys", False),
+            )
             for s in spec.get("mcpServers", [])
         ),
         spec["autonomyLevel"],
