@@ -131,9 +131,11 @@ def _rollouts(store: str | Path, signer: str | None, writer: Writer | None) -> C
     """The rollout controller, ticking in the gateway's lifespan (it idles while no rollout is active)."""
     actor = f"rollout-controller:{signer or getpass.getuser()}"
     from maestro.ledger.record import trusted_keyring
+    from maestro.ledger.roles import trusted_roles
 
     record = None if writer is None else writer.submit
-    return Controller(store, actor=actor, record=record, keyring=trusted_keyring(Path.cwd()))
+    root = Path.cwd()
+    return Controller(store, actor=actor, record=record, keyring=trusted_keyring(root), roles=trusted_roles(root))
 
 
 def notifier(store: str | Path, manifests: ManifestSet) -> Notifier:

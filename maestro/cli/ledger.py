@@ -85,10 +85,13 @@ def _keyring(folder: Path | None, ref: str | None = None) -> Keyring:
 
 
 def _rules(paths: list[Path] | None) -> list[Rule]:
-    """Dual-control rules of the Policies and AutonomyLevels in the manifests (none without manifests)."""
+    """Dual-control rules of the Policies and AutonomyLevels, and the Rollouts' approvals pinned to their
+    digests, in the manifests (none without manifests)."""
     from maestro.manifests.kinds.autonomylevel import AutonomyLevel
     from maestro.manifests.kinds.policy import Policy
+    from maestro.manifests.kinds.rollout import Rollout
     from maestro.manifests.validate import default_paths, validate
+    from maestro.router.table import content_hash
 
     try:
         manifests = validate(paths or default_paths()).manifests
@@ -96,7 +99,18 @@ def _rules(paths: list[Path] | None) -> list[Rule]:
         if paths:
             raise
         return []
-    return rules_from(manifests.records(Policy), manifests.records(AutonomyLevel))
+    pinned = [
+        Rule(
+            f"Rollout/{doc.name}",
+            "rollout.transition",
+            rollout.approvals_required,
+            digest=content_hash(doc).removeprefix("sha256:"),
+            roles=tuple(sorted(set(rollout.approval_roles))),
+        )
+        for doc in manifests.of_kind("Rollout")
+        if isinstance(rollout := doc.record, Rollout) and rollout.approvals_required
+    ]
+    return rules_from(manifests.records(Policy), manifests.records(AutonomyLevel)) + pinned
 
 
 @ledger_app.command("show", epilog=examples("maestro ledger show --since 7d", "maestro ledger show --json"))

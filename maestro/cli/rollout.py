@@ -30,6 +30,7 @@ from maestro.delivery.spec import resolve
 from maestro.delivery.status import render, status
 from maestro.errors import UsageError
 from maestro.ledger.record import trusted_keyring
+from maestro.ledger.roles import trusted_roles
 
 rollout_app = typer.Typer(help="Progressive delivery: run Rollouts that shift a route's traffic step by step.")
 
@@ -58,7 +59,10 @@ def controller(
     writer = None if ledger is None else ledger.writer()
     who = ledger.signer if ledger is not None else getpass.getuser()
     record = None if writer is None else writer.submit
-    c = Controller(store, actor=f"{role}:{who}", record=record, keyring=trusted_keyring(Path.cwd()))
+    root = Path.cwd()
+    c = Controller(
+        store, actor=f"{role}:{who}", record=record, keyring=trusted_keyring(root), roles=trusted_roles(root)
+    )
     try:
         yield c, f"{role}:{who}"
     finally:

@@ -37,6 +37,7 @@ from maestro.errors import MaestroError
 from maestro.gateway.recording import weight_change_action
 from maestro.gateway.switches import Switches
 from maestro.ledger import Action, Keyring, SigningKey, Subject
+from maestro.ledger.roles import Roles
 from maestro.router import governance
 from maestro.state import connect
 from maestro.state import observations as obs
@@ -53,6 +54,7 @@ class Controller:
         actor: str,
         record: Record | None = None,
         keyring: Keyring | None = None,
+        roles: Roles | None = None,
         alpha: float = 0.01,
         min_samples: int = 100,
         interval_s: float = 0.5,
@@ -64,7 +66,7 @@ class Controller:
         self.weights = LiveWeights(self.conn, clock)
         self.switches = Switches(self.conn)
         self.freezes = Freezes(self.conn)
-        self.approvals = Approvals(self.conn)
+        self.approvals = Approvals(self.conn, roles)
         self.keyring = keyring
         self.lease = Lease(self.conn, actor, lease_s)
         self.actor = actor
@@ -124,7 +126,10 @@ class Controller:
         step = stored.spec.steps[gate] if gate < len(stored.spec.steps) else None
         if step is not None and not (step.kind == "pause" and step.pause_s is None):
             gate = len(stored.spec.steps)  # between gates: the approval is for the promotion
-        self.approvals.add(name, stored.run, gate, stored.spec.digest, requester=stored.started_by, key=key)
+        spec = stored.spec
+        self.approvals.add(
+            name, stored.run, gate, spec.digest, requester=stored.started_by, key=key, wanted=spec.approval_roles
+        )
         if self.record is not None:
             details = {"rollout": name, "run": stored.run, "gate": gate, "digest": stored.spec.digest}
             subject = Subject.of(f"Rollout/{name}", json.dumps(details, sort_keys=True).encode())
@@ -143,7 +148,13 @@ class Controller:
     def _approvers(self, stored: Stored, gate: int) -> list[str]:
         spec = stored.spec
         return self.approvals.count(
-            spec.name, stored.run, gate, spec.digest, requester=stored.started_by, keyring=self.keyring
+            spec.name,
+            stored.run,
+            gate,
+            spec.digest,
+            requester=stored.started_by,
+            keyring=self.keyring,
+            wanted=spec.approval_roles,
         )
 
     def frozen(self, spec: RolloutSpec, now: float) -> str:
@@ -249,7 +260,13 @@ class Controller:
             return None
         gate = len(spec.steps)
         return self.approvals.carried(
-            spec.name, stored.run, gate, spec.digest, requester=stored.started_by, required=spec.approvals
+            spec.name,
+            stored.run,
+            gate,
+            spec.digest,
+            requester=stored.started_by,
+            required=spec.approvals,
+            wanted=spec.approval_roles,
         )
 
 

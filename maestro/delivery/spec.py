@@ -72,6 +72,7 @@ class RolloutSpec:
     target_kind: str = "Route"  # Route; Agent or Pipeline: ``route`` is then ``KIND/NAME`` and the sides are names
     stickiness: str = ""  # caller, session; '' when each request or run is picked on its own
     eval_checks: str = ""  # an eval metric's checks, pinned as JSON (``maestro.delivery.online``); '' when none
+    approval_roles: tuple[str, ...] = ()  # spec.approvals.roles: an approval counts from a holder of one of them
 
     @property
     def eval_sample_rate(self) -> float:
@@ -113,6 +114,7 @@ class RolloutSpec:
                 "targetKind": self.target_kind,
                 "stickiness": self.stickiness,
                 "evalChecks": self.eval_checks,
+                "approvalRoles": list(self.approval_roles),
             },
             sort_keys=True,
         )
@@ -137,6 +139,7 @@ class RolloutSpec:
             str(d.get("targetKind", "Route")),
             str(d.get("stickiness", "")),
             str(d.get("evalChecks", "")),
+            tuple(str(r) for r in d.get("approvalRoles", ())),
         )
 
 
@@ -190,6 +193,7 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         target_kind=rollout.target_kind,
         stickiness=rollout.stickiness or "",
         eval_checks=_eval_checks(manifests, rollout, where),
+        approval_roles=tuple(rollout.approval_roles),
     )
 
 

@@ -48,8 +48,14 @@ class Rule:
     approvers: int
     level: str | None = None
     expires_after: float | None = None  # seconds; None: approvals do not expire
+    # a Rollout's approvals, pinned to its manifest digest (hex): checked against the sign-offs an entry naming
+    # that digest carries (``maestro.ledger.signoffs.carried``), not against every entry of ``action``
+    digest: str | None = None
+    roles: tuple[str, ...] = ()
 
     def applies(self, action: str, level: str | None) -> bool:
+        if self.digest is not None:
+            return False
         return self.action == action and (self.level is None or self.level == level)
 
 

@@ -217,7 +217,7 @@ def _check_entry(
         return f"claims to be entry {entry.index}: an entry was deleted, inserted or moved here"
     if entry.previous != previous:
         return "its link to the previous entry is broken: an entry before it was altered or replaced"
-    endorsers, unendorsed = signoffs.carried(entry.predicate, keyring)
+    endorsers, unendorsed = signoffs.carried(entry.predicate, keyring, rules)
     if unendorsed:
         return unendorsed
     problem = shortfall(rules, entry.action, entry.autonomy_level, entry.actor, signers, endorsers=endorsers)

@@ -8,8 +8,8 @@ A decision (approve or reject) is signed with the approver's ledger key over the
 and the digest of the request it answers, so a signature for one request never counts for another. The run
 counts valid signatures by trusted keys (``.maestro/keys/``), once per holder, never the requester's.
 
-Approver roles. A request with ``roles`` (an approval step's ``approval.roles``, an AutonomyLevel's
-``approvals.roles``) counts only decisions by key holders with one of those roles. Roles live beside the
+Approver roles (``maestro.ledger.roles``). A request with ``roles`` (an approval step's ``approval.roles``, an
+AutonomyLevel's ``approvals.roles``) counts only decisions by key holders with one of those roles. Roles live beside the
 trusted keys, in ``.maestro/keys/roles.json``, which maps a key holder's name to its roles::
 
     {"bob": ["refund-approver"], "carol": ["refund-approver", "finance"]}
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maestro.ledger import roles as roles_mod
 from maestro.ledger.keys import Keyring, SigningKey
 from maestro.runtime.errors import RunError
 
@@ -68,37 +69,16 @@ class Checked:
     reason: str  # why it does not count ('' when it does)
 
 
-ROLES_FILE = "roles.json"
+ROLES_FILE = roles_mod.ROLES_FILE
+grant = roles_mod.grant  # ``maestro keys init --role``
 
 
 def load_roles(keys_dir: Path) -> dict[str, frozenset[str]]:
-    """The roles of each key holder (``keys_dir/roles.json``; none when the file is absent); a RunError saying
-    what is wrong with the file."""
-    path = keys_dir / ROLES_FILE
-    if not path.is_file():
-        return {}
+    """The roles of each key holder (``maestro.ledger.roles``); a RunError saying what is wrong with the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise RunError(f"cannot read the approver roles {path}: {e}; fix the file (a JSON object)") from e
-    if not isinstance(data, dict) or not all(
-        isinstance(v, list) and all(isinstance(r, str) for r in v) for v in data.values()
-    ):
-        raise RunError(f"the approver roles {path} must map each key holder to a list of roles, as {_EXAMPLE}")
-    return {str(name): frozenset(roles) for name, roles in data.items()}
-
-
-_EXAMPLE = '{"bob": ["refund-approver"]}'
-
-
-def grant(keys_dir: Path, name: str, roles: list[str]) -> Path:
-    """Give ``name`` the approver ``roles`` in ``keys_dir/roles.json`` (kept beside the trusted keys, to commit)."""
-    held = load_roles(keys_dir)
-    held[name] = held.get(name, frozenset()) | frozenset(roles)
-    path = keys_dir / ROLES_FILE
-    data = {holder: sorted(r) for holder, r in sorted(held.items())}
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return path
+        return roles_mod.load_roles(keys_dir)
+    except roles_mod.RolesError as e:
+        raise RunError(str(e)) from e
 
 
 def check(
@@ -124,13 +104,7 @@ def check(
         return Checked(None, decision, f"the signature of '{key.name}' does not match this request")
     if key.name == requester:
         return Checked(None, decision, f"'{key.name}' requested this run and cannot approve it")
-    wanted = [str(r) for r in request.get("roles") or ()]
-    held = (roles or {}).get(key.name, frozenset())
-    if wanted and not held & set(wanted):
-        has = f"holds {', '.join(sorted(held))}" if held else "holds no role"
-        return Checked(
-            None,
-            decision,
-            f"'{key.name}' {has}; this needs one of {', '.join(wanted)} (.maestro/keys/{ROLES_FILE} gives roles)",
-        )
+    lacking = roles_mod.missing(key.name, [str(r) for r in request.get("roles") or ()], roles)
+    if lacking:
+        return Checked(None, decision, lacking)
     return Checked(key.name, decision, "")

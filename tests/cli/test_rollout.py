@@ -160,3 +160,37 @@ def test_approving_needs_a_ledger_key(repo: Path) -> None:
     _cli(repo, "start", "chat-beta", *manifests, "--no-ledger")
     result = run_cli("rollout", "approve", "chat-beta", "--state", str(repo / "state.db"))
     assert result.exit_code == 2 and "approving needs your ledger key" in result.output
+
+
+def test_approve_refuses_a_key_holder_without_one_of_the_rollouts_roles(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = repo / "manifests" / "providers.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("    - setWeight: 50\n", "    - pause: manual\n    - setWeight: 50\n", 1))
+    path.write_text(
+        path.read_text().replace(
+            "  change: {from: alpha/m1, to: beta/m1}\n",
+            "  change: {from: alpha/m1, to: beta/m1}\n  approvals: {required: 1, roles: [platform-oncall]}\n",
+        )
+    )
+    monkeypatch.delenv("MAESTRO_LEDGER_KEY", raising=False)
+    keys = {who: tmp_path.parent / f"{tmp_path.name}-{who}.key" for who in ("alice", "bob", "carol")}
+    assert run_cli("keys", "init", "--name", "alice", "--key", str(keys["alice"])).exit_code == 0
+    assert run_cli("keys", "init", "--name", "bob", "--key", str(keys["bob"]), "--role", "support-lead").exit_code == 0
+    oncall = ["--role", "platform-oncall"]
+    assert run_cli("keys", "init", "--name", "carol", "--key", str(keys["carol"]), *oncall).exit_code == 0
+    manifests = ["-m", str(repo / "manifests"), "-m", str(repo / "policies")]
+    _cli(repo, "start", "chat-beta", *manifests, "--key", str(keys["alice"]))
+    state_db = ["--state", str(repo / "state.db")]
+    refused = run_cli("rollout", "approve", "chat-beta", *state_db, "--key", str(keys["bob"]))
+    assert refused.exit_code == 2, refused.output
+    assert "'bob' holds support-lead; this needs one of platform-oncall" in refused.output
+    approved = run_cli("rollout", "approve", "chat-beta", *state_db, "--key", str(keys["carol"]))
+    assert approved.exit_code == 0 and "approvals that count for this gate: carol" in approved.output
+    promoted = run_cli("rollout", "promote", "chat-beta", "--full", *state_db, "--key", str(keys["alice"]))
+    assert promoted.exit_code == 0, promoted.output
+    verified = run_cli(
+        "ledger", "verify", *manifests, *state_db
+    )  # checks the promotion's sign-offs against the pinned Rollout
+    assert verified.exit_code == 0, verified.output
