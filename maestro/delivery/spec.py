@@ -15,6 +15,7 @@ from typing import Any
 from maestro.delivery import online
 from maestro.delivery.errors import RolloutError
 from maestro.manifests.durations import seconds
+from maestro.manifests.kinds.autonomylevel import AutonomyLevel
 from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.kinds.rollout import Rollout, RolloutStep
 from maestro.manifests.loader import ManifestSet
@@ -173,6 +174,7 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
     for side, deployment in (("from", rollout.change_from), ("to", rollout.change_to)):
         if deployment not in weights:
             raise RolloutError(f"{where}: spec.change.{side} '{deployment}' is not {candidates}; {fix}")
+    approvals, roles = _approvals(manifests, rollout)
     return RolloutSpec(
         name=name,
         digest=content_hash(doc),
@@ -187,14 +189,30 @@ def resolve(manifests: ManifestSet, name: str) -> RolloutSpec:
         weights=weights,
         automatic_rollback=rollout.rollback.automatic,
         freezes=_freezes(manifests, rollout),
-        approvals=rollout.approvals_required,
+        approvals=approvals,
         rollback_when=rollout.rollback.when,
         conditions={a.name: (a.success_condition or "", a.failure_condition or "") for a in rollout.analysis},
         target_kind=rollout.target_kind,
         stickiness=rollout.stickiness or "",
         eval_checks=_eval_checks(manifests, rollout, where),
-        approval_roles=tuple(rollout.approval_roles),
+        approval_roles=roles,
     )
+
+
+HIGH_AUTONOMY = 4  # promoting an Agent or Pipeline whose new version acts at L4 or above needs approvals
+
+
+def _approvals(manifests: ManifestSet, rollout: Rollout) -> tuple[int, tuple[str, ...]]:
+    """The sign-offs each manual pause and the promotion need, and from which roles: the Rollout's own, raised
+    to its canary's AutonomyLevel approvals (at least one) when that Agent or Pipeline acts at L4 or above."""
+    required, roles = rollout.approvals_required, tuple(rollout.approval_roles)
+    canary = manifests.get(rollout.target_kind, rollout.change_to or "") if rollout.target_kind != "Route" else None
+    level_name = getattr(canary.record, "autonomy_level", None) if canary is not None else None
+    level = manifests.record(AutonomyLevel, level_name) if level_name else None
+    if level is not None and level.level >= HIGH_AUTONOMY:
+        required = max(required, level.approvals_required, 1)
+        roles = roles or tuple(level.approver_roles)
+    return required, roles
 
 
 def _eval_checks(manifests: ManifestSet, rollout: Rollout, where: str) -> str:

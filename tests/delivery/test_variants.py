@@ -133,3 +133,13 @@ def test_a_run_pinned_to_an_agent_version_runs_it_on_every_node_that_names_the_a
     swapped = _with_variants(graph, {"Agent/support-agent": "support-agent-v2"})
     assert named and {k for k, n in swapped.nodes.items() if n.agent == "support-agent-v2"} == named
     assert _with_variants(graph, {}) is graph
+
+
+def test_promoting_a_version_that_acts_at_l4_or_above_needs_its_level_s_approvals(repo: Path) -> None:
+    assert resolve(_manifests(repo), "agent-v2").approvals == 0  # both versions act at L2: no sign-off asked
+    agents = repo / "manifests" / "agents.yaml"
+    head, v2 = agents.read_text(encoding="utf-8").rsplit("\n---\n", 1)
+    assert "autonomyLevel: L2" in v2
+    agents.write_text(head + "\n---\n" + v2.replace("autonomyLevel: L2", "autonomyLevel: L4", 1), encoding="utf-8")
+    spec = resolve(_manifests(repo), "agent-v2")
+    assert spec.approvals == 2 and spec.approval_roles == ("operator", "owner")  # L4's approvals block
