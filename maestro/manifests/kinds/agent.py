@@ -17,6 +17,7 @@ class Tool:
     description: str | None
     server: str | None
     input_schema: Mapping[str, Any] | None
+    idempotent: bool = False  # safe to call again with the same arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class McpServer:
     command: tuple[str, ...] = ()
     url: str | None = None
     env: tuple[str, ...] = ()
+    idempotency_keys: bool = False  # a repeated idempotency key returns the first result
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,14 @@ class Agent:
 def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
     prompt, limits = spec["prompt"], spec.get("limits", {})
     tools = tuple(
-        Tool(t["name"], t["action"], t.get("description"), t.get("server"), t.get("inputSchema"))
+        Tool(
+            t["name"],
+            t["action"],
+            t.get("description"),
+            t.get("server"),
+            t.get("inputSchema"),
+            bool(t.get("idempotent", False)),
+        )
         for t in spec.get("tools", [])
     )
     return Agent(
@@ -69,7 +78,13 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
         prompt.get("file"),
         tools,
         tuple(
-            McpServer(s["name"], tuple(s.get("command", ())), s.get("url"), tuple(s.get("env", ())))
+            McpServer(
+                s["name"],
+                tuple(s.get("command", ())),
+                s.get("url"),
+                tuple(s.get("env", ())),
+                bool(s.get("idempotencyKeys", False)),
+            )
             for s in spec.get("mcpServers", [])
         ),
         spec["autonomyLevel"],
