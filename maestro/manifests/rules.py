@@ -123,6 +123,12 @@ RULES: dict[str, Rule] = {
             "whose MCP server does not honour idempotency keys (`idempotencyKeys: true`).",
         ),
         Rule("pipeline.tool-no-server", _E, "A tool step's tool names no MCP server, so it cannot run."),
+        Rule("pipeline.output-schema", _E, "A step's outputSchema is not a valid JSON Schema (its meta-schema)."),
+        Rule(
+            "pipeline.sub-pipeline-cycle",
+            _E,
+            "A pipeline step runs a Pipeline that runs the step's own Pipeline again, directly or through others.",
+        ),
         Rule("rollout.weights", _W, "Canary weights do not rise step by step to 100."),
         Rule("rollout.unknown-analysis", _E, "A rollout step names an analysis that is not defined."),
         Rule(

@@ -2,7 +2,9 @@
 
 DBOS is configured per process. ``launched(root)`` constructs, launches and finally destroys it, so a test
 or a command gets a clean engine and leaves none behind. Launching recovers every run this executor left
-unfinished (a killed ``maestro run`` or ``maestro worker``) and, with ``queue=True``, takes queued runs.
+unfinished (a killed ``maestro run`` or ``maestro worker``). Only with ``queue=True`` (``maestro worker``) does it
+take queued runs: DBOS keeps its queues in the run state and a process listens to all of them unless told
+otherwise, so ``maestro run`` and ``runs resume`` listen to none and run only their own run.
 
 State lives in ``.maestro/runs.sqlite`` of the repository (SQLite, no server), or in the database that
 ``--state-url`` / ``$MAESTRO_RUNS_URL`` names (``postgresql://...``), where several workers share the work.
@@ -27,9 +29,11 @@ from maestro.runtime.errors import RunError
 
 URL_ENV = "MAESTRO_RUNS_URL"
 APP_NAME = "maestro"
-# Recovery only resumes runs started by the same application version: bump this when the workflow changes in
-# a way that old checkpoints cannot replay.
-APP_VERSION = "maestro-runtime-1"
+# DBOS recovers, resumes and dequeues only the runs of its own application version: a run started by another
+# version stays as it is (docs/runtime.md, "Runs from an older maestro"). Bump this when the workflow's steps
+# change so that old checkpoints would replay wrongly. 2: the agent tool loop, map branches in child workflows
+# waiting on their own mailbox keys, sub-pipeline child runs, schema-held model answers.
+APP_VERSION = "maestro-runtime-2"
 POLL_S = 0.2  # how often a worker looks for queued runs, and for runs to recover or resume
 
 
@@ -78,11 +82,13 @@ def _sqlite_engine(url: str) -> Any:
 
 @contextmanager
 def launched(root: Path, url: str | None = None, *, queue: bool = False) -> Iterator[None]:
-    """DBOS launched for ``root`` in this process, destroyed on exit; with ``queue``, it takes queued runs."""
+    """DBOS launched for ``root`` in this process, destroyed on exit; with ``queue``, it takes queued runs,
+    without, it takes none (other invocations' queued runs stay for a worker)."""
     from maestro.runtime.workflow import QUEUE  # registers the workflow before launch
 
     _log_to_current_stderr()
     _recover_promptly(DBOS(config=_config(state_url(root, url))))
+    DBOS.listen_queues([QUEUE] if queue else [])
     try:
         DBOS.launch()
         logging.getLogger("dbos").setLevel(logging.WARNING)

@@ -1,6 +1,6 @@
 """/runs: the runs of the repository's Pipelines (``maestro.runtime.runs``, read through a DBOS client that
 runs no workflow code); /runs/RUN: the Pipeline's graph (exactly its steps and edges, each step's state),
-the timeline of finished nodes with their calls, tokens and cost, and the pending approval.
+the timeline of finished nodes with their calls, tokens, cost and log lines, and the pending approval.
 
 The graph is the Pipeline the run started with (the snapshot pinned in the run, read once per digest) as
 ``maestro.runtime.graph`` reads it, whatever the manifests hold now; the timeline is paged (``?from=N``).
@@ -12,12 +12,13 @@ and ``ui.js`` recolours the graph) until the run ends.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from maestro.manifests.loader import Document
-from maestro.runtime import approvals, engine, runs, snapshot
+from maestro.runtime import approvals, engine, logs, report, runs, snapshot
 from maestro.runtime.errors import RunError
 from maestro.ui import actions, sources
 from maestro.ui.auth import Who
@@ -28,6 +29,7 @@ from maestro.ui.pages import NotFound, Page, UiError
 POLL_S = 1.0
 UNCHANGING = frozenset({"succeeded", "rejected"})  # a finished workflow: never resumed, its page can be kept
 TIMELINE_PAGE = 100  # rows of the timeline on one page: a run of 10,000 node events stays quick to show
+LOG_LINES = 50  # a row's log lines shown (an agent's loop may log hundreds): `maestro runs logs RUN NODE` has all
 
 
 def view(config: UiConfig, status: str | None) -> Page:
@@ -96,29 +98,35 @@ def state(config: UiConfig, record: runs.Run, first: int = 0) -> dict[str, Any]:
     waiting_on = (record.interrupt or {}).get("node")
     if waiting_on:
         states[str(waiting_on)] = "waiting"
-    timeline = [
-        {
-            "node": n.get("node"),
-            "iteration": n.get("iteration"),
-            "type": n.get("type"),
-            "status": n.get("status"),
-            "started": n.get("started"),
-            "ended": n.get("ended"),
-            "attempts": n.get("attempts"),
-            "tokens": n.get("tokens"),
-            "costUsd": n.get("costUsd"),
-            "calls": n.get("calls", []),
-            "output": n.get("output"),
-            "error": n.get("error"),
-        }
-        for n in record.nodes[first : first + TIMELINE_PAGE]
-    ]
+    timeline = [row(record, n) for n in record.nodes[first : first + TIMELINE_PAGE]]
     return {
         "graph": pipeline_graph(pipeline, states),
         "graphNote": note,
         "timeline": timeline,
         "timelinePage": {"from": first, "size": TIMELINE_PAGE, "total": len(record.nodes)},
         "pendingApproval": record.interrupt,
+    }
+
+
+def row(record: runs.Run, node: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the timeline: a node record of ``record`` with its log (``maestro runs logs``' lines, the first
+    ``LOG_LINES`` of them, and their text as the command prints it)."""
+    lines = logs.log(dataclasses.replace(record, nodes=(node,)))
+    shown = lines[:LOG_LINES]
+    return {
+        "node": node.get("node"),
+        "iteration": node.get("iteration"),
+        "type": node.get("type"),
+        "status": node.get("status"),
+        "started": node.get("started"),
+        "ended": node.get("ended"),
+        "attempts": node.get("attempts"),
+        "tokens": node.get("tokens"),
+        "costUsd": node.get("costUsd"),
+        "calls": node.get("calls", []),
+        "output": node.get("output"),
+        "error": node.get("error"),
+        "log": {"lines": [x.to_json() for x in shown], "total": len(lines), "text": report.log_text(shown)},
     }
 
 

@@ -283,6 +283,36 @@ CASES = [
         "agent 'support-agent' has no tool 'lookup_ordr'",
     ),
     case(
+        "output-schema-not-a-json-schema",
+        Break(PIPELINES, "message: {type: string, maxLength: 280}", "message: {type: string, maxLength: -1}"),
+        "pipeline.output-schema",
+        "maxLength: |-1",
+        "step 'reply' has an outputSchema that is not a valid JSON Schema: -1 is less than the minimum of 0",
+    ),
+    case(
+        "output-schema-names-an-unknown-draft",
+        Break(
+            PIPELINES,
+            "type: object\n        properties:\n          message",
+            "$schema: http://example.com/x\n        type: object\n        properties:\n          message",
+        ),
+        "pipeline.output-schema",
+        "$schema: |http://example.com/x",
+        "step 'reply' has an outputSchema whose $schema 'http://example.com/x' is no JSON Schema draft maestro knows",
+    ),
+    case(
+        "sub-pipeline-runs-its-own-pipeline",
+        Break(
+            PIPELINES,
+            "",
+            "apiVersion: maestro.dev/v1\nkind: Pipeline\nmetadata: {name: again}\nspec:\n  steps:\n"
+            "    - {id: more, type: pipeline, pipeline: again}\n",
+        ),
+        "pipeline.sub-pipeline-cycle",
+        "pipeline: |again}",
+        "step 'more' runs Pipeline 'again', which runs 'again' again (again -> again)",
+    ),
+    case(
         "tool-without-server",
         (
             Break(PIPELINES, "tool: issue_refund", "tool: issue_refund"),
@@ -698,3 +728,19 @@ def test_a_pipeline_above_its_agents_level_is_judged_at_the_agents_stricter_leve
     Break(AGENTS, "      action: write", "      action: irreversible").apply(repo)
     found = [(d.rule, d.file) for d in run(repo).diagnostics if d.severity != Severity.INFO]
     assert found == [("autonomy.tool-forbidden", AGENTS)]
+
+
+def test_a_sub_pipeline_cycle_through_two_pipelines_is_an_error_at_each_step_on_it(repo: Path) -> None:
+    docs = {"ping": "pong", "pong": "ping", "caller": "ping"}  # caller runs ping, but nothing runs caller again
+    for name, child in docs.items():
+        text = (
+            f"apiVersion: maestro.dev/v1\nkind: Pipeline\nmetadata: {{name: {name}}}\nspec:\n  steps:\n"
+            f"    - {{id: to-{child}, type: pipeline, pipeline: {child}}}\n"
+        )
+        Break(PIPELINES, "", text).apply(repo)
+    found = [d for d in run(repo).diagnostics if d.severity != Severity.INFO]
+    assert [(d.rule, d.line) for d in found] == [
+        ("pipeline.sub-pipeline-cycle", spot(repo / PIPELINES, "pipeline: |pong}")[0]),
+        ("pipeline.sub-pipeline-cycle", spot(repo / PIPELINES, "pipeline: |ping}")[0]),
+    ]
+    assert "(ping -> pong -> ping)" in found[0].message and "(pong -> ping -> pong)" in found[1].message

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from maestro.manifests.kinds import KINDS, UnknownKind, kind
+from maestro.manifests.kinds.agent import Agent
 from maestro.manifests.kinds.policy import Policy
 from maestro.manifests.kinds.provider import Provider
 from maestro.manifests.kinds.route import Route
@@ -69,6 +70,14 @@ def test_typed_reads_match_the_document(example):
     for policy in example.records(Policy):
         spec = example.get("Policy", policy.name).spec
         assert [b.name for b in policy.budgets] == [b["name"] for b in spec.get("budgets", [])]
+    agents = example.records(Agent)
+    assert agents
+    for agent in agents:
+        spec = example.get("Agent", agent.name).spec
+        written = spec.get("mcpServers", [])
+        assert [s.idempotency_keys for s in agent.mcp_servers] == [s.get("idempotencyKeys", False) for s in written]
+        assert [t.idempotent for t in agent.tools] == [t.get("idempotent", False) for t in spec.get("tools", [])]
+    assert example.record(Agent, "support-agent").server("refunds").idempotency_keys  # type: ignore[union-attr]
 
 
 def test_an_unknown_kind_is_an_error_that_lists_the_known_ones():

@@ -19,13 +19,14 @@ from starlette.testclient import TestClient
 from maestro import state
 from maestro.ledger import Ledger
 from maestro.ledger.query import show
-from maestro.runtime import engine, runs
+from maestro.runtime import engine, logs, report, runs
 from maestro.runtime.graph import graph_of
 from maestro.ui import runs as runs_view
 from maestro.ui import sources
 from maestro.ui.app import create_app
 from maestro.ui.config import UiConfig, keys_from_env, signers_from_env
 from maestro.ui.export import export
+from maestro.ui.pages import environment
 
 BEARER = {"authorization": f"Bearer {TOKENS['viewer']}"}
 BIG = {"order_id": "A10432", "reason": "damaged"}  # over 100: the approve step waits
@@ -78,6 +79,10 @@ def test_a_waiting_run_shows_its_graph_states_timeline_and_pending_approval(wait
     }
     assert [t["node"] for t in data["timeline"]] == ["triage", "lookup"]
     assert data["pendingApproval"]["node"] == "approve"
+    for row, node in zip(data["timeline"], ("triage", "lookup"), strict=True):  # `maestro runs logs RUN NODE`'s lines
+        assert row["log"]["lines"] == [x.to_json() for x in logs.log(run, node)] and row["log"]["total"] >= 2
+    triage_log = data["timeline"][0]["log"]["lines"]
+    assert (triage_log[0]["event"], triage_log[-1]["event"]) == ("start", "end")
     assert data["previous"] is None  # the first run of refund-flow
     assert page.status_code == 200 and f'sse-connect="/runs/{run.id}/events"' in page.text
 
@@ -168,6 +173,31 @@ def test_the_run_page_draws_the_pipeline_in_chromium_with_the_waiting_step_marke
             tab.close()
 
 
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_the_run_page_shows_each_node_s_log_lines_tokens_and_cost_in_chromium(waiting) -> None:  # type: ignore[no-untyped-def]
+    config, run, client = waiting
+    with serving(config) as url, chromium() as browser:
+        tab = Tab(browser, url, "viewer")
+        try:
+            tab.page.goto(f"{url}/runs/{run.id}")
+            log = tab.page.locator("details.log[data-node=triage]")
+            assert not log.locator("pre").is_visible()  # folded until asked for
+            log.locator("summary").click()
+            shown = log.locator("pre").inner_text()
+            cells = tab.page.locator("table.timeline tr", has=log).locator("td").all_inner_texts()
+            # the run goes on (approved elsewhere): the state is swapped in over server-sent events, the open log stays
+            runs.decide(client, run.id, run.interrupt["interrupt"], key("carol"), decision="approve")
+            tab.wait_until("() => document.querySelector('details.log[data-node=approve]') !== null", timeout_s=30)
+            assert log.evaluate("d => d.open") and log.locator("pre").is_visible()
+            assert tab.errors == []
+        finally:
+            tab.close()
+    triage = next(n for n in run.nodes if n["node"] == "triage")
+    assert shown.strip() == report.log_text(logs.log(run, "triage")).strip()
+    assert "model node started" in shown and "model call served by" in shown
+    assert cells[4:6] == [str(triage["tokens"]), f"${triage['costUsd']:.4f}"]
+
+
 AUDIT_STEP = '    - {id: audit, type: model, route: chat-route, prompt: "REPLY: audit."}\n  edges:\n'
 LOOP = """---
 apiVersion: maestro.dev/v1
@@ -227,6 +257,28 @@ def test_a_long_run_s_timeline_is_shown_a_page_at_a_time(tmp_path: Path, monkeyp
     assert [t["iteration"] for t in last["timeline"]] == list(range(100, 130))
     assert "Rows 101 to 130 of 130" in page.text and 'href="?from=0"' in page.text and "next</a>" not in page.text
     assert wrong.status_code == 400 and "from='ten'" in wrong.json()["error"]["message"]
+
+
+def test_a_timeline_row_carries_its_node_s_log_capped_with_the_command_for_the_rest() -> None:
+    calls = [
+        {"kind": "model", "servedBy": "fake/m1", "tokens": 10, "costUsd": 0.0001, "at": 10.0 + i}
+        for i in range(runs_view.LOG_LINES + 5)
+    ]
+    node = {"node": "think", "iteration": 2, "type": "agent", "status": "succeeded", "attempts": 1, "tokens": 650}
+    node = {**node, "costUsd": 0.0065, "started": 9.0, "ended": 99.0, "calls": calls, "error": None}
+    record = runs.Run("r1", "p", "succeeded", "d", 0.0, 0.0, nodes=({**node, "node": "other"}, node))
+    row = runs_view.row(record, node)
+    everything = logs.log(record, "think")
+    assert row["node"] == "think" and row["tokens"] == 650 and row["costUsd"] == 0.0065
+    assert row["log"]["total"] == len(everything) == runs_view.LOG_LINES + 7  # start, the calls, end
+    assert row["log"]["lines"] == [x.to_json() for x in everything[: runs_view.LOG_LINES]]
+    assert row["log"]["text"] == report.log_text(everything[: runs_view.LOG_LINES])
+    html = (
+        environment()
+        .get_template("run_state.html")
+        .render(data={"id": "r1", "status": "succeeded", "costUsd": 0.0065, "graph": None, "timeline": [row]})
+    )
+    assert f"{runs_view.LOG_LINES + 7} lines" in html and "7 more: <code>maestro runs logs r1 think</code>" in html
 
 
 TWO_KEYS_JSON = json.dumps(

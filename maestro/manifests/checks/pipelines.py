@@ -1,4 +1,5 @@
-"""Whole-set checks for pipelines: references, loops, reachability, exhaustive branches and idempotent side effects.
+"""Whole-set checks for pipelines: references, loops, reachability, exhaustive branches, idempotent side effects,
+valid output schemas and sub-pipelines that do not run themselves again.
 
 A tool has side effects when its action is anything but ``read`` or ``suggest``
 (``maestro.manifests.autonomy.WRITES``). Such a tool step must be safe to repeat, since a call in flight when a
@@ -17,6 +18,7 @@ from maestro.manifests.autonomy import WRITES, Permission, permission
 from maestro.manifests.branches import exhaustive
 from maestro.manifests.checks.autonomy import report_forbidden
 from maestro.manifests.checks.context import Checker
+from maestro.manifests.kinds.agent import Agent
 from maestro.manifests.loader import Document
 
 
@@ -60,6 +62,8 @@ def check_pipelines(c: Checker) -> None:
             if bounded and spec.get("edges"):  # an unbounded loop's edge is that one mistake, not a second
                 _branches(c, pipeline, ids, edges)
         _side_effects(c, pipeline)
+        _output_schemas(c, pipeline)
+    _sub_pipeline_cycles(c)
 
 
 def acting(spec: Mapping[str, Any], i: int) -> tuple[Mapping[str, Any], tuple[str | int, ...]]:
@@ -183,7 +187,7 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
             continue
         tools = agent.spec.get("tools", [])
         if step["type"] == "agent":
-            for tool in (t for t in tools if _unsafe(agent, t)):
+            for tool in (t for t in tools if _unsafe(agent, t["name"])):
                 spots.setdefault((agent.name, tool["name"]), (i, "agent", agent, tool, path))
             continue
         tool = next((t for t in tools if t["name"] == step["tool"]), None)
@@ -196,7 +200,7 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
                 f"tool '{tool['name']}' of agent '{agent.name}' names no MCP server, so the step cannot run; set "
                 f"its `server` to one of the agent's mcpServers ({servers})",
             )
-        elif tool is not None and _unsafe(agent, tool):
+        elif tool is not None and _unsafe(agent, tool["name"]):
             found = spots.get((agent.name, tool["name"]))
             if found is None or found[1] == "agent":
                 spots[(agent.name, tool["name"])] = (i, "tool", agent, tool, path)
@@ -213,17 +217,103 @@ def _side_effects(c: Checker, pipeline: Document) -> None:
         )
 
 
-def _unsafe(agent: Document, tool: Mapping[str, Any]) -> bool:
+def _unsafe(agent: Document, name: str) -> bool:
     """A served tool with side effects that is not idempotent and whose server does not dedupe by key (a tool
-    with no server cannot run: ``pipeline.tool-no-server``)."""
-    servers = {s["name"]: s for s in agent.spec.get("mcpServers", [])}
-    server = servers.get(tool.get("server", ""))
-    return (
-        "server" in tool
-        and tool["action"] in WRITES
-        and not tool.get("idempotent")
-        and not (server and server.get("idempotencyKeys"))
-    )
+    with no server cannot run: ``pipeline.tool-no-server``). Read through the Agent record."""
+    record: Agent = agent.record
+    tool = record.tool(name)
+    if tool is None or tool.server is None:
+        return False
+    server = record.server(tool.server)
+    return tool.action in WRITES and not tool.idempotent and not (server is not None and server.idempotency_keys)
+
+
+DRAFTS = (  # the JSON Schema drafts an outputSchema may name in $schema (no trailing #); the last is the default
+    "http://json-schema.org/draft-04/schema",
+    "http://json-schema.org/draft-06/schema",
+    "http://json-schema.org/draft-07/schema",
+    "https://json-schema.org/draft/2019-09/schema",
+    "https://json-schema.org/draft/2020-12/schema",
+)
+
+
+def _output_schemas(c: Checker, pipeline: Document) -> None:
+    """A step's ``outputSchema`` must be a JSON Schema (its own ``$schema``, else draft 2020-12), since it is sent as
+    the structured output and the answer is checked against it. The Rust engine answers "is it valid?"; the Python
+    engine (jsonschema, imported only then) says where it is not, one finding per mistake in the schema."""
+    import jsonschema_rs
+
+    for i in range(len(pipeline.spec["steps"])):
+        step, path = acting(pipeline.spec, i)
+        schema = step.get("outputSchema")
+        if schema is None:
+            continue
+        dialect = schema.get("$schema", DRAFTS[-1])
+        if not isinstance(dialect, str) or dialect.rstrip("#") not in DRAFTS:
+            c.report(
+                pipeline,
+                (*path, "outputSchema", "$schema"),
+                "pipeline.output-schema",
+                f"step '{step['id']}' has an outputSchema whose $schema {dialect!r} is no JSON Schema draft maestro "
+                f"knows; use one of {', '.join(DRAFTS)} or leave $schema out (2020-12)",
+            )
+            continue
+        if jsonschema_rs.meta.is_valid(schema):
+            continue
+        from jsonschema import Draft202012Validator, validators
+
+        cls = validators.validator_for(schema, default=Draft202012Validator)
+        for error in sorted(cls(cls.META_SCHEMA).iter_errors(schema), key=lambda e: list(map(str, e.path))):
+            c.report(
+                pipeline,
+                (*path, "outputSchema", *error.absolute_path),
+                "pipeline.output-schema",
+                f"step '{step['id']}' has an outputSchema that is not a valid JSON Schema: {error.message}; "
+                "fix it (see https://json-schema.org/understanding-json-schema)",
+            )
+
+
+def _sub_pipeline_cycles(c: Checker) -> None:
+    """A ``pipeline`` step whose child runs its own pipeline again, directly or through others, would start runs
+    without end: an error at every such step, naming the whole chain."""
+    children: dict[str, list[tuple[str, Document, tuple[str | int, ...]]]] = {}
+    for pipeline in c.manifests.of_kind("Pipeline"):
+        for i in range(len(pipeline.spec["steps"])):
+            step, path = acting(pipeline.spec, i)
+            if step["type"] == "pipeline" and "pipeline" in step:
+                children.setdefault(pipeline.name, []).append((step["pipeline"], pipeline, path))
+    for parent, calls in children.items():
+        for child, pipeline, path in calls:
+            chain = _chain(children, child, parent)
+            if chain:
+                loop = " -> ".join([parent, *chain])
+                c.report(
+                    pipeline,
+                    (*path, "pipeline"),
+                    "pipeline.sub-pipeline-cycle",
+                    f"step '{pipeline.spec['steps'][path[2]]['id']}' runs Pipeline '{child}', which runs "
+                    f"'{parent}' again ({loop}): a run would never end; break the chain",
+                )
+
+
+def _chain(
+    children: Mapping[str, list[tuple[str, Document, tuple[str | int, ...]]]], start: str, goal: str
+) -> list[str]:
+    """The pipelines from ``start`` to ``goal`` through sub-pipeline steps (breadth first), or [] when none."""
+    came: dict[str, str | None] = {start: None}
+    queue = [start]
+    while queue:
+        name = queue.pop(0)
+        if name == goal:
+            chain = [name]
+            while (prev := came[chain[-1]]) is not None:
+                chain.append(prev)
+            return chain[::-1]
+        for child, _, _ in children.get(name, []):
+            if child not in came:
+                came[child] = name
+                queue.append(child)
+    return []
 
 
 def find_cycle(nodes: list[str], edges: list[Mapping[str, Any]]) -> list[str]:

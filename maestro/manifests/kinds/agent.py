@@ -17,18 +17,19 @@ class Tool:
     description: str | None
     server: str | None
     input_schema: Mapping[str, Any] | None
-    idempotent: bool = False  # safe to call again with the same arguments
+    idempotent: bool = False  # a second call with the same arguments changes nothing
 
 
 @dataclass(frozen=True, slots=True)
 class McpServer:
-    """An MCP server: a command started over stdio (with the environment variables it names), or a URL."""
+    """An MCP server: a command started over stdio (with the environment variables it names), or a URL.
+    ``idempotency_keys``: it returns the first result for a repeated idempotency key (so a retried call is safe)."""
 
     name: str
     command: tuple[str, ...] = ()
     url: str | None = None
     env: tuple[str, ...] = ()
-    idempotency_keys: bool = False  # a repeated idempotency key returns the first result
+    idempotency_keys: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
             t.get("description"),
             t.get("server"),
             t.get("inputSchema"),
-            bool(t.get("idempotent", False)),
+            t.get("idempotent", False),
         )
         for t in spec.get("tools", [])
     )
@@ -83,7 +84,7 @@ def agent(name: str, spec: Mapping[str, Any], source: Source) -> Agent:
                 tuple(s.get("command", ())),
                 s.get("url"),
                 tuple(s.get("env", ())),
-                bool(s.get("idempotencyKeys", False)),
+                s.get("idempotencyKeys", False),
             )
             for s in spec.get("mcpServers", [])
         ),
