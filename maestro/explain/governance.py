@@ -50,6 +50,7 @@ def explain_policy(manifests: ManifestSet, doc: Document) -> Explanation:
     state = "ENGAGED" if policy.kill_engaged else "not engaged"
     scope = ", ".join(policy.kill_routes) or "all routes"
     sections.append(Section("Kill switch", (f"{state} ({scope})",)))
+    sections.append(Section("Demotion on incident", (_demotion(policy),)))
     if policy.dual_control:
         sections.append(
             Section(
@@ -65,8 +66,21 @@ def explain_policy(manifests: ManifestSet, doc: Document) -> Explanation:
         doc.line,
         f"Policy '{policy.name}' defines {len(reach)} tag(s); each tag limits the providers a request may reach.",
         tuple(sections),
-        {"reach": reach, "unknownTags": "deny"},
+        {
+            "reach": reach,
+            "unknownTags": "deny",
+            "demoteOnIncident": (
+                {"atOrAbove": policy.demotion.at_or_above, "to": policy.demotion.to} if policy.demotion else None
+            ),
+        },
     )
+
+
+def _demotion(policy: Policy) -> str:
+    if policy.demotion is None:
+        return "none: an incident never demotes an agent or pipeline on its own"
+    d = policy.demotion
+    return f"an incident at level {d.at_or_above} or above demotes the agent or pipeline to {d.to} (a ledger entry)"
 
 
 def _scope(scope: Mapping[str, str]) -> str:

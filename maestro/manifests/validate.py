@@ -32,6 +32,7 @@ __all__ = [
     "ValidationResult",
     "builtin_policy",
     "default_paths",
+    "load_validated",
     "repository_root",
     "validate",
     "validate_sources",
@@ -102,6 +103,17 @@ def validate_sources(
     """
     with collector_paused():
         return _validate_sources(sources, limits, context, jobs)
+
+
+def load_validated(sources: Iterable[SourceFile]) -> ManifestSet:
+    """The manifest set of sources that were validated as a whole before (a run's snapshot, pinned by digest).
+
+    Each document still passes its schema and becomes its record (with the built-in policy when the sources
+    have no Policy), but the whole-set checks are not run again: a worker that recovers a run loads it faster.
+    """
+    with collector_paused():
+        schemas = SchemaSet()
+        return _with_default_policy(load(sources, schemas), schemas, []).manifests
 
 
 def _validate_sources(

@@ -18,7 +18,7 @@ from typing import Any
 
 from maestro.manifests.kinds.agent import Agent
 from maestro.manifests.loader import ManifestSet, SourceFile
-from maestro.manifests.validate import default_paths, validate, validate_sources
+from maestro.manifests.validate import default_paths, load_validated, validate
 from maestro.runtime.errors import RunError
 
 
@@ -52,14 +52,18 @@ def take(root: Path) -> Snapshot:
 
 
 def manifests(snapshot: Snapshot) -> ManifestSet:
-    """The manifest set of a snapshot (read once per process and digest)."""
+    """The manifest set of a snapshot (read once per process and digest).
+
+    The snapshot was validated as a whole when its run started (``take``), and its digest pins that content,
+    so loading it keeps the schema gate and the records but skips the whole-set checks.
+    """
     return _load(snapshot.digest, snapshot.files)
 
 
 @lru_cache(maxsize=16)
 def _load(digest: str, files: tuple[tuple[str, str, str], ...]) -> ManifestSet:
     sources = [SourceFile(name, text.encode(), base) for name, base, text in files]
-    return validate_sources(sources).manifests
+    return load_validated(sources)
 
 
 def _prompt(agent: Agent) -> str:

@@ -195,3 +195,58 @@ def test_a_recurring_freeze_window_is_explained(tmp_path):
     e = explain(result.manifests, result.manifests.get("Policy", "p"))
     (freeze,) = [s for s in e.sections if s.title == "Freeze windows"]
     assert freeze.lines == ("fridays: from each '0 18 * * 5' (Europe/Paris) for 64h",)
+
+
+def test_an_agent_shows_its_mcp_servers_and_whether_they_honour_idempotency_keys():
+    code, out = run("Agent/support-agent", "-o", "json")
+    facts = json.loads(out)["explanations"][0]["facts"]
+    assert code == 0
+    assert facts["mcpServers"] == [{"name": "refunds", "transport": "stdio", "idempotencyKeys": True}]
+    assert facts["idempotentTools"] == []
+    assert facts["toolsNeedingApproval"] == ["issue_refund"]  # the keys that were there before are kept
+    text = run("Agent/support-agent")[1]
+    assert "refunds: stdio `python examples/mcp_refund_server.py`; honours idempotency keys" in text
+
+
+def test_an_idempotent_tool_and_a_server_without_keys_are_explained(tmp_path):
+    import shutil
+
+    for folder in EXAMPLE:
+        shutil.copytree(folder, tmp_path / folder.name)
+    agents = tmp_path / "manifests" / "agents.yaml"
+    text = agents.read_text(encoding="utf-8").replace(", idempotencyKeys: true}", "}")
+    text = text.replace("      action: write\n", "      action: write\n      idempotent: true\n")
+    agents.write_text(text, encoding="utf-8")
+    manifests = validate([tmp_path / "manifests", tmp_path / "policies"]).manifests
+    e = explain(manifests, manifests.get("Agent", "support-agent"))
+    assert e.facts["idempotentTools"] == ["issue_refund"]
+    assert e.facts["mcpServers"] == [{"name": "refunds", "transport": "stdio", "idempotencyKeys": False}]
+    tools = next(s.lines for s in e.sections if s.title == "Tools")
+    assert (
+        tools[1]
+        == "issue_refund (write): waits for a human approval; idempotent (safe to call again with the same arguments)"
+    )
+    assert tools[0] == "lookup_order (read): runs on its own"
+    (servers,) = next(s.lines for s in e.sections if s.title == "MCP servers")
+    assert servers.endswith("does not say it honours idempotency keys")
+
+
+def test_a_policy_shows_its_demotion_on_incident():
+    code, out = run("Policy/default", "-o", "json")
+    facts = json.loads(out)["explanations"][0]["facts"]
+    assert code == 0
+    assert facts["demoteOnIncident"] == {"atOrAbove": 3, "to": "L2"}
+    assert facts["unknownTags"] == "deny"
+    assert (
+        "an incident at level 3 or above demotes the agent or pipeline to L2 (a ledger entry)"
+        in run("Policy/default")[1]
+    )
+
+
+def test_a_policy_without_demotion_says_incidents_never_demote(tmp_path):
+    (tmp_path / "policy.yaml").write_text("apiVersion: maestro.dev/v1\nkind: Policy\nmetadata:\n  name: p\nspec: {}\n")
+    result = validate([tmp_path])
+    e = explain(result.manifests, result.manifests.get("Policy", "p"))
+    assert e.facts["demoteOnIncident"] is None
+    (demotion,) = [s for s in e.sections if s.title == "Demotion on incident"]
+    assert demotion.lines == ("none: an incident never demotes an agent or pipeline on its own",)
