@@ -63,9 +63,9 @@ def init_command(
         ignore.write_text(_GITIGNORE, encoding="utf-8")
     committed = [public.relative_to(root)]
     if role:
-        from maestro.runtime import approvals
+        from maestro.ledger import roles
 
-        committed.append(approvals.grant(public.parent, signing.name, role).relative_to(root))
+        committed.append(roles.grant(public.parent, signing.name, role).relative_to(root))
     next_step = f"git add {' '.join(str(c) for c in committed)} && git commit"
     text = (
         f"private key: {where} (mode 0600; keep it out of the repository)\n"

@@ -183,7 +183,7 @@ def resume_command(
                 seen=len(before.nodes),
                 past=past,
             )
-        why = runs.refused(client, run_id, past) if final.status == "waiting" and past else []
+        why = runs.refused(client, final, past) if final.status == "waiting" and past else []
     if why and fmt == "text":
         typer.echo(f"the decisions on {past} that did not count: " + "; ".join(why), err=True)
     write_output(json_text(final.to_json()) if fmt == "json" else "\n".join(report.end_lines(final)) + "\n")

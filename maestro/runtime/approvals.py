@@ -69,10 +69,6 @@ class Checked:
     reason: str  # why it does not count ('' when it does)
 
 
-ROLES_FILE = roles_mod.ROLES_FILE
-grant = roles_mod.grant  # ``maestro keys init --role``
-
-
 def load_roles(keys_dir: Path) -> dict[str, frozenset[str]]:
     """The roles of each key holder (``maestro.ledger.roles``); a RunError saying what is wrong with the file."""
     try:

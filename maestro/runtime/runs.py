@@ -274,13 +274,12 @@ def follow(
         time.sleep(poll_s)
 
 
-def refused(client: DBOSClient, run_id: str, interrupt: str | None) -> list[str]:
+def refused(client: DBOSClient, run: Run, interrupt: str | None) -> list[str]:
     """Why the decisions on ``interrupt`` that did not count were refused (its waiting workflow says)."""
     if interrupt is None:
         return []
-    run = get(client, run_id)
     pending = next((p for p in run.pending if p.get("interrupt") == interrupt), None)
-    mailbox = str(pending.get("mailbox") or run_id) if pending else run_id
+    mailbox = str(pending.get("mailbox") or run.id) if pending else run.id
     event = client.get_event(mailbox, REFUSED_EVENT, timeout_seconds=0)
     if not isinstance(event, dict) or event.get("interrupt") != interrupt:
         return []

@@ -137,11 +137,11 @@ def test_a_decision_the_run_would_not_count_is_refused_before_it_is_sent_and_fol
         interrupt = run.interrupt["interrupt"]
         with pytest.raises(InterruptError, match=r"would not count this approve: 'bob' holds no role"):
             runs.decide(c, run.id, interrupt, key("bob"), decision="approve", root=repo.root)
-        assert runs.refused(c, run.id, interrupt) == []  # nothing was sent
+        assert runs.refused(c, run, interrupt) == []  # nothing was sent
         runs.decide(c, run.id, interrupt, key("bob"), decision="approve")  # no root: sent unchecked, then refused
         followed = runs.follow(c, run.id, lambda _: None, seen=len(run.nodes), past=interrupt, settle_s=3)
         assert followed.status == "waiting" and followed.interrupt["interrupt"] == interrupt  # it returned
-        assert runs.refused(c, run.id, interrupt) == [
+        assert runs.refused(c, followed, interrupt) == [
             "'bob' holds no role; this needs one of refund-approver (.maestro/keys/roles.json gives roles)"
         ]
         finish_waiting(c)
